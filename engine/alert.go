@@ -1,0 +1,186 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+)
+
+// Severity of a rule: info, warning or critical.
+type Severity string
+
+const (
+	SeverityInfo     Severity = "info"
+	SeverityWarning  Severity = "warning"
+	SeverityCritical Severity = "critical"
+)
+
+// Condition is a compiled rule expression. The engine sees only this, so
+// it can be tested without YAML or expr.
+type Condition interface {
+	// Eval reports whether the condition holds for the sample. An error
+	// (a runtime failure of the expression) counts as "does not hold".
+	Eval(s *Sample) (bool, error)
+	// Explain returns every comparison in the expression with the value
+	// it saw, for messages and `qoswatch explain`.
+	Explain(s *Sample) []Term
+}
+
+// Term is one comparison of an expression, as it evaluated on a sample:
+// `audio_input.avg_loss = 3.5 > 2 ✓`.
+type Term struct {
+	Field     string `json:"field"`     // "audio_input.avg_loss"
+	Value     string `json:"value"`     // "3.5", or "missing"
+	Op        string `json:"op"`        // ">"
+	Threshold string `json:"threshold"` // "2"
+	Holds     bool   `json:"holds"`
+}
+
+func (t Term) String() string {
+	mark := "✗"
+	if t.Holds {
+		mark = "✓"
+	}
+	return fmt.Sprintf("%s = %s %s %s %s", t.Field, t.Value, t.Op, t.Threshold, mark)
+}
+
+// Template renders a rule's summary for a notification.
+type Template interface {
+	Render(n *Notification) (string, error)
+}
+
+// Rule is one compiled rule, as the rules package hands it to the engine.
+type Rule struct {
+	Name           string
+	Description    string
+	When           Condition
+	Clear          Condition // optional hysteresis; nil means "when does not hold"
+	For            time.Duration
+	KeepFiringFor  time.Duration
+	RepeatInterval time.Duration
+	Severity       Severity
+	Labels         map[string]string
+	Summary        Template // optional
+}
+
+// State is where an alert is in its lifecycle.
+type State uint8
+
+const (
+	StateInactive State = iota
+	StatePending
+	StateFiring
+	StateResolving
+	StateResolved
+)
+
+var stateNames = [...]string{"inactive", "pending", "firing", "resolving", "resolved"}
+
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("state(%d)", uint8(s))
+}
+
+// Reason says why an alert resolved.
+type Reason string
+
+const (
+	ReasonRecovered   Reason = "recovered"    // clear held (or when stopped holding) for keep_firing_for
+	ReasonLeft        Reason = "left"         // the participant left
+	ReasonStale       Reason = "stale"        // no sample for stale_after
+	ReasonEnded       Reason = "ended"        // the webinar or meeting ended
+	ReasonRuleRemoved Reason = "rule_removed" // a reload removed the rule
+)
+
+// AlertKey is an alert's identity: (rule, source, participant). It never
+// contains a value.
+type AlertKey struct {
+	Rule        string `json:"rule"`
+	Source      string `json:"source"`      // Source.Key()
+	Participant string `json:"participant"` // Participant.Key()
+}
+
+func (k AlertKey) String() string { return k.Rule + "/" + k.Source + "/" + k.Participant }
+
+// Alert is the state of one (rule, source, participant). Times are sample
+// times unless named otherwise.
+type Alert struct {
+	Key      AlertKey
+	State    State
+	Severity Severity
+	Labels   map[string]string
+
+	ActiveSince time.Time // when the condition started to hold (pending)
+	FiredAt     time.Time // when it became firing
+	ClearSince  time.Time // when it started resolving
+	LastSample  time.Time // the newest sample evaluated
+	ResolvedAt  time.Time
+	Reason      Reason // why it resolved
+
+	// Told is true once the firing was notified (a silence can hold it
+	// back); LastNotified is the wall-clock time of the last firing or
+	// repeat notification, for repeat_interval.
+	Told         bool
+	LastNotified time.Time
+
+	Source      Source
+	Participant Participant
+	Sample      Sample // the sample that made it fire (or the latest while firing)
+	Explain     []Term
+}
+
+// NotificationKind is what a notification tells.
+type NotificationKind string
+
+const (
+	KindFiring   NotificationKind = "firing"
+	KindRepeat   NotificationKind = "repeat" // still firing after repeat_interval
+	KindResolved NotificationKind = "resolved"
+)
+
+// Notification is one message the engine decided to send. It carries what
+// the message needs; the notifier adds nothing but routing and rendering.
+type Notification struct {
+	ID   uint64 // outbox sequence, assigned by the store; increases
+	Kind NotificationKind
+	Key  AlertKey
+
+	Rule        RuleInfo
+	Source      Source
+	Participant Participant
+	Sample      Sample // the sample that fired, or the latest one
+	Explain     []Term // the comparisons of `when` on Sample
+	Summary     string // the rule's rendered summary
+
+	Since   time.Time // when the alert started firing (sample time)
+	At      time.Time // the sample time of this event
+	Reason  Reason    // for resolved
+	Created time.Time // wall clock, when the engine decided
+}
+
+// Duration is how long the alert fired, for resolved notifications.
+func (n *Notification) Duration() time.Duration { return n.At.Sub(n.Since) }
+
+// RuleInfo is the part of a rule a message shows; copied, because the rule
+// may be reloaded or removed before the message is sent.
+type RuleInfo struct {
+	Name        string
+	Description string
+	Severity    Severity
+	Labels      map[string]string
+	For         time.Duration
+}
+
+// Route is where a notification goes: the first rules-file route whose
+// `when` matches.
+type Route struct {
+	Channel string   // "#av-oncall" or a channel id
+	Mention string   // "<!subteam^ID>", "<@U…>"; optional
+	Redact  []string // participant fields the channel must not see: ip_address, mac_addr, harddisk_id, pc_name, email
+}
+
+// Router chooses a notification's route.
+type Router interface {
+	Route(n *Notification) Route
+}

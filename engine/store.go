@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"context"
+	"time"
+)
+
+// Matcher matches one alert attribute: "rule", "source", "participant",
+// or a label name.
+type Matcher struct {
+	Name    string `json:"name"`
+	Value   string `json:"value"`
+	IsRegex bool   `json:"is_regex,omitempty"`
+}
+
+// Silence suppresses the notifications of the alerts it matches (all
+// matchers must match) between StartsAt and EndsAt, without touching their
+// state.
+type Silence struct {
+	ID        string    `json:"id"`
+	Matchers  []Matcher `json:"matchers"`
+	StartsAt  time.Time `json:"starts_at"`
+	EndsAt    time.Time `json:"ends_at"`
+	CreatedBy string    `json:"created_by"`
+	Comment   string    `json:"comment"`
+}
+
+// Cursor is the newest sample time seen for one participant of one source,
+// so overlapping polls and restarts never evaluate a sample twice.
+type Cursor struct {
+	Source      string // Source.Key()
+	Participant string // Participant.Key()
+	Last        time.Time
+}
+
+// Changes is what one Ingest decided. The store commits it in one write
+// transaction: all of it, or none.
+type Changes struct {
+	Alerts        []Alert    // upserted
+	Deleted       []AlertKey // garbage-collected alerts
+	Cursors       []Cursor
+	Notifications []Notification // appended to the outbox; the store assigns IDs
+}
+
+// Snapshot is the persisted state the engine starts from.
+type Snapshot struct {
+	Alerts   []Alert
+	Cursors  []Cursor
+	Silences []Silence
+}
+
+// Store persists the engine's decisions.
+type Store interface {
+	Load(ctx context.Context) (Snapshot, error)
+	Commit(ctx context.Context, c Changes) error
+	PutSilence(ctx context.Context, s Silence) error
+	DeleteSilence(ctx context.Context, id string) error
+}
+
+// MessageRef is where an alert's first message went, so follow-ups thread
+// under it and a resolve can update it.
+type MessageRef struct {
+	Channel string
+	TS      string
+}
+
+// Outbox is the queue of decided notifications the notifier drains.
+type Outbox interface {
+	// Pending returns up to limit entries, oldest first.
+	Pending(ctx context.Context, limit int) ([]Notification, error)
+	// Ack deletes a delivered entry and, when ref is not zero, records it
+	// as the alert's message, in one transaction.
+	Ack(ctx context.Context, id uint64, key AlertKey, ref MessageRef) error
+	// Ref returns the alert's recorded message, if any.
+	Ref(ctx context.Context, key AlertKey) (MessageRef, bool, error)
+}
