@@ -1,0 +1,208 @@
+package zoom
+
+import (
+	"math"
+	"strconv"
+	"sync/atomic"
+)
+
+// Zoom sends QoS numbers as strings with units: "23 kbps", "27.15kbps",
+// "1.2 Mbps", "126 ms", "0.3%", "12 fps", "1280*720". The parser turns them
+// into float64 in one unit per dimension (kbps, ms, %, fps, px). A value Zoom
+// leaves blank ("", "-", "N/A") is missing: NaN, so every comparison on it
+// is false. A value that cannot be read is missing too, and counted, so an
+// operator sees when Zoom changes a format. The parser never allocates and
+// never panics: it runs for every value of every sample.
+
+// dim is what a value measures; it decides which units are accepted.
+type dim uint8
+
+const (
+	dimAny     dim = iota // any known unit, converted to its dimension's unit
+	dimBitrate            // kbps
+	dimTime               // ms
+	dimPercent            // %
+	dimRate               // fps
+)
+
+// ValueStats counts the QoS values that were missing, by cause.
+type ValueStats struct {
+	Blank       int64 // "", "-", "N/A": Zoom had no value
+	Unparseable int64 // anything else that is not a number in a known unit
+	BadTimes    int64 // date_time, join_time or leave_time that is not RFC 3339
+}
+
+var valueStats struct {
+	blank, unparseable, badTimes atomic.Int64
+}
+
+// ParseStats returns the process-wide counts of missing QoS values.
+func ParseStats() ValueStats {
+	return ValueStats{
+		Blank:       valueStats.blank.Load(),
+		Unparseable: valueStats.unparseable.Load(),
+		BadTimes:    valueStats.badTimes.Load(),
+	}
+}
+
+// ParseValue parses one Zoom QoS value to a number: bitrates in kbps
+// ("1.2 Mbps" is 1200), times in ms, percentages, frame rates in fps. A
+// number without a unit is taken as is. Blank and unparseable values are
+// NaN and counted in ParseStats.
+func ParseValue(s string) float64 { return parse(s, dimAny) }
+
+// ParseResolution parses "1280*720" (or "1280x720") to width and height.
+// "0*0", which Zoom sends for a stream with no picture, is missing, like a
+// blank or unparseable value; ok is false then.
+func ParseResolution(s string) (width, height float64, ok bool) {
+	s = trimSpace(s)
+	if isBlank(s) {
+		valueStats.blank.Add(1)
+		return math.NaN(), math.NaN(), false
+	}
+	sep := -1
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '*' || c == 'x' || c == 'X' {
+			sep = i
+			break
+		}
+	}
+	if sep < 0 {
+		valueStats.unparseable.Add(1)
+		return math.NaN(), math.NaN(), false
+	}
+	w, okW := number(trimSpace(s[:sep]))
+	h, okH := number(trimSpace(s[sep+1:]))
+	if !okW || !okH || w < 0 || h < 0 {
+		valueStats.unparseable.Add(1)
+		return math.NaN(), math.NaN(), false
+	}
+	if w == 0 && h == 0 {
+		return math.NaN(), math.NaN(), false
+	}
+	return w, h, true
+}
+
+func parse(s string, d dim) float64 {
+	s = trimSpace(s)
+	if isBlank(s) {
+		valueStats.blank.Add(1)
+		return math.NaN()
+	}
+	// Split the number from its unit: the number is the longest prefix of
+	// sign, digits and one dot.
+	end := 0
+	if end < len(s) && (s[end] == '-' || s[end] == '+') {
+		end++
+	}
+	for end < len(s) && (isDigit(s[end]) || s[end] == '.') {
+		end++
+	}
+	v, ok := number(s[:end])
+	if !ok {
+		valueStats.unparseable.Add(1)
+		return math.NaN()
+	}
+	scale, ok := unitScale(trimSpace(s[end:]), d)
+	if !ok {
+		valueStats.unparseable.Add(1)
+		return math.NaN()
+	}
+	return v * scale
+}
+
+// unitScale returns the factor from unit u to its dimension's unit, if u
+// is a unit of dimension d.
+func unitScale(u string, d dim) (float64, bool) {
+	if u == "" {
+		return 1, true // a bare number
+	}
+	var got dim
+	scale := 1.0
+	switch {
+	case equalFold(u, "kbps"), equalFold(u, "kb/s"):
+		got = dimBitrate
+	case equalFold(u, "mbps"), equalFold(u, "mb/s"):
+		got, scale = dimBitrate, 1000
+	case equalFold(u, "gbps"), equalFold(u, "gb/s"):
+		got, scale = dimBitrate, 1e6
+	case equalFold(u, "bps"), equalFold(u, "b/s"):
+		got, scale = dimBitrate, 0.001
+	case equalFold(u, "ms"):
+		got = dimTime
+	case equalFold(u, "s"), equalFold(u, "sec"):
+		got, scale = dimTime, 1000
+	case u == "%":
+		got = dimPercent
+	case equalFold(u, "fps"):
+		got = dimRate
+	default:
+		return 0, false
+	}
+	return scale, d == dimAny || d == got
+}
+
+// number parses a plain decimal: optional sign, digits, at most one dot,
+// at least one digit. No exponents, no "Inf", no "NaN".
+func number(s string) (float64, bool) {
+	i, digits, dots := 0, 0, 0
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		i++
+	}
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case isDigit(c):
+			digits++
+		case c == '.':
+			dots++
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || dots > 1 {
+		return 0, false
+	}
+	// Validated above, so ParseFloat can only fail on range, which a QoS
+	// value never reaches; it does not allocate on success.
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
+}
+
+func isBlank(s string) bool {
+	return s == "" || s == "-" || s == "--" || equalFold(s, "n/a") || equalFold(s, "na") || equalFold(s, "null")
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func trimSpace(s string) string {
+	for len(s) > 0 && isSpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// equalFold reports whether s equals the lower-case ASCII word w, ignoring
+// ASCII case.
+func equalFold(s, w string) bool {
+	if len(s) != len(w) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != w[i] {
+			return false
+		}
+	}
+	return true
+}
