@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// The commands in this file talk to a running daemon over its HTTP API,
+// as amtool does to Alertmanager.
+
+// defaultURL derives the daemon's URL from QOSWATCH_LISTEN: ":9797" and
+// "0.0.0.0:9797" become loopback, which is where a healthcheck runs.
+func defaultURL(getenv func(string) string) string {
+	listen := getenv("QOSWATCH_LISTEN")
+	if listen == "" {
+		listen = "127.0.0.1:9797"
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "http://" + listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+type apiClient struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+func newAPIClient(base, token string) *apiClient {
+	return &apiClient{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Timeout: 10 * time.Second}}
+}
+
+// do sends a request and decodes a JSON answer into out (when not nil).
+// The error names the endpoint and the daemon's message, never the token.
+func (a *apiClient) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s%s: %w", method, a.base, path, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s: read: %w", method, path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error string `json:"error"`
+		}
+		msg := strings.TrimSpace(string(data))
+		if json.Unmarshal(data, &e) == nil && e.Error != "" {
+			msg = e.Error
+		}
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, msg)
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("%s %s: unexpected answer: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// unwrapURLError drops url.Error's "Get \"URL\":" prefix, which repeats
+// what the caller already says.
+func unwrapURLError(err error) error {
+	type unwrapper interface{ Unwrap() error }
+	if u, ok := err.(unwrapper); ok && u.Unwrap() != nil {
+		return u.Unwrap()
+	}
+	return err
+}
+
+func cmdHealthcheck(ctx context.Context, c *cli, args []string) int {
+	f := newFlags(c, "qoswatch healthcheck", "[flags]",
+		"Exits 0 when the daemon answers GET /healthz with 200, 1 otherwise.\nThe Docker image's HEALTHCHECK runs it (distroless has no curl).")
+	var url string
+	var timeout time.Duration
+	f.String(&url, "url", "QOSWATCH_URL", defaultURL(c.getenv), "daemon URL (default from QOSWATCH_LISTEN)")
+	f.Duration(&timeout, "timeout", "", 3*time.Second, "give up after this long")
+	if code, done := parseOrExit(f, args); done {
+		return code
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := newAPIClient(url, "").do(ctx, http.MethodGet, "/healthz", nil, nil); err != nil {
+		fmt.Fprintf(c.stderr, "unhealthy: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(c.stdout, "ok")
+	return 0
+}
+
+// apiFlags are the flags every API client command shares.
+func apiFlags(f *flags, c *cli) (url, token *string) {
+	url, token = new(string), new(string)
+	f.String(url, "url", "QOSWATCH_URL", defaultURL(c.getenv), "daemon URL (default from QOSWATCH_LISTEN)")
+	f.EnvOnly("QOSWATCH_API_TOKEN", "bearer token for writes, when the daemon requires one")
+	*token = c.getenv("QOSWATCH_API_TOKEN")
+	return url, token
+}
+
+// alertView is the JSON of one alert on /api/v1/alerts (httpapi.AlertJSON,
+// decoded loosely so an older daemon still lists).
+type alertView struct {
+	Rule        string            `json:"rule"`
+	State       string            `json:"state"`
+	Severity    string            `json:"severity"`
+	Source      map[string]any    `json:"source"`
+	Participant map[string]any    `json:"participant"`
+	ActiveSince string            `json:"active_since"`
+	FiredAt     string            `json:"fired_at"`
+	Labels      map[string]string `json:"labels"`
+	Explain     []struct {
+		Text string `json:"text"`
+	} `json:"explain"`
+}
+
+func cmdAlerts(ctx context.Context, c *cli, args []string) int {
+	f := newFlags(c, "qoswatch alerts", "[flags]", "Lists the alerts of a running daemon (GET /api/v1/alerts).")
+	url, token := apiFlags(f, c)
+	var state string
+	var asJSON bool
+	f.String(&state, "state", "", "", "only alerts in this state: pending, firing, resolving")
+	f.Bool(&asJSON, "json", "", false, "print the API's JSON")
+	if code, done := parseOrExit(f, args); done {
+		return code
+	}
+	path := "/api/v1/alerts"
+	if state != "" {
+		path += "?state=" + state
+	}
+	var raw json.RawMessage
+	if err := newAPIClient(*url, *token).do(ctx, http.MethodGet, path, nil, &raw); err != nil {
+		fmt.Fprintf(c.stderr, "qoswatch alerts: %v\n", err)
+		return 1
+	}
+	if asJSON {
+		c.stdout.Write(append(raw, '\n'))
+		return 0
+	}
+	var resp struct {
+		Alerts []alertView `json:"alerts"`
+	}
+	if err := json.Unmarshal(raw, &resp); err != nil {
+		fmt.Fprintf(c.stderr, "qoswatch alerts: unexpected answer: %v\n", err)
+		return 1
+	}
+	tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "RULE\tSTATE\tSEVERITY\tSOURCE\tPARTICIPANT\tSINCE\tWHY")
+	for _, a := range resp.Alerts {
+		why := make([]string, 0, len(a.Explain))
+		for _, t := range a.Explain {
+			why = append(why, t.Text)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v:%v %v\t%v\t%s\t%s\n", a.Rule, a.State, a.Severity,
+			a.Source["kind"], a.Source["id"], a.Source["topic"], a.Participant["user_name"], a.ActiveSince, strings.Join(why, ", "))
+	}
+	tw.Flush()
+	return 0
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/qoswatch/qoswatch/daemon"
+)
+
+// runFlags declares every setting of `qoswatch run` (and the parts `demo`
+// shares) on f, each with its environment variable. Secrets are read from
+// the environment or a file only, never a flag, so `ps` cannot show them.
+type runFlags struct {
+	cfg                                daemon.Config
+	watch, sources                     string
+	secretFile, botTokenFile, hookFile string
+	apiTokenFile                       string
+}
+
+func declareRun(f *flags) *runFlags {
+	r := &runFlags{cfg: daemon.Defaults()}
+	c := &r.cfg
+	d := daemon.Defaults()
+
+	f.String(&c.Zoom.AccountID, "zoom-account-id", "ZOOM_ACCOUNT_ID", "", "account id of the Zoom Server-to-Server OAuth app")
+	f.String(&c.Zoom.ClientID, "zoom-client-id", "ZOOM_CLIENT_ID", "", "client id of the Zoom Server-to-Server OAuth app")
+	f.String(&r.secretFile, "zoom-client-secret-file", "ZOOM_CLIENT_SECRET_FILE", "", "file holding the app's client secret")
+	f.EnvOnly("ZOOM_CLIENT_SECRET", "the app's client secret (or ZOOM_CLIENT_SECRET_FILE)")
+	f.String(&c.Zoom.APIURL, "zoom-api-url", "ZOOM_API_URL", d.Zoom.APIURL, "Zoom API base URL (ZoomGov: https://api.zoomgov.com/v2)")
+	f.String(&c.Zoom.OAuthURL, "zoom-oauth-url", "ZOOM_OAUTH_URL", d.Zoom.OAuthURL, "Zoom OAuth token endpoint")
+	f.String(&c.Zoom.Plan, "zoom-plan", "ZOOM_PLAN", d.Zoom.Plan, "account plan for rate limits: pro or business (Business, Education, Enterprise)")
+	f.Int(&c.Zoom.DailyLimit, "zoom-daily-limit", "ZOOM_DAILY_LIMIT", 0, "daily cap of Heavy + Resource-intensive calls; 0 means the plan's (30000 pro, 60000 business)")
+
+	f.String(&r.botTokenFile, "slack-bot-token-file", "SLACK_BOT_TOKEN_FILE", "", "file holding the Slack bot token")
+	f.EnvOnly("SLACK_BOT_TOKEN", "Slack bot token xoxb-... (threads and updates; or SLACK_BOT_TOKEN_FILE)")
+	f.String(&c.Slack.APIURL, "slack-api-url", "SLACK_API_URL", d.Slack.APIURL, "Slack Web API base URL")
+	f.String(&r.hookFile, "slack-webhook-url-file", "SLACK_WEBHOOK_URL_FILE", "", "file holding the Slack incoming webhook URL")
+	f.EnvOnly("SLACK_WEBHOOK_URL", "Slack incoming webhook URL (simple mode: no threads; or SLACK_WEBHOOK_URL_FILE)")
+	f.String(&c.Slack.Channel, "slack-channel", "SLACK_CHANNEL", "", "channel for alerts no route sends elsewhere")
+
+	f.String(&c.Rules, "rules", "QOSWATCH_RULES", d.Rules, "rules file; reloaded on change and on SIGHUP")
+	f.String(&c.DB, "db", "QOSWATCH_DB", d.DB, "bbolt database file: alert state, outbox, silences")
+	f.String(&c.Listen, "listen", "QOSWATCH_LISTEN", d.Listen, "HTTP address of /healthz, /readyz, /metrics, /api/v1; port 0 picks a free one")
+	f.Duration(&c.PollInterval, "poll-interval", "QOSWATCH_POLL_INTERVAL", d.PollInterval, "how often each source's participants QoS is swept")
+	f.String(&r.watch, "watch", "QOSWATCH_WATCH", strings.Join(d.Watch, ","), "what to discover: webinars, meetings, both, or none (\"\")")
+	f.String(&r.sources, "sources", "QOSWATCH_SOURCES", "", "ids to watch besides the discovered ones: webinar:ID,meeting:ID (a bare id is a webinar)")
+	f.String(&c.LogFormat, "log-format", "QOSWATCH_LOG_FORMAT", d.LogFormat, "log format: text or json")
+	f.String(&c.LogLevel, "log-level", "QOSWATCH_LOG_LEVEL", d.LogLevel, "log level: debug, info, warn or error")
+	f.String(&r.apiTokenFile, "api-token-file", "QOSWATCH_API_TOKEN_FILE", "", "file holding the bearer token for HTTP API writes")
+	f.EnvOnly("QOSWATCH_API_TOKEN", "bearer token required for silence writes on the HTTP API (or QOSWATCH_API_TOKEN_FILE)")
+	f.Float(&c.BudgetShare, "budget-share", "QOSWATCH_BUDGET_SHARE", d.BudgetShare, "share of Zoom's daily cap qoswatch may spend (0..1]")
+	f.Duration(&c.StaleAfter, "stale-after", "QOSWATCH_STALE_AFTER", d.StaleAfter, "resolve a participant's alerts after this long without a sample")
+	f.Duration(&c.RulesCheck, "rules-check", "QOSWATCH_RULES_CHECK", d.RulesCheck, "how often the rules file is checked for changes")
+	f.Duration(&c.Grace, "shutdown-grace", "QOSWATCH_SHUTDOWN_GRACE", d.Grace, "on SIGTERM, how long to keep flushing the outbox")
+	return r
+}
+
+// finish reads the secrets and the lists after Parse. The error names the
+// variable, never a secret's value.
+func (r *runFlags) finish(getenv func(string) string) error {
+	c := &r.cfg
+	c.Watch = splitList(r.watch)
+	c.Sources = splitList(r.sources)
+	for _, s := range []struct {
+		dst  *daemon.Secret
+		env  string
+		file string
+	}{
+		{&c.Zoom.ClientSecret, "ZOOM_CLIENT_SECRET", r.secretFile},
+		{&c.Slack.BotToken, "SLACK_BOT_TOKEN", r.botTokenFile},
+		{&c.Slack.WebhookURL, "SLACK_WEBHOOK_URL", r.hookFile},
+		{&c.APIToken, "QOSWATCH_API_TOKEN", r.apiTokenFile},
+	} {
+		v, err := readSecret(getenv, s.env, s.file)
+		if err != nil {
+			return err
+		}
+		*s.dst = daemon.Secret(v)
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

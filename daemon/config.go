@@ -1,0 +1,241 @@
+// Package daemon is qoswatch's long-running process: it wires the Zoom
+// poller, the rules, the engine, the store, the notifier and the HTTP
+// surface together, and runs them until its context ends. cmd/qoswatch
+// only turns flags and environment into a Config; tests start Run in
+// process.
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Secret is a credential. It prints, logs and marshals as "[redacted]", so
+// a careless %v or slog attribute cannot leak it; Reveal is the one way out.
+type Secret string
+
+const redacted = "[redacted]"
+
+func (s Secret) String() string               { return s.mask() }
+func (s Secret) GoString() string             { return s.mask() }
+func (s Secret) LogValue() slog.Value         { return slog.StringValue(s.mask()) }
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.mask()), nil }
+func (s Secret) Reveal() string               { return string(s) }
+func (s Secret) mask() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// Config is every setting of `qoswatch run`. Field comments name the
+// environment variable; cmd/qoswatch documents each in --help.
+type Config struct {
+	Zoom  ZoomConfig
+	Slack SlackConfig
+
+	Rules        string        // QOSWATCH_RULES
+	DB           string        // QOSWATCH_DB
+	Listen       string        // QOSWATCH_LISTEN
+	PollInterval time.Duration // QOSWATCH_POLL_INTERVAL
+	Watch        []string      // QOSWATCH_WATCH: webinars, meetings
+	Sources      []string      // QOSWATCH_SOURCES: ids to watch besides the discovered ones
+	LogFormat    string        // QOSWATCH_LOG_FORMAT: text | json
+	LogLevel     string        // QOSWATCH_LOG_LEVEL: debug | info | warn | error
+	APIToken     Secret        // QOSWATCH_API_TOKEN: bearer token for HTTP API writes
+	BudgetShare  float64       // QOSWATCH_BUDGET_SHARE: share of the daily cap qoswatch may spend
+	StaleAfter   time.Duration // QOSWATCH_STALE_AFTER
+	RulesCheck   time.Duration // QOSWATCH_RULES_CHECK: how often the rules file's mtime is checked
+	Grace        time.Duration // QOSWATCH_SHUTDOWN_GRACE: time to flush the outbox on shutdown
+}
+
+// ZoomConfig is the Server-to-Server OAuth app and the account's plan.
+type ZoomConfig struct {
+	AccountID    string // ZOOM_ACCOUNT_ID
+	ClientID     string // ZOOM_CLIENT_ID
+	ClientSecret Secret // ZOOM_CLIENT_SECRET or ZOOM_CLIENT_SECRET_FILE
+	APIURL       string // ZOOM_API_URL
+	OAuthURL     string // ZOOM_OAUTH_URL
+	Plan         string // ZOOM_PLAN: pro | business
+	DailyLimit   int    // ZOOM_DAILY_LIMIT: 0 means the plan's
+}
+
+// SlackConfig chooses the notifier: a bot token (threads, updates), a
+// webhook (simple), or neither (the console).
+type SlackConfig struct {
+	BotToken   Secret // SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_FILE
+	APIURL     string // SLACK_API_URL
+	WebhookURL Secret // SLACK_WEBHOOK_URL or SLACK_WEBHOOK_URL_FILE
+	Channel    string // SLACK_CHANNEL: the channel when no route names one
+}
+
+// Defaults returns the documented defaults.
+func Defaults() Config {
+	return Config{
+		Zoom: ZoomConfig{
+			APIURL:   "https://api.zoom.us/v2",
+			OAuthURL: "https://zoom.us/oauth/token",
+			Plan:     "pro",
+		},
+		Slack: SlackConfig{APIURL: "https://slack.com/api/"},
+
+		Rules:        "rules.yaml",
+		DB:           "qoswatch.db",
+		Listen:       "127.0.0.1:9797",
+		PollInterval: time.Minute,
+		Watch:        []string{"webinars", "meetings"},
+		LogFormat:    "text",
+		LogLevel:     "info",
+		BudgetShare:  0.5,
+		StaleAfter:   5 * time.Minute,
+		RulesCheck:   5 * time.Second,
+		Grace:        10 * time.Second,
+	}
+}
+
+// Validate checks every setting and reports all problems in one error,
+// each naming its environment variable. It never includes a secret.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+
+	if c.Zoom.AccountID == "" {
+		bad("ZOOM_ACCOUNT_ID is not set")
+	}
+	if c.Zoom.ClientID == "" {
+		bad("ZOOM_CLIENT_ID is not set")
+	}
+	if c.Zoom.ClientSecret == "" {
+		bad("ZOOM_CLIENT_SECRET (or ZOOM_CLIENT_SECRET_FILE) is not set")
+	}
+	checkURL := func(env, raw string, secret bool) {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			if secret {
+				bad("%s is not an http(s) URL", env)
+			} else {
+				bad("%s=%q is not an http(s) URL", env, raw)
+			}
+		}
+	}
+	checkURL("ZOOM_API_URL", c.Zoom.APIURL, false)
+	checkURL("ZOOM_OAUTH_URL", c.Zoom.OAuthURL, false)
+	switch strings.ToLower(c.Zoom.Plan) {
+	case "pro", "business":
+	default:
+		bad("ZOOM_PLAN=%q: want pro or business (business covers Business, Education and Enterprise)", c.Zoom.Plan)
+	}
+	if c.Zoom.DailyLimit < 0 {
+		bad("ZOOM_DAILY_LIMIT=%d: must be 0 (the plan's) or more", c.Zoom.DailyLimit)
+	}
+
+	if c.Slack.BotToken != "" && c.Slack.WebhookURL != "" {
+		bad("SLACK_BOT_TOKEN and SLACK_WEBHOOK_URL are both set: use one")
+	}
+	if c.Slack.BotToken != "" {
+		checkURL("SLACK_API_URL", c.Slack.APIURL, false)
+	}
+	if c.Slack.WebhookURL != "" {
+		checkURL("SLACK_WEBHOOK_URL", c.Slack.WebhookURL.Reveal(), true)
+	}
+
+	if c.Rules == "" {
+		bad("QOSWATCH_RULES is empty")
+	}
+	if c.DB == "" {
+		bad("QOSWATCH_DB is empty")
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("QOSWATCH_LISTEN=%q: want host:port (port 0 picks a free one)", c.Listen)
+	}
+	if c.PollInterval < 10*time.Second {
+		bad("QOSWATCH_POLL_INTERVAL=%s: must be at least 10s (Zoom's QoS data is per minute)", c.PollInterval)
+	}
+	if len(c.Watch) == 0 && len(c.Sources) == 0 {
+		bad("QOSWATCH_WATCH is empty and QOSWATCH_SOURCES names nothing: nothing to watch")
+	}
+	for _, w := range c.Watch {
+		if w != "webinars" && w != "meetings" {
+			bad("QOSWATCH_WATCH: %q is not webinars or meetings", w)
+		}
+	}
+	for _, s := range c.Sources {
+		if _, _, err := ParseSource(s); err != nil {
+			bad("QOSWATCH_SOURCES: %v", err)
+		}
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		bad("QOSWATCH_LOG_FORMAT=%q: want text or json", c.LogFormat)
+	}
+	if _, err := ParseLevel(c.LogLevel); err != nil {
+		bad("QOSWATCH_LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel)
+	}
+	if !(c.BudgetShare > 0 && c.BudgetShare <= 1) {
+		bad("QOSWATCH_BUDGET_SHARE=%g: want a share above 0 and at most 1", c.BudgetShare)
+	}
+	if c.StaleAfter < c.PollInterval {
+		bad("QOSWATCH_STALE_AFTER=%s: must be at least QOSWATCH_POLL_INTERVAL (%s)", c.StaleAfter, c.PollInterval)
+	}
+	if c.RulesCheck <= 0 {
+		bad("QOSWATCH_RULES_CHECK=%s: must be positive", c.RulesCheck)
+	}
+	if c.Grace <= 0 {
+		bad("QOSWATCH_SHUTDOWN_GRACE=%s: must be positive", c.Grace)
+	}
+	return joinLine(errs)
+}
+
+// joinLine joins errors into one line: an operator reads it in one glance.
+func joinLine(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// ParseSource parses a QOSWATCH_SOURCES entry: "webinar:ID", "meeting:ID",
+// or a bare id (a webinar).
+func ParseSource(s string) (kind, id string, err error) {
+	kind, id, ok := strings.Cut(s, ":")
+	if !ok {
+		kind, id = "webinar", s
+	}
+	if kind != "webinar" && kind != "meeting" {
+		return "", "", fmt.Errorf("%q: want webinar:ID or meeting:ID", s)
+	}
+	if id == "" {
+		return "", "", fmt.Errorf("%q: the id is empty", s)
+	}
+	return kind, id, nil
+}
+
+// ParseLevel parses a log level name.
+func ParseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(s))
+	return l, err
+}
+
+// NewLogger returns the process logger in the configured format.
+func NewLogger(w interface{ Write([]byte) (int, error) }, format, level string) *slog.Logger {
+	lvl, err := ParseLevel(level)
+	if err != nil {
+		lvl = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
