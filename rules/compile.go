@@ -1,0 +1,249 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"sync"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
+	yamlast "github.com/goccy/go-yaml/ast"
+
+	"github.com/qoswatch/qoswatch/engine"
+)
+
+// known(x) is the one helper rules need: a number is known when it is not
+// NaN, a string when it is not empty. Typed, so the checker rejects
+// known(a > b).
+var knownFunc = expr.Function("known", func(params ...any) (any, error) {
+	switch v := params[0].(type) {
+	case float64:
+		return !math.IsNaN(v), nil
+	case string:
+		return v != "", nil
+	}
+	return false, fmt.Errorf("known: unsupported %T", params[0])
+}, new(func(float64) bool), new(func(string) bool))
+
+// alertEnv is what a route's `when` sees: the alert, not the sample.
+type alertEnv struct {
+	Rule        string             `expr:"rule"`
+	Severity    string             `expr:"severity"`
+	Labels      map[string]string  `expr:"labels"`
+	Source      engine.Source      `expr:"source"`
+	Participant engine.Participant `expr:"participant"`
+}
+
+var (
+	// The environments, without AsBool: Explain compiles the parts of an
+	// expression, which are not bools.
+	sampleEnvOptions = []expr.Option{expr.Env(engine.Sample{}), knownFunc}
+	routeEnvOptions  = []expr.Option{expr.Env(alertEnv{}), knownFunc}
+)
+
+// Condition is a compiled `when` or `clear`; it implements
+// engine.Condition.
+type Condition struct {
+	src   string
+	prog  *vm.Program
+	terms []term // the comparisons, for Explain
+}
+
+var _ engine.Condition = (*Condition)(nil)
+
+// vms keeps one expr VM per evaluating goroutine, without a goroutine
+// handle: a VM is taken for one Run and put back.
+var vms = sync.Pool{New: func() any { return new(vm.VM) }}
+
+// Eval reports whether the condition holds for s. The program was compiled
+// against engine.Sample; expr reads the fields through the pointer.
+func (c *Condition) Eval(s *engine.Sample) (bool, error) {
+	m := vms.Get().(*vm.VM)
+	out, err := m.Run(c.prog, s)
+	vms.Put(m)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", c.src, err)
+	}
+	b, _ := out.(bool)
+	return b, nil
+}
+
+// String returns the expression as written.
+func (c *Condition) String() string { return c.src }
+
+// compile compiles one expression; on failure it records a positioned error
+// and returns nil. key is how the message names the expression ("when").
+func (l *loader) compile(n yamlast.Node, src, rule string, opts []expr.Option, key string) *Condition {
+	prog, err := expr.Compile(src, with(opts, expr.AsBool())...)
+	if err == nil {
+		err = vet(src, opts)
+	}
+	if err != nil {
+		var fe *file.Error
+		if errors.As(err, &fe) && fe.Line > 0 {
+			line, col := l.valuePos(n, fe.Line, fe.Column)
+			l.errorAt(line, col, rule, "%s: %s (at %d:%d of %q)", key, fe.Message, fe.Line, fe.Column+1, src)
+		} else {
+			l.errorf(n, rule, "%s: %s", key, err)
+		}
+		return nil
+	}
+	c := &Condition{src: src, prog: prog}
+	c.terms, err = compileTerms(src, opts)
+	if err != nil {
+		l.errorf(n, rule, "%s: %s", key, err)
+		return nil
+	}
+	return c
+}
+
+// vet adds the checks expr's checker leaves out, on the unoptimized AST:
+// a value compared with nil (a missing number is NaN, not nil), and `in`
+// a list whose items are of another kind than the value.
+func vet(src string, opts []expr.Option) error {
+	prog, err := expr.Compile(src, with(opts, expr.AsBool(), expr.Optimize(false))...)
+	if err != nil {
+		return err
+	}
+	var found error
+	walk(prog.Node(), func(n ast.Node) {
+		b, ok := n.(*ast.BinaryNode)
+		if !ok || found != nil {
+			return
+		}
+		switch b.Operator {
+		case "==", "!=":
+			for _, pair := range [2][2]ast.Node{{b.Left, b.Right}, {b.Right, b.Left}} {
+				if _, isNil := pair[1].(*ast.NilNode); isNil && !nilable(pair[0].Type()) {
+					found = exprError(src, b, fmt.Sprintf("%s is never nil: a missing value is NaN or \"\"; use known(%s)", pair[0], pair[0]))
+				}
+			}
+		case "in", "not in":
+			arr, ok := b.Right.(*ast.ArrayNode)
+			if !ok || b.Left.Type() == nil {
+				return
+			}
+			for _, item := range arr.Nodes {
+				if item.Type() != nil && kindOf(item.Type()) != kindOf(b.Left.Type()) && kindOf(b.Left.Type()) != "" && kindOf(item.Type()) != "" {
+					found = exprError(src, item, fmt.Sprintf("invalid operation: %s (mismatched types %s and %s)", b.Operator, b.Left.Type(), item.Type()))
+					return
+				}
+			}
+		}
+	})
+	return found
+}
+
+func nilable(t reflect.Type) bool {
+	if t == nil {
+		return true
+	}
+	switch t.Kind() {
+	case reflect.Interface, reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan:
+		return true
+	}
+	return false
+}
+
+// kindOf groups types the way a comparison does: numbers, strings, bools.
+func kindOf(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8,
+		reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "bool"
+	}
+	return ""
+}
+
+// exprError positions a message at node n of src, as expr's own errors are.
+func exprError(src string, n ast.Node, msg string) error {
+	e := &file.Error{Location: n.Location(), Message: msg}
+	e.Bind(file.NewSource(src))
+	return e
+}
+
+// walk calls f for every node of the tree, parents first, left to right.
+func walk(n ast.Node, f func(ast.Node)) {
+	if n == nil || reflect.ValueOf(n).IsNil() {
+		return
+	}
+	f(n)
+	switch v := n.(type) {
+	case *ast.UnaryNode:
+		walk(v.Node, f)
+	case *ast.BinaryNode:
+		walk(v.Left, f)
+		walk(v.Right, f)
+	case *ast.ChainNode:
+		walk(v.Node, f)
+	case *ast.MemberNode:
+		walk(v.Node, f)
+		walk(v.Property, f)
+	case *ast.SliceNode:
+		walk(v.Node, f)
+		walk(v.From, f)
+		walk(v.To, f)
+	case *ast.CallNode:
+		walk(v.Callee, f)
+		for _, a := range v.Arguments {
+			walk(a, f)
+		}
+	case *ast.BuiltinNode:
+		for _, a := range v.Arguments {
+			walk(a, f)
+		}
+	case *ast.PredicateNode:
+		walk(v.Node, f)
+	case *ast.ConditionalNode:
+		walk(v.Cond, f)
+		walk(v.Exp1, f)
+		walk(v.Exp2, f)
+	case *ast.VariableDeclaratorNode:
+		walk(v.Value, f)
+		walk(v.Expr, f)
+	case *ast.SequenceNode:
+		for _, a := range v.Nodes {
+			walk(a, f)
+		}
+	case *ast.ArrayNode:
+		for _, a := range v.Nodes {
+			walk(a, f)
+		}
+	case *ast.MapNode:
+		for _, p := range v.Pairs {
+			walk(p, f)
+		}
+	case *ast.PairNode:
+		walk(v.Key, f)
+		walk(v.Value, f)
+	}
+}
+
+// runeCol turns a rune offset of src into expr's 1-based line, 0-based column.
+func runeCol(src string, offset int) (line, col int) {
+	line = 1
+	for i, r := range []rune(src) {
+		if i == offset {
+			break
+		}
+		if r == '\n' {
+			line, col = line+1, 0
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+// with returns opts and more, without sharing opts' array.
+func with(opts []expr.Option, more ...expr.Option) []expr.Option {
+	return append(opts[:len(opts):len(opts)], more...)
+}

@@ -1,0 +1,184 @@
+package rules
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/qoswatch/qoswatch/engine"
+)
+
+// term is one comparison of an expression, compiled in parts so Explain
+// can show what each side was: `latency = 120 ms > 150 ms ✗`.
+type term struct {
+	field, op, threshold string // as written
+	left, right, whole   *vm.Program
+	rightConst           bool // the right side is a literal: show it as written
+	unit                 string
+}
+
+var comparisons = map[string]bool{
+	"==": true, "!=": true, "<": true, ">": true, "<=": true, ">=": true,
+	"in": true, "not in": true, "matches": true, "contains": true, "startsWith": true, "endsWith": true,
+}
+
+// compileTerms finds every comparison (and every known() call) of src, in
+// source order, and compiles its sides.
+func compileTerms(src string, opts []expr.Option) ([]term, error) {
+	tree, err := expr.Compile(src, with(opts, expr.Optimize(false))...)
+	if err != nil {
+		return nil, err
+	}
+	anyOpts := with(opts, expr.AsAny()) // the sides are not bools
+	var terms []term
+	var walkErr error
+	walk(tree.Node(), func(n ast.Node) {
+		if walkErr != nil {
+			return
+		}
+		var t term
+		var err error
+		switch v := n.(type) {
+		case *ast.BinaryNode:
+			if !comparisons[v.Operator] {
+				return
+			}
+			t = term{field: v.Left.String(), op: v.Operator, threshold: v.Right.String(), rightConst: isConst(v.Right)}
+			if t.left, err = expr.Compile(t.field, anyOpts...); err == nil {
+				if t.right, err = expr.Compile(t.threshold, anyOpts...); err == nil {
+					t.whole, err = expr.Compile(v.String(), anyOpts...)
+				}
+			}
+		case *ast.CallNode:
+			id, ok := v.Callee.(*ast.IdentifierNode)
+			if !ok || id.Value != "known" || len(v.Arguments) != 1 {
+				return
+			}
+			t = term{field: v.Arguments[0].String(), op: "is", threshold: "known", rightConst: true}
+			if t.left, err = expr.Compile(t.field, anyOpts...); err == nil {
+				t.whole, err = expr.Compile(v.String(), anyOpts...)
+			}
+		default:
+			return
+		}
+		if err != nil {
+			walkErr = fmt.Errorf("explain %s: %w", n, err)
+			return
+		}
+		t.unit = unitOf(t.field)
+		terms = append(terms, t)
+	})
+	return terms, walkErr
+}
+
+// isConst reports whether a node is a literal (a number, a string, a list
+// of them), which Explain shows as written.
+func isConst(n ast.Node) bool {
+	c := true
+	walk(n, func(n ast.Node) {
+		switch n.(type) {
+		case *ast.IdentifierNode, *ast.MemberNode, *ast.CallNode, *ast.BuiltinNode, *ast.PointerNode:
+			c = false
+		}
+	})
+	return c
+}
+
+// Explain evaluates every comparison of the expression on s, each with the
+// value it saw; a missing (NaN) value shows as "missing".
+func (c *Condition) Explain(s *engine.Sample) []engine.Term {
+	out := make([]engine.Term, 0, len(c.terms))
+	for _, t := range c.terms {
+		out = append(out, t.eval(s))
+	}
+	return out
+}
+
+func (t *term) eval(env any) engine.Term {
+	et := engine.Term{Field: t.field, Op: t.op, Threshold: t.threshold}
+	if v, err := expr.Run(t.left, env); err != nil {
+		et.Value = "error: " + err.Error()
+	} else {
+		et.Value = formatValue(v, t.unit)
+	}
+	if t.rightConst {
+		if t.right != nil && t.unit != "" {
+			if v, err := expr.Run(t.right, env); err == nil {
+				if _, isNum := toFloat(v); isNum {
+					et.Threshold = formatValue(v, t.unit)
+				}
+			}
+		}
+	} else if v, err := expr.Run(t.right, env); err == nil {
+		et.Threshold = fmt.Sprintf("%s (%s)", t.threshold, formatValue(v, unitOf(t.threshold)))
+	}
+	if v, err := expr.Run(t.whole, env); err == nil {
+		et.Holds, _ = v.(bool)
+	}
+	return et
+}
+
+// unitOf is the unit a sample field implies, from its name.
+func unitOf(field string) string {
+	name := field[strings.LastIndexByte(field, '.')+1:]
+	switch {
+	case strings.HasSuffix(name, "loss"), strings.HasSuffix(name, "cpu_usage"):
+		return "%"
+	case name == "latency", name == "jitter":
+		return "ms"
+	case name == "bitrate":
+		return "kbps"
+	case name == "frame_rate":
+		return "fps"
+	case name == "width", name == "height":
+		return "px"
+	case strings.HasSuffix(name, "rssi"):
+		return "dBm"
+	}
+	return ""
+}
+
+func toFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	}
+	return 0, false
+}
+
+// formatValue renders a value for a person: numbers short and with their
+// unit, NaN as "missing", strings quoted.
+func formatValue(v any, unit string) string {
+	if f, ok := toFloat(v); ok {
+		if math.IsNaN(f) {
+			return "missing"
+		}
+		s := strconv.FormatFloat(f, 'f', -1, 64)
+		switch unit {
+		case "":
+			return s
+		case "%":
+			return s + "%"
+		}
+		return s + " " + unit
+	}
+	switch x := v.(type) {
+	case string:
+		if x == "" {
+			return "missing"
+		}
+		return strconv.Quote(x)
+	case nil:
+		return "nil"
+	}
+	return fmt.Sprint(v)
+}

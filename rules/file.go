@@ -1,0 +1,48 @@
+// Package rules is the rules file of qoswatch: its strict YAML loader, the
+// expr compiler that turns each `when` into an engine.Condition, the routes,
+// the summary templates, and the tools rule authors use (check, test,
+// explain).
+package rules
+
+// The types below are the file as written. They are only the shape: Parse
+// checks them, fills in defaults and compiles them into a Set. The yaml tags
+// are the keys; the json tags feed the JSON Schema (schema.json), and the
+// `doc` tags are the schema's descriptions.
+
+// File is a whole rules file.
+type File struct {
+	Defaults Defaults    `yaml:"defaults" json:"defaults" doc:"Values every rule inherits unless it sets its own."`
+	Routes   []RouteSpec `yaml:"routes" json:"routes" doc:"Where notifications go. The first route whose when matches wins; a route without when matches every alert. No match: defaults.channel."`
+	Rules    []RuleSpec  `yaml:"rules" json:"rules" doc:"The rules. Each one is evaluated against every participant's sample, once a minute."`
+}
+
+// Defaults are inherited by every rule.
+type Defaults struct {
+	For            string `yaml:"for" json:"for" kind:"duration" doc:"How long the condition must hold before the alert fires (Go duration: 90s, 2m, 1h). Default 2m."`
+	KeepFiringFor  string `yaml:"keep_firing_for" json:"keep_firing_for" kind:"duration" doc:"How long the alert keeps firing after the condition stopped holding (or clear held). Default 2m."`
+	RepeatInterval string `yaml:"repeat_interval" json:"repeat_interval" kind:"duration" doc:"Tell again after this long while still firing. Default 1h."`
+	Severity       string `yaml:"severity" json:"severity" kind:"severity" doc:"info, warning or critical. Default warning."`
+	Channel        string `yaml:"channel" json:"channel" doc:"The Slack channel (#name or id) when no route matches."`
+}
+
+// RouteSpec is one route: where matching notifications go.
+type RouteSpec struct {
+	When    string   `yaml:"when" json:"when" kind:"expr" doc:"An expr over the alert: rule, severity, labels, source, participant. Empty matches every alert."`
+	Channel string   `yaml:"channel" json:"channel" doc:"The Slack channel (#name or id). Empty: defaults.channel."`
+	Mention string   `yaml:"mention" json:"mention" doc:"Who to mention in the first message: <!subteam^ID>, <@U…>, <!here>."`
+	Redact  []string `yaml:"redact" json:"redact" kind:"participant_field" doc:"Participant fields this channel must not see: ip_address, mac_addr, harddisk_id, pc_name, email, …"`
+}
+
+// RuleSpec is one rule as written.
+type RuleSpec struct {
+	Name           string            `yaml:"name" json:"name" kind:"name" doc:"Unique name: lower-case letters, digits and dashes (choppy-audio)."`
+	Description    string            `yaml:"description" json:"description" doc:"Why this rule exists and what to do; shown in the message."`
+	When           string            `yaml:"when" json:"when" kind:"expr" doc:"Required. An expr over the sample that is true when quality is bad: audio_input.avg_loss > 2 && latency > 150."`
+	Clear          string            `yaml:"clear" json:"clear" kind:"expr" doc:"Optional hysteresis: a firing alert resolves only when this holds (for keep_firing_for). Default: when no longer holds."`
+	For            string            `yaml:"for" json:"for" kind:"duration" doc:"How long when must hold before the alert fires. Default: defaults.for."`
+	KeepFiringFor  string            `yaml:"keep_firing_for" json:"keep_firing_for" kind:"duration" doc:"How long it keeps firing after it stopped holding. Default: defaults.keep_firing_for."`
+	RepeatInterval string            `yaml:"repeat_interval" json:"repeat_interval" kind:"duration" doc:"Tell again after this long while firing. Default: defaults.repeat_interval."`
+	Severity       string            `yaml:"severity" json:"severity" kind:"severity" doc:"info, warning or critical. Default: defaults.severity."`
+	Labels         map[string]string `yaml:"labels" json:"labels" doc:"Extra key/value pairs for routes and silences (team: support)."`
+	Summary        string            `yaml:"summary" json:"summary" kind:"template" doc:"A Go text/template over the notification: {{ .Participant.UserName }}, {{ .Sample.AudioInput.AvgLoss }}."`
+}

@@ -1,0 +1,267 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+
+	"github.com/qoswatch/qoswatch/engine"
+)
+
+// Built-in defaults, for what neither a rule nor `defaults` sets.
+const (
+	DefaultFor            = 2 * time.Minute
+	DefaultKeepFiringFor  = 2 * time.Minute
+	DefaultRepeatInterval = time.Hour
+	DefaultSeverity       = engine.SeverityWarning
+)
+
+// Load reads and compiles a rules file. On any problem it returns Errors
+// (every problem in the file, positioned) and no set.
+func Load(path string) (*Set, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Errors{{File: path, Msg: err.Error()}}
+	}
+	return Parse(path, data)
+}
+
+// Parse compiles a rules file's content; name is the file name the errors
+// show. The error, if any, is an Errors.
+func Parse(name string, data []byte) (*Set, error) {
+	l := &loader{file: name, lines: strings.Split(string(data), "\n")}
+	set := l.parse(data)
+	if len(l.errs) > 0 {
+		l.errs.sort()
+		return nil, l.errs
+	}
+	return set, nil
+}
+
+type loader struct {
+	file  string
+	lines []string // the source, to map positions inside block scalars
+	errs  Errors
+}
+
+func (l *loader) errorf(n ast.Node, rule, format string, args ...any) {
+	line, col := nodePos(n)
+	l.errs = append(l.errs, &Error{File: l.file, Line: line, Column: col, Rule: rule, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (l *loader) errorAt(line, col int, rule, format string, args ...any) {
+	l.errs = append(l.errs, &Error{File: l.file, Line: line, Column: col, Rule: rule, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (l *loader) parse(data []byte) *Set {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		l.yamlError(err, "")
+		return nil
+	}
+	if len(f.Docs) != 1 || f.Docs[0].Body == nil {
+		l.errorAt(0, 0, "", "the file is empty: it needs rules")
+		return nil
+	}
+	if len(f.Docs) > 1 {
+		l.errorf(f.Docs[1].Body, "", "only one YAML document is allowed")
+	}
+	root := unwrap(f.Docs[0].Body)
+
+	// The shape first: unknown keys and wrong types, everywhere, so that
+	// every such mistake is reported in one pass.
+	var spec File
+	if !l.checkShape(root, reflect.TypeFor[File](), "", "") {
+		return nil
+	}
+	if root.Type() == ast.NullType {
+		l.errorf(root, "", "the file is empty: it needs rules")
+		return nil
+	}
+	m := root.(*ast.MappingNode)
+	if n := mapGet(m, "defaults"); n != nil {
+		l.decode(n, &spec.Defaults, "")
+	}
+	var routeNodes, ruleNodes []ast.Node
+	if n := mapGet(m, "routes"); n != nil {
+		routeNodes = seqItems(n)
+		spec.Routes = make([]RouteSpec, len(routeNodes))
+		for i, item := range routeNodes {
+			l.decode(item, &spec.Routes[i], "")
+		}
+	}
+	if n := mapGet(m, "rules"); n != nil {
+		ruleNodes = seqItems(n)
+		spec.Rules = make([]RuleSpec, len(ruleNodes))
+		for i, item := range ruleNodes {
+			l.decode(item, &spec.Rules[i], scalar(mapGet(asMap(item), "name")))
+		}
+	}
+	if len(l.errs) > 0 {
+		return nil
+	}
+	if len(spec.Rules) == 0 {
+		node := ast.Node(m)
+		if n := mapGet(m, "rules"); n != nil {
+			node = n
+		}
+		l.errorf(node, "", "rules: the file has no rules")
+	}
+	return l.build(&spec, m, routeNodes, ruleNodes)
+}
+
+// decode fills v from n with goccy's strict decoder. checkShape already
+// caught what a user gets wrong; this is the safety net for the rest.
+func (l *loader) decode(n ast.Node, v any, rule string) {
+	if err := yaml.NodeToValue(n, v, yaml.Strict()); err != nil {
+		l.yamlError(err, rule)
+	}
+}
+
+// yamlError turns one of goccy's errors into a positioned Error.
+func (l *loader) yamlError(err error, rule string) {
+	var ye yaml.Error
+	if errors.As(err, &ye) && ye.GetToken() != nil && ye.GetToken().Position != nil {
+		p := ye.GetToken().Position
+		l.errorAt(p.Line, p.Column, rule, "%s", ye.GetMessage())
+		return
+	}
+	l.errorAt(0, 0, rule, "%s", err)
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+var labelRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// build validates the decoded file and compiles it. Nodes give positions.
+func (l *loader) build(spec *File, root *ast.MappingNode, routeNodes, ruleNodes []ast.Node) *Set {
+	set := &Set{file: l.file, channel: spec.Defaults.Channel}
+	d := asMap(mapGet(root, "defaults"))
+	def := engine.Rule{
+		For:            l.duration(d, "for", spec.Defaults.For, DefaultFor, "", false),
+		KeepFiringFor:  l.duration(d, "keep_firing_for", spec.Defaults.KeepFiringFor, DefaultKeepFiringFor, "", false),
+		RepeatInterval: l.duration(d, "repeat_interval", spec.Defaults.RepeatInterval, DefaultRepeatInterval, "", true),
+		Severity:       l.severity(d, spec.Defaults.Severity, DefaultSeverity, ""),
+	}
+
+	for i, rs := range spec.Routes {
+		n := asMap(routeNodes[i])
+		r := route{Route: engine.Route{Channel: rs.Channel, Mention: rs.Mention, Redact: rs.Redact}, when: rs.When}
+		if r.Channel == "" {
+			r.Channel = spec.Defaults.Channel
+		}
+		if strings.TrimSpace(rs.When) != "" {
+			if c := l.compile(mapGet(n, "when"), rs.When, "", routeEnvOptions, fmt.Sprintf("routes[%d].when", i)); c != nil {
+				r.prog = c.prog
+			}
+		}
+		for j, field := range rs.Redact {
+			if !slices.Contains(participantFields, field) {
+				l.errorf(seqItems(mapGet(n, "redact"))[j], "", "redact: %q is not a participant field (one of %s)", field, strings.Join(participantFields, ", "))
+			}
+		}
+		if r.Channel == "" {
+			l.errorf(routeNodes[i], "", "route %d has no channel and defaults.channel is not set", i+1)
+		}
+		set.routes = append(set.routes, r)
+	}
+
+	seen := map[string]int{} // name → line
+	for i, rs := range spec.Rules {
+		n := asMap(ruleNodes[i])
+		name := rs.Name
+		switch {
+		case name == "":
+			l.errorf(ruleNodes[i], "", "rules[%d]: name is required", i)
+		case !nameRE.MatchString(name):
+			l.errorf(mapGet(n, "name"), name, "name: use lower-case letters, digits and single dashes (like choppy-audio)")
+		case seen[name] > 0:
+			l.errorf(mapGet(n, "name"), name, "name: duplicate rule name (first defined at line %d)", seen[name])
+		default:
+			line, _ := nodePos(mapGet(n, "name"))
+			seen[name] = line
+		}
+		r := engine.Rule{
+			Name:           name,
+			Description:    rs.Description,
+			For:            l.duration(n, "for", rs.For, def.For, name, false),
+			KeepFiringFor:  l.duration(n, "keep_firing_for", rs.KeepFiringFor, def.KeepFiringFor, name, false),
+			RepeatInterval: l.duration(n, "repeat_interval", rs.RepeatInterval, def.RepeatInterval, name, true),
+			Severity:       l.severity(n, rs.Severity, def.Severity, name),
+			Labels:         rs.Labels,
+		}
+		for k := range rs.Labels {
+			if !labelRE.MatchString(k) {
+				l.errorf(mapKey(asMap(mapGet(n, "labels")), k), name, "labels: %q is not a valid label name (letters, digits, _)", k)
+			}
+		}
+		if strings.TrimSpace(rs.When) == "" {
+			node := mapGet(n, "when")
+			if node == nil {
+				node = ruleNodes[i]
+			}
+			l.errorf(node, name, "when is required: the condition that makes this rule fire")
+		} else if c := l.compile(mapGet(n, "when"), rs.When, name, sampleEnvOptions, "when"); c != nil {
+			r.When = c
+		}
+		if strings.TrimSpace(rs.Clear) != "" {
+			if c := l.compile(mapGet(n, "clear"), rs.Clear, name, sampleEnvOptions, "clear"); c != nil {
+				r.Clear = c
+			}
+		}
+		if rs.Summary != "" {
+			if t := l.template(mapGet(n, "summary"), rs.Summary, &r); t != nil {
+				r.Summary = t
+			}
+		}
+		set.rules = append(set.rules, r)
+	}
+	return set
+}
+
+// duration parses a Go duration key, or returns def when the key is unset.
+func (l *loader) duration(m *ast.MappingNode, key, v string, def time.Duration, rule string, positive bool) time.Duration {
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		l.errorf(mapGet(m, key), rule, "%s: %q is not a duration (use 90s, 2m, 1h)", key, v)
+	case d < 0 || (positive && d == 0):
+		l.errorf(mapGet(m, key), rule, "%s: %s must be more than 0", key, v)
+	}
+	return d
+}
+
+func (l *loader) severity(m *ast.MappingNode, v string, def engine.Severity, rule string) engine.Severity {
+	switch s := engine.Severity(v); s {
+	case "":
+		return def
+	case engine.SeverityInfo, engine.SeverityWarning, engine.SeverityCritical:
+		return s
+	}
+	l.errorf(mapGet(m, "severity"), rule, "severity: %q is not one of info, warning, critical", v)
+	return def
+}
+
+// participantFields are the names a route may redact: the participant's
+// fields as rules see them.
+var participantFields = func() []string {
+	var names []string
+	t := reflect.TypeFor[engine.Participant]()
+	for i := range t.NumField() {
+		if tag := t.Field(i).Tag.Get("expr"); tag != "" {
+			names = append(names, tag)
+		}
+	}
+	return names
+}()

@@ -1,0 +1,110 @@
+package rules
+
+import (
+	"sync/atomic"
+
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/qoswatch/qoswatch/engine"
+)
+
+// Set is a compiled rules file: the rules for the engine and the routes
+// for the notifier. It is immutable; a reload makes a new one.
+type Set struct {
+	file    string
+	rules   []engine.Rule
+	routes  []route
+	channel string // defaults.channel: where an alert no route matches goes
+}
+
+type route struct {
+	engine.Route
+	when string
+	prog *vm.Program // nil: matches every alert
+}
+
+var _ engine.Router = (*Set)(nil)
+
+// File is the name the set was loaded from.
+func (s *Set) File() string { return s.file }
+
+// Rules returns the compiled rules, in file order. The slice is a copy;
+// the rules share their compiled conditions.
+func (s *Set) Rules() []engine.Rule {
+	return append([]engine.Rule(nil), s.rules...)
+}
+
+// Rule returns the named rule.
+func (s *Set) Rule(name string) (engine.Rule, bool) {
+	for _, r := range s.rules {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return engine.Rule{}, false
+}
+
+// Route returns where n goes: the first route whose `when` matches the
+// alert, or defaults.channel when none does. A route that fails at run
+// time does not match.
+func (s *Set) Route(n *engine.Notification) engine.Route {
+	env := alertEnv{
+		Rule:        n.Rule.Name,
+		Severity:    string(n.Rule.Severity),
+		Labels:      n.Rule.Labels,
+		Source:      n.Source,
+		Participant: n.Participant,
+	}
+	for _, r := range s.routes {
+		if r.prog == nil {
+			return r.Route
+		}
+		m := vms.Get().(*vm.VM)
+		out, err := m.Run(r.prog, &env)
+		vms.Put(m)
+		if ok, _ := out.(bool); ok && err == nil {
+			return r.Route
+		}
+	}
+	return engine.Route{Channel: s.channel}
+}
+
+// Reloader holds the running set and swaps in a new one atomically: a file
+// that does not load keeps the old set. It is an engine.Router that always
+// routes with the current set.
+type Reloader struct {
+	path string
+	cur  atomic.Pointer[Set]
+}
+
+var _ engine.Router = (*Reloader)(nil)
+
+// NewReloader loads path; it fails when the first load fails, because
+// there are no old rules to keep.
+func NewReloader(path string) (*Reloader, error) {
+	set, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	r := &Reloader{path: path}
+	r.cur.Store(set)
+	return r, nil
+}
+
+// Current returns the running set.
+func (r *Reloader) Current() *Set { return r.cur.Load() }
+
+// Reload loads the file again. On success the new set replaces the old one
+// and is returned (hand its Rules to engine.SetRules); on failure the old
+// set stays and the error (an Errors) says why.
+func (r *Reloader) Reload() (*Set, error) {
+	set, err := Load(r.path)
+	if err != nil {
+		return nil, err
+	}
+	r.cur.Store(set)
+	return set, nil
+}
+
+// Route routes with the current set.
+func (r *Reloader) Route(n *engine.Notification) engine.Route { return r.Current().Route(n) }
