@@ -40,6 +40,10 @@ type Changes struct {
 	Deleted       []AlertKey // garbage-collected alerts
 	Cursors       []Cursor
 	Notifications []Notification // appended to the outbox; the store assigns IDs
+
+	// DeletedCursors are garbage-collected cursors (participants of ended
+	// or long-quiet sources); only Source and Participant matter.
+	DeletedCursors []Cursor
 }
 
 // Snapshot is the persisted state the engine starts from.

@@ -1,0 +1,518 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults of Options.
+const (
+	DefaultStaleAfter        = 5 * time.Minute
+	DefaultResolvedRetention = 24 * time.Hour
+)
+
+// gcEvery is how far the sample clock advances between two garbage
+// collections, so GC is not paid for on every page.
+const gcEvery = time.Minute
+
+// ErrNoRules is returned by Ingest before the first SetRules: evaluating
+// against nothing would advance the cursors and lose those samples.
+var ErrNoRules = errors.New("engine: no rules set yet")
+
+// Options configures an Engine. Zero values take the defaults.
+type Options struct {
+	// Now is the wall clock, used only for repeat_interval, silences and
+	// Notification.Created. Default time.Now.
+	Now func() time.Time
+	// StaleAfter resolves a participant's alerts (ReasonStale) when its
+	// source has a sample this much newer than the participant's last.
+	StaleAfter time.Duration
+	// ResolvedRetention is how long (in sample time) resolved alerts and
+	// the cursors of quiet participants are kept, and how long (in wall
+	// time) expired silences are kept, before they are collected.
+	ResolvedRetention time.Duration
+	Logger            *slog.Logger
+}
+
+// Engine evaluates samples against rules and runs the alert lifecycle.
+// Every decision of a call is committed to the Store in one Commit before
+// it is applied to memory. Safe for concurrent use; calls are serialized.
+type Engine struct {
+	mu    sync.Mutex
+	store Store
+	now   func() time.Time
+	stale time.Duration
+	keep  time.Duration
+	log   *slog.Logger
+
+	rules    []Rule
+	ruleIdx  map[string]int
+	rulesSet bool
+
+	alerts   map[AlertKey]*Alert     // every record: pending, firing, resolving, resolved
+	sources  map[string]*sourceState // by Source.Key()
+	silences []silence
+	lastGC   time.Time // sample clock of the last GC
+	wm       time.Time // the sample clock: the newest sample time seen
+
+	lastSrc struct { // cache, so the hot path does not build Source.Key()
+		kind SourceKind
+		id   string
+		st   *sourceState
+	}
+	scratch   []int32 // sort order of a batch, reused
+	evalErrAt map[string]time.Time
+
+	stats counters
+}
+
+// sourceState is what the engine knows of one webinar or meeting.
+type sourceState struct {
+	key    string
+	newest time.Time            // the newest sample time of any participant
+	parts  map[string]partState // by Participant.Key(): the cursors
+}
+
+// partState is the live state of one tracked participant: its cursor and
+// how many alert records it has (0 for most), so a participant without
+// alerts costs no alert lookups.
+type partState struct {
+	last    time.Time
+	nAlerts int32
+}
+
+type counters struct {
+	samples, skipped, invalid       atomic.Uint64
+	evals, evalErrs, renderErrs     atomic.Uint64
+	commits, commitErrs             atomic.Uint64
+	firing, repeat, resolved, quiet atomic.Uint64
+}
+
+// New returns an engine that starts from the store's snapshot. Call
+// SetRules before the first Ingest.
+func New(store Store, opts Options) (*Engine, error) {
+	if store == nil {
+		return nil, errors.New("engine: nil store")
+	}
+	e := &Engine{
+		store:     store,
+		now:       opts.Now,
+		stale:     opts.StaleAfter,
+		keep:      opts.ResolvedRetention,
+		log:       opts.Logger,
+		ruleIdx:   map[string]int{},
+		alerts:    map[AlertKey]*Alert{},
+		sources:   map[string]*sourceState{},
+		evalErrAt: map[string]time.Time{},
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.stale <= 0 {
+		e.stale = DefaultStaleAfter
+	}
+	if e.keep <= 0 {
+		e.keep = DefaultResolvedRetention
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	snap, err := store.Load(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("engine: load state: %w", err)
+	}
+	for _, c := range snap.Cursors {
+		st := e.source(c.Source)
+		st.parts[c.Participant] = partState{last: c.Last}
+		if c.Last.After(st.newest) {
+			st.newest = c.Last
+		}
+		if c.Last.After(e.wm) {
+			e.wm = c.Last
+		}
+	}
+	for i := range snap.Alerts {
+		a := cloneAlert(&snap.Alerts[i])
+		e.alerts[a.Key] = a
+		st := e.source(a.Key.Source)
+		ps := st.parts[a.Key.Participant]
+		ps.nAlerts++
+		st.parts[a.Key.Participant] = ps
+	}
+	for _, s := range snap.Silences {
+		c, err := compileSilence(s)
+		if err != nil {
+			return nil, fmt.Errorf("engine: stored %w", err)
+		}
+		e.silences = append(e.silences, c)
+	}
+	e.lastGC = e.wm
+	return e, nil
+}
+
+// source returns the state of a source, creating it empty.
+func (e *Engine) source(key string) *sourceState {
+	st := e.sources[key]
+	if st == nil {
+		st = &sourceState{key: key, parts: map[string]partState{}}
+		e.sources[key] = st
+	}
+	return st
+}
+
+// sourceOf is source() for a sample, without building the key string when
+// the source is the same as the previous sample's.
+func (e *Engine) sourceOf(s *Source) *sourceState {
+	c := &e.lastSrc
+	if c.st != nil && c.kind == s.Kind && c.id == s.ID {
+		return c.st
+	}
+	st := e.source(s.Key())
+	c.kind, c.id, c.st = s.Kind, s.ID, st
+	return st
+}
+
+// SetRules swaps the rule set atomically. Alerts of rules that still exist
+// keep their state (their severity and labels follow the new rule); alerts
+// of removed rules resolve with ReasonRuleRemoved, told if their firing was.
+func (e *Engine) SetRules(ctx context.Context, rules []Rule) error {
+	idx := make(map[string]int, len(rules))
+	for i, r := range rules {
+		if err := validateRule(r); err != nil {
+			return err
+		}
+		if _, dup := idx[r.Name]; dup {
+			return fmt.Errorf("engine: rule %q: defined twice", r.Name)
+		}
+		idx[r.Name] = i
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t := e.begin()
+	old := e.ruleIdx
+	oldRules := e.rules
+	for _, k := range e.sortedKeys(func(a *Alert) bool { return true }) {
+		a := e.alerts[k]
+		ni, kept := idx[k.Rule]
+		if kept {
+			r := &rules[ni]
+			if a.Severity != r.Severity || !mapsEqual(a.Labels, r.Labels) {
+				m := t.mutable(e, k)
+				m.Severity, m.Labels = r.Severity, r.Labels
+			}
+			continue
+		}
+		// The rule is gone. Use it for the message if we still have it.
+		r := &Rule{Name: k.Rule, Severity: a.Severity, Labels: a.Labels}
+		if oi, ok := old[k.Rule]; ok {
+			r = &oldRules[oi]
+		}
+		if a.State == StateResolved {
+			continue // collected by GC as usual
+		}
+		e.resolve(t, r, k, ReasonRuleRemoved, a.LastSample)
+	}
+	if err := e.commit(ctx, t); err != nil {
+		return err
+	}
+	e.rules = slices.Clone(rules)
+	e.ruleIdx = idx
+	e.rulesSet = true
+	return nil
+}
+
+func validateRule(r Rule) error {
+	switch {
+	case r.Name == "":
+		return errors.New("engine: a rule has no name")
+	case r.When == nil:
+		return fmt.Errorf("engine: rule %q: no when condition", r.Name)
+	case r.For < 0, r.KeepFiringFor < 0, r.RepeatInterval < 0:
+		return fmt.Errorf("engine: rule %q: negative duration", r.Name)
+	}
+	return nil
+}
+
+// Ingest evaluates a batch (one API page, one webhook) against the current
+// rules and commits what it decided in one Store.Commit. Samples at or
+// before their participant's cursor are skipped. When Commit fails, memory
+// is left as it was and the same batch can be ingested again.
+func (e *Engine) Ingest(ctx context.Context, batch []Sample) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.rulesSet {
+		return ErrNoRules
+	}
+	t := e.begin()
+	order := e.sortBatch(batch)
+	for start := 0; start < len(order); {
+		end := start + 1
+		first := &batch[order[start]]
+		for end < len(order) && samePart(first, &batch[order[end]]) {
+			end++
+		}
+		e.ingestParticipant(t, batch, order[start:end])
+		start = end
+	}
+	e.checkStale(t)
+	e.gc(t)
+	return e.commit(ctx, t)
+}
+
+// sortBatch returns the indexes of the valid samples of batch, grouped by
+// (source, participant) and in time order within a participant.
+func (e *Engine) sortBatch(batch []Sample) []int32 {
+	order := e.scratch[:0]
+	invalid := 0
+	for i := range batch {
+		s := &batch[i]
+		if s.Source.ID == "" || s.Participant.Key() == "" || s.Time.IsZero() {
+			invalid++
+			continue
+		}
+		order = append(order, int32(i))
+	}
+	if invalid > 0 {
+		e.stats.invalid.Add(uint64(invalid))
+		e.log.Warn("samples without source id, participant or time skipped", "count", invalid)
+	}
+	slices.SortStableFunc(order, func(i, j int32) int {
+		a, b := &batch[i], &batch[j]
+		return cmp.Or(
+			cmp.Compare(a.Source.Kind, b.Source.Kind),
+			cmp.Compare(a.Source.ID, b.Source.ID),
+			cmp.Compare(a.Participant.Key(), b.Participant.Key()),
+			a.Time.Compare(b.Time),
+		)
+	})
+	e.scratch = order
+	return order
+}
+
+func samePart(a, b *Sample) bool {
+	return a.Source.Kind == b.Source.Kind && a.Source.ID == b.Source.ID &&
+		a.Participant.Key() == b.Participant.Key()
+}
+
+// ingestParticipant runs one participant's samples of a batch, in time
+// order, through every rule.
+func (e *Engine) ingestParticipant(t *tx, batch []Sample, group []int32) {
+	first := &batch[group[0]]
+	st := e.sourceOf(&first.Source)
+	pk := first.Participant.Key()
+	ps, known := t.part(st, pk)
+	var last *Sample
+	for _, i := range group {
+		s := &batch[i]
+		if known && !s.Time.After(ps.last) {
+			t.skipped++
+			continue
+		}
+		known = true
+		ps.last = s.Time
+		t.samples++
+		t.sawSource(st, s.Time)
+		e.evaluate(t, st, pk, &ps, s)
+		last = s
+	}
+	if last == nil {
+		return
+	}
+	t.parts[partKey{st, pk}] = ps
+	t.changes.Cursors = append(t.changes.Cursors, Cursor{Source: st.key, Participant: pk, Last: ps.last})
+	if !last.Participant.LeaveTime.IsZero() {
+		e.resolveParticipant(t, st, pk, ReasonLeft, laterOf(last.Participant.LeaveTime, last.Time))
+	}
+}
+
+// evaluate runs one sample through every rule. The hot path: a participant
+// without alert records whose conditions do not hold costs one Eval per
+// rule and nothing else.
+func (e *Engine) evaluate(t *tx, st *sourceState, pk string, ps *partState, s *Sample) {
+	for i := range e.rules {
+		r := &e.rules[i]
+		holds, err := r.When.Eval(s)
+		t.evals++
+		if err != nil {
+			t.evalErrs++
+			e.logEvalErr(r, st.key, pk, err)
+			holds = false
+		}
+		if !holds && ps.nAlerts == 0 {
+			continue
+		}
+		k := AlertKey{Rule: r.Name, Source: st.key, Participant: pk}
+		e.step(t, r, k, ps, s, holds)
+	}
+}
+
+// logEvalErr logs a rule's evaluation error at most once a minute per rule.
+func (e *Engine) logEvalErr(r *Rule, src, part string, err error) {
+	now := e.now()
+	if at, ok := e.evalErrAt[r.Name]; ok && now.Sub(at) < time.Minute {
+		return
+	}
+	e.evalErrAt[r.Name] = now
+	e.log.Warn("rule evaluation failed; counted as not holding",
+		"rule", r.Name, "source", src, "participant", part, "err", err)
+}
+
+// EndSource resolves every alert of a source that ended (ReasonEnded, at
+// the given time). Its cursors are collected later by GC.
+func (e *Engine) EndSource(ctx context.Context, src Source, at time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t := e.begin()
+	key := src.Key()
+	for _, k := range e.sortedKeys(func(a *Alert) bool { return a.Key.Source == key && a.State != StateResolved }) {
+		e.resolve(t, e.ruleFor(k), k, ReasonEnded, laterOf(at, e.alerts[k].LastSample))
+	}
+	return e.commit(ctx, t)
+}
+
+// Tick does the wall-clock work for alerts that get no new sample: it
+// tells firing alerts whose silence ended, sends repeats that are due, and
+// collects expired silences. The daemon calls it once per poll.
+func (e *Engine) Tick(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.collectSilences(ctx); err != nil {
+		return err
+	}
+	t := e.begin()
+	for _, k := range e.sortedKeys(func(a *Alert) bool { return a.State == StateFiring }) {
+		r := e.ruleFor(k)
+		e.remind(t, r, k, e.alerts[k].LastSample)
+	}
+	return e.commit(ctx, t)
+}
+
+// ruleFor returns the current rule of an alert key, or a stand-in built
+// from the alert when its rule is not loaded (before the first SetRules).
+func (e *Engine) ruleFor(k AlertKey) *Rule {
+	if i, ok := e.ruleIdx[k.Rule]; ok {
+		return &e.rules[i]
+	}
+	a := e.alerts[k]
+	return &Rule{Name: k.Rule, Severity: a.Severity, Labels: a.Labels}
+}
+
+// sortedKeys returns the keys of the alerts in memory that match, sorted,
+// so that what a call decides does not depend on map order.
+func (e *Engine) sortedKeys(match func(*Alert) bool) []AlertKey {
+	var keys []AlertKey
+	for k, a := range e.alerts {
+		if match(a) {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, compareKeys)
+	return keys
+}
+
+func compareKeys(a, b AlertKey) int {
+	return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Source, b.Source), cmp.Compare(a.Participant, b.Participant))
+}
+
+// Alerts returns a copy of every alert record, sorted by key.
+func (e *Engine) Alerts() []Alert {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Alert, 0, len(e.alerts))
+	for _, a := range e.alerts {
+		out = append(out, *cloneAlert(a))
+	}
+	slices.SortFunc(out, func(a, b Alert) int { return compareKeys(a.Key, b.Key) })
+	return out
+}
+
+// Stats is a snapshot of the engine's counters, for metrics.
+type Stats struct {
+	SamplesIngested uint64 // evaluated (committed)
+	SamplesSkipped  uint64 // at or before the participant's cursor
+	SamplesInvalid  uint64 // without source id, participant or time
+	Evaluations     uint64 // rule conditions evaluated
+	EvalErrors      uint64 // evaluations that failed (counted as not holding)
+	RenderErrors    uint64 // summaries that failed to render
+	Commits         uint64
+	CommitErrors    uint64
+
+	NotifiedFiring   uint64
+	NotifiedRepeat   uint64
+	NotifiedResolved uint64
+	Silenced         uint64 // notifications held back by a silence
+
+	Pending, Firing, Resolving, Resolved int // alerts by state, now
+	Participants                         int // tracked cursors
+	Sources                              int
+	Rules                                int
+	Silences, ActiveSilences             int
+}
+
+// Stats returns the counters and the current alert counts.
+func (e *Engine) Stats() Stats {
+	c := &e.stats
+	s := Stats{
+		SamplesIngested: c.samples.Load(), SamplesSkipped: c.skipped.Load(), SamplesInvalid: c.invalid.Load(),
+		Evaluations: c.evals.Load(), EvalErrors: c.evalErrs.Load(), RenderErrors: c.renderErrs.Load(),
+		Commits: c.commits.Load(), CommitErrors: c.commitErrs.Load(),
+		NotifiedFiring: c.firing.Load(), NotifiedRepeat: c.repeat.Load(), NotifiedResolved: c.resolved.Load(),
+		Silenced: c.quiet.Load(),
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, a := range e.alerts {
+		switch a.State {
+		case StatePending:
+			s.Pending++
+		case StateFiring:
+			s.Firing++
+		case StateResolving:
+			s.Resolving++
+		case StateResolved:
+			s.Resolved++
+		}
+	}
+	for _, st := range e.sources {
+		s.Participants += len(st.parts)
+	}
+	s.Sources = len(e.sources)
+	s.Rules = len(e.rules)
+	s.Silences = len(e.silences)
+	now := e.now()
+	for i := range e.silences {
+		if e.silences[i].activeAt(now) {
+			s.ActiveSilences++
+		}
+	}
+	return s
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}

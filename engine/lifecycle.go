@@ -1,0 +1,448 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// tx is what one call decided, kept apart from memory until the store has
+// committed it. Alerts are copied on first write; nil marks a deletion.
+type tx struct {
+	now     time.Time
+	alerts  map[AlertKey]*Alert
+	parts   map[partKey]partState
+	newest  []srcTime // per source touched: the newest sample time
+	changes Changes
+
+	samples, skipped, evals, evalErrs, renderErrs, quiet uint64
+
+	dropSources []*sourceState // emptied by GC
+	gcAt        time.Time      // sample clock of this call's GC, if it ran
+}
+
+type partKey struct {
+	st   *sourceState
+	part string
+}
+
+type srcTime struct {
+	st *sourceState
+	t  time.Time
+}
+
+func (e *Engine) begin() *tx {
+	return &tx{now: e.now(), alerts: map[AlertKey]*Alert{}, parts: map[partKey]partState{}}
+}
+
+// part returns a participant's state as this call sees it.
+func (t *tx) part(st *sourceState, pk string) (partState, bool) {
+	if ps, ok := t.parts[partKey{st, pk}]; ok {
+		return ps, true
+	}
+	ps, ok := st.parts[pk]
+	return ps, ok
+}
+
+// addAlerts changes a participant's count of alert records.
+func (t *tx) addAlerts(st *sourceState, pk string, n int32) {
+	ps, _ := t.part(st, pk)
+	ps.nAlerts += n
+	t.parts[partKey{st, pk}] = ps
+}
+
+func (t *tx) sawSource(st *sourceState, at time.Time) {
+	for i := range t.newest {
+		if t.newest[i].st == st {
+			if at.After(t.newest[i].t) {
+				t.newest[i].t = at
+			}
+			return
+		}
+	}
+	t.newest = append(t.newest, srcTime{st, laterOf(st.newest, at)})
+}
+
+// get returns the alert as this call sees it (nil: none).
+func (t *tx) get(e *Engine, k AlertKey) *Alert {
+	if a, ok := t.alerts[k]; ok {
+		return a
+	}
+	return e.alerts[k]
+}
+
+// mutable returns this call's copy of an existing alert.
+func (t *tx) mutable(e *Engine, k AlertKey) *Alert {
+	if a, ok := t.alerts[k]; ok && a != nil {
+		return a
+	}
+	c := *e.alerts[k]
+	t.alerts[k] = &c
+	return &c
+}
+
+// step moves one alert through the lifecycle for one sample on which
+// `when` holds or not. Time is the sample's.
+func (e *Engine) step(t *tx, r *Rule, k AlertKey, ps *partState, s *Sample, holds bool) {
+	cur := t.get(e, k)
+	at := s.Time
+	if cur == nil || cur.State == StateResolved || cur.State == StateInactive {
+		if !holds {
+			return
+		}
+		a := &Alert{
+			Key: k, State: StatePending, Severity: r.Severity, Labels: r.Labels,
+			ActiveSince: at, Source: s.Source, Participant: s.Participant,
+		}
+		if cur == nil {
+			ps.nAlerts++
+		}
+		t.alerts[k] = a
+		e.observe(a, r, s)
+		if r.For == 0 {
+			e.fire(t, r, a, at)
+		}
+		return
+	}
+	a := t.mutable(e, k)
+	e.observe(a, r, s)
+	switch a.State {
+	case StatePending:
+		if !holds {
+			t.drop(e, k, ps)
+			return
+		}
+		if at.Sub(a.ActiveSince) >= r.For {
+			e.fire(t, r, a, at)
+		}
+	case StateFiring, StateResolving:
+		if holds {
+			a.State, a.ClearSince = StateFiring, time.Time{}
+			e.remind(t, r, k, at)
+			return
+		}
+		if !e.clears(t, r, s) {
+			// In the hysteresis band: still firing.
+			a.State, a.ClearSince = StateFiring, time.Time{}
+			e.remind(t, r, k, at)
+			return
+		}
+		if a.State == StateFiring {
+			a.State, a.ClearSince = StateResolving, at
+		}
+		if at.Sub(a.ClearSince) >= r.KeepFiringFor {
+			e.resolve(t, r, k, ReasonRecovered, at)
+		}
+	}
+}
+
+// clears reports whether a firing alert's condition is over on s: `clear`
+// holds, or, without `clear`, `when` does not.
+func (e *Engine) clears(t *tx, r *Rule, s *Sample) bool {
+	if r.Clear == nil {
+		return true
+	}
+	ok, err := r.Clear.Eval(s)
+	t.evals++
+	if err != nil {
+		t.evalErrs++
+		return false
+	}
+	return ok
+}
+
+// observe records the latest sample of an active alert and what `when`
+// saw on it.
+func (e *Engine) observe(a *Alert, r *Rule, s *Sample) {
+	a.LastSample = s.Time
+	a.Sample = *s
+	a.Source, a.Participant = s.Source, s.Participant
+	a.Explain = r.When.Explain(s)
+}
+
+// drop deletes a pending alert whose condition stopped holding: an
+// inactive pair keeps no record.
+func (t *tx) drop(e *Engine, k AlertKey, ps *partState) {
+	if _, inMemory := e.alerts[k]; inMemory {
+		t.alerts[k] = nil
+	} else {
+		delete(t.alerts, k)
+	}
+	if ps != nil {
+		ps.nAlerts--
+	} else {
+		st := e.sources[k.Source]
+		t.addAlerts(st, k.Participant, -1)
+	}
+}
+
+// fire makes an alert firing and tells it unless a silence holds it back.
+func (e *Engine) fire(t *tx, r *Rule, a *Alert, at time.Time) {
+	a.State, a.FiredAt, a.ClearSince, a.Told, a.LastNotified = StateFiring, at, time.Time{}, false, time.Time{}
+	a.ResolvedAt, a.Reason = time.Time{}, ""
+	e.remind(t, r, a.Key, at)
+	if !a.Told {
+		t.quiet++ // held back by a silence; told when the silence ends
+	}
+}
+
+// remind tells a firing alert that was not told yet (a silence held it
+// back), or repeats it when repeat_interval has passed on the wall clock.
+func (e *Engine) remind(t *tx, r *Rule, k AlertKey, at time.Time) {
+	a := t.get(e, k)
+	if a.State != StateFiring {
+		return
+	}
+	kind := KindFiring
+	if a.Told {
+		if r.RepeatInterval <= 0 || t.now.Before(a.LastNotified.Add(r.RepeatInterval)) {
+			return
+		}
+		kind = KindRepeat
+	}
+	if e.silenced(a, t.now) {
+		return
+	}
+	a = t.mutable(e, k)
+	a.Told, a.LastNotified = true, t.now
+	e.notify(t, kind, r, a, at, "")
+}
+
+// resolve ends an alert with a reason. A pending alert just goes away; a
+// firing or resolving one becomes resolved and, if its firing was told,
+// the resolution is told too (even under a silence, so the first message
+// never stays "firing").
+func (e *Engine) resolve(t *tx, r *Rule, k AlertKey, why Reason, at time.Time) {
+	a := t.get(e, k)
+	if a == nil || a.State == StateResolved {
+		return
+	}
+	if a.State == StatePending {
+		t.drop(e, k, nil)
+		return
+	}
+	a = t.mutable(e, k)
+	a.State, a.ResolvedAt, a.Reason = StateResolved, at, why
+	if a.Told {
+		e.notify(t, KindResolved, r, a, at, why)
+	}
+}
+
+// resolveParticipant resolves every open alert of one participant.
+func (e *Engine) resolveParticipant(t *tx, st *sourceState, pk string, why Reason, at time.Time) {
+	ps, _ := t.part(st, pk)
+	if ps.nAlerts == 0 {
+		return
+	}
+	for i := range e.rules {
+		r := &e.rules[i]
+		e.resolve(t, r, AlertKey{Rule: r.Name, Source: st.key, Participant: pk}, why, at)
+	}
+}
+
+// notify queues a notification carrying everything the message needs.
+func (e *Engine) notify(t *tx, kind NotificationKind, r *Rule, a *Alert, at time.Time, why Reason) {
+	n := Notification{
+		Kind: kind, Key: a.Key,
+		Rule:   RuleInfo{Name: r.Name, Description: r.Description, Severity: r.Severity, Labels: r.Labels, For: r.For},
+		Source: a.Source, Participant: a.Participant, Sample: a.Sample, Explain: a.Explain,
+		Since: a.FiredAt, At: at, Reason: why, Created: t.now,
+	}
+	if n.Rule.Severity == "" {
+		n.Rule.Severity = a.Severity
+	}
+	if r.Summary != nil {
+		s, err := r.Summary.Render(&n)
+		if err != nil {
+			t.renderErrs++
+			e.log.Warn("summary failed to render; sending without it", "rule", r.Name, "alert", a.Key.String(), "err", err)
+		} else {
+			n.Summary = s
+		}
+	}
+	t.changes.Notifications = append(t.changes.Notifications, n)
+}
+
+// checkStale resolves (ReasonStale) the open alerts of participants whose
+// source has a sample more than StaleAfter newer than theirs. Only the
+// source's newest time can make a participant stale, so it runs when that
+// advanced in this call.
+func (e *Engine) checkStale(t *tx) {
+	for _, nt := range t.newest {
+		if !nt.t.After(nt.st.newest) {
+			continue
+		}
+		src := nt.st.key
+		var keys []AlertKey
+		for k := range e.alerts {
+			if k.Source == src {
+				if b := t.get(e, k); b != nil && b.State != StateResolved {
+					keys = append(keys, k)
+				}
+			}
+		}
+		for k, a := range t.alerts {
+			if a != nil && k.Source == src && a.State != StateResolved && e.alerts[k] == nil {
+				keys = append(keys, k)
+			}
+		}
+		slices.SortFunc(keys, compareKeys)
+		for _, k := range keys {
+			ps, _ := t.part(nt.st, k.Participant)
+			if nt.t.Sub(ps.last) > e.stale {
+				e.resolve(t, e.ruleFor(k), k, ReasonStale, ps.last.Add(e.stale))
+			}
+		}
+	}
+}
+
+// gc collects, once per gcEvery of sample time, resolved alerts and the
+// cursors of participants without alerts older than the retention.
+func (e *Engine) gc(t *tx) {
+	wm := e.wm
+	for _, nt := range t.newest {
+		wm = laterOf(wm, nt.t)
+	}
+	if wm.Sub(e.lastGC) < gcEvery {
+		return
+	}
+	horizon := wm.Add(-e.keep)
+	for _, k := range e.sortedKeys(func(a *Alert) bool { return true }) {
+		a := t.get(e, k)
+		if a != nil && a.State == StateResolved && a.ResolvedAt.Before(horizon) {
+			t.drop(e, k, nil)
+		}
+	}
+	for _, st := range e.sources {
+		kept := 0
+		for pk := range st.parts {
+			ps, _ := t.part(st, pk)
+			if ps.nAlerts == 0 && ps.last.Before(horizon) {
+				t.changes.DeletedCursors = append(t.changes.DeletedCursors, Cursor{Source: st.key, Participant: pk})
+				continue
+			}
+			kept++
+		}
+		if kept == 0 && !st.newest.IsZero() && st.newest.Before(horizon) {
+			t.dropSources = append(t.dropSources, st)
+		}
+	}
+	slices.SortFunc(t.changes.DeletedCursors, func(a, b Cursor) int {
+		if a.Source != b.Source {
+			return compareStrings(a.Source, b.Source)
+		}
+		return compareStrings(a.Participant, b.Participant)
+	})
+	t.gcAt = wm
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// commit hands what the call decided to the store in one Commit, and only
+// when that succeeded applies it to memory.
+func (e *Engine) commit(ctx context.Context, t *tx) error {
+	c := &t.changes
+	for k, a := range t.alerts {
+		if a != nil {
+			c.Alerts = append(c.Alerts, *a)
+		} else {
+			c.Deleted = append(c.Deleted, k)
+		}
+	}
+	slices.SortFunc(c.Alerts, func(a, b Alert) int { return compareKeys(a.Key, b.Key) })
+	slices.SortFunc(c.Deleted, compareKeys)
+	if len(c.Alerts)+len(c.Deleted)+len(c.Cursors)+len(c.Notifications)+len(c.DeletedCursors) > 0 {
+		if err := e.store.Commit(ctx, *c); err != nil {
+			e.stats.commitErrs.Add(1)
+			return fmt.Errorf("engine: commit: %w", err)
+		}
+		e.stats.commits.Add(1)
+	}
+	e.apply(t)
+	return nil
+}
+
+// apply makes a committed call's decisions the engine's memory.
+func (e *Engine) apply(t *tx) {
+	for k, a := range t.alerts {
+		if a == nil {
+			delete(e.alerts, k)
+		} else {
+			e.alerts[k] = a
+		}
+	}
+	for pk, ps := range t.parts {
+		if _, ok := pk.st.parts[pk.part]; !ok {
+			pk.part = clone(pk.part) // do not keep the batch's memory alive
+		}
+		pk.st.parts[pk.part] = ps
+	}
+	for _, nt := range t.newest {
+		nt.st.newest = laterOf(nt.st.newest, nt.t)
+		e.wm = laterOf(e.wm, nt.t)
+	}
+	for _, c := range t.changes.DeletedCursors {
+		if st := e.sources[c.Source]; st != nil {
+			delete(st.parts, c.Participant)
+		}
+	}
+	for _, st := range t.dropSources {
+		if len(st.parts) == 0 {
+			delete(e.sources, st.key)
+			if e.lastSrc.st == st {
+				e.lastSrc.st = nil
+			}
+		}
+	}
+	if !t.gcAt.IsZero() {
+		e.lastGC = t.gcAt
+	}
+	for _, n := range t.changes.Notifications {
+		switch n.Kind {
+		case KindFiring:
+			e.stats.firing.Add(1)
+		case KindRepeat:
+			e.stats.repeat.Add(1)
+		case KindResolved:
+			e.stats.resolved.Add(1)
+		}
+	}
+	c := &e.stats
+	c.samples.Add(t.samples)
+	c.skipped.Add(t.skipped)
+	c.evals.Add(t.evals)
+	c.evalErrs.Add(t.evalErrs)
+	c.renderErrs.Add(t.renderErrs)
+	c.quiet.Add(t.quiet)
+}
+
+func clone(s string) string { return string([]byte(s)) }
+
+// cloneAlert deep-copies an alert, so callers and stores cannot alias the
+// engine's memory.
+func cloneAlert(a *Alert) *Alert {
+	c := *a
+	c.Labels = cloneMap(a.Labels)
+	c.Explain = slices.Clone(a.Explain)
+	return &c
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}

@@ -1,0 +1,190 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"sync"
+)
+
+// MemoryStore is a Store and Outbox in memory: for rule tests, `simulate`
+// and dry runs. It deep-copies what it is given and what it returns, so
+// neither side can change the other's data. Safe for concurrent use.
+type MemoryStore struct {
+	mu       sync.Mutex
+	alerts   map[AlertKey]Alert
+	cursors  map[[2]string]Cursor
+	silences map[string]Silence
+	outbox   []Notification // in ID order
+	nextID   uint64
+	refs     map[AlertKey]MessageRef
+	commits  int
+}
+
+var (
+	_ Store  = (*MemoryStore)(nil)
+	_ Outbox = (*MemoryStore)(nil)
+)
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{
+		alerts:   map[AlertKey]Alert{},
+		cursors:  map[[2]string]Cursor{},
+		silences: map[string]Silence{},
+		refs:     map[AlertKey]MessageRef{},
+	}
+}
+
+// Load returns a copy of everything stored, sorted.
+func (m *MemoryStore) Load(ctx context.Context) (Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return Snapshot{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var s Snapshot
+	for _, a := range m.alerts {
+		s.Alerts = append(s.Alerts, *cloneAlert(&a))
+	}
+	slices.SortFunc(s.Alerts, func(a, b Alert) int { return compareKeys(a.Key, b.Key) })
+	for _, c := range m.cursors {
+		s.Cursors = append(s.Cursors, c)
+	}
+	slices.SortFunc(s.Cursors, func(a, b Cursor) int {
+		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Participant, b.Participant))
+	})
+	for _, x := range m.silences {
+		s.Silences = append(s.Silences, cloneSilence(x))
+	}
+	slices.SortFunc(s.Silences, func(a, b Silence) int { return cmp.Compare(a.ID, b.ID) })
+	return s, nil
+}
+
+// Commit applies all of c at once and appends its notifications to the
+// outbox with increasing IDs.
+func (m *MemoryStore) Commit(ctx context.Context, c Changes) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.commits++
+	for i := range c.Alerts {
+		m.alerts[c.Alerts[i].Key] = *cloneAlert(&c.Alerts[i])
+	}
+	for _, k := range c.Deleted {
+		delete(m.alerts, k)
+		delete(m.refs, k)
+	}
+	for _, cur := range c.Cursors {
+		m.cursors[[2]string{cur.Source, cur.Participant}] = cur
+	}
+	for _, cur := range c.DeletedCursors {
+		delete(m.cursors, [2]string{cur.Source, cur.Participant})
+	}
+	for i := range c.Notifications {
+		m.nextID++
+		n := cloneNotification(&c.Notifications[i])
+		n.ID = m.nextID
+		m.outbox = append(m.outbox, n)
+	}
+	return nil
+}
+
+// PutSilence stores (or replaces) a silence.
+func (m *MemoryStore) PutSilence(ctx context.Context, s Silence) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.silences[s.ID] = cloneSilence(s)
+	return nil
+}
+
+// DeleteSilence removes a silence; an unknown id is not an error.
+func (m *MemoryStore) DeleteSilence(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.silences, id)
+	return nil
+}
+
+// Pending returns up to limit outbox entries, oldest first (all of them
+// when limit <= 0).
+func (m *MemoryStore) Pending(ctx context.Context, limit int) ([]Notification, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := len(m.outbox)
+	if limit > 0 && limit < n {
+		n = limit
+	}
+	out := make([]Notification, n)
+	for i := range out {
+		out[i] = cloneNotification(&m.outbox[i])
+	}
+	return out, nil
+}
+
+// Ack deletes a delivered entry and records ref as the alert's message
+// when it is not zero. Acking an unknown id is not an error: it was
+// delivered already.
+func (m *MemoryStore) Ack(ctx context.Context, id uint64, key AlertKey, ref MessageRef) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if i, ok := slices.BinarySearchFunc(m.outbox, id, func(n Notification, id uint64) int { return cmp.Compare(n.ID, id) }); ok {
+		m.outbox = slices.Delete(m.outbox, i, i+1)
+	}
+	if ref != (MessageRef{}) {
+		m.refs[key] = ref
+	}
+	return nil
+}
+
+// Ref returns the alert's recorded message.
+func (m *MemoryStore) Ref(ctx context.Context, key AlertKey) (MessageRef, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return MessageRef{}, false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.refs[key]
+	return r, ok, nil
+}
+
+// Drain returns every pending notification, oldest first, and acks them:
+// what a test or a dry run "sent".
+func (m *MemoryStore) Drain() []Notification {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Notification, len(m.outbox))
+	for i := range m.outbox {
+		out[i] = cloneNotification(&m.outbox[i])
+	}
+	m.outbox = m.outbox[:0]
+	return out
+}
+
+// Commits returns how many Commit calls succeeded.
+func (m *MemoryStore) Commits() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.commits
+}
+
+func cloneNotification(n *Notification) Notification {
+	c := *n
+	c.Rule.Labels = cloneMap(n.Rule.Labels)
+	c.Explain = slices.Clone(n.Explain)
+	return c
+}
