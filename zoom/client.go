@@ -1,0 +1,272 @@
+package zoom
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// maxBody bounds a response body. A past-type QoS page of 10 participants
+// over a whole day is a few MB.
+const maxBody = 64 << 20
+
+// Client calls Zoom's Dashboard metrics API. It is safe for concurrent use;
+// its limiters and daily count are shared by all calls.
+type Client struct {
+	cfg      Config
+	limits   Limits
+	log      *slog.Logger
+	auth     *auth
+	limiters [numCategories]*rate.Limiter
+	daily    dailyCap
+	stats    stats
+}
+
+// NewClient validates cfg and returns a client. It makes no call: the
+// first call fetches the token.
+func NewClient(cfg Config) (*Client, error) {
+	cfg, lim, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{cfg: cfg, limits: lim, log: cfg.Logger.With("component", "zoom")}
+	c.auth = newAuth(&c.cfg)
+	c.limiters = newLimiters(lim)
+	c.daily.limit = lim.Daily
+	return c, nil
+}
+
+// Limits returns the limits the client enforces: the plan's, with
+// DailyLimit applied.
+func (c *Client) Limits() Limits { return c.limits }
+
+// DailyRemaining returns how many Heavy and Resource-intensive calls are
+// left today (UTC) by the client's count; 0 while Zoom's daily limit holds.
+func (c *Client) DailyRemaining() int { return c.daily.remaining(c.cfg.Now()) }
+
+// DailyReset returns the next 00:00 UTC, when the daily count restarts.
+func (c *Client) DailyReset() time.Time { return midnight(c.cfg.Now()).AddDate(0, 0, 1) }
+
+// PausedUntil returns when Heavy calls may resume after Zoom's Daily-limit
+// 429, and whether such a pause holds now.
+func (c *Client) PausedUntil() (time.Time, bool) { return c.daily.paused(c.cfg.Now()) }
+
+// RestoreDailyUsed sets today's count of Heavy and Resource-intensive
+// calls, for a restart: the poller persists what it spent.
+func (c *Client) RestoreDailyUsed(used int) { c.daily.restore(c.cfg.Now(), used) }
+
+// request is one API call: a GET of path with query, decoded into out.
+type request struct {
+	cat   Category
+	path  string // escaped, below the API URL: "/metrics/webinars/123/participants/qos"
+	query url.Values
+}
+
+func (r *request) endpoint() string { return "GET " + r.path }
+
+// get makes the call, with retries: once with a fresh token after 401
+// code 124; on 429 QPS, 5xx and timeouts up to MaxAttempts with capped
+// exponential back-off and jitter. Every failure is an *Error.
+func (c *Client) get(ctx context.Context, r *request, out any) error {
+	refreshed := false
+	for attempt := 1; ; attempt++ {
+		token, err := c.attempt(ctx, r, out)
+		if err == nil {
+			c.stats.call(r.cat, outcomeOK)
+			return nil
+		}
+		e := err.(*Error)
+		var delay time.Duration
+		switch {
+		case ctx.Err() != nil:
+			return c.fail(r, e)
+		case e.Status == http.StatusUnauthorized && e.Code == CodeInvalidToken && !refreshed:
+			c.log.Info("zoom refused the access token; fetching a new one", "endpoint", e.Endpoint, "tracking_id", e.TrackingID)
+			c.auth.invalidate(token)
+			refreshed = true
+			attempt-- // not a failure of Zoom's: it does not use up an attempt
+			continue
+		case e.RateLimit == RateLimitDaily:
+			return c.fail(r, e)
+		case e.Status == http.StatusTooManyRequests:
+			delay = c.backoff(attempt)
+			if !e.RetryAfter.IsZero() {
+				delay = min(max(e.RetryAfter.Sub(c.cfg.Now()), 0), c.cfg.BackoffMax)
+			}
+		case retryable(e):
+			delay = c.backoff(attempt)
+		default:
+			return c.fail(r, e)
+		}
+		if attempt >= c.cfg.MaxAttempts {
+			return c.fail(r, e)
+		}
+		c.stats.retries.Add(1)
+		c.log.Debug("retrying zoom call", "endpoint", e.Endpoint, "attempt", attempt, "delay", delay, "error", e)
+		if err := c.cfg.Sleep(ctx, delay); err != nil {
+			return c.fail(r, e)
+		}
+	}
+}
+
+// retryable: Zoom failed or did not answer; the same call may succeed.
+func retryable(e *Error) bool {
+	if e.Status >= 500 {
+		return true
+	}
+	return e.Status == 0 && e.Err != nil && !errors.Is(e.Err, errDecode) && !errors.Is(e.Err, context.Canceled)
+}
+
+// backoff is the delay before retry n (1-based): BackoffBase doubled per
+// attempt, capped at BackoffMax, with jitter so clients do not retry in step.
+func (c *Client) backoff(n int) time.Duration {
+	d := c.cfg.BackoffBase << min(n-1, 20)
+	if d <= 0 || d > c.cfg.BackoffMax {
+		d = c.cfg.BackoffMax
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// fail counts and logs a call's final error and returns it.
+func (c *Client) fail(r *request, e *Error) error {
+	o := outcomeOf(e)
+	c.stats.call(r.cat, o)
+	attrs := []any{"endpoint", e.Endpoint, "status", e.Status, "code", e.Code, "message", e.Message, "tracking_id", e.TrackingID}
+	if e.Err != nil {
+		attrs = append(attrs, "cause", e.Err.Error())
+	}
+	switch o {
+	case outcomeNotFound, outcomeCanceled, outcomeDailyLimit:
+		c.log.Debug("zoom call failed", attrs...) // expected; the daily pause is logged once by attempt
+	default:
+		c.log.Warn("zoom call failed", attrs...)
+	}
+	return e
+}
+
+// attempt makes one HTTP request. It returns the access token it used, so
+// a 401 can invalidate exactly that one.
+func (c *Client) attempt(ctx context.Context, r *request, out any) (string, error) {
+	ep := r.endpoint()
+	if r.cat.daily() {
+		if until, paused := c.daily.paused(c.cfg.Now()); paused {
+			return "", c.dailyError(ep, until)
+		}
+	}
+	if err := c.wait(ctx, r.cat); err != nil {
+		return "", &Error{Endpoint: ep, Err: err}
+	}
+	token, fetched, err := c.auth.get(ctx)
+	if fetched {
+		c.stats.tokenFetches.Add(1)
+	}
+	if err != nil {
+		return "", err
+	}
+	if r.cat.daily() {
+		if until, ok := c.daily.take(c.cfg.Now()); !ok {
+			return token, c.dailyError(ep, until)
+		}
+	}
+
+	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	u := c.cfg.APIURL + r.path
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
+	}
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, u, nil)
+	if err != nil {
+		return token, &Error{Endpoint: ep, Message: "bad request URL", Err: err}
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "qoswatch")
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return token, &Error{Endpoint: ep, Message: "no answer", Err: errors.New(redact(unwrapURLError(err), token))}
+	}
+	defer func() {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // drain, so the connection is reused
+		resp.Body.Close()
+	}()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	e := &Error{Endpoint: ep, Status: resp.StatusCode, TrackingID: resp.Header.Get("x-zm-trackingid")}
+	switch {
+	case err != nil:
+		e.Message, e.Err = "reading the body", errors.New(redact(err.Error(), token))
+		if resp.StatusCode/100 == 2 {
+			e.Status = 0 // a cut answer is a network failure: retryable
+		}
+		return token, e
+	case len(body) > maxBody:
+		e.Message = fmt.Sprintf("body larger than %d bytes", maxBody)
+		e.Err = errDecode
+		return token, e
+	}
+	if resp.StatusCode/100 != 2 {
+		var ae APIError
+		if json.Unmarshal(body, &ae) == nil {
+			e.Code, e.Message = ae.Code, ae.Message
+		}
+		if resp.StatusCode == http.StatusTooManyRequests {
+			c.rateLimited(e, resp.Header)
+		}
+		return token, e
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		e.Message = "decoding the body"
+		e.Err = fmt.Errorf("%w: %v", errDecode, err)
+		return token, e
+	}
+	return token, nil
+}
+
+// rateLimited reads a 429's headers into e and, for the daily limit,
+// pauses Heavy calls and says so once.
+func (c *Client) rateLimited(e *Error, h http.Header) {
+	now := c.cfg.Now()
+	e.RateLimit = RateLimitType(h.Get("X-RateLimit-Type"))
+	if e.RateLimit == "" {
+		e.RateLimit = RateLimitQPS
+	}
+	e.RetryAfter, _ = parseRetryAfter(h.Get("Retry-After"), now)
+	if !strings.EqualFold(string(e.RateLimit), string(RateLimitDaily)) {
+		c.stats.qps429.Add(1)
+		return
+	}
+	e.RateLimit = RateLimitDaily
+	c.stats.daily429.Add(1)
+	if !e.RetryAfter.After(now) {
+		e.RetryAfter = midnight(now).AddDate(0, 0, 1)
+	}
+	if c.daily.pause(now, e.RetryAfter) {
+		c.log.Error("zoom daily API limit reached: Heavy and Resource-intensive calls paused",
+			"until", e.RetryAfter.UTC().Format(time.RFC3339), "endpoint", e.Endpoint, "tracking_id", e.TrackingID)
+	}
+}
+
+func (c *Client) dailyError(ep string, until time.Time) *Error {
+	return &Error{Endpoint: ep, RateLimit: RateLimitDaily, RetryAfter: until,
+		Message: "daily limit of Heavy and Resource-intensive calls reached; not calling"}
+}
+
+// unwrapURLError drops net/http's "Get URL:" prefix: the endpoint already
+// names the call.
+func unwrapURLError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}

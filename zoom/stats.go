@@ -1,0 +1,108 @@
+package zoom
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+)
+
+// outcome is how a call ended, after retries.
+type outcome uint8
+
+const (
+	outcomeOK outcome = iota
+	outcomeNotFound
+	outcomeAuth
+	outcomeRateLimited
+	outcomeDailyLimit
+	outcomeServerError
+	outcomeClientError
+	outcomeNetwork
+	outcomeDecode
+	outcomeCanceled
+	numOutcomes
+)
+
+var outcomeNames = [numOutcomes]string{"ok", "not_found", "auth", "rate_limited", "daily_limit", "server_error", "client_error", "network", "decode", "canceled"}
+
+func outcomeOf(e *Error) outcome {
+	switch {
+	case errors.Is(e.Err, context.Canceled):
+		return outcomeCanceled
+	case IsDailyLimit(e):
+		return outcomeDailyLimit
+	case IsRateLimited(e):
+		return outcomeRateLimited
+	case IsNotFound(e):
+		return outcomeNotFound
+	case IsAuth(e):
+		return outcomeAuth
+	case errors.Is(e.Err, errDecode):
+		return outcomeDecode
+	case e.Status >= 500:
+		return outcomeServerError
+	case e.Status >= 400:
+		return outcomeClientError
+	default:
+		return outcomeNetwork
+	}
+}
+
+type stats struct {
+	calls        [numCategories][numOutcomes]atomic.Int64
+	retries      atomic.Int64
+	qps429       atomic.Int64
+	daily429     atomic.Int64
+	tokenFetches atomic.Int64
+}
+
+func (s *stats) call(c Category, o outcome) { s.calls[c][o].Add(1) }
+
+// CallCount is the number of calls of one category that ended one way.
+type CallCount struct {
+	Category string // "light", "medium", "heavy", "resource_intensive"
+	Outcome  string // "ok", "not_found", "auth", "rate_limited", "daily_limit", "server_error", "client_error", "network", "decode", "canceled"
+	N        int64
+}
+
+// Stats is a snapshot of the client's counters, for metrics.
+type Stats struct {
+	Calls        []CallCount // non-zero counts only; a call counts once, after its retries
+	Retries      int64       // attempts beyond the first (429 QPS, 5xx, timeouts)
+	QPS429       int64       // 429s with X-RateLimit-Type QPS (or none)
+	Daily429     int64       // 429s with X-RateLimit-Type Daily-limit
+	TokenFetches int64       // OAuth grants made
+
+	DailyUsed      int       // Heavy + Resource-intensive calls today (UTC), by the client's count
+	DailyLimit     int       // the cap the client enforces
+	DailyRemaining int       // DailyLimit - DailyUsed, 0 while paused
+	PausedUntil    time.Time // end of a Daily-limit pause; zero or past when none
+
+	Values ValueStats // missing and unparseable QoS values (process-wide)
+}
+
+// Stats returns the client's counters.
+func (c *Client) Stats() Stats {
+	now := c.cfg.Now()
+	used, paused := c.daily.snapshot(now)
+	s := Stats{
+		Retries:        c.stats.retries.Load(),
+		QPS429:         c.stats.qps429.Load(),
+		Daily429:       c.stats.daily429.Load(),
+		TokenFetches:   c.stats.tokenFetches.Load(),
+		DailyUsed:      used,
+		DailyLimit:     c.limits.Daily,
+		DailyRemaining: c.daily.remaining(now),
+		PausedUntil:    paused,
+		Values:         ParseStats(),
+	}
+	for cat := range numCategories {
+		for o := range numOutcomes {
+			if n := c.stats.calls[cat][o].Load(); n > 0 {
+				s.Calls = append(s.Calls, CallCount{Category: cat.String(), Outcome: outcomeNames[o], N: n})
+			}
+		}
+	}
+	return s
+}
