@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strings"
 	"sync"
 
 	"github.com/expr-lang/expr"
@@ -87,6 +88,8 @@ func (l *loader) compile(n yamlast.Node, src, rule string, opts []expr.Option, k
 		if errors.As(err, &fe) && fe.Line > 0 {
 			line, col := l.valuePos(n, fe.Line, fe.Column)
 			l.errorAt(line, col, rule, "%s: %s (at %d:%d of %q)", key, fe.Message, fe.Line, fe.Column+1, src)
+		} else if msg := err.Error(); strings.HasPrefix(msg, "expected bool, but got ") {
+			l.errorf(n, rule, "%s: the expression is a %s, not a condition: compare it (latency > 150)", key, strings.TrimPrefix(msg, "expected bool, but got "))
 		} else {
 			l.errorf(n, rule, "%s: %s", key, err)
 		}

@@ -31,6 +31,8 @@ type RouteSpec struct {
 	Channel string   `yaml:"channel" json:"channel" doc:"The Slack channel (#name or id). Empty: defaults.channel."`
 	Mention string   `yaml:"mention" json:"mention" doc:"Who to mention in the first message: <!subteam^ID>, <@U…>, <!here>."`
 	Redact  []string `yaml:"redact" json:"redact" kind:"participant_field" doc:"Participant fields this channel must not see: ip_address, mac_addr, harddisk_id, pc_name, email, …"`
+
+	index int // position in the file's routes, for messages
 }
 
 // RuleSpec is one rule as written.

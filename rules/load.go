@@ -68,7 +68,7 @@ func (l *loader) parse(data []byte) *Set {
 		l.yamlError(err, "")
 		return nil
 	}
-	if len(f.Docs) != 1 || f.Docs[0].Body == nil {
+	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
 		l.errorAt(0, 0, "", "the file is empty: it needs rules")
 		return nil
 	}
@@ -78,53 +78,89 @@ func (l *loader) parse(data []byte) *Set {
 	root := unwrap(f.Docs[0].Body)
 
 	// The shape first: unknown keys and wrong types, everywhere, so that
-	// every such mistake is reported in one pass.
-	var spec File
-	if !l.checkShape(root, reflect.TypeFor[File](), "", "") {
-		return nil
-	}
+	// every such mistake is reported in one pass. A part with a wrong shape
+	// is left out of the rest of the checks; the other parts go on.
 	if root.Type() == ast.NullType {
 		l.errorf(root, "", "the file is empty: it needs rules")
 		return nil
 	}
-	m := root.(*ast.MappingNode)
-	if n := mapGet(m, "defaults"); n != nil {
+	m, ok := root.(*ast.MappingNode)
+	if !ok {
+		l.errorf(root, "", "expected a mapping with defaults, routes and rules, got %s", kindName(root))
+		return nil
+	}
+	var spec File
+	if !l.checkTop(m) {
+		return nil
+	}
+	if n := mapGet(m, "defaults"); n != nil && l.checkShape(n, reflect.TypeFor[Defaults](), "defaults", "") {
 		l.decode(n, &spec.Defaults, "")
 	}
 	var routeNodes, ruleNodes []ast.Node
-	if n := mapGet(m, "routes"); n != nil {
-		routeNodes = seqItems(n)
-		spec.Routes = make([]RouteSpec, len(routeNodes))
-		for i, item := range routeNodes {
-			l.decode(item, &spec.Routes[i], "")
+	for i, item := range seqItems(mapGet(m, "routes")) {
+		var r RouteSpec
+		if l.checkShape(item, reflect.TypeFor[RouteSpec](), fmt.Sprintf("routes[%d]", i), "") && l.decode(item, &r, "") {
+			r.index = i
+			spec.Routes = append(spec.Routes, r)
+			routeNodes = append(routeNodes, item)
 		}
 	}
-	if n := mapGet(m, "rules"); n != nil {
-		ruleNodes = seqItems(n)
-		spec.Rules = make([]RuleSpec, len(ruleNodes))
-		for i, item := range ruleNodes {
-			l.decode(item, &spec.Rules[i], scalar(mapGet(asMap(item), "name")))
+	rulesNode := mapGet(m, "rules")
+	items := seqItems(rulesNode)
+	for _, item := range items {
+		var r RuleSpec
+		name := scalar(mapGet(asMap(item), "name"))
+		if l.checkShape(item, reflect.TypeFor[RuleSpec](), "", name) && l.decode(item, &r, name) {
+			spec.Rules = append(spec.Rules, r)
+			ruleNodes = append(ruleNodes, item)
 		}
 	}
-	if len(l.errs) > 0 {
-		return nil
-	}
-	if len(spec.Rules) == 0 {
+	if len(items) == 0 {
 		node := ast.Node(m)
-		if n := mapGet(m, "rules"); n != nil {
-			node = n
+		if rulesNode != nil {
+			node = rulesNode
 		}
 		l.errorf(node, "", "rules: the file has no rules")
 	}
 	return l.build(&spec, m, routeNodes, ruleNodes)
 }
 
+// checkTop checks the top-level keys and that routes and rules are lists.
+func (l *loader) checkTop(m *ast.MappingNode) bool {
+	good := true
+	top := reflect.TypeFor[File]()
+	known := yamlKeys(top)
+	for _, mv := range m.Values {
+		k := keyString(mv)
+		i := slices.Index(known, k)
+		if i < 0 {
+			msg := fmt.Sprintf("unknown key %q", k)
+			if s := closest(k, known); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			} else {
+				msg += " (known keys: " + strings.Join(known, ", ") + ")"
+			}
+			l.errorf(mv.Key, "", "%s", msg)
+			continue // the other keys are still worth checking
+		}
+		if ft := top.Field(i).Type; ft.Kind() == reflect.Slice {
+			if v := unwrap(mv.Value); v.Type() != ast.NullType && v.Type() != ast.SequenceType {
+				l.errorf(v, "", "%s: expected a list, got %s", k, kindName(v))
+				good = false
+			}
+		}
+	}
+	return good
+}
+
 // decode fills v from n with goccy's strict decoder. checkShape already
 // caught what a user gets wrong; this is the safety net for the rest.
-func (l *loader) decode(n ast.Node, v any, rule string) {
+func (l *loader) decode(n ast.Node, v any, rule string) bool {
 	if err := yaml.NodeToValue(n, v, yaml.Strict()); err != nil {
 		l.yamlError(err, rule)
+		return false
 	}
+	return true
 }
 
 // yamlError turns one of goccy's errors into a positioned Error.
@@ -159,17 +195,17 @@ func (l *loader) build(spec *File, root *ast.MappingNode, routeNodes, ruleNodes 
 			r.Channel = spec.Defaults.Channel
 		}
 		if strings.TrimSpace(rs.When) != "" {
-			if c := l.compile(mapGet(n, "when"), rs.When, "", routeEnvOptions, fmt.Sprintf("routes[%d].when", i)); c != nil {
+			if c := l.compile(mapGet(n, "when"), rs.When, "", routeEnvOptions, fmt.Sprintf("routes[%d].when", rs.index)); c != nil {
 				r.prog = c.prog
 			}
 		}
 		for j, field := range rs.Redact {
 			if !slices.Contains(participantFields, field) {
-				l.errorf(seqItems(mapGet(n, "redact"))[j], "", "redact: %q is not a participant field (one of %s)", field, strings.Join(participantFields, ", "))
+				l.errorf(seqItems(mapGet(n, "redact"))[j], "", "routes[%d].redact: %q is not a participant field (one of %s)", rs.index, field, strings.Join(participantFields, ", "))
 			}
 		}
 		if r.Channel == "" {
-			l.errorf(routeNodes[i], "", "route %d has no channel and defaults.channel is not set", i+1)
+			l.errorf(routeNodes[i], "", "routes[%d]: no channel, and defaults.channel is not set", rs.index)
 		}
 		set.routes = append(set.routes, r)
 	}

@@ -162,11 +162,7 @@ func (l *loader) checkShape(n ast.Node, t reflect.Type, key, rule string) bool {
 		}
 		good := true
 		for _, item := range seq.Values {
-			r := rule
-			if t.Elem() == reflect.TypeFor[RuleSpec]() {
-				r = scalar(mapGet(asMap(item), "name"))
-			}
-			good = l.checkShape(item, t.Elem(), key, r) && good
+			good = l.checkShape(item, t.Elem(), key, rule) && good
 		}
 		return good
 	case reflect.Map:
@@ -229,9 +225,6 @@ func (l *loader) checkKeys(m *ast.MappingNode, st, elem reflect.Type, key, rule 
 				continue
 			}
 			ft = st.Field(i).Type
-		}
-		if st == reflect.TypeFor[RuleSpec]() && k == "name" {
-			rule = scalar(mv.Value)
 		}
 		good = l.checkShape(mv.Value, ft, where, rule) && good
 	}

@@ -1,0 +1,106 @@
+package rules
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files (testdata/bad/*.err, schema.json)")
+
+// TestBadFiles loads every file of testdata/bad and compares all its
+// errors with the golden NAME.err next to it: message, file, line, column.
+func TestBadFiles(t *testing.T) {
+	files, _ := filepath.Glob("testdata/bad/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no testdata")
+	}
+	for _, path := range files {
+		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			set, err := Load(path)
+			if err == nil {
+				t.Fatalf("loaded %d rules, want an error", len(set.Rules()))
+			}
+			var es Errors
+			if !errors.As(err, &es) {
+				t.Fatalf("error is %T, want Errors: %v", err, err)
+			}
+			got := err.Error() + "\n"
+			golden := strings.TrimSuffix(path, ".yaml") + ".err"
+			if *update {
+				os.WriteFile(golden, []byte(got), 0o644)
+			}
+			want, rerr := os.ReadFile(golden)
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			if got != string(want) {
+				t.Errorf("errors differ\n got: %s\nwant: %s", got, want)
+			}
+		})
+	}
+}
+
+// TestErrorPositions checks that each error's line:column points at the
+// text a person must fix, read from the file itself.
+func TestErrorPositions(t *testing.T) {
+	tests := []struct {
+		file string
+		at   []string // the source text at each error's position, in order
+	}{
+		{"unknown-key", []string{"sevrity: critical"}},
+		{"unknown-top-key", []string{"default:"}},
+		{"wrong-type", []string{"[support]"}},
+		{"bad-duration", []string{"2 minutes"}},
+		{"negative-duration", []string{"-1h"}},
+		{"unknown-severity", []string{"urgent"}},
+		{"duplicate-name", []string{"choppy-audio\n    when: audio_output"}},
+		{"malformed-name", []string{"Choppy Audio"}},
+		{"missing-name", []string{"description: no name"}},
+		{"missing-when", []string{"name: choppy-audio"}},
+		{"expr-unknown-field", []string{"lantecy > 150"}},
+		{"expr-syntax", []string{"&\"\n"}}, // expr puts EOF on the last character
+		{"expr-number-vs-string", []string{`> "150"`}},
+		{"expr-string-vs-number", []string{"== 1"}},
+		{"expr-unknown-function", []string{"present(latency)"}},
+		{"expr-nil", []string{"== nil"}},
+		{"expr-in-mixed", []string{"2]"}},
+		{"expr-block", []string{"avg_los > 1"}}, // line 2 of a folded block
+		{"clear-bad", []string{`< "1"`}},
+		{"template-field", []string{".Name }}"}}, // text/template points at the field
+		{"template-label", []string{".Labels.owner }}"}},
+		{"route-when", []string{"critical\n"}},
+		{"route-redact", []string{"ssn]"}},
+		{"label-name", []string{"owner-team"}},
+		{"duplicate-key", []string{"when: latency"}},
+		{"many-errors", []string{"2x", "lantecy", "high", "choppy-audio\n    when: latency", `> "150"`, "wen:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			path := "testdata/bad/" + tt.file + ".yaml"
+			data, _ := os.ReadFile(path)
+			lines := strings.SplitAfter(string(data), "\n")
+			_, err := Parse(path, data)
+			var es Errors
+			if !errors.As(err, &es) {
+				t.Fatalf("got %v, want Errors", err)
+			}
+			if len(es) != len(tt.at) {
+				t.Fatalf("got %d errors, want %d:\n%v", len(es), len(tt.at), err)
+			}
+			for i, e := range es {
+				if e.Line < 1 || e.Line > len(lines) || e.Column < 1 {
+					t.Fatalf("error %d has no position: %v", i, e)
+				}
+				rest := strings.Join(lines[e.Line-1:], "")[e.Column-1:]
+				if !strings.HasPrefix(rest, tt.at[i]) {
+					t.Errorf("error %d (%v) points at %q, want %q", i, e, rest[:min(len(rest), 30)], tt.at[i])
+				}
+			}
+		})
+	}
+}
