@@ -1,0 +1,85 @@
+package notifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/qoswatch/qoswatch/engine"
+	"github.com/slack-go/slack"
+)
+
+// Message is one rendered notification: Block Kit blocks and the plain-text
+// fallback Slack shows in notifications and to screen readers. Redaction
+// has been applied to both.
+type Message struct {
+	Blocks []slack.Block
+	Text   string
+}
+
+// Sender delivers rendered messages: notifier/slack (bot token or webhook)
+// and the Console implement it.
+type Sender interface {
+	// Post sends m to channel, as a reply in the thread of threadTS when it
+	// is not empty. The returned ref has an empty TS when the sender cannot
+	// thread or update (webhooks).
+	Post(ctx context.Context, channel, threadTS string, m Message) (engine.MessageRef, error)
+	// Update replaces the message at ref with m.
+	Update(ctx context.Context, ref engine.MessageRef, m Message) error
+}
+
+// ErrorClass says what the dispatcher does with a failed delivery.
+type ErrorClass int
+
+const (
+	// Transient: a 5xx, a timeout, a network error. Retried with back-off,
+	// for as long as it takes; the entry stays in the outbox.
+	Transient ErrorClass = iota
+	// RateLimited: Slack said 429. The channel waits RetryAfter.
+	RateLimited
+	// Permanent: retrying cannot help (channel_not_found, invalid_auth...).
+	// The entry is dead-lettered: logged once per channel and code, counted,
+	// and removed from the outbox.
+	Permanent
+)
+
+func (c ErrorClass) String() string {
+	switch c {
+	case RateLimited:
+		return "rate_limited"
+	case Permanent:
+		return "permanent"
+	default:
+		return "transient"
+	}
+}
+
+// DeliveryError is a classified delivery failure. Senders return it so the
+// dispatcher knows whether to wait, retry or give up. Its message never
+// carries a token or a webhook URL.
+type DeliveryError struct {
+	Class      ErrorClass
+	Code       string        // Slack's error code ("channel_not_found") or "http_503"
+	RetryAfter time.Duration // for RateLimited; 0 means "use the default"
+	Err        error
+}
+
+func (e *DeliveryError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("%s (%s)", e.Code, e.Class)
+	}
+	return fmt.Sprintf("%s (%s): %v", e.Code, e.Class, e.Err)
+}
+
+func (e *DeliveryError) Unwrap() error { return e.Err }
+
+// Classify returns err's class; an error a sender did not classify is
+// transient, so nothing is dropped by mistake.
+func Classify(err error) *DeliveryError {
+	var de *DeliveryError
+	if errors.As(err, &de) {
+		return de
+	}
+	return &DeliveryError{Class: Transient, Code: "error", Err: err}
+}
