@@ -1,0 +1,140 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/qoswatch/qoswatch/engine"
+)
+
+// Collected counts what one Collect removed.
+type Collected struct {
+	Alerts, Cursors, Silences, Refs, GroupRefs, SpendDays int
+}
+
+// Collect removes, in one transaction, what no longer matters before the
+// cutoff, so the file does not grow without bound during a long event:
+//   - alerts that are resolved, inactive or pending (nothing was told, or
+//     everything was) whose newest sample is older than before;
+//     firing and resolving alerts are kept: they still owe a message;
+//   - cursors whose newest sample is older than before;
+//   - silences that ended before it;
+//   - message refs of alerts that are gone, unless an outbox entry still
+//     needs them; group refs recorded before it;
+//   - spend of UTC days before before's day.
+//
+// Alert and cursor times are sample times; in a live run they follow the
+// wall clock. The engine may also delete alerts itself (Changes.Deleted):
+// both paths drop the ref the same way.
+func (db *DB) Collect(ctx context.Context, before time.Time) (Collected, error) {
+	var got Collected
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		got = Collected{}
+		var err error
+		var gone []engine.AlertKey
+		err = tx.Bucket(bucketAlerts).ForEach(func(k, v []byte) error {
+			a, err := decodeAlert(v)
+			if err != nil {
+				return decodeErr("alert", k, err)
+			}
+			if collectable(&a, before) {
+				gone = append(gone, a.Key)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range gone {
+			if err := deleteAlert(tx, k); err != nil {
+				return err
+			}
+		}
+		got.Alerts = len(gone)
+
+		if got.Cursors, err = deleteWhere(tx.Bucket(bucketCursors), func(k, v []byte) (bool, error) {
+			c, err := decodeCursor(v)
+			if err != nil {
+				return false, decodeErr("cursor", k, err)
+			}
+			return c.Last.Before(before), nil
+		}); err != nil {
+			return err
+		}
+		if got.Silences, err = deleteWhere(tx.Bucket(bucketSilences), func(k, v []byte) (bool, error) {
+			s, err := decodeSilence(v)
+			if err != nil {
+				return false, decodeErr("silence", k, err)
+			}
+			return !s.EndsAt.IsZero() && s.EndsAt.Before(before), nil
+		}); err != nil {
+			return err
+		}
+		alerts, pending := tx.Bucket(bucketAlerts), tx.Bucket(bucketPending)
+		if got.Refs, err = deleteWhere(tx.Bucket(bucketRefs), func(k, _ []byte) (bool, error) {
+			return alerts.Get(k) == nil && pending.Get(k) == nil, nil
+		}); err != nil {
+			return err
+		}
+		if got.GroupRefs, err = deleteWhere(tx.Bucket(bucketGroupRefs), func(k, v []byte) (bool, error) {
+			r, err := decodeRef(v)
+			if err != nil {
+				return false, decodeErr("group ref", k, err)
+			}
+			return r.At.Before(before), nil
+		}); err != nil {
+			return err
+		}
+		today := dayKey(before)
+		got.SpendDays, err = deleteWhere(tx.Bucket(bucketSpend), func(k, _ []byte) (bool, error) {
+			return bytes.Compare(k, today) < 0, nil
+		})
+		return err
+	})
+	if err != nil {
+		return Collected{}, fmt.Errorf("store: collect %s: %w", db.path, err)
+	}
+	db.log.Debug("collected", "before", before, "alerts", got.Alerts, "cursors", got.Cursors,
+		"silences", got.Silences, "refs", got.Refs, "group_refs", got.GroupRefs, "spend_days", got.SpendDays)
+	return got, nil
+}
+
+// collectable: nothing more will be told about the alert, and its last
+// sample is older than the cutoff.
+func collectable(a *engine.Alert, before time.Time) bool {
+	switch a.State {
+	case engine.StateFiring, engine.StateResolving:
+		return false
+	}
+	last := a.LastSample
+	if a.ResolvedAt.After(last) {
+		last = a.ResolvedAt
+	}
+	return last.Before(before)
+}
+
+// deleteWhere deletes the keys of b that drop says to, after the walk (a
+// bbolt cursor must not delete under itself while iterating).
+func deleteWhere(b *bolt.Bucket, drop func(k, v []byte) (bool, error)) (int, error) {
+	var keys [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		ok, err := drop(k, v)
+		if ok {
+			keys = append(keys, bytes.Clone(k))
+		}
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}

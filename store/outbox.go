@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/qoswatch/qoswatch/engine"
+)
+
+// Pending returns up to limit outbox entries, oldest first (limit <= 0:
+// all). Entries stay until Ack, so after a crash they are delivered again.
+func (db *DB) Pending(ctx context.Context, limit int) ([]engine.Notification, error) {
+	var out []engine.Notification
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+			n, err := decodeNotification(v)
+			if err != nil {
+				return decodeErr("outbox entry", k, err)
+			}
+			out = append(out, n)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: pending of %s: %w", db.path, err)
+	}
+	return out, nil
+}
+
+// Ack deletes a delivered outbox entry and, when ref is not zero, records
+// it as the alert's message, in one transaction. Acking an id that is not
+// there (acked before a crash) is not an error; the ref is still recorded.
+func (db *DB) Ack(ctx context.Context, id uint64, key engine.AlertKey, ref engine.MessageRef) error {
+	removed := false
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		outbox := tx.Bucket(bucketOutbox)
+		k := seqKey(id)
+		if v := outbox.Get(k); v != nil {
+			// The entry's own key counts, whatever the caller passed.
+			n, err := decodeNotification(v)
+			if err != nil {
+				return decodeErr("outbox entry", k, err)
+			}
+			if err := outbox.Delete(k); err != nil {
+				return err
+			}
+			if err := addPending(tx, n.Key, -1); err != nil {
+				return err
+			}
+			removed = true
+		}
+		if ref == (engine.MessageRef{}) {
+			return nil
+		}
+		return tx.Bucket(bucketRefs).Put(alertKey(key), encodeRef(storedRef{MessageRef: ref, At: db.now()}))
+	})
+	if err != nil {
+		return fmt.Errorf("store: ack %d (%s): %w", id, key, err)
+	}
+	if removed {
+		db.outbox.Add(-1)
+	}
+	return nil
+}
+
+// Ref returns the alert's first message, if one was recorded.
+func (db *DB) Ref(ctx context.Context, key engine.AlertKey) (engine.MessageRef, bool, error) {
+	return db.getRef(ctx, bucketRefs, alertKey(key), key.String())
+}
+
+// PutGroupRef records the message of a group (the notifier's storm
+// message), under a key the notifier chooses. Collect drops it once older
+// than its cutoff.
+func (db *DB) PutGroupRef(ctx context.Context, key string, ref engine.MessageRef) error {
+	if key == "" {
+		return fmt.Errorf("store: group ref without a key")
+	}
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketGroupRefs).Put([]byte(key), encodeRef(storedRef{MessageRef: ref, At: db.now()}))
+	})
+	if err != nil {
+		return fmt.Errorf("store: group ref %q: %w", key, err)
+	}
+	return nil
+}
+
+// GroupRef returns the message recorded for a group key, if any.
+func (db *DB) GroupRef(ctx context.Context, key string) (engine.MessageRef, bool, error) {
+	if key == "" {
+		return engine.MessageRef{}, false, nil
+	}
+	return db.getRef(ctx, bucketGroupRefs, []byte(key), key)
+}
+
+func (db *DB) getRef(ctx context.Context, bucket, key []byte, name string) (engine.MessageRef, bool, error) {
+	var ref storedRef
+	found := false
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucket).Get(key)
+		if v == nil {
+			return nil
+		}
+		var err error
+		ref, err = decodeRef(v)
+		found = err == nil
+		return err
+	})
+	if err != nil {
+		return engine.MessageRef{}, false, fmt.Errorf("store: %s %s: %w", bucket, name, err)
+	}
+	return ref.MessageRef, found, nil
+}

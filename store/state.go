@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/qoswatch/qoswatch/engine"
+)
+
+// Load returns everything the engine starts from.
+func (db *DB) Load(ctx context.Context) (engine.Snapshot, error) {
+	var snap engine.Snapshot
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		err := tx.Bucket(bucketAlerts).ForEach(func(k, v []byte) error {
+			a, err := decodeAlert(v)
+			if err != nil {
+				return decodeErr("alert", k, err)
+			}
+			snap.Alerts = append(snap.Alerts, a)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bucketCursors).ForEach(func(k, v []byte) error {
+			c, err := decodeCursor(v)
+			if err != nil {
+				return decodeErr("cursor", k, err)
+			}
+			snap.Cursors = append(snap.Cursors, c)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketSilences).ForEach(func(k, v []byte) error {
+			s, err := decodeSilence(v)
+			if err != nil {
+				return decodeErr("silence", k, err)
+			}
+			snap.Silences = append(snap.Silences, s)
+			return nil
+		})
+	})
+	if err != nil {
+		return engine.Snapshot{}, fmt.Errorf("store: load %s: %w", db.path, err)
+	}
+	return snap, nil
+}
+
+// Commit writes what one Ingest decided in one fsynced transaction: alert
+// upserts and deletions, cursors, and the notifications appended to the
+// outbox. Each notification gets its outbox ID, written back into
+// c.Notifications[i].ID when the commit succeeds. On any error nothing is
+// written.
+func (db *DB) Commit(ctx context.Context, c engine.Changes) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		// The outbox first: its pending counts keep the message ref of an
+		// alert deleted in this same commit, for the resolve to thread.
+		outbox := tx.Bucket(bucketOutbox)
+		for i := range c.Notifications {
+			n := &c.Notifications[i]
+			id, err := outbox.NextSequence()
+			if err != nil {
+				return fmt.Errorf("outbox sequence: %w", err)
+			}
+			n.ID = id
+			// bbolt keeps values until the commit: a fresh buffer each.
+			if err := outbox.Put(seqKey(id), encodeNotification(nil, n)); err != nil {
+				return fmt.Errorf("notification %s %s: %w", n.Kind, n.Key, err)
+			}
+			if err := addPending(tx, n.Key, 1); err != nil {
+				return err
+			}
+		}
+		// Deletions before upserts: if both name a key, the state wins.
+		for _, k := range c.Deleted {
+			if err := deleteAlert(tx, k); err != nil {
+				return err
+			}
+		}
+		alerts := tx.Bucket(bucketAlerts)
+		for i := range c.Alerts {
+			a := &c.Alerts[i]
+			if err := alerts.Put(alertKey(a.Key), encodeAlert(nil, a)); err != nil {
+				return fmt.Errorf("alert %s: %w", a.Key, err)
+			}
+		}
+		cursors := tx.Bucket(bucketCursors)
+		for i := range c.Cursors {
+			cur := &c.Cursors[i]
+			if err := cursors.Put(cursorKey(*cur), encodeCursor(cur)); err != nil {
+				return fmt.Errorf("cursor %s/%s: %w", cur.Source, cur.Participant, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for i := range c.Notifications {
+			c.Notifications[i].ID = 0 // never handed out
+		}
+		return fmt.Errorf("store: commit to %s: %w", db.path, err)
+	}
+	db.engine.Add(1)
+	db.outbox.Add(int64(len(c.Notifications)))
+	return nil
+}
+
+// deleteAlert removes an alert, and its message ref unless an outbox entry
+// still needs it (a resolve waiting to be threaded under the first message).
+func deleteAlert(tx *bolt.Tx, k engine.AlertKey) error {
+	key := alertKey(k)
+	if err := tx.Bucket(bucketAlerts).Delete(key); err != nil {
+		return fmt.Errorf("delete alert %s: %w", k, err)
+	}
+	if tx.Bucket(bucketPending).Get(key) != nil {
+		return nil
+	}
+	if err := tx.Bucket(bucketRefs).Delete(key); err != nil {
+		return fmt.Errorf("delete ref of %s: %w", k, err)
+	}
+	return nil
+}
+
+// addPending counts the outbox entries of one alert; the entry is removed
+// at zero.
+func addPending(tx *bolt.Tx, k engine.AlertKey, delta int64) error {
+	b := tx.Bucket(bucketPending)
+	key := alertKey(k)
+	var n int64
+	if v := b.Get(key); len(v) == 8 {
+		n = int64(binary.BigEndian.Uint64(v))
+	}
+	n += delta
+	var err error
+	if n <= 0 {
+		err = b.Delete(key)
+	} else {
+		err = b.Put(key, binary.BigEndian.AppendUint64(nil, uint64(n)))
+	}
+	if err != nil {
+		return fmt.Errorf("pending count of %s: %w", k, err)
+	}
+	return nil
+}
+
+// PutSilence creates or replaces a silence.
+func (db *DB) PutSilence(ctx context.Context, s engine.Silence) error {
+	if s.ID == "" {
+		return fmt.Errorf("store: silence without an id")
+	}
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSilences).Put([]byte(s.ID), encodeSilence(&s))
+	})
+	if err != nil {
+		return fmt.Errorf("store: silence %q: %w", s.ID, err)
+	}
+	return nil
+}
+
+// DeleteSilence removes a silence; an unknown id is not an error.
+func (db *DB) DeleteSilence(ctx context.Context, id string) error {
+	if id == "" {
+		return nil
+	}
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSilences).Delete([]byte(id))
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete silence %q: %w", id, err)
+	}
+	return nil
+}
