@@ -68,6 +68,7 @@ type Engine struct {
 		st   *sourceState
 	}
 	scratch   []int32 // sort order of a batch, reused
+	tx        *tx     // reused by every call
 	evalErrAt map[string]time.Time
 
 	stats counters
@@ -195,7 +196,7 @@ func (e *Engine) SetRules(ctx context.Context, rules []Rule) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	t := e.begin()
+	t := e.begin(0)
 	old := e.ruleIdx
 	oldRules := e.rules
 	for _, k := range e.sortedKeys(func(a *Alert) bool { return true }) {
@@ -253,7 +254,7 @@ func (e *Engine) Ingest(ctx context.Context, batch []Sample) error {
 	if !e.rulesSet {
 		return ErrNoRules
 	}
-	t := e.begin()
+	t := e.begin(len(batch))
 	order := e.sortBatch(batch)
 	for start := 0; start < len(order); {
 		end := start + 1
@@ -372,7 +373,7 @@ func (e *Engine) logEvalErr(r *Rule, src, part string, err error) {
 func (e *Engine) EndSource(ctx context.Context, src Source, at time.Time) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	t := e.begin()
+	t := e.begin(0)
 	key := src.Key()
 	for _, k := range e.sortedKeys(func(a *Alert) bool { return a.Key.Source == key && a.State != StateResolved }) {
 		e.resolve(t, e.ruleFor(k), k, ReasonEnded, laterOf(at, e.alerts[k].LastSample))
@@ -389,7 +390,7 @@ func (e *Engine) Tick(ctx context.Context) error {
 	if err := e.collectSilences(ctx); err != nil {
 		return err
 	}
-	t := e.begin()
+	t := e.begin(0)
 	for _, k := range e.sortedKeys(func(a *Alert) bool { return a.State == StateFiring }) {
 		r := e.ruleFor(k)
 		e.remind(t, r, k, e.alerts[k].LastSample)
@@ -424,13 +425,18 @@ func compareKeys(a, b AlertKey) int {
 	return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Source, b.Source), cmp.Compare(a.Participant, b.Participant))
 }
 
-// Alerts returns a copy of every alert record, sorted by key.
+// Alerts returns a copy of every alert record, sorted by key. Active
+// alerts carry the Explain of `when` on their latest sample.
 func (e *Engine) Alerts() []Alert {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := make([]Alert, 0, len(e.alerts))
 	for _, a := range e.alerts {
-		out = append(out, *cloneAlert(a))
+		c := cloneAlert(a)
+		if i, ok := e.ruleIdx[a.Key.Rule]; ok && c.Explain == nil && c.State != StateResolved {
+			c.Explain = e.rules[i].When.Explain(&c.Sample) // what `when` sees on the latest sample
+		}
+		out = append(out, *c)
 	}
 	slices.SortFunc(out, func(a, b Alert) int { return compareKeys(a.Key, b.Key) })
 	return out

@@ -32,8 +32,22 @@ type srcTime struct {
 	t  time.Time
 }
 
-func (e *Engine) begin() *tx {
-	return &tx{now: e.now(), alerts: map[AlertKey]*Alert{}, parts: map[partKey]partState{}}
+// begin starts a call's tx. The tx and its maps are reused (calls are
+// serialized), so a page costs no map allocations; the Changes slices are
+// fresh, since the store receives them.
+func (e *Engine) begin(batchLen int) *tx {
+	t := e.tx
+	if t == nil {
+		t = &tx{alerts: map[AlertKey]*Alert{}, parts: map[partKey]partState{}}
+		e.tx = t
+	}
+	clear(t.alerts)
+	clear(t.parts)
+	*t = tx{now: e.now(), alerts: t.alerts, parts: t.parts, newest: t.newest[:0]}
+	if batchLen > 0 {
+		t.changes.Cursors = make([]Cursor, 0, batchLen)
+	}
+	return t
 }
 
 // part returns a participant's state as this call sees it.
@@ -158,7 +172,7 @@ func (e *Engine) observe(a *Alert, r *Rule, s *Sample) {
 	a.LastSample = s.Time
 	a.Sample = *s
 	a.Source, a.Participant = s.Source, s.Participant
-	a.Explain = r.When.Explain(s)
+	a.Explain = nil // computed when told (Explain allocates), see notify
 }
 
 // drop deletes a pending alert whose condition stopped holding: an
@@ -243,6 +257,9 @@ func (e *Engine) resolveParticipant(t *tx, st *sourceState, pk string, why Reaso
 
 // notify queues a notification carrying everything the message needs.
 func (e *Engine) notify(t *tx, kind NotificationKind, r *Rule, a *Alert, at time.Time, why Reason) {
+	if a.Explain == nil && r.When != nil {
+		a.Explain = r.When.Explain(&a.Sample)
+	}
 	n := Notification{
 		Kind: kind, Key: a.Key,
 		Rule:   RuleInfo{Name: r.Name, Description: r.Description, Severity: r.Severity, Labels: r.Labels, For: r.For},
