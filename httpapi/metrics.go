@@ -1,0 +1,270 @@
+package httpapi
+
+import (
+	"math"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/qoswatch/qoswatch/engine"
+)
+
+// StatsSource is one component's counters: Stats returns its plain Stats()
+// struct (numbers, durations, times, maps by a label, nested structs).
+type StatsSource struct {
+	Subsystem string // "engine", "store", "zoom", "notifier", "poller", "daemon"
+	Stats     func() any
+}
+
+// Kind says how a stats field becomes a metric.
+type Kind int
+
+const (
+	Gauge   Kind = iota
+	Counter      // "_total" is appended when missing
+	Age          // a time.Time, exported as seconds before now
+)
+
+// Spec names one stats field's metric. Fields without a spec are still
+// exported, as qoswatch_<subsystem>_<snake_case field>: a counter when the
+// field is a uint64, else a gauge, so a counter added later is never lost.
+type Spec struct {
+	Name   string // full metric name
+	Help   string
+	Kind   Kind
+	Labels []string // for map fields: the name of each map level's key
+	// Const are fixed labels, so several fields can be one metric:
+	// NotifiedFiring and NotifiedResolved → ..._total{kind="firing"|"resolved"}.
+	Const prometheus.Labels
+}
+
+// Metrics is a Prometheus registry fed at scrape time from the components'
+// Stats() and from the engine's alerts.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	mu      sync.Mutex
+	sources []StatsSource
+	specs   map[string]Spec // "engine.SamplesIngested"
+	alerts  func() []engine.Alert
+	now     func() time.Time
+}
+
+// NewMetrics returns a registry with the Go and process collectors, the
+// built-in specs (DefaultSpecs) and nothing else yet.
+func NewMetrics(now func() time.Time) *Metrics {
+	if now == nil {
+		now = time.Now
+	}
+	m := &Metrics{Registry: prometheus.NewRegistry(), specs: DefaultSpecs(), now: now}
+	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), m)
+	return m
+}
+
+// Add registers a component's stats.
+func (m *Metrics) Add(src StatsSource) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sources = append(m.sources, src)
+}
+
+// Spec sets (or overrides) the metric of a stats field, "subsystem.Field"
+// or "subsystem.Map.Field" for a field of a map's struct values.
+func (m *Metrics) Spec(path string, s Spec) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.specs[path] = s
+}
+
+// Alerts makes the registry export qoswatch_alerts{rule,state,severity}
+// from the engine's alerts at each scrape.
+func (m *Metrics) Alerts(f func() []engine.Alert) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.alerts = f
+}
+
+// Describe sends nothing: the metrics are built at each scrape from
+// whatever the Stats structs hold (an "unchecked" collector).
+func (m *Metrics) Describe(chan<- *prometheus.Desc) {}
+
+var alertsDesc = prometheus.NewDesc("qoswatch_alerts", "Alerts by rule, state and severity, now.", []string{"rule", "state", "severity"}, nil)
+
+// Collect walks every stats struct and emits its numbers.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	m.mu.Lock()
+	sources := append([]StatsSource(nil), m.sources...)
+	specs := m.specs
+	alerts := m.alerts
+	m.mu.Unlock()
+
+	now := m.now()
+	for _, src := range sources {
+		w := walker{ch: ch, specs: specs, sub: src.Subsystem, now: now, seen: map[string]bool{}}
+		w.walk(reflect.ValueOf(src.Stats()), src.Subsystem, nil, nil)
+	}
+	if alerts != nil {
+		type key struct{ rule, state, sev string }
+		counts := map[key]int{}
+		for _, a := range alerts() {
+			if a.State == engine.StateInactive {
+				continue
+			}
+			counts[key{a.Key.Rule, a.State.String(), string(a.Severity)}]++
+		}
+		for k, n := range counts {
+			ch <- prometheus.MustNewConstMetric(alertsDesc, prometheus.GaugeValue, float64(n), k.rule, k.state, k.sev)
+		}
+	}
+}
+
+type walker struct {
+	ch    chan<- prometheus.Metric
+	specs map[string]Spec
+	sub   string
+	now   time.Time
+	seen  map[string]bool
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+// walk emits v (at path, under the map keys seen so far).
+func (w *walker) walk(v reflect.Value, path string, labelNames, labelValues []string) {
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	switch {
+	case v.Type() == timeType:
+		t := v.Interface().(time.Time)
+		if t.IsZero() {
+			return
+		}
+		spec, ok := w.specs[path]
+		if !ok {
+			spec = Spec{Name: w.fallbackName(path) + "_timestamp_seconds", Help: "Stats field " + path + " (unix time).", Kind: Gauge}
+		}
+		val := float64(t.UnixNano()) / 1e9
+		if spec.Kind == Age {
+			val = w.now.Sub(t).Seconds()
+		}
+		w.emit(spec, prometheus.GaugeValue, val, labelNames, labelValues)
+	case v.Type() == durationType:
+		spec, ok := w.specs[path]
+		if !ok {
+			spec = Spec{Name: w.fallbackName(path) + "_seconds", Help: "Stats field " + path + " (seconds)."}
+		}
+		w.emit(spec, prometheus.GaugeValue, time.Duration(v.Int()).Seconds(), labelNames, labelValues)
+	case v.Kind() == reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if f.IsExported() {
+				w.walk(v.Field(i), path+"."+f.Name, labelNames, labelValues)
+			}
+		}
+	case v.Kind() == reflect.Map && v.Type().Key().Kind() == reflect.String:
+		label := "key"
+		if spec, ok := w.specs[path]; ok && len(spec.Labels) > len(labelNames) {
+			label = spec.Labels[len(labelNames)]
+		}
+		keys := v.MapKeys()
+		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+		names := append(append([]string(nil), labelNames...), label)
+		for _, k := range keys {
+			vals := append(append([]string(nil), labelValues...), k.String())
+			w.walk(v.MapIndex(k), path, names, vals)
+		}
+	default:
+		val, ok := number(v)
+		if !ok {
+			return
+		}
+		spec, has := w.specs[path]
+		if !has {
+			spec = Spec{Name: w.fallbackName(path), Help: "Stats field " + path + ".", Kind: Gauge}
+			if v.Kind() == reflect.Uint64 {
+				spec.Kind = Counter
+			}
+		}
+		vt := prometheus.GaugeValue
+		if spec.Kind == Counter {
+			vt = prometheus.CounterValue
+			if !strings.HasSuffix(spec.Name, "_total") {
+				spec.Name += "_total"
+			}
+		}
+		w.emit(spec, vt, val, labelNames, labelValues)
+	}
+}
+
+func (w *walker) emit(spec Spec, vt prometheus.ValueType, val float64, labelNames, labelValues []string) {
+	if math.IsNaN(val) {
+		return
+	}
+	// The spec's label names win over the walker's defaults.
+	names := labelNames
+	if len(spec.Labels) == len(labelNames) {
+		names = spec.Labels
+	}
+	desc := prometheus.NewDesc(spec.Name, spec.Help, names, spec.Const)
+	m, err := prometheus.NewConstMetric(desc, vt, val, labelValues...)
+	if err != nil {
+		m = prometheus.NewInvalidMetric(desc, err)
+	}
+	w.ch <- m
+}
+
+// fallbackName is qoswatch_<path in snake_case>: "zoom.Calls.Heavy" →
+// qoswatch_zoom_calls_heavy.
+func (w *walker) fallbackName(path string) string {
+	parts := strings.Split(path, ".")
+	for i, p := range parts {
+		parts[i] = snake(p)
+	}
+	return "qoswatch_" + strings.Join(parts, "_")
+}
+
+// snake turns CamelCase into snake_case, keeping acronyms together:
+// "QPS429s" → "qps429s", "BytesWritten" → "bytes_written".
+func snake(s string) string {
+	var b strings.Builder
+	rs := []rune(s)
+	for i, r := range rs {
+		if unicode.IsUpper(r) {
+			prevLower := i > 0 && (unicode.IsLower(rs[i-1]) || unicode.IsDigit(rs[i-1]))
+			nextLower := i > 0 && i+1 < len(rs) && unicode.IsLower(rs[i+1]) && unicode.IsUpper(rs[i-1])
+			if prevLower || nextLower {
+				b.WriteByte('_')
+			}
+			b.WriteRune(unicode.ToLower(r))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func number(v reflect.Value) (float64, bool) {
+	switch v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return float64(v.Int()), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return float64(v.Uint()), true
+	case reflect.Float32, reflect.Float64:
+		return v.Float(), true
+	case reflect.Bool:
+		if v.Bool() {
+			return 1, true
+		}
+		return 0, true
+	}
+	return 0, false
+}

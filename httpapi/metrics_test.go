@@ -1,0 +1,96 @@
+package httpapi
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+)
+
+// widgetStats stands for a component's Stats() that has no specs: every
+// field must still come out.
+type widgetStats struct {
+	CallsMade   uint64
+	QueueLength int
+	ByCategory  map[string]uint64
+	LastSweep   time.Time
+	Backoff     time.Duration
+	Nested      struct{ Retries uint64 }
+}
+
+func scrape(t *testing.T, m *Metrics) string {
+	t.Helper()
+	h := New(Options{Engine: firingEngine(t), Registry: m.Registry})
+	code, body := do(t, h, "GET", "/metrics", "", "")
+	if code != 200 {
+		t.Fatalf("/metrics = %d\n%s", code, body)
+	}
+	return body
+}
+
+func TestMetricsFromStatsStructs(t *testing.T) {
+	now := t0.Add(10 * time.Minute)
+	e := firingEngine(t)
+	m := NewMetrics(func() time.Time { return now })
+	m.Add(StatsSource{"engine", func() any { return e.Stats() }})
+	m.Alerts(e.Alerts)
+	m.Add(StatsSource{"daemon", func() any {
+		return struct {
+			RulesReloads    map[string]uint64
+			RulesLastReload bool
+			NewestSample    map[string]time.Time
+		}{map[string]uint64{"ok": 2, "error": 1}, false, map[string]time.Time{"webinar:812345": now.Add(-90 * time.Second)}}
+	}})
+	w := widgetStats{CallsMade: 7, QueueLength: 3, ByCategory: map[string]uint64{"heavy": 5, "light": 2}, LastSweep: now, Backoff: 1500 * time.Millisecond}
+	w.Nested.Retries = 4
+	m.Add(StatsSource{"widget", func() any { return &w }})
+
+	body := scrape(t, m)
+	for _, want := range []string{
+		"qoswatch_samples_ingested_total 3",
+		`qoswatch_notifications_decided_total{kind="firing"} 1`,
+		`qoswatch_notifications_decided_total{kind="resolved"} 0`,
+		`qoswatch_alerts{rule="choppy-audio",severity="warning",state="firing"} 1`,
+		`qoswatch_alert_records{state="firing"} 1`,
+		`qoswatch_rules_reloads_total{outcome="error"} 1`,
+		`qoswatch_rules_reloads_total{outcome="ok"} 2`,
+		"qoswatch_rules_last_reload_success 0",
+		`qoswatch_source_newest_sample_age_seconds{source="webinar:812345"} 90`,
+		// fallbacks for a struct without specs
+		"qoswatch_widget_calls_made_total 7",
+		"qoswatch_widget_queue_length 3",
+		`qoswatch_widget_by_category_total{key="heavy"} 5`,
+		"qoswatch_widget_backoff_seconds 1.5",
+		"qoswatch_widget_nested_retries_total 4",
+		"# TYPE qoswatch_samples_ingested_total counter",
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if !strings.Contains(body, "# TYPE qoswatch_widget_calls_made_total counter\n") {
+		t.Error("a uint64 field without a spec is not a counter")
+	}
+
+	problems, err := promlint.New(strings.NewReader(body)).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		if strings.HasPrefix(p.Metric, "qoswatch_") {
+			t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+		}
+	}
+}
+
+func TestSnake(t *testing.T) {
+	for in, want := range map[string]string{
+		"SamplesIngested": "samples_ingested", "QPS429s": "qps429s", "HTTPCalls": "http_calls",
+		"OutboxDepth": "outbox_depth", "ID": "id", "Calls": "calls",
+	} {
+		if got := snake(in); got != want {
+			t.Errorf("snake(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
