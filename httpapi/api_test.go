@@ -99,7 +99,7 @@ func TestAlertsRenderMissingValuesAsNull(t *testing.T) {
 			Source      engine.Source      `json:"source"`
 			FiredAt     *time.Time         `json:"fired_at"`
 			Explain     []TermJSON         `json:"explain"`
-			Sample      map[string]any `json:"sample"`
+			Sample      map[string]any     `json:"sample"`
 		} `json:"alerts"`
 	}
 	if err := json.Unmarshal([]byte(body), &resp); err != nil {
