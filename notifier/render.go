@@ -138,10 +138,10 @@ func (r *Renderer) firing(n *engine.Notification, mention string, repeat bool) M
 		mrkdwn(valuesTitle+"\n"+termLines(n.Explain)),
 		r.participantBlock(n),
 		r.sourceBlock(n.Source),
-		contextBlock(fmt.Sprintf("🕒 Firing since %s (%s) · severity *%s*%s · alert `%s`",
-			r.clock(n.Since), duration(n.At.Sub(n.Since)), n.Rule.Severity, labelText(n.Rule.Labels), escape(n.Key.String()))),
+		contextBlock(fmt.Sprintf("🕒 Firing since %s · severity *%s*%s · alert `%s`",
+			r.since(n), n.Rule.Severity, labelText(n.Rule.Labels), escape(n.Key.String()))),
 	)
-	text := r.fallback(n, mention, lead, []string{"since " + r.clock(n.Since)})
+	text := r.fallback(n, mention, lead, []string{"firing since " + r.since(n)})
 	return Message{Blocks: blocks, Text: text}
 }
 
@@ -168,6 +168,14 @@ func (r *Renderer) resolved(n *engine.Notification, update bool) Message {
 	blocks = append(blocks, contextBlock(foot))
 	text := r.fallback(n, "", "RESOLVED", []string{fmt.Sprintf("lasted %s (%s–%s), %s", lasted, r.clock(n.Since), r.clock(n.At), why)})
 	return Message{Blocks: blocks, Text: text}
+}
+
+// since is when the alert started firing, with how long ago at this event.
+func (r *Renderer) since(n *engine.Notification) string {
+	if d := n.At.Sub(n.Since); d >= time.Minute {
+		return fmt.Sprintf("%s (%s)", r.clock(n.Since), duration(d))
+	}
+	return r.clock(n.Since)
 }
 
 func reasonText(r engine.Reason, kind engine.SourceKind) string {

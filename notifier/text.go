@@ -21,13 +21,20 @@ func BlocksText(blocks []slack.Block) string {
 			if x.Text != nil {
 				b.WriteString(plain(x.Text) + "\n")
 			}
+			// Slack shows fields in two columns; a terminal gets two a line,
+			// or one when a value has several lines (a breakdown).
+			multi := false
+			for _, f := range x.Fields {
+				_, v, _ := strings.Cut(plain(f), "\n")
+				multi = multi || strings.Contains(v, "\n")
+			}
 			for i, f := range x.Fields {
 				name, value, _ := strings.Cut(plain(f), "\n")
 				sep := "   "
-				if i%2 == 1 || i == len(x.Fields)-1 {
+				if multi || i%2 == 1 || i == len(x.Fields)-1 {
 					sep = "\n"
 				}
-				b.WriteString(name + ": " + value + sep)
+				b.WriteString(name + ": " + strings.ReplaceAll(value, "\n", ", ") + sep)
 			}
 		case *slack.ContextBlock:
 			for _, e := range x.ContextElements.Elements {

@@ -1,0 +1,131 @@
+package slack
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	slackgo "github.com/slack-go/slack"
+
+	"github.com/qoswatch/qoswatch/notifier"
+)
+
+// transientCodes are Slack error codes (in an ok:false answer) that a
+// retry can fix. Every other code means the request itself is wrong for
+// this workspace (channel_not_found, not_in_channel, invalid_auth,
+// is_archived, msg_too_long, invalid_blocks...) and is permanent.
+var transientCodes = map[string]bool{
+	"internal_error":      true,
+	"fatal_error":         true,
+	"service_unavailable": true,
+	"request_timeout":     true,
+	"ratelimited":         true,
+	"rate_limited":        true,
+	"team_added_to_org":   true,
+}
+
+// classify turns a slack-go error into a notifier.DeliveryError, with
+// every secret (the token, the webhook URL and its path) cut out of the
+// message.
+func classify(err error, secrets ...string) error {
+	de := &notifier.DeliveryError{Class: notifier.Transient, Code: "network"}
+	var rl *slackgo.RateLimitedError
+	var sc slackgo.StatusCodeError
+	var se slackgo.SlackErrorResponse
+	switch {
+	case errors.As(err, &rl):
+		de.Class, de.Code, de.RetryAfter = notifier.RateLimited, "ratelimited", rl.RetryAfter
+	case errors.As(err, &sc):
+		de.Code = fmt.Sprintf("http_%d", sc.Code)
+		switch {
+		case sc.Code == http.StatusTooManyRequests:
+			de.Class = notifier.RateLimited // no Retry-After: the dispatcher's default wait
+		case sc.Code >= 500, sc.Code == http.StatusRequestTimeout:
+			de.Class = notifier.Transient
+		default:
+			// Webhooks answer 400 invalid_payload, 403 action_prohibited,
+			// 404 no_service/channel_not_found, 410 channel_is_archived.
+			de.Class = notifier.Permanent
+		}
+	case errors.As(err, &se):
+		de.Code = se.Err
+		if !transientCodes[se.Err] {
+			de.Class = notifier.Permanent
+		}
+	}
+	de.Err = errors.New(scrub(err.Error(), secrets))
+	return de
+}
+
+// scrub removes secrets from s: each whole, and for URLs their path and
+// its long segments too, however the HTTP client printed them.
+func scrub(s string, secrets []string) string {
+	var pairs []string
+	add := func(v string) {
+		if len(v) >= 6 {
+			pairs = append(pairs, v, "[redacted]")
+		}
+	}
+	for _, sec := range secrets {
+		add(sec)
+		if u, err := url.Parse(sec); err == nil && u.Host != "" {
+			add(u.EscapedPath())
+			add(u.Path)
+			for _, seg := range strings.Split(u.Path, "/") {
+				if len(seg) >= 8 {
+					add(seg)
+				}
+			}
+		}
+	}
+	if len(pairs) == 0 {
+		return s
+	}
+	// Longest first, so a whole URL goes before its parts.
+	for i := 0; i < len(pairs); i += 2 {
+		for j := i + 2; j < len(pairs); j += 2 {
+			if len(pairs[j]) > len(pairs[i]) {
+				pairs[i], pairs[j] = pairs[j], pairs[i]
+			}
+		}
+	}
+	for i := 0; i < len(pairs); i += 2 {
+		s = strings.ReplaceAll(s, pairs[i], pairs[i+1])
+	}
+	return s
+}
+
+// retryAfterTransport rewrites a 429's Retry-After given as an HTTP date
+// into seconds, the only form slack-go parses; otherwise slack-go would
+// fail to parse it and the 429 would look like a network error.
+type retryAfterTransport struct{ next http.RoundTripper }
+
+func (t retryAfterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	next := t.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	resp, err := next.RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusTooManyRequests {
+		return resp, err
+	}
+	ra := strings.TrimSpace(resp.Header.Get("Retry-After"))
+	if ra == "" {
+		return resp, nil
+	}
+	if _, perr := strconv.ParseInt(ra, 10, 64); perr == nil {
+		return resp, nil
+	}
+	secs := "0" // unparseable: the dispatcher's default wait
+	if at, perr := http.ParseTime(ra); perr == nil {
+		secs = strconv.Itoa(max(int(time.Until(at).Seconds()+0.999), 0))
+	} else if f, perr := strconv.ParseFloat(ra, 64); perr == nil && f > 0 {
+		secs = strconv.Itoa(int(f + 0.999))
+	}
+	resp.Header.Set("Retry-After", secs)
+	return resp, nil
+}

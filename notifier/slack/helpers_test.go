@@ -1,0 +1,331 @@
+package slack_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack/slacktest"
+
+	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/notifier"
+)
+
+// fakeClock is the injected clock: Sleep advances it at once, so a
+// 10-minute outage takes no wall time.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *fakeClock {
+	return &fakeClock{t: time.Date(2026, 3, 12, 14, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+	return ctx.Err()
+}
+
+// call is one request the fake Slack answered ok.
+type call struct {
+	Method   string          `json:"method"`
+	Channel  string          `json:"channel"`
+	TS       string          `json:"ts,omitempty"`        // the message's ts (update: the updated one)
+	ThreadTS string          `json:"thread_ts,omitempty"` // reply: the thread
+	Text     string          `json:"text"`
+	Blocks   json.RawMessage `json:"blocks"`
+	At       time.Time       `json:"-"` // fake clock time of the call
+}
+
+// fault is how the fake Slack answers a request instead of ok.
+type fault struct {
+	status     int    // HTTP status; 200 with slackErr for ok:false
+	retryAfter string // Retry-After header
+	slackErr   string // {"ok":false,"error":...}
+	hangup     bool   // close the connection: a network error
+}
+
+// fakeSlack is slacktest's server with chat.postMessage and chat.update
+// replaced by handlers that record calls, assign ts values, and answer
+// with faults on demand; the real slack-go client talks to it.
+type fakeSlack struct {
+	srv   *slacktest.Server
+	clock *fakeClock
+
+	mu       sync.Mutex
+	calls    []call
+	attempts []time.Time // fake clock time of every request, ok or not
+	tokens   map[string]bool
+	seq      int
+	fault    func(method string, v url.Values) *fault
+}
+
+func newFakeSlack(t *testing.T, clock *fakeClock) *fakeSlack {
+	fs := &fakeSlack{clock: clock, tokens: map[string]bool{}}
+	fs.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/chat.postMessage", fs.handle("chat.postMessage"))
+		c.Handle("/chat.update", fs.handle("chat.update"))
+	})
+	fs.srv.Start()
+	t.Cleanup(fs.srv.Stop)
+	return fs
+}
+
+func (fs *fakeSlack) url() string { return fs.srv.GetAPIURL() }
+
+func (fs *fakeSlack) setFault(f func(method string, v url.Values) *fault) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.fault = f
+}
+
+func (fs *fakeSlack) handle(method string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		v, err := url.ParseQuery(string(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		fs.mu.Lock()
+		fs.attempts = append(fs.attempts, fs.clock.Now())
+		fs.tokens[v.Get("token")+r.Header.Get("Authorization")] = true
+		var f *fault
+		if fs.fault != nil {
+			f = fs.fault(method, v)
+		}
+		if f == nil {
+			c := call{Method: method, Channel: v.Get("channel"), ThreadTS: v.Get("thread_ts"), Text: v.Get("text"), Blocks: json.RawMessage(v.Get("blocks")), At: fs.clock.Now()}
+			if method == "chat.update" {
+				c.TS, c.ThreadTS = v.Get("ts"), ""
+			} else {
+				fs.seq++
+				c.TS = fmt.Sprintf("1773324000.%06d", fs.seq)
+			}
+			if c.Channel[0] == '#' {
+				c.Channel = "C" + c.Channel[1:] // Slack answers with the channel id
+			}
+			fs.calls = append(fs.calls, c)
+			fs.mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": c.Channel, "ts": c.TS})
+			return
+		}
+		fs.mu.Unlock()
+		switch {
+		case f.hangup:
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			_ = conn.Close()
+		case f.status != 0 && f.status != http.StatusOK:
+			if f.retryAfter != "" {
+				w.Header().Set("Retry-After", f.retryAfter)
+			}
+			w.WriteHeader(f.status)
+			_, _ = w.Write([]byte("<html>busy</html>"))
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": f.slackErr})
+		}
+	}
+}
+
+func (fs *fakeSlack) Calls() []call {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return append([]call(nil), fs.calls...)
+}
+
+// memOutbox is a small in-test engine.Outbox (+ group refs) with the
+// store's semantics: oldest first, Ack deletes and records a non-zero ref.
+type memOutbox struct {
+	mu     sync.Mutex
+	seq    uint64
+	q      []engine.Notification
+	refs   map[engine.AlertKey]engine.MessageRef
+	groups map[string]engine.MessageRef
+}
+
+func newOutbox() *memOutbox {
+	return &memOutbox{refs: map[engine.AlertKey]engine.MessageRef{}, groups: map[string]engine.MessageRef{}}
+}
+
+func (o *memOutbox) add(ns ...engine.Notification) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, n := range ns {
+		o.seq++
+		n.ID = o.seq
+		o.q = append(o.q, n)
+	}
+}
+
+func (o *memOutbox) Pending(_ context.Context, limit int) ([]engine.Notification, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := len(o.q)
+	if limit > 0 && limit < n {
+		n = limit
+	}
+	return append([]engine.Notification(nil), o.q[:n]...), nil
+}
+
+func (o *memOutbox) Ack(_ context.Context, id uint64, key engine.AlertKey, ref engine.MessageRef) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for i, n := range o.q {
+		if n.ID == id {
+			o.q = append(o.q[:i], o.q[i+1:]...)
+			break
+		}
+	}
+	if ref != (engine.MessageRef{}) {
+		o.refs[key] = ref
+	}
+	return nil
+}
+
+func (o *memOutbox) Ref(_ context.Context, key engine.AlertKey) (engine.MessageRef, bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	r, ok := o.refs[key]
+	return r, ok, nil
+}
+
+func (o *memOutbox) PutGroupRef(_ context.Context, key string, ref engine.MessageRef) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.groups[key] = ref
+	return nil
+}
+
+func (o *memOutbox) GroupRef(_ context.Context, key string) (engine.MessageRef, bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	r, ok := o.groups[key]
+	return r, ok, nil
+}
+
+func (o *memOutbox) len() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.q)
+}
+
+// routerFunc is a tiny Router for tests; the rules package has the real one.
+type routerFunc func(n *engine.Notification) engine.Route
+
+func (f routerFunc) Route(n *engine.Notification) engine.Route { return f(n) }
+
+func toChannel(ch string) routerFunc {
+	return func(*engine.Notification) engine.Route { return engine.Route{Channel: ch} }
+}
+
+// logBuffer captures slog output.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+var (
+	t0      = time.Date(2026, 3, 12, 13, 41, 0, 0, time.UTC)
+	webinar = engine.Source{Kind: engine.Webinar, ID: "86129471123", UUID: "4444AAAiAAAAAiAiAiiAii==", Topic: "Q1 All-Hands", Host: "events@example.com", Live: true}
+	rule    = engine.RuleInfo{Name: "choppy-audio", Description: "Sending audio with loss over a slow path.", Severity: engine.SeverityWarning, Labels: map[string]string{"team": "av"}, For: 2 * time.Minute}
+)
+
+type person struct {
+	id, name, email, loc, network, client, ip string
+	loss, latency                            float64
+}
+
+var people = []person{
+	{"16778240", "Alice Example", "alice@example.com", "Paris (FR)", "Wifi", "5.17.5", "203.0.113.7", 3.5, 180},
+	{"16779264", "Bob Guest", "", "London (GB)", "Wired", "5.16.10", "198.51.100.23", 6.2, 240},
+	{"16780288", "Chandra Rao", "chandra@example.org", "Paris (FR)", "Wifi", "5.17.5", "192.0.2.45", 2.4, 160},
+	{"16781312", "Dmitri K", "", "Berlin (DE)", "Cellular", "5.15.2", "203.0.113.99", 9.8, 410},
+	{"16782336", "Eve Larsen", "eve@example.com", "Paris (FR)", "Wifi", "5.17.5", "198.51.100.77", 4.1, 205},
+	{"16783360", "Farid N", "", "London (GB)", "Wifi", "5.16.10", "192.0.2.12", 2.9, 170},
+}
+
+// notif builds a notification of p for rule r, as the engine would.
+func notif(kind engine.NotificationKind, p person, r engine.RuleInfo, at time.Time) engine.Notification {
+	part := engine.Participant{UserID: p.id, ID: "u" + p.id, UserName: p.name, Email: p.email, Device: "Windows", Client: "Zoom", Version: p.client,
+		Location: p.loc, IPAddress: p.ip, NetworkType: p.network, DataCenter: "Amsterdam (NL)", JoinTime: t0.Add(-25 * time.Minute),
+		PCName: "LAPTOP-" + p.id, MacAddr: "00:1a:2b:3c:4d:5e", Role: engine.RoleAttendee}
+	s := engine.NewSample()
+	s.Source, s.Participant, s.Time = webinar, part, at
+	s.AudioInput.AvgLoss, s.AudioInput.Latency = p.loss, p.latency
+	s.Aggregate()
+	n := engine.Notification{
+		Kind: kind, Key: engine.AlertKey{Rule: r.Name, Source: webinar.Key(), Participant: part.Key()},
+		Rule: r, Source: webinar, Participant: part, Sample: s,
+		Explain: []engine.Term{
+			{Field: "audio_input.avg_loss", Value: strconv.FormatFloat(p.loss, 'f', -1, 64), Op: ">", Threshold: "2", Holds: true},
+			{Field: "latency", Value: strconv.FormatFloat(p.latency, 'f', -1, 64), Op: ">", Threshold: "150", Holds: true},
+		},
+		Summary: fmt.Sprintf("%s sends audio with %v%% loss", p.name, p.loss),
+		Since:   t0, At: at, Created: at,
+	}
+	if kind == engine.KindResolved {
+		n.Reason = engine.ReasonRecovered
+		n.Explain = []engine.Term{
+			{Field: "audio_input.avg_loss", Value: "0.4", Op: ">", Threshold: "2", Holds: false},
+			{Field: "latency", Value: "95", Op: ">", Threshold: "150", Holds: false},
+		}
+	}
+	return n
+}
+
+// byMethod counts calls by method.
+func byMethod(calls []call) map[string]int {
+	m := map[string]int{}
+	for _, c := range calls {
+		m[c.Method]++
+	}
+	return m
+}
+
+func keys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+var _ notifier.GroupRefs = (*memOutbox)(nil)

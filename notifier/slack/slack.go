@@ -1,0 +1,162 @@
+// Package slack delivers notifier messages to Slack with
+// github.com/slack-go/slack: a bot token (chat.postMessage in threads,
+// chat.update) or an incoming webhook (no threads, no updates). It
+// classifies Slack's errors for the dispatcher and keeps the token and the
+// webhook URL out of every error it returns.
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	slackgo "github.com/slack-go/slack"
+
+	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/notifier"
+)
+
+// DefaultAPIURL is Slack's Web API.
+const DefaultAPIURL = "https://slack.com/api/"
+
+// Options configure a Bot or a Webhook.
+type Options struct {
+	// APIURL is the Web API base (bot mode), default DefaultAPIURL; tests
+	// point it at a fake.
+	APIURL string
+	// Timeout bounds every call (default 10s). It applies to HTTPClient
+	// too when that has none.
+	Timeout time.Duration
+	// HTTPClient, when set, is used instead of a new client (never
+	// http.DefaultClient, which has no timeout).
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.APIURL == "" {
+		o.APIURL = DefaultAPIURL
+	}
+	if !strings.HasSuffix(o.APIURL, "/") {
+		o.APIURL += "/"
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: o.Timeout}
+	} else if o.HTTPClient.Timeout == 0 {
+		c := *o.HTTPClient
+		c.Timeout = o.Timeout
+		o.HTTPClient = &c
+	}
+	// Normalise Retry-After so slack-go reports every 429 as one.
+	c := *o.HTTPClient
+	c.Transport = retryAfterTransport{next: c.Transport}
+	o.HTTPClient = &c
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Bot sends with a bot token (scope chat:write): new messages, replies in
+// threads, and updates.
+type Bot struct {
+	api     *slackgo.Client
+	token   string
+	timeout time.Duration
+	log     *slog.Logger
+}
+
+var _ notifier.Sender = (*Bot)(nil)
+
+// NewBot returns a bot-token sender.
+func NewBot(token string, o Options) (*Bot, error) {
+	if strings.TrimSpace(token) == "" {
+		return nil, errors.New("slack: bot token is empty (SLACK_BOT_TOKEN)")
+	}
+	o.defaults()
+	api := slackgo.New(token, slackgo.OptionAPIURL(o.APIURL), slackgo.OptionHTTPClient(o.HTTPClient))
+	return &Bot{api: api, token: token, timeout: o.Timeout, log: o.Logger}, nil
+}
+
+// Post sends m with chat.postMessage, in the thread of threadTS when set.
+// The ref carries the channel id Slack answered with, which chat.update
+// needs.
+func (b *Bot) Post(ctx context.Context, channel, threadTS string, m notifier.Message) (engine.MessageRef, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
+	defer cancel()
+	opts := []slackgo.MsgOption{
+		slackgo.MsgOptionText(m.Text, false),
+		slackgo.MsgOptionBlocks(m.Blocks...),
+		slackgo.MsgOptionDisableLinkUnfurl(),
+	}
+	if threadTS != "" {
+		opts = append(opts, slackgo.MsgOptionTS(threadTS))
+	}
+	ch, ts, err := b.api.PostMessageContext(ctx, channel, opts...)
+	if err != nil {
+		return engine.MessageRef{}, fmt.Errorf("slack: chat.postMessage to %s: %w", channel, classify(err, b.token))
+	}
+	if ch == "" {
+		ch = channel
+	}
+	b.log.Debug("slack: posted", "channel", ch, "ts", ts, "thread_ts", threadTS)
+	return engine.MessageRef{Channel: ch, TS: ts}, nil
+}
+
+// Update replaces the message at ref with chat.update.
+func (b *Bot) Update(ctx context.Context, ref engine.MessageRef, m notifier.Message) error {
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
+	defer cancel()
+	_, _, _, err := b.api.UpdateMessageContext(ctx, ref.Channel, ref.TS,
+		slackgo.MsgOptionText(m.Text, false), slackgo.MsgOptionBlocks(m.Blocks...))
+	if err != nil {
+		return fmt.Errorf("slack: chat.update %s in %s: %w", ref.TS, ref.Channel, classify(err, b.token))
+	}
+	b.log.Debug("slack: updated", "channel", ref.Channel, "ts", ref.TS)
+	return nil
+}
+
+// Webhook sends through an incoming webhook: the same content, but the
+// webhook's channel is fixed by Slack, and there are no threads and no
+// updates.
+type Webhook struct {
+	url     string
+	client  *http.Client
+	timeout time.Duration
+	log     *slog.Logger
+}
+
+var _ notifier.Sender = (*Webhook)(nil)
+
+// NewWebhook returns a webhook sender for url (SLACK_WEBHOOK_URL).
+func NewWebhook(url string, o Options) (*Webhook, error) {
+	if !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "http://") {
+		return nil, errors.New("slack: webhook URL must start with https:// (SLACK_WEBHOOK_URL)")
+	}
+	o.defaults()
+	return &Webhook{url: url, client: o.HTTPClient, timeout: o.Timeout, log: o.Logger}, nil
+}
+
+// Post sends m; threadTS is ignored (webhooks cannot thread), and the ref
+// has no TS, so the dispatcher never threads or updates.
+func (w *Webhook) Post(ctx context.Context, channel, _ string, m notifier.Message) (engine.MessageRef, error) {
+	ctx, cancel := context.WithTimeout(ctx, w.timeout)
+	defer cancel()
+	msg := &slackgo.WebhookMessage{Text: m.Text, Blocks: &slackgo.Blocks{BlockSet: m.Blocks}}
+	if err := slackgo.PostWebhookCustomHTTPContext(ctx, w.url, w.client, msg); err != nil {
+		return engine.MessageRef{}, fmt.Errorf("slack: webhook post (route %s): %w", channel, classify(err, w.url))
+	}
+	w.log.Debug("slack: posted through webhook", "route", channel)
+	return engine.MessageRef{Channel: channel}, nil
+}
+
+// Update is not possible through a webhook.
+func (w *Webhook) Update(context.Context, engine.MessageRef, notifier.Message) error {
+	return fmt.Errorf("slack: webhook cannot update messages: %w", errors.ErrUnsupported)
+}
