@@ -95,7 +95,9 @@ func (a *auth) error(err error) *Error {
 		}
 		_ = json.Unmarshal(re.Body, &body)
 		e.Message = strings.TrimSpace(strings.Join(nonEmpty(re.ErrorCode, body.Reason, re.ErrorDescription), ": "))
-		if e.Message == "" {
+		if e.Message == "" && e.Status >= 500 {
+			e.Message = "the token endpoint failed"
+		} else if e.Message == "" {
 			e.Message = "the token endpoint refused the grant"
 		}
 	case errors.Is(err, context.DeadlineExceeded):

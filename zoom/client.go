@@ -194,7 +194,7 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) (string, erro
 	req.Header.Set("User-Agent", "qoswatch")
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return token, &Error{Endpoint: ep, Message: "no answer", Err: errors.New(redact(unwrapURLError(err), token))}
+		return token, &Error{Endpoint: ep, Message: "no answer", Err: unwrapURLError(err)}
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // drain, so the connection is reused
@@ -204,7 +204,7 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) (string, erro
 	e := &Error{Endpoint: ep, Status: resp.StatusCode, TrackingID: resp.Header.Get("x-zm-trackingid")}
 	switch {
 	case err != nil:
-		e.Message, e.Err = "reading the body", errors.New(redact(err.Error(), token))
+		e.Message, e.Err = "reading the body", err
 		if resp.StatusCode/100 == 2 {
 			e.Status = 0 // a cut answer is a network failure: retryable
 		}
@@ -262,11 +262,11 @@ func (c *Client) dailyError(ep string, until time.Time) *Error {
 }
 
 // unwrapURLError drops net/http's "Get URL:" prefix: the endpoint already
-// names the call.
-func unwrapURLError(err error) string {
+// names the call. Neither carries a header, so no token.
+func unwrapURLError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return ue.Err.Error()
+		return ue.Err
 	}
-	return err.Error()
+	return err
 }

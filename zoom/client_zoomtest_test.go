@@ -1,0 +1,514 @@
+package zoom_test
+
+// The client against zoomtest, the fake Zoom: every behaviour of issue 2
+// that the fake can show. Time is virtual: the fake and the client share
+// a zoomtest.Clock, and the client's Sleep advances it, so rate limits
+// and back-offs take no wall time.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/zoom"
+	"github.com/qoswatch/qoswatch/zoom/zoomtest"
+)
+
+var t0 = time.Date(2026, 11, 28, 14, 0, 0, 0, time.UTC)
+
+// webinar is a 25-person webinar whose UUID needs double encoding: a
+// guest (blank id), an audio-only attendee, five who join late.
+func webinar() *zoomtest.Scenario {
+	sc := &zoomtest.Scenario{Kind: zoomtest.Webinar, ID: 81234567890, UUID: "/ab//cdEFgh12345678==", Topic: "All hands", Start: t0, Duration: 2 * time.Hour, Seed: 7}
+	for i := range 25 {
+		p := &zoomtest.Participant{UserID: fmt.Sprint(16778240 + i), ID: fmt.Sprintf("u%03d", i), UserName: fmt.Sprintf("Person %d", i)}
+		switch i {
+		case 0:
+			p.Role = "host"
+		case 2:
+			p.ID = "" // guest
+		case 3:
+			p.AudioOnly = true
+		}
+		if i >= 20 {
+			p.Join = time.Duration(i-15) * time.Minute
+		}
+		sc.Participants = append(sc.Participants, p)
+	}
+	return sc
+}
+
+// env is a fake Zoom, a client of it, and what the client logged.
+type env struct {
+	srv    *zoomtest.Server
+	cfg    zoom.Config
+	clock  *zoomtest.Clock
+	client *zoom.Client
+	logs   *syncBuffer
+	tokens *tokenRecorder
+}
+
+type envOpts struct {
+	fake   zoomtest.Options
+	mutate func(*zoom.Config)
+}
+
+func newEnv(t *testing.T, o envOpts) *env {
+	t.Helper()
+	clock := zoomtest.NewClock(t0.Add(30 * time.Minute))
+	o.fake.Now = clock.Now
+	if o.fake.Scenarios == nil {
+		o.fake.Scenarios = []*zoomtest.Scenario{webinar()}
+	}
+	srv := zoomtest.New(t, o.fake)
+	logs := &syncBuffer{}
+	rec := &tokenRecorder{next: http.DefaultTransport}
+	cfg := zoom.Config{
+		APIURL: srv.APIURL(), OAuthURL: srv.TokenURL(),
+		AccountID: srv.AccountID, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
+		Plan:       "business",
+		HTTPClient: &http.Client{Transport: rec},
+		Logger:     slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:        clock.Now,
+		Timeout:    2 * time.Second,
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			clock.Advance(d)
+			return ctx.Err()
+		},
+	}
+	if o.mutate != nil {
+		o.mutate(&cfg)
+	}
+	c, err := zoom.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{srv: srv, cfg: cfg, clock: clock, client: c, logs: logs, tokens: rec}
+}
+
+// qos sweeps the webinar's live participants QoS list and returns the
+// participants seen, in order, and the number of pages.
+func (e *env) qos(t *testing.T, id string) ([]string, int, error) {
+	t.Helper()
+	var seen []string
+	pages := 0
+	err := e.client.ParticipantsQoS(context.Background(), engine.Webinar, id, zoom.Live, func(l *zoom.ParticipantQoSList) error {
+		pages++
+		if len(l.Participants) > zoom.QoSPageSize {
+			t.Errorf("page of %d participants, want at most %d", len(l.Participants), zoom.QoSPageSize)
+		}
+		for _, p := range l.Participants {
+			seen = append(seen, p.UserID)
+		}
+		return nil
+	})
+	return seen, pages, err
+}
+
+func TestOAuthGrantIsReused(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	for range 3 {
+		if _, _, err := e.qos(t, "81234567890"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.srv.Stats().TokensIssued; got != 1 {
+		t.Errorf("tokens issued = %d for 3 sweeps, want 1 (reused until it expires)", got)
+	}
+	// The token lives an hour: a new one is fetched before it expires.
+	e.clock.Advance(59*time.Minute + 30*time.Second)
+	if _, _, err := e.qos(t, "81234567890"); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.srv.Stats(); s.TokensIssued != 2 || s.Unauthorized != 0 {
+		t.Errorf("after 59m30s: tokens issued %d, 401s %d; want 2 and 0 (refreshed before expiry)", s.TokensIssued, s.Unauthorized)
+	}
+}
+
+func TestRevokedTokenIsFetchedAnewAndCallRetried(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	if _, _, err := e.qos(t, "81234567890"); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.RevokeAccessTokens()
+	seen, _, err := e.qos(t, "81234567890")
+	if err != nil {
+		t.Fatalf("after revocation: %v", err)
+	}
+	if len(seen) != 25 {
+		t.Errorf("after revocation saw %d participants, want 25", len(seen))
+	}
+	s := e.srv.Stats()
+	if s.TokensIssued != 2 || s.Unauthorized != 1 {
+		t.Errorf("tokens issued %d, 401s %d; want 2 and 1", s.TokensIssued, s.Unauthorized)
+	}
+}
+
+func TestBadCredentialsAreAnAuthError(t *testing.T) {
+	e := newEnv(t, envOpts{mutate: func(c *zoom.Config) { c.ClientSecret = "wrong-secret-value" }})
+	_, _, err := e.qos(t, "81234567890")
+	if !zoom.IsAuth(err) || zoom.IsRateLimited(err) || zoom.IsNotFound(err) || zoom.IsServerError(err) {
+		t.Fatalf("err = %v; want only IsAuth", err)
+	}
+	if !strings.Contains(err.Error(), "invalid_client") || strings.Contains(err.Error(), "wrong-secret-value") {
+		t.Errorf("err = %q; want Zoom's reason and no secret", err)
+	}
+	if calls := e.srv.Stats().Calls[zoomtest.Heavy]; calls != 0 {
+		t.Errorf("%d API calls without a token, want 0", calls)
+	}
+}
+
+func TestPagingToTheEnd(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	seen, pages, err := e.qos(t, "81234567890")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// At minute 30, the 20 who joined at the start and those who joined
+	// at minutes 5..9 are in: 25, in 3 pages.
+	if len(seen) != 25 || pages != 3 {
+		t.Errorf("saw %d participants in %d pages, want 25 in 3", len(seen), pages)
+	}
+	uniq := map[string]bool{}
+	for _, id := range seen {
+		uniq[id] = true
+	}
+	if len(uniq) != len(seen) {
+		t.Errorf("saw %d participants but only %d distinct", len(seen), len(uniq))
+	}
+	list, err := e.client.Participants(context.Background(), engine.Webinar, "81234567890", zoom.Live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != len(seen) {
+		t.Errorf("participants list has %d, QoS list %d", len(list), len(seen))
+	}
+}
+
+func TestExpiredPageTokenRestartsTheSweepOnce(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	pages := 0
+	var seen []string
+	err := e.client.ParticipantsQoS(context.Background(), engine.Webinar, "81234567890", zoom.Live, func(l *zoom.ParticipantQoSList) error {
+		pages++
+		if pages == 1 {
+			e.srv.ExpirePageTokens() // the token of page 1 now answers code 300
+		}
+		for _, p := range l.Participants {
+			seen = append(seen, p.UserID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("sweep with one expired token: %v", err)
+	}
+	if pages != 4 || len(seen) != 35 {
+		t.Errorf("pages %d, participants %d; want page 1, then a full restart: 4 pages, 35", pages, len(seen))
+	}
+
+	// A token that expires on every page: restarted once, then the error.
+	err = e.client.ParticipantsQoS(context.Background(), engine.Webinar, "81234567890", zoom.Live, func(*zoom.ParticipantQoSList) error {
+		e.srv.ExpirePageTokens()
+		return nil
+	})
+	var ze *zoom.Error
+	if !errors.As(err, &ze) || ze.Code != zoom.CodePageTokenExpired {
+		t.Errorf("tokens always expiring: err = %v, want code 300", err)
+	}
+}
+
+func TestUUIDsAreEncodedAsZoomWants(t *testing.T) {
+	plain := webinar()
+	plain.ID, plain.UUID = 81234567891, "Xy7+k9QaRZ2w3j1kGk5w0Q=="
+	e := newEnv(t, envOpts{fake: zoomtest.Options{Scenarios: []*zoomtest.Scenario{webinar(), plain}}})
+	for _, id := range []string{"/ab//cdEFgh12345678==", "Xy7+k9QaRZ2w3j1kGk5w0Q==", "81234567890"} {
+		seen, _, err := e.qos(t, id)
+		if err != nil || len(seen) != 25 {
+			t.Errorf("QoS of %q: %d participants, %v", id, len(seen), err)
+		}
+		if _, err := e.client.ParticipantQoS(context.Background(), engine.Webinar, id, "16778241", zoom.Live); err != nil {
+			t.Errorf("participant QoS of %q: %v", id, err)
+		}
+	}
+	if n := e.srv.Stats().UnderEncoded; n != 0 {
+		t.Errorf("fake saw %d UUIDs encoded once that needed it twice", n)
+	}
+	if got := zoom.EscapeID("/ab//cd=="); got != "%252Fab%252F%252Fcd==" {
+		t.Errorf("EscapeID = %q", got)
+	}
+}
+
+func TestErrorsSayWhatHappened(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	ctx := context.Background()
+
+	_, err := e.client.Participants(ctx, engine.Webinar, "999", zoom.Live)
+	if !zoom.IsNotFound(err) || zoom.IsAuth(err) || zoom.IsRateLimited(err) || zoom.IsServerError(err) {
+		t.Errorf("unknown webinar: %v; want only IsNotFound", err)
+	}
+	var ze *zoom.Error
+	if !errors.As(err, &ze) || ze.Status != 404 || ze.Code != 3001 || ze.TrackingID == "" || ze.Endpoint != "GET /metrics/webinars/999/participants" {
+		t.Errorf("unknown webinar: %+v", ze)
+	}
+
+	e.srv.Inject(zoomtest.Fault{Path: "/participants", Status: 503})
+	_, err = e.client.Participants(ctx, engine.Webinar, "81234567890", zoom.Live)
+	if !zoom.IsServerError(err) || zoom.IsNotFound(err) || zoom.IsRateLimited(err) || zoom.IsAuth(err) {
+		t.Errorf("503 every time: %v; want only IsServerError", err)
+	}
+	if got := e.srv.Stats().Faults; got != 4 {
+		t.Errorf("503 every time: %d attempts, want MaxAttempts (4)", got)
+	}
+	e.srv.ClearFaults()
+
+	e.srv.Inject(zoomtest.Fault{Path: "/participants", Status: 502, Times: 2})
+	before := e.client.Stats().Retries
+	if _, err := e.client.Participants(ctx, engine.Webinar, "81234567890", zoom.Live); err != nil {
+		t.Errorf("two 502s then ok: %v", err)
+	}
+	if got := e.client.Stats().Retries - before; got != 2 {
+		t.Errorf("two 502s: %d retries, want 2", got)
+	}
+}
+
+func TestSlowAnswersTimeOutAndRetry(t *testing.T) {
+	e := newEnv(t, envOpts{mutate: func(c *zoom.Config) { c.Timeout = 50 * time.Millisecond }})
+	e.srv.Inject(zoomtest.Fault{Path: "/participants", Delay: time.Second, Times: 1})
+	if _, err := e.client.Participants(context.Background(), engine.Webinar, "81234567890", zoom.Live); err != nil {
+		t.Errorf("one slow answer then ok: %v", err)
+	}
+	e.srv.Inject(zoomtest.Fault{Path: "/participants", Delay: time.Second})
+	_, err := e.client.Participants(context.Background(), engine.Webinar, "81234567890", zoom.Live)
+	if !zoom.IsServerError(err) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("always slow: %v; want a timeout (IsServerError)", err)
+	}
+}
+
+func TestGarbageBodyIsAnErrorNamingTheEndpoint(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.srv.Inject(zoomtest.Fault{Path: "/participants/qos", Malformed: true, Times: 1})
+	_, _, err := e.qos(t, "81234567890")
+	if err == nil || !strings.Contains(err.Error(), "GET /metrics/webinars/81234567890/participants/qos") || !strings.Contains(err.Error(), "decoding") {
+		t.Errorf("malformed body: err = %v; want a decoding error naming the endpoint", err)
+	}
+	if zoom.IsServerError(err) || zoom.IsAuth(err) {
+		t.Errorf("malformed body classified as server or auth error: %v", err)
+	}
+}
+
+func TestQPSLimitBacksOffAndRetries(t *testing.T) {
+	// The fake allows 2 Heavy calls a second; the client believes the
+	// Business plan's 40. Zoom's 429 QPS must be obeyed.
+	lim := zoomtest.PlanLimits(zoomtest.Business)
+	lim.Heavy = 2
+	e := newEnv(t, envOpts{fake: zoomtest.Options{Limits: &lim}, mutate: func(c *zoom.Config) {
+		c.BackoffBase, c.BackoffMax, c.MaxAttempts = 200*time.Millisecond, time.Second, 8
+	}})
+	for range 4 {
+		if _, _, err := e.qos(t, "81234567890"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fs, cs := e.srv.Stats(), e.client.Stats()
+	if fs.Throttled[zoomtest.Heavy] == 0 || cs.QPS429 != int64(fs.Throttled[zoomtest.Heavy]) || cs.Retries < cs.QPS429 {
+		t.Errorf("fake throttled %d, client saw %d 429s and retried %d times", fs.Throttled[zoomtest.Heavy], cs.QPS429, cs.Retries)
+	}
+	if fs.PeakPerWindow[zoomtest.Heavy] > 2 {
+		t.Errorf("fake admitted %d Heavy calls in one second, limit 2", fs.PeakPerWindow[zoomtest.Heavy])
+	}
+}
+
+func TestHeavyCallsArePacedAtThePlanRate(t *testing.T) {
+	for _, plan := range []struct {
+		name string
+		fake zoomtest.Plan
+		rate int
+	}{{"pro", zoomtest.Pro, 10}, {"business", zoomtest.Business, 40}} {
+		t.Run(plan.name, func(t *testing.T) {
+			e := newEnv(t, envOpts{fake: zoomtest.Options{Plan: plan.fake}, mutate: func(c *zoom.Config) { c.Plan = plan.name }})
+			start := e.clock.Now()
+			for range 3 * plan.rate {
+				if _, err := e.client.ParticipantQoS(context.Background(), engine.Webinar, "81234567890", "16778241", zoom.Live); err != nil {
+					t.Fatal(err)
+				}
+			}
+			elapsed := e.clock.Now().Sub(start)
+			fs := e.srv.Stats()
+			if fs.Throttled[zoomtest.Heavy] != 0 || fs.PeakPerWindow[zoomtest.Heavy] > plan.rate {
+				t.Errorf("429s %d, peak %d a second; want none and at most %d", fs.Throttled[zoomtest.Heavy], fs.PeakPerWindow[zoomtest.Heavy], plan.rate)
+			}
+			// 3*rate calls spaced at 1/rate: just under 3 s. Slower means
+			// the limit is not used fully.
+			if elapsed > 3*time.Second {
+				t.Errorf("%d calls took %v of virtual time, want under 3s", 3*plan.rate, elapsed)
+			}
+		})
+	}
+}
+
+func TestDailyLimitStopsHeavyCallsUntilReset(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	ctx := context.Background()
+	e.srv.SpendDaily(60000) // other apps used the account's whole day
+	midnight := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
+	for range 5 {
+		_, err := e.client.Participants(ctx, engine.Webinar, "81234567890", zoom.Live)
+		var ze *zoom.Error
+		if !zoom.IsDailyLimit(err) || !zoom.IsRateLimited(err) || !errors.As(err, &ze) || !ze.RetryAfter.Equal(midnight) {
+			t.Fatalf("err = %v; want the daily limit until %v", err, midnight)
+		}
+	}
+	if got := e.srv.Stats().DailyLimited; got != 1 {
+		t.Errorf("fake answered %d Daily-limit 429s, want 1: the client stops calling", got)
+	}
+	if got := strings.Count(e.logs.String(), "daily API limit reached"); got != 1 {
+		t.Errorf("the daily limit was logged %d times, want once", got)
+	}
+	if got := e.client.DailyRemaining(); got != 0 {
+		t.Errorf("DailyRemaining = %d while paused, want 0", got)
+	}
+	if cs := e.client.Stats(); cs.Daily429 != 1 || !cs.PausedUntil.Equal(midnight) {
+		t.Errorf("stats: %d daily 429s, paused until %v", cs.Daily429, cs.PausedUntil)
+	}
+
+	// After 00:00 UTC (and the fake's reset) calls resume, at the full cap.
+	e.clock.Set(midnight.Add(time.Second))
+	e.srv.Add(&zoomtest.Scenario{Kind: zoomtest.Webinar, ID: 5, Start: midnight, Participants: []*zoomtest.Participant{{UserID: "1"}}})
+	e.clock.Set(midnight.Add(2 * time.Minute))
+	if _, err := e.client.Participants(ctx, engine.Webinar, "5", zoom.Live); err != nil {
+		t.Fatalf("after midnight: %v", err)
+	}
+	if got := e.client.DailyRemaining(); got != 60000-1 {
+		t.Errorf("DailyRemaining after midnight and one call = %d, want 59999", got)
+	}
+}
+
+func TestDailyLimitSettingIsEnforcedByTheClient(t *testing.T) {
+	e := newEnv(t, envOpts{mutate: func(c *zoom.Config) { c.DailyLimit = 3 }})
+	ctx := context.Background()
+	for i := range 3 {
+		if _, err := e.client.Participants(ctx, engine.Webinar, "81234567890", zoom.Live); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		if got := e.client.DailyRemaining(); got != 2-i {
+			t.Errorf("after %d calls DailyRemaining = %d", i+1, got)
+		}
+	}
+	_, err := e.client.Participants(ctx, engine.Webinar, "81234567890", zoom.Live)
+	if !zoom.IsDailyLimit(err) {
+		t.Errorf("4th call with DailyLimit 3: %v, want the daily limit", err)
+	}
+	if got := e.srv.Stats().Calls[zoomtest.Heavy]; got != 3 {
+		t.Errorf("fake saw %d Heavy calls, want 3", got)
+	}
+}
+
+func TestListSources(t *testing.T) {
+	meeting := &zoomtest.Scenario{Kind: zoomtest.Meeting, ID: 42, Start: t0, Participants: []*zoomtest.Participant{{UserID: "1"}}}
+	e := newEnv(t, envOpts{fake: zoomtest.Options{Scenarios: []*zoomtest.Scenario{webinar(), meeting}}})
+	ws, err := e.client.ListSources(context.Background(), engine.Webinar, zoom.Live, e.clock.Now(), e.clock.Now())
+	if err != nil || len(ws) != 1 || ws[0].ID != 81234567890 || ws[0].UUID != "/ab//cdEFgh12345678==" {
+		t.Fatalf("live webinars = %+v, %v", ws, err)
+	}
+	src := zoom.SourceOf(engine.Webinar, true, &ws[0])
+	if src.Key() != "webinar:81234567890" || src.Topic != "All hands" {
+		t.Errorf("source = %+v", src)
+	}
+	ms, err := e.client.ListSources(context.Background(), engine.Meeting, zoom.Live, e.clock.Now(), e.clock.Now())
+	if err != nil || len(ms) != 1 || ms[0].ID != 42 {
+		t.Errorf("live meetings = %+v, %v", ms, err)
+	}
+	if got := e.srv.Stats().Calls[zoomtest.ResourceIntensive]; got != 2 {
+		t.Errorf("fake counted %d Resource-intensive calls, want 2", got)
+	}
+}
+
+// The whole path a poller takes: a page of the fake's QoS list to samples.
+func TestFakePagesBecomeSamples(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	src := engine.Source{Kind: engine.Webinar, ID: "81234567890", Live: true}
+	var d zoom.PageDecoder
+	before := zoom.ParseStats()
+	var samples []engine.Sample
+	err := e.client.ParticipantsQoS(context.Background(), engine.Webinar, src.ID, zoom.Live, func(l *zoom.ParticipantQoSList) error {
+		samples = append(samples, d.Samples(src, l)...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := zoom.ParseStats().Unparseable - before.Unparseable; d != 0 {
+		t.Errorf("%d unparseable values in the fake's answers", d)
+	}
+	if len(samples) == 0 {
+		t.Fatal("no samples")
+	}
+	for _, s := range samples {
+		if s.Participant.UserID == "16778243" { // audio-only
+			if !isNaN(s.VideoInput.Bitrate) || isNaN(s.AudioInput.Bitrate) {
+				t.Errorf("audio-only attendee: video %v, audio %v", s.VideoInput.Bitrate, s.AudioInput.Bitrate)
+			}
+		}
+		if s.Time.IsZero() || isNaN(s.Latency) {
+			t.Errorf("sample without time or latency: %+v", s)
+			break
+		}
+	}
+}
+
+func isNaN(f float64) bool { return f != f }
+
+// syncBuffer is a log sink safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// tokenRecorder remembers every access token the client sent.
+type tokenRecorder struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (r *tokenRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok && tok != "" {
+		r.mu.Lock()
+		if r.seen == nil {
+			r.seen = map[string]bool{}
+		}
+		r.seen[tok] = true
+		r.mu.Unlock()
+	}
+	return r.next.RoundTrip(req)
+}
+
+func (r *tokenRecorder) tokens() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for t := range r.seen {
+		out = append(out, t)
+	}
+	return out
+}
