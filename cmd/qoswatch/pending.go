@@ -17,7 +17,5 @@ func notYet(name string) func(context.Context, *cli, []string) int {
 var (
 	cmdRun     = notYet("run")
 	cmdDemo    = notYet("demo")
-	cmdCheck   = notYet("check")
-	cmdTest    = notYet("test")
 	cmdExplain = notYet("explain")
 )
