@@ -17,32 +17,36 @@ type Collected struct {
 }
 
 // Collect removes, in one transaction, what no longer matters before the
-// cutoff, so the file does not grow without bound during a long event:
-//   - alerts that are resolved, inactive or pending (nothing was told, or
-//     everything was) whose newest sample is older than before;
-//     firing and resolving alerts are kept: they still owe a message;
-//   - cursors whose newest sample is older than before;
+// cutoff, so the file does not grow without bound during a long event.
+//
+// The engine collects alerts, cursors and silences itself (Changes.Deleted,
+// Changes.DeletedCursors, DeleteSilence); Collect applies the same rules,
+// so with the engine's retention it removes only what the engine would
+// have, and it is what collects the things only the store holds:
+//   - resolved alerts resolved before the cutoff (sample time);
+//   - cursors whose newest sample is before it, of participants with no
+//     alert left (sample time);
 //   - silences that ended before it;
 //   - message refs of alerts that are gone, unless an outbox entry still
-//     needs them; group refs recorded before it;
-//   - spend of UTC days before before's day.
-//
-// Alert and cursor times are sample times; in a live run they follow the
-// wall clock. The engine may also delete alerts itself (Changes.Deleted):
-// both paths drop the ref the same way.
+//     needs them (a resolve to thread); group refs recorded before it
+//     (wall time);
+//   - API spend of UTC days before the cutoff's day.
 func (db *DB) Collect(ctx context.Context, before time.Time) (Collected, error) {
 	var got Collected
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		got = Collected{}
 		var err error
 		var gone []engine.AlertKey
+		alerted := map[string]bool{} // cursor keys of participants with an alert left
 		err = tx.Bucket(bucketAlerts).ForEach(func(k, v []byte) error {
 			a, err := decodeAlert(v)
 			if err != nil {
 				return decodeErr("alert", k, err)
 			}
-			if collectable(&a, before) {
+			if a.State == engine.StateResolved && a.ResolvedAt.Before(before) {
 				gone = append(gone, a.Key)
+			} else {
+				alerted[string(joinKey(a.Key.Source, a.Key.Participant))] = true
 			}
 			return nil
 		})
@@ -61,7 +65,7 @@ func (db *DB) Collect(ctx context.Context, before time.Time) (Collected, error) 
 			if err != nil {
 				return false, decodeErr("cursor", k, err)
 			}
-			return c.Last.Before(before), nil
+			return c.Last.Before(before) && !alerted[string(k)], nil
 		}); err != nil {
 			return err
 		}
@@ -101,20 +105,6 @@ func (db *DB) Collect(ctx context.Context, before time.Time) (Collected, error) 
 	db.log.Debug("collected", "before", before, "alerts", got.Alerts, "cursors", got.Cursors,
 		"silences", got.Silences, "refs", got.Refs, "group_refs", got.GroupRefs, "spend_days", got.SpendDays)
 	return got, nil
-}
-
-// collectable: nothing more will be told about the alert, and its last
-// sample is older than the cutoff.
-func collectable(a *engine.Alert, before time.Time) bool {
-	switch a.State {
-	case engine.StateFiring, engine.StateResolving:
-		return false
-	}
-	last := a.LastSample
-	if a.ResolvedAt.After(last) {
-		last = a.ResolvedAt
-	}
-	return last.Before(before)
 }
 
 // deleteWhere deletes the keys of b that drop says to, after the walk (a

@@ -53,7 +53,7 @@ func (db *DB) Load(ctx context.Context) (engine.Snapshot, error) {
 
 // Commit writes what one Ingest decided in one fsynced transaction: alert
 // upserts and deletions, cursors, and the notifications appended to the
-// outbox. Each notification gets its outbox ID, written back into
+// outbox, and the deletions the engine's own GC decided. Each notification gets its outbox ID, written back into
 // c.Notifications[i].ID when the commit succeeds. On any error nothing is
 // written.
 func (db *DB) Commit(ctx context.Context, c engine.Changes) error {
@@ -90,6 +90,11 @@ func (db *DB) Commit(ctx context.Context, c engine.Changes) error {
 			}
 		}
 		cursors := tx.Bucket(bucketCursors)
+		for _, cur := range c.DeletedCursors { // before upserts, like alerts
+			if err := cursors.Delete(cursorKey(cur)); err != nil {
+				return fmt.Errorf("delete cursor %s/%s: %w", cur.Source, cur.Participant, err)
+			}
+		}
 		for i := range c.Cursors {
 			cur := &c.Cursors[i]
 			if err := cursors.Put(cursorKey(*cur), encodeCursor(cur)); err != nil {

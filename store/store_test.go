@@ -465,14 +465,17 @@ func TestCollect(t *testing.T) {
 	db := openT(t, tempPath(t))
 	old, recent := t0.Add(-48*time.Hour), t0
 	resolvedOld := alert(key("r", "resolved-old"), engine.StateResolved, old)
+	resolvedOld.ResolvedAt = old
 	resolvedNew := alert(key("r", "resolved-new"), engine.StateResolved, recent)
+	resolvedNew.ResolvedAt = recent
 	firingOld := alert(key("r", "firing-old"), engine.StateFiring, old) // owes a resolve: kept
 	resolvingOld := alert(key("r", "resolving-old"), engine.StateResolving, old)
-	pendingOld := alert(key("r", "pending-old"), engine.StatePending, old)
+	pendingOld := alert(key("r", "pending-old"), engine.StatePending, old) // the engine's to decide
 	c := engine.Changes{
 		Alerts: []engine.Alert{resolvedOld, resolvedNew, firingOld, resolvingOld, pendingOld},
 		Cursors: []engine.Cursor{{Source: "webinar:42", Participant: "old", Last: old},
-			{Source: "webinar:42", Participant: "new", Last: recent}},
+			{Source: "webinar:42", Participant: "new", Last: recent},
+			{Source: "webinar:42", Participant: "firing-old", Last: old}}, // has an alert: kept
 	}
 	if err := db.Commit(ctx, c); err != nil {
 		t.Fatal(err)
@@ -494,7 +497,7 @@ func TestCollect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Collected{Alerts: 2, Cursors: 1, Silences: 1, Refs: 0}
+	want := Collected{Alerts: 1, Cursors: 1, Silences: 1, Refs: 0}
 	got.GroupRefs, got.SpendDays = 0, 0
 	if got != want {
 		t.Errorf("collected %+v, want %+v", got, want)
@@ -504,11 +507,15 @@ func TestCollect(t *testing.T) {
 	for _, a := range snap.Alerts {
 		left = append(left, a.Key.Participant)
 	}
-	if !reflect.DeepEqual(left, []string{"firing-old", "resolved-new", "resolving-old"}) {
+	if !reflect.DeepEqual(left, []string{"firing-old", "pending-old", "resolved-new", "resolving-old"}) {
 		t.Errorf("alerts left = %v", left)
 	}
-	if len(snap.Cursors) != 1 || snap.Cursors[0].Participant != "new" || len(snap.Silences) != 1 || snap.Silences[0].ID != "running" {
-		t.Errorf("cursors %+v silences %+v", snap.Cursors, snap.Silences)
+	var curs []string
+	for _, c := range snap.Cursors {
+		curs = append(curs, c.Participant)
+	}
+	if !reflect.DeepEqual(curs, []string{"firing-old", "new"}) || len(snap.Silences) != 1 || snap.Silences[0].ID != "running" {
+		t.Errorf("cursors %v silences %+v", curs, snap.Silences)
 	}
 	if _, ok, _ := db.Ref(ctx, resolvedOld.Key); ok {
 		t.Error("ref of a collected alert survived")
@@ -631,5 +638,28 @@ func TestLoadNamesUnreadableValue(t *testing.T) {
 	_, err = db.Load(context.Background())
 	if err == nil || !strings.Contains(err.Error(), `alert "choppy-audio"`) || !strings.Contains(err.Error(), "encoding version 9") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestCommitDeletesWhatTheEngineCollected(t *testing.T) {
+	ctx := context.Background()
+	db := openT(t, tempPath(t))
+	k1, k2 := key("r", "u1"), key("r", "u2")
+	c1 := engine.Cursor{Source: "webinar:42", Participant: "u1", Last: t0}
+	c2 := engine.Cursor{Source: "webinar:42", Participant: "u2", Last: t0}
+	if err := db.Commit(ctx, engine.Changes{Alerts: []engine.Alert{alert(k1, engine.StateResolved, t0), alert(k2, engine.StateFiring, t0)},
+		Cursors: []engine.Cursor{c1, c2}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Commit(ctx, engine.Changes{Deleted: []engine.AlertKey{k1},
+		DeletedCursors: []engine.Cursor{{Source: c1.Source, Participant: c1.Participant}}}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := db.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Alerts) != 1 || snap.Alerts[0].Key != k2 || len(snap.Cursors) != 1 || snap.Cursors[0] != c2 {
+		t.Errorf("after the engine's deletions: alerts %v, cursors %+v; want only u2's", snap.Alerts, snap.Cursors)
 	}
 }
