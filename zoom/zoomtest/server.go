@@ -82,8 +82,8 @@ func New(tb testing.TB, opts Options) *Server {
 }
 
 // NewServer returns the fake without a listener: use it as an
-// http.Handler (or through Transport) when no socket is wanted, as the
-// simulator does. URL methods return "" until Start.
+// http.Handler, or through Transport / HTTPClient with URL() ==
+// InProcessURL, when no socket is wanted (the simulator). Start adds one.
 func NewServer(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -137,10 +137,15 @@ func (s *Server) Close() {
 	}
 }
 
-// URL is the server's base URL ("http://127.0.0.1:port").
+// InProcessURL is the base URL of a server without a listener; requests
+// to it go through Transport.
+const InProcessURL = "http://zoomtest.invalid"
+
+// URL is the server's base URL ("http://127.0.0.1:port"), or InProcessURL
+// when it has no listener.
 func (s *Server) URL() string {
 	if s.ts == nil {
-		return ""
+		return InProcessURL
 	}
 	return s.ts.URL
 }
@@ -151,12 +156,30 @@ func (s *Server) APIURL() string { return s.URL() + "/v2" }
 // TokenURL is the fake's "https://zoom.us/oauth/token".
 func (s *Server) TokenURL() string { return s.URL() + "/oauth/token" }
 
-// HTTPClient returns a client for the listener (nil before Start).
-func (s *Server) HTTPClient() *http.Client {
-	if s.ts == nil {
-		return nil
+// Transport returns a RoundTripper that serves every request in process,
+// whatever its host: no sockets, for the simulator and benchmarks.
+func (s *Server) Transport() http.RoundTripper { return inProcess{s} }
+
+// HTTPClient returns an *http.Client that uses Transport.
+func (s *Server) HTTPClient() *http.Client { return &http.Client{Transport: s.Transport()} }
+
+type inProcess struct{ s *Server }
+
+func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := r.Context().Err(); err != nil {
+		return nil, err
 	}
-	return s.ts.Client()
+	rec := httptest.NewRecorder()
+	t.s.ServeHTTP(rec, r)
+	if r.Body != nil {
+		r.Body.Close()
+	}
+	if err := r.Context().Err(); err != nil {
+		return nil, err // a slow answer outlived the caller's deadline
+	}
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
 }
 
 // Add puts a scenario on the account.

@@ -138,3 +138,18 @@ func TestQoSPagingOverAStaticScenario(t *testing.T) {
 		t.Errorf("heavy calls = %d, want 3", got)
 	}
 }
+
+func BenchmarkQoSPages10k(b *testing.B) {
+	sc := Generate(Gen{Participants: 10000, Degraded: 0.02, AudioOnly: 0.1, Guests: 0.1, Churn: 0.2, Duration: 2 * time.Hour, Seed: 1})
+	at := sc.Start.Add(30 * time.Minute)
+	b.ReportAllocs()
+	var bytes int
+	for b.Loop() {
+		pages := sc.QoSPages(at, 10)
+		bytes = 0
+		for _, p := range pages {
+			bytes += len(p)
+		}
+	}
+	b.ReportMetric(float64(bytes), "bytes/minute")
+}
