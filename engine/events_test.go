@@ -1,0 +1,299 @@
+package engine
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// firingAt brings participant p's "loss" alert (for 2m) to firing at
+// minute m+2 and drains the firing notification.
+func firingAt(t *testing.T, f *fixture, p string, m int) {
+	t.Helper()
+	f.ingest(smp(p, m, 5))
+	f.ingest(smp(p, m+1, 5))
+	f.ingest(smp(p, m+2, 5))
+	if got := f.told(); len(got) != 1 || got[0] != "firing loss "+p+" @"+strconv.Itoa(m+2) {
+		t.Fatalf("setup: told %q", got)
+	}
+}
+
+func TestLeaveResolves(t *testing.T) {
+	f := newFixture(t, loss("loss", 2))
+	firingAt(t, f, "a", 0)
+	s := smp("a", 3, 5)
+	s.Participant.LeaveTime = t0.Add(3*time.Minute + 30*time.Second)
+	f.ingest(s)
+	want := []string{"resolved loss a @3 left"}
+	if got := f.told(); !slices.Equal(got, want) {
+		t.Fatalf("told %q, want %q", got, want)
+	}
+	a := f.e.Alerts()[0]
+	if a.State != StateResolved || a.Reason != ReasonLeft || !a.ResolvedAt.Equal(s.Participant.LeaveTime) {
+		t.Fatalf("alert after leave: %v %v %v", a.State, a.Reason, a.ResolvedAt)
+	}
+}
+
+func TestLeaveDropsPendingSilently(t *testing.T) {
+	f := newFixture(t, loss("loss", 2))
+	s := smp("a", 0, 5)
+	s.Participant.LeaveTime = t0.Add(30 * time.Second)
+	f.ingest(s)
+	if got, st := f.told(), f.state(); got != nil || st != "" {
+		t.Fatalf("a pending alert of a leaver: told %q, state %q", got, st)
+	}
+}
+
+func TestStaleAgainstNewestSampleOfSource(t *testing.T) {
+	f := newFixture(t, loss("loss", 2))
+	firingAt(t, f, "a", 0) // a's last sample: minute 2
+	f.ingest(smp("b", 7, 0))
+	if got := f.told(); got != nil {
+		t.Fatalf("5m without a sample is not yet stale (after 5m): told %q", got)
+	}
+	// Wall clock does not matter: only the source's samples do.
+	f.clock.add(24 * time.Hour)
+	f.ingest(smp("b", 8, 0))
+	want := []string{"resolved loss a @7 stale"} // last sample + stale_after
+	if got := f.told(); !slices.Equal(got, want) {
+		t.Fatalf("told %q, want %q", got, want)
+	}
+	// Another source's samples never make a participant stale.
+	g := newFixture(t, loss("loss", 2))
+	firingAt(t, g, "a", 0)
+	other := smp("x", 60, 0)
+	other.Source.ID = "901"
+	g.ingest(other)
+	if got := g.told(); got != nil {
+		t.Fatalf("a sample of another webinar made a stale: %q", got)
+	}
+}
+
+func TestEndSource(t *testing.T) {
+	f := newFixture(t, loss("loss", 2))
+	firingAt(t, f, "a", 0)
+	f.ingest(smp("b", 3, 5)) // b pending: ends silently
+	end := t0.Add(10 * time.Minute)
+	if err := f.e.EndSource(ctxT(t), web, end); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"resolved loss a @10 ended"}
+	if got := f.told(); !slices.Equal(got, want) {
+		t.Fatalf("told %q, want %q", got, want)
+	}
+	if got := f.state(); got != "loss/a=resolved" {
+		t.Fatalf("state %q", got)
+	}
+}
+
+func TestRepeatOnWallClock(t *testing.T) {
+	r := loss("loss", 2)
+	r.RepeatInterval = time.Hour
+	f := newFixture(t, r)
+	firingAt(t, f, "a", 0)
+	f.clock.add(59 * time.Minute)
+	f.ingest(smp("a", 3, 5))
+	if got := f.told(); got != nil {
+		t.Fatalf("repeat before repeat_interval: %q", got)
+	}
+	f.clock.add(time.Minute)
+	f.ingest(smp("a", 4, 5))
+	if got := f.told(); !slices.Equal(got, []string{"repeat loss a @4"}) {
+		t.Fatalf("told %q, want one repeat", got)
+	}
+	f.ingest(smp("a", 5, 5))
+	if got := f.told(); got != nil {
+		t.Fatalf("repeat twice: %q", got)
+	}
+	// Tick repeats an alert that gets no new sample.
+	f.clock.add(time.Hour)
+	if err := f.e.Tick(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.told(); !slices.Equal(got, []string{"repeat loss a @5"}) {
+		t.Fatalf("tick told %q, want one repeat", got)
+	}
+	if err := f.e.Tick(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.told(); got != nil {
+		t.Fatalf("tick repeated twice: %q", got)
+	}
+}
+
+func TestSilenceHoldsBackAndTellsWhenItEnds(t *testing.T) {
+	for _, via := range []string{"ingest", "tick"} {
+		t.Run(via, func(t *testing.T) {
+			f := newFixture(t, loss("loss", 2))
+			sil, err := f.e.AddSilence(ctxT(t), Silence{
+				Matchers: []Matcher{{Name: "participant", Value: "name-a"}},
+				EndsAt:   f.clock.t.Add(time.Hour), CreatedBy: "ops", Comment: "known bad uplink",
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for m := 0; m <= 3; m++ {
+				f.ingest(smp("a", m, 5), smp("b", m, 5))
+			}
+			if got := f.told(); !slices.Equal(got, []string{"firing loss b @2"}) {
+				t.Fatalf("under silence told %q, want only b", got)
+			}
+			if got := f.state(); got != "loss/a=firing loss/b=firing" {
+				t.Fatalf("a silenced alert must keep its state: %q", got)
+			}
+			if err := f.e.ExpireSilence(ctxT(t), sil.ID); err != nil {
+				t.Fatal(err)
+			}
+			if via == "ingest" {
+				f.ingest(smp("a", 4, 5))
+			} else if err := f.e.Tick(ctxT(t)); err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{"ingest": "firing loss a @4", "tick": "firing loss a @3"}[via]
+			if got := f.told(); !slices.Equal(got, []string{want}) {
+				t.Fatalf("after the silence ended told %q, want %q", got, want)
+			}
+			if err := f.e.Tick(ctxT(t)); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.told(); got != nil {
+				t.Fatalf("told twice: %q", got)
+			}
+		})
+	}
+}
+
+func TestSilencedAlertThatRecoversIsNeverTold(t *testing.T) {
+	f := newFixture(t, loss("loss", 2))
+	if _, err := f.e.AddSilence(ctxT(t), Silence{Matchers: []Matcher{{Name: "rule", Value: "lo.*", IsRegex: true}},
+		EndsAt: f.clock.t.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	for m, l := range []float64{5, 5, 5, 0, 0} {
+		f.ingest(smp("a", m, l))
+	}
+	if got := f.told(); got != nil {
+		t.Fatalf("told %q", got)
+	}
+	if st := f.e.Stats(); st.Silenced != 1 {
+		t.Fatalf("Stats.Silenced = %d, want 1", st.Silenced)
+	}
+}
+
+func TestResolvedIsToldEvenUnderSilenceWhenFiringWasTold(t *testing.T) {
+	f := newFixture(t, loss("loss", 2))
+	firingAt(t, f, "a", 0)
+	if _, err := f.e.AddSilence(ctxT(t), Silence{Matchers: []Matcher{{Name: "rule", Value: "loss"}},
+		EndsAt: f.clock.t.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	f.ingest(smp("a", 3, 0))
+	f.ingest(smp("a", 4, 0))
+	if got := f.told(); !slices.Equal(got, []string{"resolved loss a @4 recovered"}) {
+		t.Fatalf("told %q", got)
+	}
+}
+
+func TestReload(t *testing.T) {
+	keep, gone := loss("loss", 2), loss("gone", 2)
+	f := newFixture(t, keep, gone)
+	f.ingest(smp("a", 0, 5))
+	f.ingest(smp("a", 1, 5))
+	f.ingest(smp("a", 2, 5)) // both firing at 2
+	if got := f.told(); len(got) != 2 {
+		t.Fatalf("setup told %q", got)
+	}
+	f.ingest(smp("b", 2, 5)) // b pending on both
+	changed := keep
+	changed.Severity = SeverityCritical
+	if err := f.e.SetRules(ctxT(t), []Rule{changed}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.told(); !slices.Equal(got, []string{"resolved gone a @2 rule_removed"}) {
+		t.Fatalf("reload told %q, want only the told alert of the removed rule", got)
+	}
+	if got := f.state(); got != "gone/a=resolved loss/a=firing loss/b=pending" {
+		t.Fatalf("state after reload %q", got)
+	}
+	for _, a := range f.e.Alerts() {
+		if a.Key.Rule == "loss" && a.Severity != SeverityCritical {
+			t.Fatalf("%s kept severity %s after the rule changed", a.Key, a.Severity)
+		}
+	}
+	// The kept alert neither re-fires nor forgets its for: b fires at 4.
+	f.ingest(smp("a", 3, 5), smp("b", 3, 5))
+	f.ingest(smp("a", 4, 5), smp("b", 4, 5))
+	if got := f.told(); !slices.Equal(got, []string{"firing loss b @4"}) {
+		t.Fatalf("after reload told %q", got)
+	}
+}
+
+func TestSetRulesRejectsBadRulesAndKeepsTheOld(t *testing.T) {
+	f := newFixture(t, loss("loss", 2))
+	for name, rules := range map[string][]Rule{
+		"duplicate": {loss("x", 1), loss("x", 2)},
+		"no when":   {{Name: "x"}},
+		"no name":   {{When: lossAbove(1)}},
+		"negative":  {{Name: "x", When: lossAbove(1), For: -time.Minute}},
+	} {
+		if err := f.e.SetRules(ctxT(t), rules); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if st := f.e.Stats(); st.Rules != 1 {
+		t.Fatalf("a rejected reload changed the rules: %d", st.Rules)
+	}
+}
+
+func TestIngestBeforeRules(t *testing.T) {
+	e, err := New(NewMemoryStore(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Ingest(ctxT(t), []Sample{smp("a", 0, 5)}); !errors.Is(err, ErrNoRules) {
+		t.Fatalf("got %v, want ErrNoRules", err)
+	}
+}
+
+func TestOverlappingBatchesAreEvaluatedOnce(t *testing.T) {
+	r := loss("loss", 2)
+	r.For = 0
+	f := newFixture(t, r)
+	// Out of order within a batch, and overlapping pages.
+	f.ingest(smp("a", 2, 0), smp("a", 0, 0), smp("a", 1, 5))
+	f.ingest(smp("a", 1, 5), smp("a", 2, 0), smp("a", 3, 0))
+	f.ingest(smp("a", 3, 5), smp("a", 3, 5))
+	// 1 fires (for 0), 2 starts resolving, 3 resolves (keep 1m); the
+	// repeated minutes 1, 2 and 3 change nothing.
+	want := []string{"firing loss a @1", "resolved loss a @3 recovered"}
+	if got := f.told(); !slices.Equal(got, want) {
+		t.Fatalf("told %q, want %q", got, want)
+	}
+	st := f.e.Stats()
+	if st.SamplesIngested != 4 || st.SamplesSkipped != 4 {
+		t.Fatalf("ingested %d, skipped %d; want 4 and 4", st.SamplesIngested, st.SamplesSkipped)
+	}
+}
+
+func TestInvalidSamplesAreSkippedAndCounted(t *testing.T) {
+	f := newFixture(t, loss("loss", 2))
+	noSrc, noPart, noTime := smp("a", 0, 5), smp("a", 0, 5), smp("a", 0, 5)
+	noSrc.Source.ID = ""
+	noPart.Participant = Participant{}
+	noTime.Time = time.Time{}
+	f.ingest(noSrc, noPart, noTime, smp("b", 0, 5))
+	if st := f.e.Stats(); st.SamplesInvalid != 3 || st.SamplesIngested != 1 || st.Pending != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestEvalErrorCountsAsNotHolding(t *testing.T) {
+	bad := Rule{Name: "bad", When: cond{name: "x", eval: func(*Sample) (bool, error) { return true, errors.New("boom") }}}
+	f := newFixture(t, bad)
+	f.ingest(smp("a", 0, 5))
+	if got, st := f.state(), f.e.Stats(); got != "" || st.EvalErrors != 1 || st.Evaluations != 1 {
+		t.Fatalf("state %q, stats %+v", got, st)
+	}
+}
