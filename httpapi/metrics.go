@@ -170,6 +170,25 @@ func (w *walker) walk(v reflect.Value, path string, labelNames, labelValues []st
 				w.walk(v.Field(i), path+"."+f.Name, labelNames, labelValues)
 			}
 		}
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct:
+		// A slice of records ({Category, Outcome string; N int64}): the
+		// string fields are labels, the others values.
+		for i := range v.Len() {
+			el := v.Index(i)
+			names := append([]string(nil), labelNames...)
+			vals := append([]string(nil), labelValues...)
+			for j := range el.NumField() {
+				if f := el.Type().Field(j); f.IsExported() && f.Type.Kind() == reflect.String {
+					names = append(names, snake(f.Name))
+					vals = append(vals, el.Field(j).String())
+				}
+			}
+			for j := range el.NumField() {
+				if f := el.Type().Field(j); f.IsExported() && f.Type.Kind() != reflect.String {
+					w.walk(el.Field(j), path+"."+f.Name, names, vals)
+				}
+			}
+		}
 	case v.Kind() == reflect.Map && v.Type().Key().Kind() == reflect.String:
 		label := "key"
 		if spec, ok := w.specs[path]; ok && len(spec.Labels) > len(labelNames) {

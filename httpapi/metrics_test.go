@@ -17,6 +17,12 @@ type widgetStats struct {
 	LastSweep   time.Time
 	Backoff     time.Duration
 	Nested      struct{ Retries uint64 }
+	Records     []record
+}
+
+type record struct {
+	Category, Outcome string
+	N                 int64
 }
 
 func scrape(t *testing.T, m *Metrics) string {
@@ -44,6 +50,7 @@ func TestMetricsFromStatsStructs(t *testing.T) {
 	}})
 	w := widgetStats{CallsMade: 7, QueueLength: 3, ByCategory: map[string]uint64{"heavy": 5, "light": 2}, LastSweep: now, Backoff: 1500 * time.Millisecond}
 	w.Nested.Retries = 4
+	w.Records = []record{{"heavy", "ok", 9}, {"heavy", "rate_limited", 1}}
 	m.Add(StatsSource{"widget", func() any { return &w }})
 
 	body := scrape(t, m)
@@ -63,6 +70,7 @@ func TestMetricsFromStatsStructs(t *testing.T) {
 		`qoswatch_widget_by_category_total{key="heavy"} 5`,
 		"qoswatch_widget_backoff_seconds 1.5",
 		"qoswatch_widget_nested_retries_total 4",
+		`qoswatch_widget_records_n{category="heavy",outcome="rate_limited"} 1`,
 		"# TYPE qoswatch_samples_ingested_total counter",
 	} {
 		if !strings.Contains(body, want+"\n") {

@@ -41,10 +41,30 @@ func DefaultSpecs() map[string]Spec {
 		"store.BytesWritten": {Name: "qoswatch_store_written_bytes_total", Help: "Page bytes written.", Kind: Counter},
 		"store.PageWrites":   {Name: "qoswatch_store_page_writes_total", Help: "Write calls to the file.", Kind: Counter},
 
-		// zoom.ParseStats()
-		"qos.Blank":       {Name: "qoswatch_qos_values_missing_total", Help: "QoS values that were missing, by cause (blank: Zoom sent none; unparseable: not a number in a known unit).", Kind: Counter, Const: cause("blank")},
-		"qos.Unparseable": {Name: "qoswatch_qos_values_missing_total", Help: "QoS values that were missing, by cause (blank: Zoom sent none; unparseable: not a number in a known unit).", Kind: Counter, Const: cause("unparseable")},
-		"qos.BadTimes":    {Name: "qoswatch_qos_bad_times_total", Help: "date_time, join_time or leave_time values that are not RFC 3339.", Kind: Counter},
+		// zoom.Client.Stats()
+		"zoom.Calls.N":            {Name: "qoswatch_zoom_api_calls_total", Help: "Zoom API calls by rate-limit category and outcome (a call counts once, after its retries).", Kind: Counter, Labels: []string{"category", "outcome"}},
+		"zoom.Retries":            {Name: "qoswatch_zoom_api_retries_total", Help: "Zoom API attempts beyond the first (429 QPS, 5xx, timeouts).", Kind: Counter},
+		"zoom.QPS429":             {Name: "qoswatch_zoom_api_429_total", Help: "Zoom 429 answers by X-RateLimit-Type.", Kind: Counter, Const: prometheus.Labels{"type": "qps"}},
+		"zoom.Daily429":           {Name: "qoswatch_zoom_api_429_total", Help: "Zoom 429 answers by X-RateLimit-Type.", Kind: Counter, Const: prometheus.Labels{"type": "daily_limit"}},
+		"zoom.TokenFetches":       {Name: "qoswatch_zoom_oauth_token_fetches_total", Help: "Server-to-Server OAuth grants made.", Kind: Counter},
+		"zoom.DailyUsed":          {Name: "qoswatch_zoom_daily_calls_used", Help: "Heavy + Resource-intensive calls made today (UTC), by the client's count."},
+		"zoom.DailyLimit":         {Name: "qoswatch_zoom_daily_calls_limit", Help: "The daily cap of Heavy + Resource-intensive calls the client enforces."},
+		"zoom.DailyRemaining":     {Name: "qoswatch_zoom_daily_calls_remaining", Help: "Calls left today; 0 while paused by a Daily-limit 429."},
+		"zoom.PausedUntil":        {Name: "qoswatch_zoom_daily_pause_until_timestamp_seconds", Help: "End of a Daily-limit pause (unix time); absent when none."},
+		"zoom.Values.Blank":       {Name: "qoswatch_qos_values_missing_total", Help: "QoS values that were missing, by cause (blank: Zoom sent none; unparseable: not a number in a known unit).", Kind: Counter, Const: cause("blank")},
+		"zoom.Values.Unparseable": {Name: "qoswatch_qos_values_missing_total", Help: "QoS values that were missing, by cause (blank: Zoom sent none; unparseable: not a number in a known unit).", Kind: Counter, Const: cause("unparseable")},
+		"zoom.Values.BadTimes":    {Name: "qoswatch_qos_bad_times_total", Help: "date_time, join_time or leave_time values that are not RFC 3339.", Kind: Counter},
+
+		// notifier.Dispatcher.Stats()
+		"notifier.Notifications":      {Name: "qoswatch_notifications_total", Help: "Notifications by kind and delivery outcome.", Kind: Counter, Labels: []string{"kind", "outcome"}},
+		"notifier.RateLimited":        {Name: "qoswatch_slack_rate_limited_total", Help: "429 answers from Slack.", Kind: Counter},
+		"notifier.Retries":            {Name: "qoswatch_slack_retries_total", Help: "Transient delivery failures (5xx, timeouts, network) retried later.", Kind: Counter},
+		"notifier.PermanentByChannel": {Name: "qoswatch_slack_permanent_failures_total", Help: "Deliveries that failed for good (channel_not_found, not_in_channel, invalid_auth), by channel.", Kind: Counter, Labels: []string{"channel"}},
+		"notifier.GroupMessages":      {Name: "qoswatch_slack_group_messages_total", Help: "Storm messages posted (one for many alerts of a rule in a source).", Kind: Counter},
+		"notifier.ThreadBatches":      {Name: "qoswatch_slack_thread_batches_total", Help: "Thread replies that told several notifications at once.", Kind: Counter},
+		"notifier.Updates":            {Name: "qoswatch_slack_updates_total", Help: "First messages updated on resolve.", Kind: Counter},
+		"notifier.UpdateFailures":     {Name: "qoswatch_slack_update_failures_total", Help: "Updates that failed for good.", Kind: Counter},
+		"notifier.Pending":            {Name: "qoswatch_notifier_pending", Help: "Outbox entries seen at the dispatcher's last pass."},
 
 		// daemon.Stats
 		"daemon.RulesReloads":    {Name: "qoswatch_rules_reloads_total", Help: "Rules file reloads, by outcome (a failed reload keeps the running rules).", Kind: Counter, Labels: []string{"outcome"}},
