@@ -42,9 +42,37 @@ type alertEnv struct {
 var (
 	// The environments, without AsBool: Explain compiles the parts of an
 	// expression, which are not bools.
-	sampleEnvOptions = []expr.Option{expr.Env(engine.Sample{}), knownFunc}
-	routeEnvOptions  = []expr.Option{expr.Env(alertEnv{}), knownFunc}
+	sampleEnvOptions = []expr.Option{expr.Env(engine.Sample{}), knownFunc, expr.Patch(stringKinds{})}
+	routeEnvOptions  = []expr.Option{expr.Env(alertEnv{}), knownFunc, expr.Patch(stringKinds{})}
 )
+
+// stringKinds lets a named string type (source.kind is an
+// engine.SourceKind) compare with a string literal, as an author expects
+// `source.kind == "webinar"` to: it wraps such a value in string().
+type stringKinds struct{}
+
+func (stringKinds) Visit(node *ast.Node) {
+	t := (*node).Type()
+	if t == nil || t.Kind() != reflect.String || t == reflect.TypeFor[string]() {
+		return
+	}
+	switch (*node).(type) {
+	case *ast.MemberNode, *ast.IdentifierNode:
+		ast.Patch(node, &ast.BuiltinNode{Name: "string", Arguments: []ast.Node{*node}})
+	}
+}
+
+// display is how Explain names a node: without the string() that
+// stringKinds added.
+func display(n ast.Node) string {
+	if b, ok := n.(*ast.BuiltinNode); ok && b.Name == "string" && len(b.Arguments) == 1 {
+		switch b.Arguments[0].(type) {
+		case *ast.MemberNode, *ast.IdentifierNode:
+			return b.Arguments[0].String()
+		}
+	}
+	return n.String()
+}
 
 // Condition is a compiled `when` or `clear`; it implements
 // engine.Condition.

@@ -48,9 +48,9 @@ func compileTerms(src string, opts []expr.Option) ([]term, error) {
 			if !comparisons[v.Operator] {
 				return
 			}
-			t = term{field: v.Left.String(), op: v.Operator, threshold: v.Right.String(), rightConst: isConst(v.Right)}
-			if t.left, err = expr.Compile(t.field, anyOpts...); err == nil {
-				if t.right, err = expr.Compile(t.threshold, anyOpts...); err == nil {
+			t = term{field: display(v.Left), op: v.Operator, threshold: display(v.Right), rightConst: isConst(v.Right)}
+			if t.left, err = expr.Compile(v.Left.String(), anyOpts...); err == nil {
+				if t.right, err = expr.Compile(v.Right.String(), anyOpts...); err == nil {
 					t.whole, err = expr.Compile(v.String(), anyOpts...)
 				}
 			}
@@ -82,7 +82,7 @@ func isConst(n ast.Node) bool {
 	c := true
 	walk(n, func(n ast.Node) {
 		switch n.(type) {
-		case *ast.IdentifierNode, *ast.MemberNode, *ast.CallNode, *ast.BuiltinNode, *ast.PointerNode:
+		case *ast.IdentifierNode, *ast.MemberNode, *ast.CallNode, *ast.PointerNode:
 			c = false
 		}
 	})

@@ -1,0 +1,112 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/qoswatch/qoswatch/engine"
+)
+
+// Check loads each rules file (qoswatch check) and writes a one-line
+// summary per good file, or every error of a bad one with the line it is
+// on and a caret under the column. The result is the exit code: 0 when
+// every file loads, 1 otherwise.
+func Check(w io.Writer, files ...string) int {
+	code := 0
+	for _, path := range files {
+		set, err := Load(path)
+		if err == nil {
+			fmt.Fprintf(w, "%s: OK: %d rules, %d routes\n", path, len(set.rules), len(set.routes))
+			continue
+		}
+		code = 1
+		var es Errors
+		if !errors.As(err, &es) {
+			fmt.Fprintf(w, "%s: %v\n", path, err)
+			continue
+		}
+		src, _ := os.ReadFile(path)
+		lines := strings.Split(string(src), "\n")
+		for _, e := range es {
+			fmt.Fprintln(w, e)
+			if e.Line > 0 && e.Line <= len(lines) {
+				line := strings.ReplaceAll(strings.TrimRight(lines[e.Line-1], "\r"), "\t", " ")
+				fmt.Fprintf(w, "    %s\n    %s^\n", line, strings.Repeat(" ", max(e.Column-1, 0)))
+			}
+		}
+		noun := "errors"
+		if len(es) == 1 {
+			noun = "error"
+		}
+		fmt.Fprintf(w, "%s: FAILED: %d %s\n", path, len(es), noun)
+	}
+	return code
+}
+
+// Explain writes, for each sample, every rule of the set against it:
+// whether `when` holds, and the value of every comparison in it
+// (qoswatch explain). A rule fires only after holding for its `for`, so one
+// sample says "holds", not "fires".
+func Explain(w io.Writer, set *Set, samples []engine.Sample) error {
+	width := 0
+	for _, r := range set.rules {
+		width = max(width, len(r.Name))
+	}
+	for i := range samples {
+		s := &samples[i]
+		p := &s.Participant
+		who := p.UserName
+		if who == "" {
+			who = p.Key()
+		}
+		var attrs []string
+		if p.UserID != "" {
+			attrs = append(attrs, "user_id "+p.UserID)
+		}
+		for _, a := range []string{p.Role, p.Device, p.NetworkType} {
+			if a != "" {
+				attrs = append(attrs, a)
+			}
+		}
+		head := who
+		if len(attrs) > 0 {
+			head += " (" + strings.Join(attrs, ", ") + ")"
+		}
+		head += fmt.Sprintf(" · %s %s", s.Source.Kind, s.Source.ID)
+		if s.Source.Topic != "" {
+			head += fmt.Sprintf(" %q", s.Source.Topic)
+		}
+		if !s.Time.IsZero() {
+			head += " · " + s.Time.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		if _, err := fmt.Fprintln(w, head); err != nil {
+			return err
+		}
+		for _, r := range set.rules {
+			verdict := "-    "
+			ok, err := r.When.Eval(s)
+			switch {
+			case err != nil:
+				verdict = "error"
+			case ok:
+				verdict = "HOLDS"
+			}
+			terms := r.When.Explain(s)
+			parts := make([]string, len(terms))
+			for j, t := range terms {
+				parts[j] = t.String()
+			}
+			line := fmt.Sprintf("  %s  %-*s  %s", verdict, width, r.Name, strings.Join(parts, ", "))
+			if err != nil {
+				line += "  (" + err.Error() + ")"
+			}
+			if _, err := fmt.Fprintln(w, line); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
