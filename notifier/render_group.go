@@ -194,7 +194,7 @@ func (r *Renderer) RenderThreadBatch(kind engine.NotificationKind, ns []*engine.
 	var head string
 	switch kind {
 	case engine.KindResolved:
-		head = fmt.Sprintf("✅ Resolved: %d of this storm's participants", len(rs))
+		head = fmt.Sprintf("✅ Resolved: %d participants", len(rs))
 	case engine.KindRepeat:
 		head = fmt.Sprintf("🔁 Still firing: %d participants", len(rs))
 	default:

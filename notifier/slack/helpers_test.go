@@ -56,6 +56,10 @@ type call struct {
 	At       time.Time       `json:"-"` // fake clock time of the call
 }
 
+func (c call) String() string {
+	return fmt.Sprintf("{%s %s ts=%s thread=%s %q}", c.Method, c.Channel, c.TS, c.ThreadTS, firstLine(c.Text))
+}
+
 // fault is how the fake Slack answers a request instead of ok.
 type fault struct {
 	status     int    // HTTP status; 200 with slackErr for ok:false
@@ -269,7 +273,7 @@ var (
 
 type person struct {
 	id, name, email, loc, network, client, ip string
-	loss, latency                            float64
+	loss, latency                             float64
 }
 
 var people = []person{
