@@ -78,6 +78,7 @@ type Engine struct {
 type sourceState struct {
 	key    string
 	newest time.Time            // the newest sample time of any participant
+	ended  time.Time            // EndSource's time: samples up to it are not evaluated
 	parts  map[string]partState // by Participant.Key(): the cursors
 }
 
@@ -312,27 +313,30 @@ func (e *Engine) ingestParticipant(t *tx, batch []Sample, group []int32) {
 	st := e.sourceOf(&first.Source)
 	pk := first.Participant.Key()
 	ps, known := t.part(st, pk)
-	var last *Sample
+	advanced := false
 	for _, i := range group {
 		s := &batch[i]
-		if known && !s.Time.After(ps.last) {
-			t.skipped++
+		if (known && !s.Time.After(ps.last)) || !s.Time.After(st.ended) {
+			t.skipped++ // seen already, or of an occurrence that ended
 			continue
 		}
-		known = true
+		known, advanced = true, true
 		ps.last = s.Time
 		t.samples++
 		t.sawSource(st, s.Time)
 		e.evaluate(t, st, pk, &ps, s)
-		last = s
 	}
-	if last == nil {
-		return
+	if advanced {
+		t.parts[partKey{st, pk}] = ps
+		t.changes.Cursors = append(t.changes.Cursors, Cursor{Source: st.key, Participant: pk, Last: ps.last})
 	}
-	t.parts[partKey{st, pk}] = ps
-	t.changes.Cursors = append(t.changes.Cursors, Cursor{Source: st.key, Participant: pk, Last: ps.last})
-	if !last.Participant.LeaveTime.IsZero() {
-		e.resolveParticipant(t, st, pk, ReasonLeft, laterOf(last.Participant.LeaveTime, last.Time))
+	// The participant left: its newest sample carries leave_time. Checked
+	// even when every sample was seen before, since Zoom adds leave_time to
+	// minutes it already reported. A leave_time older than the newest
+	// sample by more than a minute is a past session of a rejoin.
+	newest := &batch[group[len(group)-1]]
+	if lt := newest.Participant.LeaveTime; known && !lt.IsZero() && !lt.Before(ps.last.Add(-time.Minute)) {
+		e.resolveParticipant(t, st, pk, ReasonLeft, laterOf(lt, ps.last))
 	}
 }
 
@@ -369,7 +373,11 @@ func (e *Engine) logEvalErr(r *Rule, src, part string, err error) {
 }
 
 // EndSource resolves every alert of a source that ended (ReasonEnded, at
-// the given time). Its cursors are collected later by GC.
+// the given time). Samples of the source at or before `at` are not
+// evaluated any more (its cursors move to `at`), so a late page of the
+// ended occurrence cannot open alerts that nothing would resolve; a later
+// occurrence of a recurring webinar (same id, later samples) is evaluated
+// as usual. The cursors are collected later by GC.
 func (e *Engine) EndSource(ctx context.Context, src Source, at time.Time) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -378,6 +386,17 @@ func (e *Engine) EndSource(ctx context.Context, src Source, at time.Time) error 
 	for _, k := range e.sortedKeys(func(a *Alert) bool { return a.Key.Source == key && a.State != StateResolved }) {
 		e.resolve(t, e.ruleFor(k), k, ReasonEnded, laterOf(at, e.alerts[k].LastSample))
 	}
+	st := e.source(key)
+	for pk := range st.parts {
+		ps, _ := t.part(st, pk)
+		if ps.last.Before(at) {
+			ps.last = at
+			t.parts[partKey{st, pk}] = ps
+			t.changes.Cursors = append(t.changes.Cursors, Cursor{Source: key, Participant: pk, Last: at})
+		}
+	}
+	slices.SortFunc(t.changes.Cursors, func(a, b Cursor) int { return cmp.Compare(a.Participant, b.Participant) })
+	t.ended = append(t.ended, srcTime{st, at})
 	return e.commit(ctx, t)
 }
 

@@ -36,6 +36,38 @@ func TestLeaveResolves(t *testing.T) {
 	}
 }
 
+func TestLeaveAddedToMinutesSeenBefore(t *testing.T) {
+	// Zoom adds leave_time to the minutes it reported already: the next
+	// poll's page is all overlap, and the leave still counts.
+	f := newFixture(t, loss("loss", 2))
+	firingAt(t, f, "a", 0)
+	page := []Sample{smp("a", 1, 5), smp("a", 2, 5)}
+	for i := range page {
+		page[i].Participant.LeaveTime = t0.Add(2*time.Minute + 40*time.Second)
+	}
+	f.ingest(page...)
+	if got := f.told(); !slices.Equal(got, []string{"resolved loss a @2 left"}) {
+		t.Fatalf("told %q", got)
+	}
+	f.ingest(page...)
+	if got := f.told(); got != nil {
+		t.Fatalf("the same page again told %q", got)
+	}
+}
+
+func TestRejoinIsNotALeave(t *testing.T) {
+	// A participant who left at minute 1 and came back with the same key:
+	// its newest sample (minute 5) carries the old session's leave_time.
+	f := newFixture(t, loss("loss", 2))
+	firingAt(t, f, "a", 3)
+	s := smp("a", 6, 5)
+	s.Participant.LeaveTime = t0.Add(time.Minute)
+	f.ingest(s)
+	if got, st := f.told(), f.state(); got != nil || st != "loss/a=firing" {
+		t.Fatalf("told %q, state %q", got, st)
+	}
+}
+
 func TestLeaveDropsPendingSilently(t *testing.T) {
 	f := newFixture(t, loss("loss", 2))
 	s := smp("a", 0, 5)
@@ -85,6 +117,40 @@ func TestEndSource(t *testing.T) {
 	}
 	if got := f.state(); got != "loss/a=resolved" {
 		t.Fatalf("state %q", got)
+	}
+}
+
+func TestEndedSourceIgnoresLatePagesButNotTheNextOccurrence(t *testing.T) {
+	r := loss("loss", 2)
+	r.For = 0
+	f := newFixture(t, r)
+	f.ingest(smp("a", 0, 0))
+	if err := f.e.EndSource(ctxT(t), web, t0.Add(30*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	// A late page of the ended occurrence: a known and a new participant.
+	f.ingest(smp("a", 10, 5), smp("b", 29, 5))
+	if got, st := f.told(), f.state(); got != nil || st != "" {
+		t.Fatalf("late page of an ended webinar: told %q, state %q", got, st)
+	}
+	// Next week's occurrence of the recurring webinar (same id).
+	f.ingest(smp("a", 7*24*60, 5))
+	if got := f.told(); !slices.Equal(got, []string{"firing loss a @10080"}) {
+		t.Fatalf("next occurrence told %q", got)
+	}
+	// The ended occurrence's cursors survive a restart.
+	g := newFixture(t, r)
+	g.ingest(smp("a", 0, 0))
+	if err := g.e.EndSource(ctxT(t), web, t0.Add(30*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	g.e = g.engine(g.store)
+	if err := g.e.SetRules(ctxT(t), []Rule{r}); err != nil {
+		t.Fatal(err)
+	}
+	g.ingest(smp("a", 10, 5))
+	if got := g.told(); got != nil {
+		t.Fatalf("after restart, a late page of an ended webinar told %q", got)
 	}
 }
 

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -18,6 +19,7 @@ type tx struct {
 
 	samples, skipped, evals, evalErrs, renderErrs, quiet uint64
 
+	ended       []srcTime      // EndSource
 	dropSources []*sourceState // emptied by GC
 	gcAt        time.Time      // sample clock of this call's GC, if it ran
 }
@@ -333,35 +335,26 @@ func (e *Engine) gc(t *tx) {
 	}
 	for _, st := range e.sources {
 		kept := 0
-		for pk := range st.parts {
+		for pk, mem := range st.parts {
 			ps, _ := t.part(st, pk)
+			if !ps.last.Equal(mem.last) {
+				kept++ // advanced by this call: never in Cursors and DeletedCursors at once
+				continue
+			}
 			if ps.nAlerts == 0 && ps.last.Before(horizon) {
 				t.changes.DeletedCursors = append(t.changes.DeletedCursors, Cursor{Source: st.key, Participant: pk})
 				continue
 			}
 			kept++
 		}
-		if kept == 0 && !st.newest.IsZero() && st.newest.Before(horizon) {
+		if kept == 0 && st.newest.Before(horizon) {
 			t.dropSources = append(t.dropSources, st)
 		}
 	}
 	slices.SortFunc(t.changes.DeletedCursors, func(a, b Cursor) int {
-		if a.Source != b.Source {
-			return compareStrings(a.Source, b.Source)
-		}
-		return compareStrings(a.Participant, b.Participant)
+		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Participant, b.Participant))
 	})
 	t.gcAt = wm
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // commit hands what the call decided to the store in one Commit, and only
@@ -406,6 +399,9 @@ func (e *Engine) apply(t *tx) {
 	for _, nt := range t.newest {
 		nt.st.newest = laterOf(nt.st.newest, nt.t)
 		e.wm = laterOf(e.wm, nt.t)
+	}
+	for _, en := range t.ended {
+		en.st.ended = laterOf(en.st.ended, en.t)
 	}
 	for _, c := range t.changes.DeletedCursors {
 		if st := e.sources[c.Source]; st != nil {
