@@ -299,10 +299,10 @@ func TestFailingAlertDoesNotBlockOthers(t *testing.T) {
 // TestRestartKeepsThreading: refs live in the outbox's store, so a new
 // dispatcher (a restarted process) threads and updates as the old one did.
 func TestRestartKeepsThreading(t *testing.T) {
-	r := newRig(t, toChannel("#webinar-support"))
+	r := newRigWith(t, boltBox(t), toChannel("#webinar-support"))
 	r.ob.add(notif(engine.KindFiring, people[0], rule, t0))
 	r.flush(t)
-	d2, err := notifier.New(notifier.Options{Outbox: r.ob, Router: toChannel("#webinar-support"), Sender: r.bot, Now: r.clock.Now, Sleep: r.clock.Sleep})
+	d2, err := notifier.New(notifier.Options{Outbox: r.ob.queue, Router: toChannel("#webinar-support"), Sender: r.bot, Now: r.clock.Now, Sleep: r.clock.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +324,7 @@ func TestRestartKeepsThreading(t *testing.T) {
 // after a restart, members' resolves still go to the storm's thread and
 // never update the storm message as if it were theirs.
 func TestStormJoinsThread(t *testing.T) {
-	r := newRig(t, toChannel("#webinar-support"), func(o *notifier.Options) { o.StormThreshold = 3 })
+	r := newRigWith(t, boltBox(t), toChannel("#webinar-support"), func(o *notifier.Options) { o.StormThreshold = 3 })
 	for _, p := range people[:3] {
 		r.ob.add(notif(engine.KindFiring, p, rule, t0))
 	}
@@ -338,7 +338,7 @@ func TestStormJoinsThread(t *testing.T) {
 		t.Fatalf("calls = %v; want the storm message and one reply with the 3 joiners", calls)
 	}
 	// A restarted dispatcher knows the storm only from the store.
-	d2, err := notifier.New(notifier.Options{Outbox: r.ob, Router: toChannel("#webinar-support"), Sender: r.bot, Now: r.clock.Now, Sleep: r.clock.Sleep})
+	d2, err := notifier.New(notifier.Options{Outbox: r.ob.queue, Router: toChannel("#webinar-support"), Sender: r.bot, Now: r.clock.Now, Sleep: r.clock.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,8 +375,8 @@ func TestWebhook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ob := newOutbox()
-	d, err := notifier.New(notifier.Options{Outbox: ob, Router: toChannel("#webinar-support"), Sender: wh, Now: clock.Now, Sleep: clock.Sleep})
+	ob := memBox(t)
+	d, err := notifier.New(notifier.Options{Outbox: ob.queue, Router: toChannel("#webinar-support"), Sender: wh, Now: clock.Now, Sleep: clock.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,7 +401,7 @@ func TestWebhook(t *testing.T) {
 	if !strings.HasPrefix(got[0]["text"].(string), "[FIRING]") || !strings.HasPrefix(got[1]["text"].(string), "[RESOLVED]") || !strings.Contains(got[1]["text"].(string), "6 participants") {
 		t.Errorf("texts = %q / %q", got[0]["text"], got[1]["text"])
 	}
-	if _, ok := ob.refs[notif(engine.KindFiring, people[0], rule, t0).Key]; ok {
+	if _, ok, _ := ob.Ref(context.Background(), notif(engine.KindFiring, people[0], rule, t0).Key); ok {
 		t.Error("a webhook message has no ts; nothing should be recorded to thread under")
 	}
 }

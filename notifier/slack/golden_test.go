@@ -23,7 +23,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 type rig struct {
 	clock *fakeClock
 	slack *fakeSlack
-	ob    *memOutbox
+	ob    box
 	logs  *logBuffer
 	d     *notifier.Dispatcher
 	bot   *nslack.Bot
@@ -33,14 +33,19 @@ const testToken = "xoxb-1111111111-2222222222-SeCrEtToKeNvAlUe"
 
 func newRig(t *testing.T, router engine.Router, opts ...func(*notifier.Options)) *rig {
 	t.Helper()
-	r := &rig{clock: newClock(), ob: newOutbox(), logs: &logBuffer{}}
+	return newRigWith(t, memBox(t), router, opts...)
+}
+
+func newRigWith(t *testing.T, ob box, router engine.Router, opts ...func(*notifier.Options)) *rig {
+	t.Helper()
+	r := &rig{clock: newClock(), ob: ob, logs: &logBuffer{}}
 	r.slack = newFakeSlack(t, r.clock)
 	bot, err := nslack.NewBot(testToken, nslack.Options{APIURL: r.slack.url(), Timeout: 5 * time.Second, Logger: r.logs.logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.bot = bot
-	o := notifier.Options{Outbox: r.ob, Router: router, Sender: bot, Logger: r.logs.logger(), Now: r.clock.Now, Sleep: r.clock.Sleep}
+	o := notifier.Options{Outbox: r.ob.queue, Router: router, Sender: bot, Logger: r.logs.logger(), Now: r.clock.Now, Sleep: r.clock.Sleep}
 	for _, f := range opts {
 		f(&o)
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"sync"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/notifier"
+	"github.com/qoswatch/qoswatch/store"
 )
 
 // fakeClock is the injected clock: Sleep advances it at once, so a
@@ -158,80 +160,46 @@ func (fs *fakeSlack) Calls() []call {
 	return append([]call(nil), fs.calls...)
 }
 
-// memOutbox is a small in-test engine.Outbox (+ group refs) with the
-// store's semantics: oldest first, Ack deletes and records a non-zero ref.
-type memOutbox struct {
-	mu     sync.Mutex
-	seq    uint64
-	q      []engine.Notification
-	refs   map[engine.AlertKey]engine.MessageRef
-	groups map[string]engine.MessageRef
+// queue is the engine's store and outbox: engine.MemoryStore, or the
+// real bbolt store where a test restarts.
+type queue interface {
+	engine.Store
+	engine.Outbox
 }
 
-func newOutbox() *memOutbox {
-	return &memOutbox{refs: map[engine.AlertKey]engine.MessageRef{}, groups: map[string]engine.MessageRef{}}
+// box adds test helpers to a queue.
+type box struct {
+	queue
+	t *testing.T
 }
 
-func (o *memOutbox) add(ns ...engine.Notification) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, n := range ns {
-		o.seq++
-		n.ID = o.seq
-		o.q = append(o.q, n)
+func memBox(t *testing.T) box { return box{engine.NewMemoryStore(), t} }
+
+// boltBox is the real bbolt store in a temp dir (it remembers group refs).
+func boltBox(t *testing.T) box {
+	db, err := store.Open(filepath.Join(t.TempDir(), "qoswatch.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return box{db, t}
+}
+
+// add commits notifications to the outbox, as the engine does.
+func (b box) add(ns ...engine.Notification) {
+	b.t.Helper()
+	if err := b.Commit(context.Background(), engine.Changes{Notifications: ns}); err != nil {
+		b.t.Fatal(err)
 	}
 }
 
-func (o *memOutbox) Pending(_ context.Context, limit int) ([]engine.Notification, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	n := len(o.q)
-	if limit > 0 && limit < n {
-		n = limit
+func (b box) len() int {
+	b.t.Helper()
+	p, err := b.Pending(context.Background(), 0)
+	if err != nil {
+		b.t.Fatal(err)
 	}
-	return append([]engine.Notification(nil), o.q[:n]...), nil
-}
-
-func (o *memOutbox) Ack(_ context.Context, id uint64, key engine.AlertKey, ref engine.MessageRef) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for i, n := range o.q {
-		if n.ID == id {
-			o.q = append(o.q[:i], o.q[i+1:]...)
-			break
-		}
-	}
-	if ref != (engine.MessageRef{}) {
-		o.refs[key] = ref
-	}
-	return nil
-}
-
-func (o *memOutbox) Ref(_ context.Context, key engine.AlertKey) (engine.MessageRef, bool, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	r, ok := o.refs[key]
-	return r, ok, nil
-}
-
-func (o *memOutbox) PutGroupRef(_ context.Context, key string, ref engine.MessageRef) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.groups[key] = ref
-	return nil
-}
-
-func (o *memOutbox) GroupRef(_ context.Context, key string) (engine.MessageRef, bool, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	r, ok := o.groups[key]
-	return r, ok, nil
-}
-
-func (o *memOutbox) len() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.q)
+	return len(p)
 }
 
 // routerFunc is a tiny Router for tests; the rules package has the real one.
@@ -332,4 +300,4 @@ func keys(m map[string]bool) []string {
 	return out
 }
 
-var _ notifier.GroupRefs = (*memOutbox)(nil)
+var _ notifier.GroupRefs = (*store.DB)(nil)

@@ -95,9 +95,9 @@ func TestSecretsNeverInLogsOrErrors(t *testing.T) {
 		}
 		srv.Close()
 		clock := newClock()
-		ob := newOutbox()
+		ob := memBox(t)
 		ob.add(notif(engine.KindFiring, people[0], rule, t0))
-		d, _ := notifier.New(notifier.Options{Outbox: ob, Router: toChannel("#c"), Sender: wh, Logger: logs.logger(), Now: clock.Now, Sleep: clock.Sleep})
+		d, _ := notifier.New(notifier.Options{Outbox: ob.queue, Router: toChannel("#c"), Sender: wh, Logger: logs.logger(), Now: clock.Now, Sleep: clock.Sleep})
 		if _, err := d.Drain(context.Background()); err != nil {
 			t.Fatal(err)
 		}
