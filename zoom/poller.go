@@ -1,0 +1,495 @@
+package zoom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/qoswatch/qoswatch/engine"
+)
+
+// Sink takes the samples of every QoS page and the end of every source.
+// *engine.Engine satisfies it.
+type Sink interface {
+	Ingest(ctx context.Context, batch []engine.Sample) error
+	EndSource(ctx context.Context, src engine.Source, at time.Time) error
+}
+
+// WatchList names the participants (Participant.Key()) of a source that
+// have an alert (pending, firing or resolving): the poller looks at them
+// every interval. The daemon satisfies it from the engine (AlertWatch).
+type WatchList interface {
+	Hot(sourceKey string) []string
+}
+
+// AlertWatch is a WatchList over the engine's alerts: pass eng.Alerts.
+type AlertWatch func() []engine.Alert
+
+func (f AlertWatch) Hot(sourceKey string) []string {
+	var keys []string
+	for _, a := range f() {
+		if a.Key.Source == sourceKey && a.State != engine.StateResolved && a.State != engine.StateInactive {
+			keys = append(keys, a.Key.Participant)
+		}
+	}
+	return keys
+}
+
+var _ WatchList = AlertWatch(nil)
+
+// Strategy is how the poller spends its calls.
+type Strategy string
+
+const (
+	// StrategyMix is the budgeted mix of plan.go: full sweeps where they
+	// fit, else watch list, triage, detail and rotation sweeps.
+	StrategyMix Strategy = "mix"
+	// StrategyFullSweep sweeps every page of every source every interval,
+	// whatever it costs: the naive baseline of simulate.
+	StrategyFullSweep Strategy = "full-sweep"
+)
+
+// PollerConfig configures a Poller. Zero values take the defaults.
+type PollerConfig struct {
+	Interval time.Duration       // QOSWATCH_POLL_INTERVAL; default 1m
+	Watch    []engine.SourceKind // QOSWATCH_WATCH: kinds to discover; default webinars and meetings
+	// Sources are watched besides the discovered ones (QOSWATCH_SOURCES):
+	// "webinar:ID", "meeting:ID", or a bare ID for a webinar.
+	Sources []string
+	Budget  BudgetConfig // Plan and DailyLimit default to the client's
+	Hot     WatchList    // who has alerts; nil: nobody
+
+	Strategy       Strategy      // default StrategyMix
+	Workers        int           // calls in flight at once; default the plan's Heavy calls a second
+	CoverageWindow time.Duration // Stats: "seen in the last"; default 5m
+	RecentFor      time.Duration // a participant rated fair or worse stays watched this long; default 10m
+
+	Now    func() time.Time                                // default time.Now
+	Sleep  func(ctx context.Context, d time.Duration) error // default a timer; simulate injects its clock
+	Logger *slog.Logger
+}
+
+// rateMargin keeps the poller's pace a little under Zoom's per-second
+// limit, so clock skew and network jitter never make a 429.
+const rateMargin = 0.95
+
+// ratingsRecheck is how often a source whose participants list carries no
+// quality ratings is listed again (roles, joins, and in case they appear).
+const ratingsRecheck = 10 * time.Minute
+
+// Poller discovers live webinars and meetings and spends the API budget
+// on their participants' QoS, feeding every page to the sink.
+type Poller struct {
+	c      *Client
+	cfg    PollerConfig
+	sink   Sink
+	budget *Budget
+	log    *slog.Logger
+	heavy  pacer
+	listP  pacer
+
+	mu            sync.Mutex
+	sources       map[string]*pollSource
+	lastDiscovery time.Time
+	mode          string
+	degraded      bool
+
+	calls     [numPurposes]atomic.Int64
+	errs      atomic.Int64
+	intervals atomic.Int64
+}
+
+// NewPoller checks cfg and loads today's spend from cfg.Budget.Spend.
+func NewPoller(c *Client, cfg PollerConfig, sink Sink) (*Poller, error) {
+	if c == nil || sink == nil {
+		return nil, errors.New("zoom poller: client and sink are required")
+	}
+	lim := c.Limits()
+	if cfg.Budget.Plan == "" {
+		cfg.Budget.Plan = lim.Plan
+	}
+	if cfg.Budget.DailyLimit == 0 {
+		cfg.Budget.DailyLimit = int64(lim.Daily)
+	}
+	if cfg.Interval == 0 {
+		cfg.Interval = time.Minute
+	}
+	if cfg.Interval < time.Second {
+		return nil, fmt.Errorf("zoom poller: QOSWATCH_POLL_INTERVAL %v: want at least 1s", cfg.Interval)
+	}
+	if cfg.Watch == nil {
+		cfg.Watch = []engine.SourceKind{engine.Webinar, engine.Meeting}
+	}
+	for _, k := range cfg.Watch {
+		if k != engine.Webinar && k != engine.Meeting {
+			return nil, fmt.Errorf("zoom poller: QOSWATCH_WATCH %q: want webinars or meetings", k)
+		}
+	}
+	switch cfg.Strategy {
+	case "":
+		cfg.Strategy = StrategyMix
+	case StrategyMix, StrategyFullSweep:
+	default:
+		return nil, fmt.Errorf("zoom poller: strategy %q: want %s or %s", cfg.Strategy, StrategyMix, StrategyFullSweep)
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = max(1, int(lim.Heavy))
+	}
+	if cfg.CoverageWindow <= 0 {
+		cfg.CoverageWindow = 5 * time.Minute
+	}
+	if cfg.RecentFor <= 0 {
+		cfg.RecentFor = 10 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = timerSleep
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Poller{c: c, cfg: cfg, sink: sink, log: cfg.Logger.With("component", "poller"),
+		sources: map[string]*pollSource{}, mode: "starting"}
+	for _, s := range cfg.Sources {
+		src, err := parseSourceRef(s)
+		if err != nil {
+			return nil, err
+		}
+		p.sources[src.Key()] = &pollSource{src: src, explicit: true, people: map[string]*person{}}
+	}
+	b, err := NewBudget(context.Background(), cfg.Budget, cfg.Interval, cfg.Now())
+	if err != nil {
+		return nil, fmt.Errorf("zoom poller: %w", err)
+	}
+	p.budget = b
+	// The client's own daily count starts from what we spent today, so a
+	// restart does not let it overshoot Zoom's cap.
+	c.RestoreDailyUsed(int(b.Stats().Spent))
+	if lim.Heavy > 0 {
+		p.heavy.gap = time.Duration(float64(time.Second) / (lim.Heavy * rateMargin))
+	}
+	if lim.ResourceIntensive > 0 {
+		p.listP.gap = time.Duration(float64(time.Minute) / (lim.ResourceIntensive * rateMargin))
+	}
+	return p, nil
+}
+
+// parseSourceRef reads "webinar:ID", "meeting:ID" or a bare webinar ID.
+func parseSourceRef(s string) (engine.Source, error) {
+	s = strings.TrimSpace(s)
+	kind, id, found := strings.Cut(s, ":")
+	if !found {
+		kind, id = string(engine.Webinar), s
+	}
+	kind = strings.TrimSuffix(strings.ToLower(kind), "s")
+	if (kind != string(engine.Webinar) && kind != string(engine.Meeting)) || strings.TrimSpace(id) == "" {
+		return engine.Source{}, fmt.Errorf("zoom poller: QOSWATCH_SOURCES %q: want webinar:ID, meeting:ID or ID", s)
+	}
+	return engine.Source{Kind: engine.SourceKind(kind), ID: strings.TrimSpace(id), Live: true}, nil
+}
+
+func timerSleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// pacer spaces calls evenly at one per gap, whoever makes them, so a
+// sweep runs as fast as Zoom allows and never faster.
+type pacer struct {
+	mu   sync.Mutex
+	gap  time.Duration
+	next time.Time
+}
+
+func (p *Poller) pace(ctx context.Context, pc *pacer) error {
+	pc.mu.Lock()
+	now := p.cfg.Now()
+	slot := now
+	if pc.next.After(slot) {
+		slot = pc.next
+	}
+	pc.next = slot.Add(pc.gap)
+	pc.mu.Unlock()
+	if d := slot.Sub(now); d > 0 {
+		return p.cfg.Sleep(ctx, d)
+	}
+	return ctx.Err()
+}
+
+// Run polls until ctx is done, then saves the spend and returns nil.
+func (p *Poller) Run(ctx context.Context) error {
+	defer func() {
+		if err := p.budget.Flush(context.WithoutCancel(ctx)); err != nil {
+			p.log.Error("saving the API spend", "error", err)
+		}
+	}()
+	for {
+		start := p.cfg.Now()
+		if err := p.Poll(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if err := p.cfg.Sleep(ctx, start.Add(p.cfg.Interval).Sub(p.cfg.Now())); err != nil {
+			return nil
+		}
+	}
+}
+
+// Poll runs one interval: discovery when due, then the plan. It returns
+// an error only when ctx is done or the spend cannot be saved; Zoom's
+// errors are logged and counted, and the next interval tries again.
+func (p *Poller) Poll(ctx context.Context) error {
+	p.intervals.Add(1)
+	if err := p.discover(ctx); err != nil {
+		return err
+	}
+	if err := p.interval(ctx); err != nil {
+		return err
+	}
+	return p.budget.Flush(ctx)
+}
+
+// purpose is what a call was for, for Stats.
+type purpose uint8
+
+const (
+	purposeDiscovery purpose = iota
+	purposeFull
+	purposeWatch
+	purposeTriage
+	purposeDetail
+	purposeSweep
+	purposePast
+	numPurposes
+)
+
+var purposeNames = [numPurposes]string{"discovery", "full_sweep", "watch", "triage", "detail", "sweep", "past"}
+
+// call spends one call of the budget at the pace of pc and counts it.
+// It reports false when the budget has nothing left or ctx is done.
+func (p *Poller) call(ctx context.Context, pc *pacer, why purpose) bool {
+	if err := p.pace(ctx, pc); err != nil {
+		return false
+	}
+	p.budget.Spend(1)
+	p.calls[why].Add(1)
+	return true
+}
+
+// failed handles a Zoom error of a call: a Daily-limit stops spending
+// until Zoom's reset. It reports whether the source has ended (3001).
+func (p *Poller) failed(err error, src engine.Source, what string) (ended bool) {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	p.errs.Add(1)
+	if IsDailyLimit(err) {
+		until := p.c.DailyReset()
+		if e, ok := asError(err); ok && !e.RetryAfter.IsZero() {
+			until = e.RetryAfter
+		}
+		p.budget.Block(until)
+		return false
+	}
+	if IsNotFound(err) {
+		return true
+	}
+	p.log.Warn("zoom call failed", "source", src.Key(), "call", what, "error", err)
+	return false
+}
+
+// discover lists the live sources, at most once an interval and never
+// faster than the Resource-intensive limit allows.
+func (p *Poller) discover(ctx context.Context) error {
+	now := p.cfg.Now()
+	every := max(p.cfg.Interval, time.Duration(len(p.cfg.Watch))*p.listP.gap)
+	if !p.lastDiscovery.IsZero() && now.Sub(p.lastDiscovery) < every {
+		return nil
+	}
+	p.lastDiscovery = now
+	if n, err := p.budget.Refill(ctx, now); err != nil {
+		return err
+	} else if n < len(p.cfg.Watch) {
+		return nil // nothing left today: keep polling what we know
+	}
+	type entry struct {
+		kind engine.SourceKind
+		m    SourceMetrics
+	}
+	live := map[string]entry{}
+	for _, kind := range p.cfg.Watch {
+		if !p.call(ctx, &p.listP, purposeDiscovery) {
+			return ctx.Err()
+		}
+		// from yesterday: a webinar that started before 00:00 UTC is still live.
+		list, err := p.c.ListSources(ctx, kind, Live, now.AddDate(0, 0, -1), now)
+		if extra := pages(len(list), SourcesPageSize) - 1; extra > 0 {
+			p.budget.Spend(extra)
+			p.calls[purposeDiscovery].Add(int64(extra))
+		}
+		if err != nil {
+			p.failed(err, engine.Source{Kind: kind}, "list live")
+			return ctx.Err() // without a full list, ending sources would be a guess
+		}
+		for i := range list {
+			src := SourceOf(kind, true, &list[i])
+			live[src.Key()] = entry{kind, list[i]}
+		}
+	}
+	var ended []*pollSource
+	p.mu.Lock()
+	for key, e := range live {
+		s := p.sources[key]
+		if s == nil {
+			s = &pollSource{people: map[string]*person{}}
+			p.sources[key] = s
+			p.log.Info("watching a live source", "source", key, "topic", e.m.Topic, "participants", e.m.Participants)
+		}
+		s.src = SourceOf(e.kind, true, &e.m)
+		s.count, s.listed, s.gone = e.m.Participants, true, false
+	}
+	for key, s := range p.sources {
+		if _, ok := live[key]; !ok && s.listed && !s.gone {
+			ended = append(ended, s)
+		}
+	}
+	p.mu.Unlock()
+	for _, s := range ended {
+		if err := p.end(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// end closes a source that left the live list or answered 3001: a past
+// sweep first when the budget has room for it, then EndSource.
+func (p *Poller) end(ctx context.Context, s *pollSource) error {
+	p.mu.Lock()
+	if s.gone {
+		p.mu.Unlock()
+		return nil
+	}
+	s.gone, s.goneAt = true, p.cfg.Now()
+	src := s.src
+	n := s.present()
+	if !s.explicit {
+		delete(p.sources, src.Key())
+	}
+	p.mu.Unlock()
+	p.log.Info("source ended", "source", src.Key(), "topic", src.Topic)
+	// Past QoS closes alerts on their last minutes and fills the final
+	// report; only when it costs at most a tenth of what is left today.
+	if cost := pages(n, QoSPageSize); cost > 0 && p.cfg.Strategy == StrategyMix &&
+		int64(cost) <= p.budget.Stats().Left/10 {
+		past := src
+		past.Live = false
+		p.sweepPages(ctx, s, past, Past, "", cost, purposePast)
+	}
+	src.Live = false
+	if err := p.sink.EndSource(ctx, src, p.cfg.Now()); err != nil && ctx.Err() == nil {
+		p.log.Error("ending a source", "source", src.Key(), "error", err)
+	}
+	return ctx.Err()
+}
+
+// Mode names the poller's coverage now: "full" (every participant every
+// interval), "triage" (watch list, triage and details paid, the rest by
+// rotation), or "degraded" (the budget cut the watch list or details).
+func (p *Poller) Mode() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.mode
+}
+
+func (p *Poller) setMode(all, cut bool) {
+	mode := "triage"
+	switch {
+	case cut:
+		mode = "degraded"
+	case all:
+		mode = "full"
+	}
+	p.mu.Lock()
+	was := p.degraded
+	p.mode, p.degraded = mode, cut
+	p.mu.Unlock()
+	if cut && !was {
+		b := p.budget.Stats()
+		p.log.Warn("API budget near its cap: coverage degraded (watch list or detail calls cut)",
+			"spent", b.Spent, "budget", b.Total, "allowed_per_minute", int(b.AllowedPerMin))
+	} else if !cut && was {
+		p.log.Info("API budget recovered: coverage no longer degraded")
+	}
+}
+
+// parallel runs tasks on up to Workers goroutines (inline when Workers is
+// 1, as simulate does, so a simulated clock needs no locking).
+func (p *Poller) parallel(ctx context.Context, tasks []func(context.Context)) {
+	if p.cfg.Workers <= 1 || len(tasks) <= 1 {
+		for _, t := range tasks {
+			if ctx.Err() != nil {
+				return
+			}
+			t(ctx)
+		}
+		return
+	}
+	ch := make(chan func(context.Context))
+	var wg sync.WaitGroup
+	for range min(p.cfg.Workers, len(tasks)) {
+		wg.Go(func() {
+			for t := range ch {
+				t(ctx)
+			}
+		})
+	}
+	for _, t := range tasks {
+		select {
+		case ch <- t:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(ch)
+	wg.Wait()
+}
+
+// liveSources returns the sources to poll, in key order.
+func (p *Poller) liveSources() []*pollSource {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*pollSource
+	now := p.cfg.Now()
+	for _, s := range p.sources {
+		if s.gone && s.explicit && now.Sub(s.goneAt) >= ratingsRecheck {
+			s.gone = false // an explicit source may start again: probe it
+		}
+		if !s.gone {
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, func(a, b *pollSource) int { return strings.Compare(a.src.Key(), b.src.Key()) })
+	return out
+}

@@ -1,0 +1,432 @@
+package zoom
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/qoswatch/qoswatch/engine"
+)
+
+// pollSource is what the poller knows of one webinar or meeting. Guarded
+// by Poller.mu.
+type pollSource struct {
+	src      engine.Source
+	explicit bool // from QOSWATCH_SOURCES: not ended by discovery
+	listed   bool // seen in a live list
+	gone     bool
+	goneAt   time.Time
+	notFound bool // a call answered 3001: end it after this phase
+	since    time.Time
+
+	count     int // participants, per the live list
+	people    map[string]*person
+	ratings   int8 // 1: the participants list carries quality ratings; -1: it does not; 0: unknown
+	triagedAt time.Time
+
+	sweepToken string    // where the rotation sweep resumes; "" from the start
+	sweepAt    time.Time // when sweepToken was issued (Zoom keeps it 15 minutes)
+}
+
+// person is one participant of a source, by Participant.Key().
+type person struct {
+	id        string              // Zoom's participant id; blank for guests
+	meta      *ParticipantMetrics // the last participants list entry
+	rating    int8                // worst of Zoom's ratings in the last triage: 0 good/none, 1 fair, 2 poor, 3 bad
+	flaggedAt time.Time           // last triage that rated fair or worse
+	seen      time.Time           // last QoS view (poll time)
+	known     time.Time
+	left      bool
+}
+
+func ratingRank(q string) int8 {
+	switch strings.ToLower(q) {
+	case "fair":
+		return 1
+	case "poor":
+		return 2
+	case "bad":
+		return 3
+	}
+	return 0
+}
+
+func isRole(role string) bool {
+	switch strings.ToLower(strings.ReplaceAll(role, "-", "")) {
+	case engine.RoleHost, engine.RolePanelist, "cohost", "alternative_host":
+		return true
+	}
+	return false
+}
+
+// present is the number of participants in the source now: those known
+// and not left, plus those the live list counts that we have not met
+// (its count includes who left).
+func (s *pollSource) present() int {
+	n := 0
+	for _, pp := range s.people {
+		if !pp.left {
+			n++
+		}
+	}
+	return n + s.unmet()
+}
+
+func (s *pollSource) unmet() int { return max(0, s.count-len(s.people)) }
+
+func (s *pollSource) triageDue(now time.Time) bool {
+	return s.ratings >= 0 || now.Sub(s.triagedAt) >= ratingsRecheck
+}
+
+// pathID is the id for the source's paths: the UUID for past data (one
+// instance), the number for live (the running instance).
+func pathID(src engine.Source) string {
+	if !src.Live && src.UUID != "" {
+		return src.UUID
+	}
+	return src.ID
+}
+
+// watchList returns the source's watch list, most important first:
+// alerts, then hosts, panelists and co-hosts, then the recently rated
+// fair or worse (worst first). Callers hold p.mu.
+func (p *Poller) watchList(s *pollSource, hot []string, now time.Time) []string {
+	out := make([]string, 0, len(hot))
+	in := map[string]bool{}
+	add := func(k string) {
+		if !in[k] {
+			in[k] = true
+			out = append(out, k)
+		}
+	}
+	slices.Sort(hot)
+	for _, k := range hot {
+		if pp := s.people[k]; pp == nil || !pp.left {
+			add(k)
+		}
+	}
+	var roles, recent []string
+	for k, pp := range s.people {
+		switch {
+		case pp.left:
+		case pp.meta != nil && isRole(pp.meta.Role):
+			roles = append(roles, k)
+		case !pp.flaggedAt.IsZero() && now.Sub(pp.flaggedAt) < p.cfg.RecentFor:
+			recent = append(recent, k)
+		}
+	}
+	slices.Sort(roles)
+	slices.SortFunc(recent, func(a, b string) int {
+		if d := s.people[b].rating - s.people[a].rating; d != 0 {
+			return int(d)
+		}
+		return strings.Compare(a, b)
+	})
+	for _, k := range roles {
+		add(k)
+	}
+	for _, k := range recent {
+		add(k)
+	}
+	return out
+}
+
+// interval runs one interval's plan: phase A (full sweeps, watch list,
+// triage), then phase B (details, rotation sweeps) on what triage found.
+func (p *Poller) interval(ctx context.Context) error {
+	start := p.cfg.Now()
+	credit, err := p.budget.Refill(ctx, start)
+	if err != nil {
+		return err
+	}
+	srcs := p.liveSources()
+	if len(srcs) == 0 {
+		return nil
+	}
+	hot := make([][]string, len(srcs))
+	if p.cfg.Hot != nil {
+		for i, s := range srcs {
+			hot[i] = p.cfg.Hot.Hot(s.src.Key())
+		}
+	}
+
+	// Phase A.
+	needs := make([]sourceNeed, len(srcs))
+	watch := make([][]string, len(srcs))
+	p.mu.Lock()
+	for i, s := range srcs {
+		if s.since.IsZero() {
+			s.since = start
+		}
+		watch[i] = p.watchList(s, hot[i], start)
+		needs[i] = sourceNeed{Present: max(1, s.present()), Triage: s.triageDue(start), Watch: len(watch[i])}
+	}
+	p.mu.Unlock()
+	var planA []phaseA
+	all, cutA := true, false
+	if p.cfg.Strategy == StrategyFullSweep {
+		planA = make([]phaseA, len(srcs))
+		for i := range planA {
+			planA[i].Full = true
+		}
+	} else {
+		planA, _, all, cutA = planPhaseA(credit, needs)
+	}
+	var tasks []func(context.Context)
+	for i, s := range srcs {
+		a := planA[i]
+		if a.Full {
+			tasks = append(tasks, func(ctx context.Context) { p.sweepPages(ctx, s, s.src, Live, "", maxPages, purposeFull) })
+			continue
+		}
+		if a.TriagePages > 0 {
+			tasks = append(tasks, func(ctx context.Context) { p.triage(ctx, s, a.TriagePages+2) })
+		}
+		for _, k := range watch[i][:a.Watch] {
+			tasks = append(tasks, func(ctx context.Context) { p.one(ctx, s, k, purposeWatch) })
+		}
+	}
+	p.parallel(ctx, tasks)
+	if err := p.endNotFound(ctx, srcs); err != nil {
+		return err
+	}
+	if p.cfg.Strategy == StrategyFullSweep {
+		p.setMode(true, false)
+		return ctx.Err()
+	}
+
+	// Phase B.
+	if credit, err = p.budget.Refill(ctx, p.cfg.Now()); err != nil {
+		return err
+	}
+	fl := make([]flagged, len(srcs))
+	detail := make([][]string, len(srcs))
+	p.mu.Lock()
+	for i, s := range srcs {
+		fl[i] = flagged{Present: s.present(), Swept: planA[i].Full || s.gone}
+		if fl[i].Swept {
+			continue
+		}
+		var byRank [4][]string
+		for k, pp := range s.people {
+			if pp.rating > 0 && !pp.left && pp.seen.Before(start) {
+				byRank[pp.rating] = append(byRank[pp.rating], k)
+			}
+		}
+		for r := 3; r >= 1; r-- {
+			slices.Sort(byRank[r])
+			detail[i] = append(detail[i], byRank[r]...)
+		}
+		fl[i].Bad, fl[i].Poor, fl[i].Fair = len(byRank[3]), len(byRank[2]), len(byRank[1])
+	}
+	p.mu.Unlock()
+	planB, _, cutB := planPhaseB(credit, fl)
+	tasks = tasks[:0]
+	for i, s := range srcs {
+		b := planB[i]
+		if b.SweepPages > 0 {
+			tasks = append(tasks, func(ctx context.Context) { p.rotate(ctx, s, b.SweepPages) })
+		}
+		for _, k := range detail[i][:b.Detail] {
+			tasks = append(tasks, func(ctx context.Context) { p.one(ctx, s, k, purposeDetail) })
+		}
+	}
+	p.parallel(ctx, tasks)
+	if err := p.endNotFound(ctx, srcs); err != nil {
+		return err
+	}
+	p.setMode(all, cutA || cutB)
+	return ctx.Err()
+}
+
+// endNotFound ends the sources a call found gone (3001).
+func (p *Poller) endNotFound(ctx context.Context, srcs []*pollSource) error {
+	for _, s := range srcs {
+		p.mu.Lock()
+		nf := s.notFound
+		s.notFound = false
+		p.mu.Unlock()
+		if nf {
+			if err := p.end(ctx, s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (p *Poller) markNotFound(s *pollSource) {
+	p.mu.Lock()
+	s.notFound = true
+	p.mu.Unlock()
+}
+
+// one polls one participant's QoS.
+func (p *Poller) one(ctx context.Context, s *pollSource, key string, why purpose) {
+	p.mu.Lock()
+	id, src := key, s.src
+	if pp := s.people[key]; pp != nil && pp.id != "" {
+		id = pp.id
+	}
+	p.mu.Unlock()
+	if !p.call(ctx, &p.heavy, why) {
+		return
+	}
+	q, err := p.c.ParticipantQoS(ctx, src.Kind, pathID(src), id, Live)
+	if err != nil {
+		// Not found here is the participant (gone), not the source.
+		p.failed(err, src, "participant qos")
+		return
+	}
+	p.ingest(ctx, s, src, []ParticipantQoS{*q})
+}
+
+// triage lists the source's participants (300 a page): roles, who left,
+// and Zoom's quality ratings where the account has them.
+func (p *Poller) triage(ctx context.Context, s *pollSource, maxPages int) {
+	p.mu.Lock()
+	src := s.src
+	p.mu.Unlock()
+	var all []ParticipantMetrics
+	token := ""
+	for range maxPages {
+		if !p.call(ctx, &p.heavy, purposeTriage) {
+			return
+		}
+		l, err := p.c.participantsPage(ctx, src.Kind, pathID(src), Live, token)
+		if err != nil {
+			if isPageTokenExpired(err) && token != "" {
+				all, token = all[:0], ""
+				continue
+			}
+			if p.failed(err, src, "participants") {
+				p.markNotFound(s)
+			}
+			return
+		}
+		all = append(all, l.Participants...)
+		token = l.NextPageToken
+		if token == "" || (l.TotalRecords > 0 && int64(len(all)) >= l.TotalRecords) {
+			break
+		}
+	}
+	now := p.cfg.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rated := false
+	for i := range all {
+		m := &all[i]
+		key := participantKey(m.UserID, m.ID, m.UserName)
+		pp := s.people[key]
+		if pp == nil {
+			pp = &person{known: now}
+			s.people[key] = pp
+		}
+		if pp.meta == nil {
+			pp.meta = new(ParticipantMetrics)
+		}
+		*pp.meta = *m
+		pp.id = m.ID
+		pp.left = m.LeaveTime != ""
+		if m.AudioQuality != "" || m.VideoQuality != "" || m.ScreenShareQuality != "" {
+			rated = true
+		}
+		pp.rating = max(ratingRank(m.AudioQuality), ratingRank(m.VideoQuality), ratingRank(m.ScreenShareQuality))
+		if pp.rating > 0 {
+			pp.flaggedAt = now
+		}
+	}
+	s.ratings = -1
+	if rated {
+		s.ratings = 1
+	}
+	s.triagedAt = now
+}
+
+// participantKey is engine.Participant.Key() of a participant's fields.
+func participantKey(userID, id, name string) string {
+	return engine.Participant{UserID: userID, ID: id, UserName: name}.Key()
+}
+
+// rotate continues the source's rotation sweep for n pages.
+func (p *Poller) rotate(ctx context.Context, s *pollSource, n int) {
+	now := p.cfg.Now()
+	p.mu.Lock()
+	token, src := s.sweepToken, s.src
+	if now.Sub(s.sweepAt) >= 14*time.Minute {
+		token = "" // Zoom keeps a page token 15 minutes
+	}
+	p.mu.Unlock()
+	next := p.sweepPages(ctx, s, src, Live, token, n, purposeSweep)
+	p.mu.Lock()
+	s.sweepToken, s.sweepAt = next, p.cfg.Now()
+	p.mu.Unlock()
+}
+
+// sweepPages fetches up to n pages of the participants QoS list from
+// token and ingests each; it returns the token to resume from ("" when
+// the list ended).
+func (p *Poller) sweepPages(ctx context.Context, s *pollSource, src engine.Source, typ, token string, n int, why purpose) string {
+	for range n {
+		if !p.call(ctx, &p.heavy, why) {
+			return token
+		}
+		l, err := p.c.qosPage(ctx, src.Kind, pathID(src), typ, token)
+		if err != nil {
+			if isPageTokenExpired(err) && token != "" {
+				token = "" // start over; the engine's cursors skip what it saw
+				continue
+			}
+			if p.failed(err, src, "participants qos") && typ == Live {
+				p.markNotFound(s)
+			}
+			return ""
+		}
+		p.ingest(ctx, s, src, l.Participants)
+		token = l.NextPageToken
+		if token == "" {
+			return ""
+		}
+	}
+	return token
+}
+
+// ingest converts one page (or one participant) to samples, adds what
+// triage knows of each participant (role, network, ratings), marks them
+// seen and hands the batch to the sink: one Ingest per page.
+func (p *Poller) ingest(ctx context.Context, s *pollSource, src engine.Source, parts []ParticipantQoS) {
+	var batch []engine.Sample
+	now := p.cfg.Now()
+	p.mu.Lock()
+	for i := range parts {
+		q := &parts[i]
+		from := len(batch)
+		batch = AppendSamples(batch, src, q)
+		key := participantKey(q.UserID, q.ID, q.UserName)
+		pp := s.people[key]
+		if pp == nil {
+			pp = &person{known: now, id: q.ID}
+			s.people[key] = pp
+		}
+		if q.LeaveTime != "" && src.Live {
+			pp.left = true
+		}
+		if len(batch) > from {
+			pp.seen = now
+		}
+		if pp.meta != nil {
+			for j := from; j < len(batch); j++ {
+				MergeParticipant(&batch[j].Participant, pp.meta)
+			}
+		}
+	}
+	p.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	if err := p.sink.Ingest(ctx, batch); err != nil && ctx.Err() == nil {
+		p.errs.Add(1)
+		p.log.Error("ingesting samples", "source", src.Key(), "samples", len(batch), "error", err)
+	}
+}

@@ -1,0 +1,286 @@
+package zoom_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/zoom"
+	"github.com/qoswatch/qoswatch/zoom/zoomtest"
+)
+
+// recorder is a Sink that keeps what it was given.
+type recorder struct {
+	mu      sync.Mutex
+	batches int
+	seen    map[string]map[string]time.Time // source key -> participant key -> poll time of the last sample
+	ended   []engine.Source
+	now     func() time.Time
+}
+
+func (r *recorder) Ingest(_ context.Context, batch []engine.Sample) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.batches++
+	if r.seen == nil {
+		r.seen = map[string]map[string]time.Time{}
+	}
+	for _, s := range batch {
+		k := s.Source.Key()
+		if r.seen[k] == nil {
+			r.seen[k] = map[string]time.Time{}
+		}
+		r.seen[k][s.Participant.Key()] = r.now()
+	}
+	return nil
+}
+
+func (r *recorder) EndSource(_ context.Context, src engine.Source, _ time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ended = append(r.ended, src)
+	return nil
+}
+
+// rig is a fake Zoom, a client and the clock they share. Time moves only
+// when the poller sleeps, so an hour of polling takes milliseconds.
+type rig struct {
+	clock *zoomtest.Clock
+	srv   *zoomtest.Server
+	c     *zoom.Client
+	sink  *recorder
+	logs  *bytes.Buffer
+}
+
+func sleepOn(clock *zoomtest.Clock) func(context.Context, time.Duration) error {
+	return func(ctx context.Context, d time.Duration) error {
+		if d > 0 {
+			clock.Advance(d)
+		}
+		return ctx.Err()
+	}
+}
+
+func newRig(t *testing.T, plan zoomtest.Plan, start time.Time, scs ...*zoomtest.Scenario) *rig {
+	t.Helper()
+	clock := zoomtest.NewClock(start)
+	srv := zoomtest.NewServer(zoomtest.Options{Now: clock.Now, Plan: plan, Scenarios: scs})
+	c, err := zoom.NewClient(zoom.Config{
+		APIURL: "https://api.zoom.test/v2", OAuthURL: "https://zoom.test/oauth/token",
+		AccountID: srv.AccountID, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
+		Plan: string(plan), HTTPClient: srv.HTTPClient(), Now: clock.Now, Sleep: sleepOn(clock),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rig{clock: clock, srv: srv, c: c, sink: &recorder{now: clock.Now}, logs: &bytes.Buffer{}}
+}
+
+func (r *rig) poller(t *testing.T, cfg zoom.PollerConfig) *zoom.Poller {
+	t.Helper()
+	cfg.Now, cfg.Sleep = r.clock.Now, sleepOn(r.clock)
+	cfg.Workers = 1
+	cfg.Logger = slog.New(slog.NewTextHandler(r.logs, nil))
+	p, err := zoom.NewPoller(r.c, cfg, r.sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// runFor polls once an interval until the clock passes end.
+func (r *rig) runFor(t *testing.T, p *zoom.Poller, d time.Duration, each func(zoom.PollerStats)) {
+	t.Helper()
+	ctx := context.Background()
+	end := r.clock.Now().Add(d)
+	for r.clock.Now().Before(end) {
+		start := r.clock.Now()
+		if err := p.Poll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if each != nil {
+			each(p.Stats())
+		}
+		if next := start.Add(time.Minute); r.clock.Now().Before(next) {
+			r.clock.Set(next)
+		}
+	}
+}
+
+var start = time.Date(2026, 11, 28, 14, 0, 0, 0, time.UTC)
+
+// 100 attendees on Pro: every participant present is seen every minute,
+// within Zoom's limits.
+func TestPollerSeesEveryoneOfASmallWebinarEveryMinute(t *testing.T) {
+	sc := zoomtest.Generate(zoomtest.Gen{Participants: 100, Start: start, Duration: time.Hour, Degraded: 0.05, Churn: 0.1, Seed: 1})
+	r := newRig(t, zoomtest.Pro, start, sc)
+	p := r.poller(t, zoom.PollerConfig{CoverageWindow: time.Minute})
+	key := "webinar:" + itoa(sc.ID)
+	minute := 0
+	r.runFor(t, p, 40*time.Minute, func(st zoom.PollerStats) {
+		minute++
+		if minute < 6 { // attendees join over the first five minutes
+			return
+		}
+		if st.Mode != "full" {
+			t.Errorf("minute %d: mode %q, want full", minute, st.Mode)
+		}
+		if len(st.Sources) != 1 || st.Sources[0].Share != 1 || st.Sources[0].OldestView > time.Minute {
+			t.Errorf("minute %d: coverage %+v, want everyone seen within the minute", minute, st.Sources)
+		}
+		// What the sink got, against the scenario: everyone present now.
+		now := r.clock.Now()
+		r.sink.mu.Lock()
+		for _, pt := range sc.Participants {
+			off := now.Sub(start)
+			if off < pt.Join+2*time.Minute || (pt.Leave > 0 && off >= pt.Leave) {
+				continue
+			}
+			if last := r.sink.seen[key][pt.UserID]; now.Sub(last) > time.Minute {
+				t.Errorf("minute %d: %s last seen %v ago", minute, pt.UserID, now.Sub(last))
+			}
+		}
+		r.sink.mu.Unlock()
+	})
+	zs := r.srv.Stats()
+	if zs.Throttled[zoomtest.Heavy] != 0 || zs.DailyLimited != 0 {
+		t.Errorf("429s: %+v daily %d", zs.Throttled, zs.DailyLimited)
+	}
+}
+
+// A budget far too small for the webinar: the poller degrades (once, with
+// a log line), keeps looking at the watch list every minute, never spends
+// more than its share, and is still calling in the last minute.
+func TestPollerDegradesNearTheCap(t *testing.T) {
+	sc := zoomtest.Generate(zoomtest.Gen{Participants: 3000, Start: start, Duration: 3 * time.Hour, Degraded: 0.02, Seed: 2})
+	r := newRig(t, zoomtest.Business, start, sc)
+	// 2,000 calls a day, half of it ours, from 14:00: about 0.7 a minute of reserve.
+	p := r.poller(t, zoom.PollerConfig{Budget: zoom.BudgetConfig{DailyLimit: 2000, Share: 0.5}})
+	var last zoom.PollerStats
+	lastCalls := int64(0)
+	r.runFor(t, p, 3*time.Hour, func(st zoom.PollerStats) {
+		if st.Budget.Spent > st.Budget.Total {
+			t.Fatalf("spent %d of %d", st.Budget.Spent, st.Budget.Total)
+		}
+		last = st
+	})
+	if !last.Degraded || last.Mode != "degraded" {
+		t.Errorf("mode %q degraded %v, want degraded", last.Mode, last.Degraded)
+	}
+	if n := strings.Count(r.logs.String(), "coverage degraded"); n != 1 {
+		t.Errorf("%d degraded log lines, want 1:\n%s", n, r.logs.String())
+	}
+	if last.Budget.Left == 0 {
+		t.Errorf("budget used up before the day ended: %+v", last.Budget)
+	}
+	for _, n := range last.Calls {
+		lastCalls += n
+	}
+	// Still polling near the end: one more hour costs something.
+	r.runFor(t, p, time.Hour, nil)
+	more := int64(0)
+	for _, n := range p.Stats().Calls {
+		more += n
+	}
+	if more == lastCalls {
+		t.Errorf("no call in the last hour: blind")
+	}
+	if zs := r.srv.Stats(); zs.Throttled[zoomtest.Heavy] != 0 || zs.DailyLimited != 0 {
+		t.Errorf("429s: %+v daily %d", zs.Throttled, zs.DailyLimited)
+	}
+}
+
+// A source that ends answers 3001 and leaves the live list: the sink hears
+// EndSource once.
+func TestPollerEndsASourceThatEnds(t *testing.T) {
+	sc := zoomtest.Generate(zoomtest.Gen{Participants: 50, Start: start, Duration: 10 * time.Minute, Seed: 3})
+	r := newRig(t, zoomtest.Pro, start, sc)
+	p := r.poller(t, zoom.PollerConfig{Sources: []string{"webinar:" + itoa(sc.ID)}})
+	r.runFor(t, p, 20*time.Minute, nil)
+	if len(r.sink.ended) != 1 || r.sink.ended[0].ID != itoa(sc.ID) || r.sink.ended[0].Live {
+		t.Fatalf("ended %+v, want webinar %d once", r.sink.ended, sc.ID)
+	}
+	if st := p.Stats(); len(st.Sources) != 0 {
+		t.Errorf("still watching %+v", st.Sources)
+	}
+}
+
+// An explicit source the live list does not show is polled, and its
+// 3001 ends it.
+func TestPollerExplicitSourceNotFound(t *testing.T) {
+	r := newRig(t, zoomtest.Pro, start)
+	p := r.poller(t, zoom.PollerConfig{Sources: []string{"meeting:123"}})
+	r.runFor(t, p, 3*time.Minute, nil)
+	if len(r.sink.ended) != 1 || r.sink.ended[0].Key() != "meeting:123" {
+		t.Fatalf("ended %+v, want meeting:123", r.sink.ended)
+	}
+}
+
+// The day's spend is persisted: a new poller on the same store (a
+// restart) starts from it, and so does the client's daily count.
+func TestPollerSpendSurvivesRestart(t *testing.T) {
+	sc := zoomtest.Generate(zoomtest.Gen{Participants: 200, Start: start, Duration: time.Hour, Seed: 4})
+	r := newRig(t, zoomtest.Pro, start, sc)
+	store := &zoom.MemorySpend{}
+	p := r.poller(t, zoom.PollerConfig{Budget: zoom.BudgetConfig{Spend: store}})
+	r.runFor(t, p, 5*time.Minute, nil)
+	spent := p.Stats().Budget.Spent
+	if spent == 0 {
+		t.Fatal("nothing spent")
+	}
+	if got, _ := store.Spent(context.Background(), r.clock.Now()); got != spent {
+		t.Fatalf("store has %d, poller spent %d", got, spent)
+	}
+	c2, err := zoom.NewClient(zoom.Config{
+		APIURL: "https://api.zoom.test/v2", OAuthURL: "https://zoom.test/oauth/token",
+		AccountID: r.srv.AccountID, ClientID: r.srv.ClientID, ClientSecret: r.srv.ClientSecret,
+		Plan: "pro", HTTPClient: r.srv.HTTPClient(), Now: r.clock.Now, Sleep: sleepOn(r.clock),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.c = c2
+	p2 := r.poller(t, zoom.PollerConfig{Budget: zoom.BudgetConfig{Spend: store}})
+	if got := p2.Stats().Budget.Spent; got != spent {
+		t.Errorf("after restart spent %d, want %d", got, spent)
+	}
+	if got := c2.DailyRemaining(); got != 30000-int(spent) {
+		t.Errorf("client's daily remaining %d, want %d", got, 30000-spent)
+	}
+}
+
+func TestPollerConfigErrors(t *testing.T) {
+	r := newRig(t, zoomtest.Pro, start)
+	for _, tc := range []struct {
+		cfg  zoom.PollerConfig
+		want string
+	}{
+		{zoom.PollerConfig{Sources: []string{"room:1"}}, `QOSWATCH_SOURCES "room:1"`},
+		{zoom.PollerConfig{Interval: time.Millisecond}, "QOSWATCH_POLL_INTERVAL"},
+		{zoom.PollerConfig{Watch: []engine.SourceKind{"rooms"}}, "QOSWATCH_WATCH"},
+		{zoom.PollerConfig{Budget: zoom.BudgetConfig{Share: 2}}, "QOSWATCH_BUDGET_SHARE"},
+	} {
+		_, err := zoom.NewPoller(r.c, tc.cfg, r.sink)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: want an error naming %s, got %v", tc.cfg, tc.want, err)
+		}
+	}
+}
+
+func itoa(n int64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			return string(b[i:])
+		}
+	}
+}
