@@ -70,7 +70,7 @@ type PollerConfig struct {
 	CoverageWindow time.Duration // Stats: "seen in the last"; default 5m
 	RecentFor      time.Duration // a participant rated fair or worse stays watched this long; default 10m
 
-	Now    func() time.Time                                // default time.Now
+	Now    func() time.Time                                 // default time.Now
 	Sleep  func(ctx context.Context, d time.Duration) error // default a timer; simulate injects its clock
 	Logger *slog.Logger
 }
