@@ -37,7 +37,7 @@ type RouteSpec struct {
 
 // RuleSpec is one rule as written.
 type RuleSpec struct {
-	Name           string            `yaml:"name" json:"name" kind:"name" doc:"Unique name: lower-case letters, digits and dashes (choppy-audio)."`
+	Name           string            `yaml:"name" json:"name" kind:"name" doc:"Required. Unique name: lower-case letters, digits and dashes (choppy-audio)."`
 	Description    string            `yaml:"description" json:"description" doc:"Why this rule exists and what to do; shown in the message."`
 	When           string            `yaml:"when" json:"when" kind:"expr" doc:"Required. An expr over the sample that is true when quality is bad: audio_input.avg_loss > 2 && latency > 150."`
 	Clear          string            `yaml:"clear" json:"clear" kind:"expr" doc:"Optional hysteresis: a firing alert resolves only when this holds (for keep_firing_for). Default: when no longer holds."`
