@@ -51,8 +51,11 @@ func (d *Dispatcher) deliver(ctx context.Context, p *pass, i int) error {
 				c.Key.Rule == gk.rule && c.Key.Source == gk.source &&
 				!c.Created.Before(e.Created) && c.Created.Before(e.Created.Add(d.o.StormWindow))
 		})
-		if len(cands) > 1 && len(cands)+d.recentCount(gk, e.Created) >= d.o.StormThreshold {
-			return d.group(ctx, p, gk, cands)
+		// Firings posted one by one just before count too: a storm that
+		// trickles in still gets at most StormThreshold-1 messages of its
+		// own before the storm message.
+		if earlier := d.recentCount(gk, e.Created); len(cands)+earlier >= d.o.StormThreshold {
+			return d.group(ctx, p, gk, cands, earlier)
 		}
 	}
 	return d.single(ctx, p, i)
@@ -139,12 +142,12 @@ func (d *Dispatcher) followUp(ctx context.Context, p *pass, i int, ref engine.Me
 
 // group posts one storm message for the firings in members and acks each
 // with its ref, so their follow-ups thread under it.
-func (d *Dispatcher) group(ctx context.Context, p *pass, gk stormKey, members []int) error {
+func (d *Dispatcher) group(ctx context.Context, p *pass, gk stormKey, members []int, earlier int) error {
 	ns := make([]*engine.Notification, len(members))
 	for k, j := range members {
 		ns[k] = &p.es[j]
 	}
-	ref, err := d.post(ctx, gk.channel, "", d.r.RenderGroup(ns, p.routes[members[0]]))
+	ref, err := d.post(ctx, gk.channel, "", d.r.RenderGroup(ns, earlier, p.routes[members[0]]))
 	if err == nil {
 		d.stats.add(func(s *Stats) { s.GroupMessages++ })
 		s := &storm{key: gk, ref: ref, first: *ns[0], since: ns[0].Since, members: len(ns)}
@@ -301,6 +304,9 @@ func (d *Dispatcher) stormResolved(ctx context.Context, s *storm, ns []*engine.N
 // post sends one message and takes the channel's slot.
 func (d *Dispatcher) post(ctx context.Context, channel, threadTS string, m Message) (engine.MessageRef, error) {
 	ref, err := d.o.Sender.Post(ctx, channel, threadTS, m)
+	if err == nil && ref.Channel != "" && ref.Channel != channel {
+		d.chanID[channel] = ref.Channel
+	}
 	d.took(channel)
 	return ref, err
 }
@@ -308,17 +314,26 @@ func (d *Dispatcher) post(ctx context.Context, channel, threadTS string, m Messa
 // took records a call to channel, for the per-channel limiter.
 func (d *Dispatcher) took(channel string) {
 	next := d.o.Now().Add(d.o.ChannelInterval)
-	if next.After(d.chanNext[channel]) {
-		d.chanNext[channel] = next
+	if k := d.limKey(channel); next.After(d.chanNext[k]) {
+		d.chanNext[k] = next
 	}
 }
 
 // waitSlot waits until channel may take another call.
 func (d *Dispatcher) waitSlot(ctx context.Context, channel string) error {
-	if w := d.chanNext[channel].Sub(d.o.Now()); w > 0 {
+	if w := d.chanNext[d.limKey(channel)].Sub(d.o.Now()); w > 0 {
 		return d.o.Sleep(ctx, w)
 	}
 	return nil
+}
+
+// limKey is the limiter's key for a channel: its id once Slack told it,
+// so "#av-oncall" and "C0AV" share one limit.
+func (d *Dispatcher) limKey(channel string) string {
+	if id, ok := d.chanID[channel]; ok {
+		return id
+	}
+	return channel
 }
 
 func classify(err error) *DeliveryError {
@@ -359,7 +374,7 @@ func (d *Dispatcher) finish(ctx context.Context, p *pass, members []int, channel
 		if wait <= 0 {
 			wait = d.o.DefaultRetryAfter
 		}
-		d.chanNext[channel] = now.Add(wait)
+		d.chanNext[d.limKey(channel)] = now.Add(wait)
 		p.later(now.Add(wait))
 		d.stats.add(func(s *Stats) { s.RateLimited++ })
 		log.Warn("notifier: Slack rate limit; channel waits", "retry_after", wait)

@@ -32,6 +32,9 @@ type Options struct {
 	Sender Sender
 	Render RenderOptions
 	Logger *slog.Logger
+	// DefaultChannel is where a notification goes when its route names no
+	// channel (webhooks ignore the channel).
+	DefaultChannel string
 
 	// Now is the clock; Sleep waits d or until ctx is done. Both are
 	// injected so tests run a long outage instantly.
@@ -124,8 +127,10 @@ type Dispatcher struct {
 	stats  stats
 
 	mu sync.Mutex // one pass at a time
-	// Per channel: the earliest time of the next call (limiter and 429).
+	// Per channel: the earliest time of the next call (limiter and 429),
+	// keyed by channel id once known (chanID maps route names to ids).
 	chanNext map[string]time.Time
+	chanID   map[string]string
 	// Per alert: when to retry after a transient failure, and the back-off.
 	retry map[engine.AlertKey]retryState
 	// Open storms by (rule, source, channel), and every storm message by ref.
@@ -164,6 +169,7 @@ func New(o Options) (*Dispatcher, error) {
 		o: o, r: NewRenderer(o.Render), log: o.Logger,
 		wake:     make(chan struct{}, 1),
 		chanNext: map[string]time.Time{},
+		chanID:   map[string]string{},
 		retry:    map[engine.AlertKey]retryState{},
 		storms:   map[stormKey]*storm{},
 		stormRef: map[engine.MessageRef]*storm{},
@@ -194,15 +200,15 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		// Look again when something held back may go, and at least every
+		// PollInterval for new entries (Wake is faster, but optional).
 		wait := d.o.PollInterval
 		if err != nil {
 			d.log.Error("notifier: outbox pass failed; retrying", "err", err, "in", wait)
 		} else if !next.IsZero() {
-			wait = max(next.Sub(d.o.Now()), 0)
+			wait = min(max(next.Sub(d.o.Now()), 10*time.Millisecond), wait)
 		}
-		if wait > 0 {
-			d.sleepOrWake(ctx, wait)
-		}
+		d.sleepOrWake(ctx, wait)
 	}
 }
 
@@ -288,6 +294,9 @@ func (d *Dispatcher) Drain(ctx context.Context) (time.Time, error) {
 	last := map[engine.AlertKey]int{}
 	for i := range es {
 		p.routes[i] = d.o.Router.Route(&es[i])
+		if p.routes[i].Channel == "" {
+			p.routes[i].Channel = d.o.DefaultChannel
+		}
 		p.prev[i] = -1
 		if j, ok := last[es[i].Key]; ok {
 			p.prev[i] = j
@@ -312,7 +321,7 @@ func (d *Dispatcher) Drain(ctx context.Context) (time.Time, error) {
 			continue
 		}
 		ch := p.routes[i].Channel
-		if t := d.chanNext[ch]; t.After(now) {
+		if t := d.chanNext[d.limKey(ch)]; t.After(now) {
 			p.blocked[es[i].Key] = true
 			p.later(t)
 			continue

@@ -111,7 +111,9 @@ func oneLine(n *engine.Notification, field string) string {
 
 // RenderGroup renders a storm: many firing alerts of one rule in one
 // source, as one message. ns are the group's firing notifications.
-func (r *Renderer) RenderGroup(ns []*engine.Notification, route engine.Route) Message {
+// earlier is how many of the storm's alerts were posted one by one just
+// before it was recognised.
+func (r *Renderer) RenderGroup(ns []*engine.Notification, earlier int, route engine.Route) Message {
 	rs := make([]*engine.Notification, len(ns))
 	for i, n := range ns {
 		rs[i] = redact(n, route.Redact)
@@ -125,13 +127,17 @@ func (r *Renderer) RenderGroup(ns []*engine.Notification, route engine.Route) Me
 		}
 	}
 	src := sourceName(first.Source)
-	title := fmt.Sprintf("%s Storm: %s — %d participants · %s", severityEmoji(first.Rule.Severity), first.Rule.Name, len(rs), src)
+	total := len(rs) + earlier
+	title := fmt.Sprintf("%s Storm: %s — %d participants · %s", severityEmoji(first.Rule.Severity), first.Rule.Name, total, src)
 
 	var lead strings.Builder
 	if route.Mention != "" {
 		lead.WriteString(route.Mention + " ")
 	}
-	fmt.Fprintf(&lead, "*%d participants* match rule *%s* since %s.", len(rs), escape(first.Rule.Name), r.clock(since))
+	fmt.Fprintf(&lead, "*%d participants* match rule *%s* since %s.", total, escape(first.Rule.Name), r.clock(since))
+	if earlier > 0 {
+		fmt.Fprintf(&lead, " %d of them were posted one by one just before; here are the other %d.", earlier, len(rs))
+	}
 	if first.Rule.Description != "" {
 		lead.WriteString("\n_" + escape(first.Rule.Description) + "_")
 	}
@@ -168,7 +174,7 @@ func (r *Renderer) RenderGroup(ns []*engine.Notification, route engine.Route) Me
 	if route.Mention != "" {
 		t.WriteString(route.Mention + " ")
 	}
-	fmt.Fprintf(&t, "[STORM] %s %s: %d participants · %s %q (%s) · since %s\n", first.Rule.Severity, first.Rule.Name, len(rs), first.Source.Kind, src, first.Source.ID, r.clock(since))
+	fmt.Fprintf(&t, "[STORM] %s %s: %d participants · %s %q (%s) · since %s\n", first.Rule.Severity, first.Rule.Name, total, first.Source.Kind, src, first.Source.ID, r.clock(since))
 	for _, n := range shown {
 		t.WriteString(oneLine(n, field) + "\n")
 	}

@@ -405,3 +405,29 @@ func TestWebhook(t *testing.T) {
 		t.Error("a webhook message has no ts; nothing should be recorded to thread under")
 	}
 }
+
+// TestStormTrickle: a storm whose firings arrive one at a time still gets
+// at most threshold-1 messages of its own; then one storm message, then
+// replies in its thread.
+func TestStormTrickle(t *testing.T) {
+	r := newRig(t, toChannel("#webinar-support"), func(o *notifier.Options) { o.StormThreshold = 3 })
+	for i, p := range people {
+		r.ob.add(notif(engine.KindFiring, p, rule, t0.Add(time.Duration(i)*10*time.Second)))
+		r.flush(t)
+	}
+	calls := r.slack.Calls()
+	var top []string
+	for _, c := range calls {
+		if c.ThreadTS == "" {
+			top = append(top, firstLine(c.Text))
+		} else if c.ThreadTS != calls[2].TS {
+			t.Errorf("reply %v is not in the storm's thread", c)
+		}
+	}
+	if len(top) != 3 || !strings.HasPrefix(top[2], "[STORM] warning choppy-audio: 3 participants") {
+		t.Fatalf("channel messages = %q; want 2 alerts, then the storm of 3", top)
+	}
+	if len(calls) != 6 {
+		t.Errorf("calls = %v; want the 3 later firings as replies in the storm's thread", calls)
+	}
+}
