@@ -67,9 +67,9 @@ type Engine struct {
 		id   string
 		st   *sourceState
 	}
-	scratch   []int32 // sort order of a batch, reused
-	tx        *tx     // reused by every call
-	evalErrAt map[string]time.Time
+	scratch []int32 // sort order of a batch, reused
+	tx      *tx     // reused by every call
+	logAt   map[string]time.Time
 
 	stats counters
 }
@@ -104,15 +104,15 @@ func New(store Store, opts Options) (*Engine, error) {
 		return nil, errors.New("engine: nil store")
 	}
 	e := &Engine{
-		store:     store,
-		now:       opts.Now,
-		stale:     opts.StaleAfter,
-		keep:      opts.ResolvedRetention,
-		log:       opts.Logger,
-		ruleIdx:   map[string]int{},
-		alerts:    map[AlertKey]*Alert{},
-		sources:   map[string]*sourceState{},
-		evalErrAt: map[string]time.Time{},
+		store:   store,
+		now:     opts.Now,
+		stale:   opts.StaleAfter,
+		keep:    opts.ResolvedRetention,
+		log:     opts.Logger,
+		ruleIdx: map[string]int{},
+		alerts:  map[AlertKey]*Alert{},
+		sources: map[string]*sourceState{},
+		logAt:   map[string]time.Time{},
 	}
 	if e.now == nil {
 		e.now = time.Now
@@ -286,7 +286,9 @@ func (e *Engine) sortBatch(batch []Sample) []int32 {
 	}
 	if invalid > 0 {
 		e.stats.invalid.Add(uint64(invalid))
-		e.log.Warn("samples without source id, participant or time skipped", "count", invalid)
+		if e.firstThisMinute("") {
+			e.log.Warn("samples without source id, participant or time skipped", "count", invalid)
+		}
 	}
 	slices.SortStableFunc(order, func(i, j int32) int {
 		a, b := &batch[i], &batch[j]
@@ -363,13 +365,21 @@ func (e *Engine) evaluate(t *tx, st *sourceState, pk string, ps *partState, s *S
 
 // logEvalErr logs a rule's evaluation error at most once a minute per rule.
 func (e *Engine) logEvalErr(r *Rule, src, part string, err error) {
-	now := e.now()
-	if at, ok := e.evalErrAt[r.Name]; ok && now.Sub(at) < time.Minute {
-		return
+	if e.firstThisMinute(r.Name) {
+		e.log.Warn("rule evaluation failed; counted as not holding",
+			"rule", r.Name, "source", src, "participant", part, "err", err)
 	}
-	e.evalErrAt[r.Name] = now
-	e.log.Warn("rule evaluation failed; counted as not holding",
-		"rule", r.Name, "source", src, "participant", part, "err", err)
+}
+
+// firstThisMinute rate-limits a repeated log line (by key) to one a
+// minute of wall time; the counters in Stats still count every case.
+func (e *Engine) firstThisMinute(key string) bool {
+	now := e.now()
+	if at, ok := e.logAt[key]; ok && now.Sub(at) < time.Minute {
+		return false
+	}
+	e.logAt[key] = now
+	return true
 }
 
 // EndSource resolves every alert of a source that ended (ReasonEnded, at
