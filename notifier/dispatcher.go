@@ -42,7 +42,8 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 
 	// ChannelInterval is the least time between two calls to one channel
-	// (Slack allows about one message a second per channel). Default 1s.
+	// (Slack allows about one message a second per channel). Default 1s;
+	// negative means no limit (the console).
 	ChannelInterval time.Duration
 	// DefaultRetryAfter is how long a channel waits after a 429 that
 	// carries no Retry-After. Default 30s.
@@ -88,7 +89,12 @@ func (o *Options) defaults() error {
 			*d = v
 		}
 	}
-	def(&o.ChannelInterval, time.Second)
+	switch {
+	case o.ChannelInterval == 0:
+		o.ChannelInterval = time.Second
+	case o.ChannelInterval < 0:
+		o.ChannelInterval = 0 // no limit: the console
+	}
 	def(&o.DefaultRetryAfter, 30*time.Second)
 	def(&o.BackoffMin, time.Second)
 	def(&o.BackoffMax, 5*time.Minute)

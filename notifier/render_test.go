@@ -1,0 +1,193 @@
+package notifier_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/notifier"
+)
+
+var t0 = time.Date(2026, 3, 12, 13, 41, 0, 0, time.UTC)
+
+func firing() engine.Notification {
+	src := engine.Source{Kind: engine.Meeting, ID: "812345678", UUID: "/ab//cd==", Topic: "Ops <standup> & co", Host: "ops@example.com", Live: true}
+	p := engine.Participant{UserID: "1001", UserName: "Zoë <b>bold</b>", Email: "zoe@example.com", IPAddress: "203.0.113.7", PCName: "ZOE-PC", Location: "Oslo (NO)", JoinTime: t0.Add(-90 * time.Minute)}
+	return engine.Notification{
+		ID: 1, Kind: engine.KindFiring, Key: engine.AlertKey{Rule: "low-fps", Source: src.Key(), Participant: p.Key()},
+		Rule:   engine.RuleInfo{Name: "low-fps", Severity: engine.SeverityCritical},
+		Source: src, Participant: p,
+		Explain: []engine.Term{
+			{Field: "video_output.frame_rate", Value: "4", Op: "<", Threshold: "10", Holds: true},
+			{Field: "wifi_rssi.min_rssi", Value: "missing", Op: "<", Threshold: "-80", Holds: false},
+			{Field: "participant.ip_address", Value: "203.0.113.7", Op: "startsWith", Threshold: `"203."`, Holds: true},
+		},
+		Summary: "Zoë (zoe@example.com) gets 4 fps",
+		Since:   t0, At: t0, Created: t0,
+	}
+}
+
+func render(t *testing.T, m notifier.Message) (blocks, text string) {
+	t.Helper()
+	js, err := json.Marshal(m.Blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(js), m.Text
+}
+
+// TestRenderEscapesAndUnits: people's names and topics cannot inject
+// Slack markup, the route's mention can; values carry units, a missing
+// value does not.
+func TestRenderEscapesAndUnits(t *testing.T) {
+	r := notifier.NewRenderer(notifier.RenderOptions{})
+	n := firing()
+	m := r.Render(&n, engine.Route{Channel: "#c", Mention: "<@U024BE7LH>"})
+	blocks, text := render(t, m)
+	for _, want := range []string{
+		`Zoë \u0026lt;b\u0026gt;bold\u0026lt;/b\u0026gt;`, // escaped name in mrkdwn
+		`Ops \u0026lt;standup\u0026gt; \u0026amp; co`,
+		`\u003c@U024BE7LH\u003e`, // the mention stays markup
+		"*4 fps*", `(rule: \u0026lt; 10 fps)`,
+		"*missing*", "— not met",
+		"https://zoom.us/account/metrics/livemeetingdetail?meeting_id=%2Fab%2F%2Fcd%3D%3D",
+		"🔴 Firing: low-fps",
+	} {
+		if !strings.Contains(blocks, want) {
+			t.Errorf("blocks lack %q:\n%s", want, blocks)
+		}
+	}
+	if strings.Contains(blocks, "missing dBm") {
+		t.Error("a missing value got a unit")
+	}
+	if !strings.HasPrefix(text, "<@U024BE7LH> [FIRING] critical low-fps") {
+		t.Errorf("fallback text = %q", text)
+	}
+}
+
+// TestRedactionEverywhere: a redacted field is gone from the participant
+// block, from the explained terms and from the summary, in blocks and text.
+func TestRedactionEverywhere(t *testing.T) {
+	r := notifier.NewRenderer(notifier.RenderOptions{})
+	n := firing()
+	route := engine.Route{Channel: "#c", Redact: []string{"ip_address", "email", "pc_name"}}
+	for _, m := range []notifier.Message{
+		r.Render(&n, route),
+		r.RenderResolvedUpdate(&n, route),
+		r.RenderGroup([]*engine.Notification{&n, &n}, 0, route),
+		r.RenderThreadBatch(engine.KindFiring, []*engine.Notification{&n}, route),
+	} {
+		blocks, text := render(t, m)
+		for _, leak := range []string{"203.0.113.7", "zoe@example.com", "ZOE-PC"} {
+			if strings.Contains(blocks, leak) || strings.Contains(text, leak) {
+				t.Errorf("%q leaked:\n%s\n%s", leak, blocks, text)
+			}
+		}
+	}
+	if n.Participant.IPAddress == "" {
+		t.Error("redaction changed the caller's notification")
+	}
+	n.Summary = n.Participant.UserName + " gets 4 fps"
+	blocks, _ := render(t, r.Render(&n, engine.Route{Redact: []string{"user_name"}}))
+	if strings.Contains(blocks, "Zoë") || !strings.Contains(blocks, notifier.Redacted) {
+		t.Errorf("user_name redaction: %s", blocks)
+	}
+}
+
+// TestRenderLimits: Slack rejects a header over 150 characters; long
+// names are cut, never sent as an invalid message.
+func TestRenderLimits(t *testing.T) {
+	n := firing()
+	n.Participant.UserName = strings.Repeat("N", 400)
+	m := notifier.NewRenderer(notifier.RenderOptions{}).Render(&n, engine.Route{})
+	var hdr struct {
+		Text struct{ Text string } `json:"text"`
+	}
+	js, _ := json.Marshal(m.Blocks[0])
+	_ = json.Unmarshal(js, &hdr)
+	if got := len([]rune(hdr.Text.Text)); got > 150 || !strings.HasSuffix(hdr.Text.Text, "…") {
+		t.Errorf("header is %d runes: %q", got, hdr.Text.Text)
+	}
+}
+
+func TestResolvedReasons(t *testing.T) {
+	r := notifier.NewRenderer(notifier.RenderOptions{Location: time.FixedZone("CET", 3600)})
+	for reason, want := range map[engine.Reason]string{
+		engine.ReasonRecovered:   "recovered",
+		engine.ReasonLeft:        "the participant left",
+		engine.ReasonEnded:       "the meeting ended",
+		engine.ReasonRuleRemoved: "the rule was removed",
+		engine.ReasonStale:       "stale",
+	} {
+		n := firing()
+		n.Kind, n.Reason, n.At = engine.KindResolved, reason, t0.Add(95*time.Minute)
+		_, text := render(t, r.Render(&n, engine.Route{Mention: "<!here>"}))
+		if !strings.Contains(text, want) || !strings.Contains(text, "lasted 1h35m (14:41:00 CET–16:16:00 CET)") {
+			t.Errorf("%s: %q", reason, text)
+		}
+		if strings.Contains(text, "<!here>") {
+			t.Errorf("%s: a resolve must not page people", reason)
+		}
+	}
+}
+
+// TestConsoleThreadsAndUpdates runs the dispatcher with the console
+// sender: the same content, readable, with threads and updates shown.
+func TestConsoleThreadsAndUpdates(t *testing.T) {
+	var out bytes.Buffer
+	st := engine.NewMemoryStore()
+	d, err := notifier.New(notifier.Options{
+		Outbox: st, Router: routerFunc(func(*engine.Notification) engine.Route { return engine.Route{Channel: "#demo"} }),
+		Sender: notifier.NewConsole(&out), ChannelInterval: -1,
+		Now: func() time.Time { return t0 }, Sleep: func(context.Context, time.Duration) error { panic("the console needs no waiting") },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := firing()
+	res := f
+	res.Kind, res.Reason, res.At = engine.KindResolved, engine.ReasonLeft, t0.Add(3*time.Minute)
+	if err := st.Commit(context.Background(), engine.Changes{Notifications: []engine.Notification{f, res}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"── #1 to #demo ──\n🔴 Firing: low-fps — Zoë <b>bold</b> · Ops <standup> & co\n",
+		"• Video received frame rate 4 fps (rule: < 10 fps) `video_output.frame_rate`",
+		"Participant: Zoë <b>bold</b>   Email: zoe@example.com",
+		"── #1 in #demo updated ──\n✅ Resolved after 3m",
+		"── #2 to #demo ↳ thread of #1 ──",
+		"the participant left",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("console output lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestOptionsNameWhatIsMissing(t *testing.T) {
+	for _, tc := range []struct {
+		o    notifier.Options
+		want string
+	}{
+		{notifier.Options{}, "Options.Outbox"},
+		{notifier.Options{Outbox: engine.NewMemoryStore()}, "Options.Router"},
+		{notifier.Options{Outbox: engine.NewMemoryStore(), Router: routerFunc(nil)}, "Options.Sender"},
+		{notifier.Options{Outbox: engine.NewMemoryStore(), Router: routerFunc(nil), Sender: notifier.NewConsole(&bytes.Buffer{}), BackoffMin: time.Hour, BackoffMax: time.Minute}, "BackoffMax"},
+	} {
+		if _, err := notifier.New(tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want one naming %s", err, tc.want)
+		}
+	}
+}
+
+type routerFunc func(n *engine.Notification) engine.Route
+
+func (f routerFunc) Route(n *engine.Notification) engine.Route { return f(n) }
