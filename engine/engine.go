@@ -454,18 +454,15 @@ func compareKeys(a, b AlertKey) int {
 	return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Source, b.Source), cmp.Compare(a.Participant, b.Participant))
 }
 
-// Alerts returns a copy of every alert record, sorted by key. Active
-// alerts carry the Explain of `when` on their latest sample.
+// Alerts returns a copy of every alert record, sorted by key. Sample is
+// the latest sample of an active alert; Explain is what the last message
+// showed (nil until one was sent), so Alerts stays cheap to call often.
 func (e *Engine) Alerts() []Alert {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := make([]Alert, 0, len(e.alerts))
 	for _, a := range e.alerts {
-		c := cloneAlert(a)
-		if i, ok := e.ruleIdx[a.Key.Rule]; ok && c.Explain == nil && c.State != StateResolved {
-			c.Explain = e.rules[i].When.Explain(&c.Sample) // what `when` sees on the latest sample
-		}
-		out = append(out, *c)
+		out = append(out, *cloneAlert(a))
 	}
 	slices.SortFunc(out, func(a, b Alert) int { return compareKeys(a.Key, b.Key) })
 	return out

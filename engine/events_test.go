@@ -2,8 +2,10 @@ package engine
 
 import (
 	"errors"
+	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -355,11 +357,29 @@ func TestInvalidSamplesAreSkippedAndCounted(t *testing.T) {
 	}
 }
 
-func TestEvalErrorCountsAsNotHolding(t *testing.T) {
-	bad := Rule{Name: "bad", When: cond{name: "x", eval: func(*Sample) (bool, error) { return true, errors.New("boom") }}}
-	f := newFixture(t, bad)
-	f.ingest(smp("a", 0, 5))
-	if got, st := f.state(), f.e.Stats(); got != "" || st.EvalErrors != 1 || st.Evaluations != 1 {
+func TestEvalErrorCountsAsNotHoldingAndIsLoggedOnceAMinute(t *testing.T) {
+	var logs strings.Builder
+	boom := cond{name: "x", eval: func(*Sample) (bool, error) { return true, errors.New("boom") }}
+	f := &fixture{t: t, store: NewMemoryStore(), clock: newClock()}
+	e, err := New(f.store, Options{Now: f.clock.now, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.e = e
+	if err := e.SetRules(ctxT(t), []Rule{{Name: "bad", When: boom}}); err != nil {
+		t.Fatal(err)
+	}
+	f.ingest(smp("a", 0, 5), smp("b", 0, 5))
+	if got, st := f.state(), f.e.Stats(); got != "" || st.EvalErrors != 2 || st.Evaluations != 2 {
 		t.Fatalf("state %q, stats %+v", got, st)
+	}
+	if n := strings.Count(logs.String(), "rule evaluation failed"); n != 1 || !strings.Contains(logs.String(), "rule=bad") ||
+		!strings.Contains(logs.String(), "err=boom") {
+		t.Fatalf("want one log line naming the rule and the error, got:\n%s", logs.String())
+	}
+	f.clock.add(time.Minute)
+	f.ingest(smp("a", 1, 5))
+	if n := strings.Count(logs.String(), "rule evaluation failed"); n != 2 {
+		t.Fatalf("a minute later: %d log lines, want 2", n)
 	}
 }

@@ -163,18 +163,18 @@ func (e *Engine) clears(t *tx, r *Rule, s *Sample) bool {
 	t.evals++
 	if err != nil {
 		t.evalErrs++
-		return false
+		e.logEvalErr(r, s.Source.Key(), s.Participant.Key(), fmt.Errorf("clear: %w", err))
+		return false // an error is not a recovery: keep firing
 	}
 	return ok
 }
 
-// observe records the latest sample of an active alert and what `when`
-// saw on it.
+// observe records the latest sample of an active alert.
 func (e *Engine) observe(a *Alert, r *Rule, s *Sample) {
 	a.LastSample = s.Time
 	a.Sample = *s
 	a.Source, a.Participant = s.Source, s.Participant
-	a.Explain = nil // computed when told (Explain allocates), see notify
+	// Explain allocates: it is computed only when a message is sent.
 }
 
 // drop deletes a pending alert whose condition stopped holding: an
@@ -259,7 +259,7 @@ func (e *Engine) resolveParticipant(t *tx, st *sourceState, pk string, why Reaso
 
 // notify queues a notification carrying everything the message needs.
 func (e *Engine) notify(t *tx, kind NotificationKind, r *Rule, a *Alert, at time.Time, why Reason) {
-	if a.Explain == nil && r.When != nil {
+	if r.When != nil { // nil for a rule removed before a restart
 		a.Explain = r.When.Explain(&a.Sample)
 	}
 	n := Notification{
