@@ -301,3 +301,5 @@ func keys(m map[string]bool) []string {
 }
 
 var _ notifier.GroupRefs = (*store.DB)(nil)
+
+func notifierRef(ch, ts string) engine.MessageRef { return engine.MessageRef{Channel: ch, TS: ts} }
