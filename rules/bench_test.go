@@ -34,11 +34,39 @@ func BenchmarkEval(b *testing.B) {
 	if len(rules) != 20 {
 		b.Fatalf("%d rules", len(rules))
 	}
+	for _, r := range rules {
+		if r.When.(*Condition).fast == nil {
+			b.Logf("%s runs on the VM", r.Name)
+		}
+	}
 	s := benchSample()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		if _, err := rules[i%20].When.Eval(&s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEvalVM is the same on expr's VM with the pooled VMs: what a
+// rule outside the fast path costs.
+func BenchmarkEvalVM(b *testing.B) {
+	set, err := Load("testdata/twenty.rules.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var conds []*Condition
+	for _, r := range set.Rules() {
+		c := *r.When.(*Condition)
+		c.fast = nil
+		conds = append(conds, &c)
+	}
+	s := benchSample()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := conds[i%20].Eval(&s); err != nil {
 			b.Fatal(err)
 		}
 	}

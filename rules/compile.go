@@ -42,9 +42,15 @@ type alertEnv struct {
 var (
 	// The environments, without AsBool: Explain compiles the parts of an
 	// expression, which are not bools.
-	sampleEnvOptions = []expr.Option{expr.Env(engine.Sample{}), knownFunc, expr.Patch(stringKinds{})}
-	routeEnvOptions  = []expr.Option{expr.Env(alertEnv{}), knownFunc, expr.Patch(stringKinds{})}
+	sampleEnv = exprEnv{sample: true, opts: []expr.Option{expr.Env(engine.Sample{}), knownFunc, expr.Patch(stringKinds{})}}
+	routeEnv  = exprEnv{opts: []expr.Option{expr.Env(alertEnv{}), knownFunc, expr.Patch(stringKinds{})}}
 )
+
+// exprEnv is what an expression is compiled against.
+type exprEnv struct {
+	opts   []expr.Option
+	sample bool // the env is *engine.Sample: the fast path applies
+}
 
 // stringKinds lets a named string type (source.kind is an
 // engine.SourceKind) compare with a string literal, as an author expects
@@ -79,6 +85,7 @@ func display(n ast.Node) string {
 type Condition struct {
 	src   string
 	prog  *vm.Program
+	fast  pred   // the same expression as Go closures; nil: run prog
 	terms []term // the comparisons, for Explain
 }
 
@@ -91,6 +98,9 @@ var vms = sync.Pool{New: func() any { return new(vm.VM) }}
 // Eval reports whether the condition holds for s. The program was compiled
 // against engine.Sample; expr reads the fields through the pointer.
 func (c *Condition) Eval(s *engine.Sample) (bool, error) {
+	if c.fast != nil {
+		return c.fast(s), nil
+	}
 	m := vms.Get().(*vm.VM)
 	out, err := m.Run(c.prog, s)
 	vms.Put(m)
@@ -106,10 +116,12 @@ func (c *Condition) String() string { return c.src }
 
 // compile compiles one expression; on failure it records a positioned error
 // and returns nil. key is how the message names the expression ("when").
-func (l *loader) compile(n yamlast.Node, src, rule string, opts []expr.Option, key string) *Condition {
+func (l *loader) compile(n yamlast.Node, src, rule string, env exprEnv, key string) *Condition {
+	opts := env.opts
 	prog, err := expr.Compile(src, with(opts, expr.AsBool())...)
+	var tree ast.Node
 	if err == nil {
-		err = vet(src, opts)
+		tree, err = vet(src, opts)
 	}
 	if err != nil {
 		var fe *file.Error
@@ -124,6 +136,9 @@ func (l *loader) compile(n yamlast.Node, src, rule string, opts []expr.Option, k
 		return nil
 	}
 	c := &Condition{src: src, prog: prog}
+	if env.sample {
+		c.fast = lower(tree)
+	}
 	c.terms, err = compileTerms(src, opts)
 	if err != nil {
 		l.errorf(n, rule, "%s: %s", key, err)
@@ -135,10 +150,10 @@ func (l *loader) compile(n yamlast.Node, src, rule string, opts []expr.Option, k
 // vet adds the checks expr's checker leaves out, on the unoptimized AST:
 // a value compared with nil (a missing number is NaN, not nil), and `in`
 // a list whose items are of another kind than the value.
-func vet(src string, opts []expr.Option) error {
+func vet(src string, opts []expr.Option) (ast.Node, error) {
 	prog, err := expr.Compile(src, with(opts, expr.AsBool(), expr.Optimize(false))...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var found error
 	walk(prog.Node(), func(n ast.Node) {
@@ -166,7 +181,7 @@ func vet(src string, opts []expr.Option) error {
 			}
 		}
 	})
-	return found
+	return prog.Node(), found
 }
 
 func nilable(t reflect.Type) bool {

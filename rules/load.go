@@ -195,7 +195,7 @@ func (l *loader) build(spec *File, root *ast.MappingNode, routeNodes, ruleNodes 
 			r.Channel = spec.Defaults.Channel
 		}
 		if strings.TrimSpace(rs.When) != "" {
-			if c := l.compile(mapGet(n, "when"), rs.When, "", routeEnvOptions, fmt.Sprintf("routes[%d].when", rs.index)); c != nil {
+			if c := l.compile(mapGet(n, "when"), rs.When, "", routeEnv, fmt.Sprintf("routes[%d].when", rs.index)); c != nil {
 				r.prog = c.prog
 			}
 		}
@@ -245,11 +245,11 @@ func (l *loader) build(spec *File, root *ast.MappingNode, routeNodes, ruleNodes 
 				node = ruleNodes[i]
 			}
 			l.errorf(node, name, "when is required: the condition that makes this rule fire")
-		} else if c := l.compile(mapGet(n, "when"), rs.When, name, sampleEnvOptions, "when"); c != nil {
+		} else if c := l.compile(mapGet(n, "when"), rs.When, name, sampleEnv, "when"); c != nil {
 			r.When = c
 		}
 		if strings.TrimSpace(rs.Clear) != "" {
-			if c := l.compile(mapGet(n, "clear"), rs.Clear, name, sampleEnvOptions, "clear"); c != nil {
+			if c := l.compile(mapGet(n, "clear"), rs.Clear, name, sampleEnv, "clear"); c != nil {
 				r.Clear = c
 			}
 		}
