@@ -136,7 +136,7 @@ func (d *Dispatcher) followUp(ctx context.Context, p *pass, i int, ref engine.Me
 			return err
 		}
 	}
-	_, err := d.post(ctx, ref.Channel, ref.TS, d.r.Render(e, route))
+	_, err := d.post(ctx, ref.Channel, ref.TS, d.r.RenderReply(e, route))
 	return d.finish(ctx, p, []int{i}, ref.Channel, err, engine.MessageRef{}, OutcomeDelivered)
 }
 

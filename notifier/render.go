@@ -70,24 +70,43 @@ func severityEmoji(s engine.Severity) string {
 	}
 }
 
-// Render renders one notification for its route: a new alert, a repeat or
-// a resolve. The route's redactions apply to the blocks and the text.
+// Render renders one notification for its route as a message that stands
+// on its own: a new alert, or a repeat or resolve with no thread to go to
+// (webhook mode). The route's redactions apply to the blocks and the text.
 func (r *Renderer) Render(n *engine.Notification, route engine.Route) Message {
-	n = redact(n, route.Redact)
-	switch n.Kind {
-	case engine.KindResolved:
-		return r.resolved(n, false)
-	case engine.KindRepeat:
-		return r.firing(n, route.Mention, true)
-	default:
-		return r.firing(n, route.Mention, false)
-	}
+	return r.render(redact(n, route.Redact), route, standalone)
+}
+
+// RenderReply renders a repeat or a resolve as a reply in the alert's
+// thread: the participant and source are in the message just above, so
+// the reply tells only what changed.
+func (r *Renderer) RenderReply(n *engine.Notification, route engine.Route) Message {
+	return r.render(redact(n, route.Redact), route, reply)
 }
 
 // RenderResolvedUpdate is what the alert's first message becomes when it
 // resolves, so the channel shows at a glance what is over.
 func (r *Renderer) RenderResolvedUpdate(n *engine.Notification, route engine.Route) Message {
-	return r.resolved(redact(n, route.Redact), true)
+	return r.resolved(redact(n, route.Redact), update)
+}
+
+type mode int
+
+const (
+	standalone mode = iota
+	reply
+	update
+)
+
+func (r *Renderer) render(n *engine.Notification, route engine.Route, m mode) Message {
+	switch n.Kind {
+	case engine.KindResolved:
+		return r.resolved(n, m)
+	case engine.KindRepeat:
+		return r.firing(n, route.Mention, true, m)
+	default:
+		return r.firing(n, route.Mention, false, m)
+	}
 }
 
 func who(p engine.Participant) string {
@@ -116,7 +135,7 @@ func (r *Renderer) clock(t time.Time) string {
 	return t.In(r.loc).Format("15:04:05 MST")
 }
 
-func (r *Renderer) firing(n *engine.Notification, mention string, repeat bool) Message {
+func (r *Renderer) firing(n *engine.Notification, mention string, repeat bool, m mode) Message {
 	name, src := who(n.Participant), sourceName(n.Source)
 	var title, lead string
 	if repeat {
@@ -134,10 +153,11 @@ func (r *Renderer) firing(n *engine.Notification, mention string, repeat bool) M
 	if repeat {
 		valuesTitle = "*Now*"
 	}
+	blocks = append(blocks, mrkdwn(valuesTitle+"\n"+termLines(n.Explain)))
+	if m != reply {
+		blocks = append(blocks, r.participantBlock(n), r.sourceBlock(n.Source))
+	}
 	blocks = append(blocks,
-		mrkdwn(valuesTitle+"\n"+termLines(n.Explain)),
-		r.participantBlock(n),
-		r.sourceBlock(n.Source),
 		contextBlock(fmt.Sprintf("🕒 Firing since %s · severity *%s*%s · alert `%s`",
 			r.since(n), n.Rule.Severity, labelText(n.Rule.Labels), escape(n.Key.String()))),
 	)
@@ -145,7 +165,7 @@ func (r *Renderer) firing(n *engine.Notification, mention string, repeat bool) M
 	return Message{Blocks: blocks, Text: text}
 }
 
-func (r *Renderer) resolved(n *engine.Notification, update bool) Message {
+func (r *Renderer) resolved(n *engine.Notification, m mode) Message {
 	name, src := who(n.Participant), sourceName(n.Source)
 	lasted := duration(n.Duration())
 	title := fmt.Sprintf("✅ Resolved after %s: %s — %s · %s", lasted, n.Rule.Name, name, src)
@@ -158,11 +178,12 @@ func (r *Renderer) resolved(n *engine.Notification, update bool) Message {
 		header(title),
 		mrkdwn(body),
 		mrkdwn("*Last values*\n" + termLines(n.Explain)),
-		r.participantBlock(n),
-		r.sourceBlock(n.Source),
+	}
+	if m != reply {
+		blocks = append(blocks, r.participantBlock(n), r.sourceBlock(n.Source))
 	}
 	foot := fmt.Sprintf("severity *%s*%s · alert `%s`", n.Rule.Severity, labelText(n.Rule.Labels), escape(n.Key.String()))
-	if update {
+	if m == update {
 		foot = "This alert is over; its thread has the history. · " + foot
 	}
 	blocks = append(blocks, contextBlock(foot))
