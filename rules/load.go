@@ -30,7 +30,11 @@ const (
 func Load(path string) (*Set, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, Errors{{File: path, Msg: err.Error()}}
+		msg := err.Error()
+		if pe, ok := errors.AsType[*os.PathError](err); ok {
+			msg = "cannot read the file: " + pe.Err.Error() // the path is already in front
+		}
+		return nil, Errors{{File: path, Msg: msg}}
 	}
 	return Parse(path, data)
 }
