@@ -182,8 +182,15 @@ func (s *Server) api(rw http.ResponseWriter, r *http.Request, path string) {
 		writeError(w, e.status, e.code, e.msg)
 		return
 	}
+	if b, ok := v.(encoded); ok {
+		writeBody(w, http.StatusOK, b)
+		return
+	}
 	writeJSON(w, http.StatusOK, v)
 }
+
+// encoded is an answer already in JSON.
+type encoded []byte
 
 func notFound(k Kind) *apiErr {
 	noun := "webinar"
@@ -306,13 +313,15 @@ func (s *Server) sourceCall(rt route, q url.Values, now time.Time) (any, *apiErr
 		if e != nil {
 			return nil, e
 		}
-		return v.qosList(list, pg, s.window(v)), nil
+		l := v.qosList(list, pg, s.window(v))
+		return encoded(appendQoSList(make([]byte, 0, 32<<10), &l)), nil
 	default: // participant_qos
 		p := v.sc.Participant(rt.pid)
 		if p == nil || p.Join > v.cutoff() {
 			return nil, &apiErr{http.StatusNotFound, 3001, fmt.Sprintf("This participant's detail is not available: %q.", rt.pid)}
 		}
-		return v.participantQoS(p, s.window(v)), nil
+		q := v.participantQoS(p, s.window(v))
+		return encoded(appendParticipantQoS(make([]byte, 0, 8<<10), &q)), nil
 	}
 }
 
@@ -464,7 +473,7 @@ func (s *Server) participantMetrics(v view, p *Participant) zoom.ParticipantMetr
 	m := zoom.ParticipantMetrics{
 		ID: p.ID, UserID: p.UserID, UserName: p.UserName, Email: p.Email, Device: p.Device,
 		IPAddress: p.IPAddress, Location: p.Location, NetworkType: p.NetworkType,
-		DataCenter: p.DataCenter, JoinTime: stamp(v.sc.start().Add(p.Join)), LeaveTime: v.leaveTime(p),
+		DataCenter: p.DataCenter, JoinTime: p.joinStamp, LeaveTime: v.leaveTime(p),
 		Version: p.Version, PCName: p.PCName, Domain: p.Domain, Role: p.Role,
 	}
 	if !v.live && (p.Leave <= 0 || p.Leave > v.cutoff()) {
@@ -504,7 +513,7 @@ func (v view) rated(p *Participant) impSet {
 func (v view) participantQoS(p *Participant, win [2]int) zoom.ParticipantQoS {
 	q := zoom.ParticipantQoS{
 		ID: p.ID, UserID: p.UserID, UserName: p.UserName, Device: p.Device, IPAddress: p.IPAddress,
-		Location: p.Location, JoinTime: stamp(v.sc.start().Add(p.Join)), LeaveTime: v.leaveTime(p),
+		Location: p.Location, JoinTime: p.joinStamp, LeaveTime: v.leaveTime(p),
 		PCName: p.PCName, Domain: p.Domain, Version: p.Version,
 		UserQoS: []zoom.UserQoS{},
 	}

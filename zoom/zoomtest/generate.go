@@ -50,6 +50,9 @@ func Generate(g Gen) *Scenario {
 	if g.Kind == Meeting || g.Panelists < 0 {
 		g.Panelists = 0
 	}
+	if g.ID == 0 {
+		g.ID = defaultID(g.Seed)
+	}
 	if len(g.Kinds) == 0 {
 		g.Kinds = Impairments
 	}

@@ -22,14 +22,64 @@ func (r *rng) between(lo, hi float64) float64 {
 func (r *rng) intn(lo, hi int) int { return lo + int(r.next()%uint64(hi-lo+1)) }
 
 // Formatting as Zoom does: "23 kbps", "126 ms", "0.3%", "12 fps", "8%".
-func kbps(v float64) string    { return strconv.Itoa(int(v+0.5)) + " kbps" }
-func ms(v float64) string      { return strconv.Itoa(int(v+0.5)) + " ms" }
-func loss(v float64) string    { return strconv.FormatFloat(v, 'f', 1, 64) + "%" }
-func fps(v int) string         { return strconv.Itoa(v) + " fps" }
-func pct(v float64) string     { return strconv.Itoa(int(v+0.5)) + "%" }
-func res(w, h int) string      { return strconv.Itoa(w) + "*" + strconv.Itoa(h) }
+// The common values come from tables built once, so a sample costs no
+// string allocations; rarer ones are formatted on the spot.
+var (
+	kbpsTab = table(5000, func(i int) string { return strconv.Itoa(i) + " kbps" })
+	msTab   = table(2000, func(i int) string { return strconv.Itoa(i) + " ms" })
+	fpsTab  = table(61, func(i int) string { return strconv.Itoa(i) + " fps" })
+	pctTab  = table(101, func(i int) string { return strconv.Itoa(i) + "%" })
+	lossTab = table(1001, func(i int) string { return strconv.FormatFloat(float64(i)/10, 'f', 1, 64) + "%" })
+)
+
+func table(n int, f func(int) string) []string {
+	t := make([]string, n)
+	for i := range t {
+		t[i] = f(i)
+	}
+	return t
+}
+
+func lookup(tab []string, i int, f func(int) string) string {
+	if i >= 0 && i < len(tab) {
+		return tab[i]
+	}
+	return f(i)
+}
+
+func kbps(v float64) string { return lookup(kbpsTab, int(v+0.5), kbpsTab0) }
+func ms(v float64) string   { return lookup(msTab, int(v+0.5), msTab0) }
+func loss(v float64) string { return lookup(lossTab, int(v*10+0.5), lossTab0) }
+func fps(v int) string      { return lookup(fpsTab, v, fpsTab0) }
+func pct(v float64) string  { return lookup(pctTab, int(v+0.5), pctTab0) }
+func res(w, h int) string {
+	switch {
+	case w == 1280 && h == 720:
+		return "1280*720"
+	case w == 640 && h == 360:
+		return "640*360"
+	case w == 1920 && h == 1080:
+		return "1920*1080"
+	}
+	return strconv.Itoa(w) + "*" + strconv.Itoa(h)
+}
+
+func kbpsTab0(i int) string    { return strconv.Itoa(i) + " kbps" }
+func msTab0(i int) string      { return strconv.Itoa(i) + " ms" }
+func lossTab0(i int) string    { return strconv.FormatFloat(float64(i)/10, 'f', 1, 64) + "%" }
+func fpsTab0(i int) string     { return strconv.Itoa(i) + " fps" }
+func pctTab0(i int) string     { return strconv.Itoa(i) + "%" }
 func intp(v int) *int          { return &v }
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// stamp returns the date_time of the minute starting at off, from a
+// table for the scenario's first hours.
+func (sc *Scenario) stamp(off time.Duration) string {
+	if k := int(off / time.Minute); k >= 0 && k < len(sc.stamps) && off%time.Minute == 0 {
+		return sc.stamps[k]
+	}
+	return stamp(sc.start().Add(off))
+}
 
 // emptyStream is a stream not in use: Zoom sends every field as "".
 func emptyStream() *zoom.StreamQoS { return &zoom.StreamQoS{} }
@@ -93,7 +143,7 @@ func (sc *Scenario) userQoS(p *Participant, off time.Duration) zoom.UserQoS {
 		}
 	}
 
-	q := zoom.UserQoS{DateTime: stamp(sc.start().Add(off))}
+	q := zoom.UserQoS{DateTime: sc.stamp(off)}
 	q.AudioInput = stream(b.audioKbps)
 	if bad.has(AudioLoss) {
 		avg := r.between(5, 12)

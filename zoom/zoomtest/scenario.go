@@ -74,8 +74,9 @@ type Participant struct {
 
 	Degradations []Degradation
 
-	seed uint64 // per-participant hash seed, set by init
-	idx  int    // position in Scenario.Participants
+	seed      uint64 // per-participant hash seed, set by init
+	idx       int    // position in Scenario.Participants
+	joinStamp string // join_time, formatted once
 }
 
 // Scenario is one webinar or meeting and its participants. Build it by
@@ -97,6 +98,7 @@ type Scenario struct {
 	once   sync.Once
 	order  []*Participant // sorted by Join, then index: the paging order
 	byUser map[string]*Participant
+	stamps []string // date_time of each minute, formatted once
 }
 
 // End returns when the scenario ends (zero when it runs until ended).
@@ -116,7 +118,7 @@ func (sc *Scenario) init() {
 			sc.Kind = Webinar
 		}
 		if sc.ID == 0 {
-			sc.ID = 81000000000 + int64(mix(uint64(sc.Seed))%1000000000)
+			sc.ID = defaultID(sc.Seed)
 		}
 		if sc.UUID == "" {
 			sc.UUID = fakeUUID(uint64(sc.ID) ^ uint64(sc.Seed))
@@ -124,12 +126,18 @@ func (sc *Scenario) init() {
 		if sc.Topic == "" {
 			sc.Topic = fmt.Sprintf("Fake %s %d", sc.Kind, sc.ID)
 		}
+		mins := max(sc.Duration, 6*time.Hour) / time.Minute
+		sc.stamps = make([]string, mins+1)
+		for k := range sc.stamps {
+			sc.stamps[k] = stamp(sc.start().Add(time.Duration(k) * time.Minute))
+		}
 		sc.byUser = make(map[string]*Participant, len(sc.Participants))
 		sc.order = make([]*Participant, len(sc.Participants))
 		for i, p := range sc.Participants {
 			p.idx = i
 			p.seed = mix(uint64(sc.Seed)*0x9E3779B97F4A7C15 ^ uint64(i+1))
 			fillDefaults(sc, p, i)
+			p.joinStamp = sc.stamp(p.Join)
 			if sc.Host == "" && p.Role == "host" {
 				sc.Host, sc.HostEmail = p.UserName, p.Email
 			}
@@ -257,6 +265,9 @@ func impIndex(k Impairment) uint {
 	}
 	return 7
 }
+
+// defaultID is an 11-digit webinar/meeting number derived from a seed.
+func defaultID(seed int64) int64 { return 81000000000 + int64(mix(uint64(seed))%1000000000) }
 
 // fakeUUID makes a 24-character base64-like UUID, like Zoom's
 // "4444AAAiAAAAAiAiAiiAii==".
