@@ -19,6 +19,10 @@ func (d *Dispatcher) deliver(ctx context.Context, p *pass, i int) error {
 			return err
 		}
 		if ok && ref.TS != "" {
+			// The thread's channel may be rate limited under its id.
+			if !d.ready(p, i, ref.Channel) {
+				return nil
+			}
 			s, isStorm, err := d.stormOf(ctx, ref)
 			if err != nil {
 				return err
@@ -42,6 +46,9 @@ func (d *Dispatcher) deliver(ctx context.Context, p *pass, i int) error {
 
 	gk := stormKey{e.Key.Rule, e.Key.Source, p.routes[i].Channel}
 	if s := d.storms[gk]; s != nil && e.Created.Before(s.last.Add(d.o.StormWindow)) {
+		if !d.ready(p, i, s.ref.Channel) {
+			return nil
+		}
 		return d.join(ctx, p, i, s)
 	}
 	if d.o.StormThreshold > 0 {

@@ -146,6 +146,8 @@ type Dispatcher struct {
 	recent map[stormKey][]time.Time
 	// Permanent failures already logged, by channel and code.
 	logged map[string]bool
+	// The newest Notification.Created seen: the storm windows' clock.
+	newest time.Time
 }
 
 type retryState struct {
@@ -290,6 +292,12 @@ func (d *Dispatcher) Drain(ctx context.Context) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("notifier: read outbox: %w", err)
 	}
 	d.stats.add(func(s *Stats) { s.Pending = len(es) })
+	for i := range es {
+		if es[i].Created.After(d.newest) {
+			d.newest = es[i].Created
+		}
+	}
+	d.prune(d.o.Now())
 	if len(es) == 0 {
 		return time.Time{}, nil
 	}
@@ -380,3 +388,39 @@ func (d *Dispatcher) stormOf(ctx context.Context, ref engine.MessageRef) (*storm
 }
 
 func groupRefKey(ref engine.MessageRef) string { return "storm/" + ref.Channel + "/" + ref.TS }
+
+// prune forgets what can no longer matter, so a daemon that runs for
+// months keeps its memory flat: storms no firing can join any more (their
+// message refs stay until their members resolve), old single firings, and
+// channel slots in the past. Storm windows are on the engine's decision
+// times, so they are measured from the newest one seen, not from Now.
+func (d *Dispatcher) prune(now time.Time) {
+	gone := d.newest.Add(-2 * d.o.StormWindow)
+	for k, s := range d.storms {
+		if s.last.Before(gone) {
+			delete(d.storms, k)
+		}
+	}
+	for k, ts := range d.recent {
+		if len(ts) == 0 || ts[len(ts)-1].Before(gone) {
+			delete(d.recent, k)
+		}
+	}
+	for k, t := range d.chanNext {
+		if t.Before(now) {
+			delete(d.chanNext, k)
+		}
+	}
+}
+
+// ready reports whether channel may take a call now; if not, entry i's
+// alert waits for this pass and the pass looks again when it may.
+func (d *Dispatcher) ready(p *pass, i int, channel string) bool {
+	t := d.chanNext[d.limKey(channel)]
+	if !t.After(d.o.Now()) {
+		return true
+	}
+	p.blocked[p.es[i].Key] = true
+	p.later(t)
+	return false
+}

@@ -431,3 +431,20 @@ func TestStormTrickle(t *testing.T) {
 		t.Errorf("calls = %v; want the 3 later firings as replies in the storm's thread", calls)
 	}
 }
+
+// TestStormWindowEnds: once a storm has been quiet for its window, a new
+// firing of the same rule and webinar is its own message again.
+func TestStormWindowEnds(t *testing.T) {
+	r := newRig(t, toChannel("#webinar-support"), func(o *notifier.Options) { o.StormThreshold = 3 })
+	for _, p := range people[:3] {
+		r.ob.add(notif(engine.KindFiring, p, rule, t0))
+	}
+	r.flush(t)
+	r.ob.add(notif(engine.KindFiring, people[3], rule, t0.Add(time.Minute)))    // joins
+	r.ob.add(notif(engine.KindFiring, people[4], rule, t0.Add(10*time.Minute))) // window over
+	r.flush(t)
+	calls := r.slack.Calls()
+	if len(calls) != 3 || calls[1].ThreadTS != calls[0].TS || calls[2].ThreadTS != "" || !strings.HasPrefix(calls[2].Text, "[FIRING]") {
+		t.Fatalf("calls = %v; want storm, a joiner in its thread, then a message of its own", calls)
+	}
+}
