@@ -292,12 +292,14 @@ func (d *Dispatcher) Drain(ctx context.Context) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("notifier: read outbox: %w", err)
 	}
 	d.stats.add(func(s *Stats) { s.Pending = len(es) })
+	// Prune on what earlier passes saw: this pass's entries may still
+	// join a storm that the newest of them would outdate.
+	d.prune(d.o.Now())
 	for i := range es {
 		if es[i].Created.After(d.newest) {
 			d.newest = es[i].Created
 		}
 	}
-	d.prune(d.o.Now())
 	if len(es) == 0 {
 		return time.Time{}, nil
 	}
