@@ -19,7 +19,6 @@ type term struct {
 	field, op, threshold string // as written
 	left, right, whole   *vm.Program
 	rightConst           bool // the right side is a literal: show it as written
-	unit                 string
 }
 
 var comparisons = map[string]bool{
@@ -70,7 +69,6 @@ func compileTerms(src string, opts []expr.Option) ([]term, error) {
 			walkErr = fmt.Errorf("explain %s: %w", n, err)
 			return
 		}
-		t.unit = unitOf(t.field)
 		terms = append(terms, t)
 	})
 	return terms, walkErr
@@ -99,28 +97,42 @@ func (c *Condition) Explain(s *engine.Sample) []engine.Term {
 	return out
 }
 
+// eval evaluates one comparison. Value and Threshold are plain ("3.5",
+// "missing", "\"host\""), as engine.Term documents: the notifier adds its
+// own units; the explain tool adds them with withUnits.
 func (t *term) eval(env any) engine.Term {
 	et := engine.Term{Field: t.field, Op: t.op, Threshold: t.threshold}
 	if v, err := expr.Run(t.left, env); err != nil {
 		et.Value = "error: " + err.Error()
 	} else {
-		et.Value = formatValue(v, t.unit)
+		et.Value = formatValue(v)
 	}
-	if t.rightConst {
-		if t.right != nil && t.unit != "" {
-			if v, err := expr.Run(t.right, env); err == nil {
-				if _, isNum := toFloat(v); isNum {
-					et.Threshold = formatValue(v, t.unit)
-				}
-			}
+	if !t.rightConst {
+		if v, err := expr.Run(t.right, env); err == nil {
+			et.Threshold = fmt.Sprintf("%s (%s)", t.threshold, formatValue(v))
 		}
-	} else if v, err := expr.Run(t.right, env); err == nil {
-		et.Threshold = fmt.Sprintf("%s (%s)", t.threshold, formatValue(v, unitOf(t.threshold)))
 	}
 	if v, err := expr.Run(t.whole, env); err == nil {
 		et.Holds, _ = v.(bool)
 	}
 	return et
+}
+
+// withUnits renders a term for a person, with the unit its field implies:
+// `latency = 120 ms > 150 ms ✗`.
+func withUnits(t engine.Term) string {
+	unit := unitOf(t.Field)
+	add := func(v string) string {
+		if _, err := strconv.ParseFloat(v, 64); err != nil || unit == "" {
+			return v
+		}
+		if unit == "%" {
+			return v + unit
+		}
+		return v + " " + unit
+	}
+	t.Value, t.Threshold = add(t.Value), add(t.Threshold)
+	return t.String()
 }
 
 // unitOf is the unit a sample field implies, from its name.
@@ -155,21 +167,14 @@ func toFloat(v any) (float64, bool) {
 	return 0, false
 }
 
-// formatValue renders a value for a person: numbers short and with their
-// unit, NaN as "missing", strings quoted.
-func formatValue(v any, unit string) string {
+// formatValue renders a value for a person: numbers short, NaN as
+// "missing", strings quoted.
+func formatValue(v any) string {
 	if f, ok := toFloat(v); ok {
 		if math.IsNaN(f) {
 			return "missing"
 		}
-		s := strconv.FormatFloat(f, 'f', -1, 64)
-		switch unit {
-		case "":
-			return s
-		case "%":
-			return s + "%"
-		}
-		return s + " " + unit
+		return strconv.FormatFloat(f, 'f', -1, 64)
 	}
 	switch x := v.(type) {
 	case string:

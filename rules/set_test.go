@@ -99,14 +99,15 @@ func TestExplainTerms(t *testing.T) {
 	})
 	var got []string
 	for _, term := range set.Rules()[0].When.Explain(s) {
-		got = append(got, term.String())
+		got = append(got, term.String()+" | "+withUnits(term))
 	}
+	// The terms are plain, as engine.Term documents; the tool adds units.
 	want := []string{
-		`participant.role = "host" in ["host", "panelist"] ✓`,
-		`audio_input.avg_loss = 3.5% > 2% ✓`,
-		`latency = 120 ms > 150 ms ✗`,
-		`video_input.frame_rate = missing is known ✗`,
-		`100 = 100 < audio_input.bitrate (80 kbps) ✗`,
+		`participant.role = "host" in ["host", "panelist"] ✓ | participant.role = "host" in ["host", "panelist"] ✓`,
+		`audio_input.avg_loss = 3.5 > 2 ✓ | audio_input.avg_loss = 3.5% > 2% ✓`,
+		`latency = 120 > 150 ✗ | latency = 120 ms > 150 ms ✗`,
+		`video_input.frame_rate = missing is known ✗ | video_input.frame_rate = missing is known ✗`,
+		`100 = 100 < audio_input.bitrate (80) ✗ | 100 = 100 < audio_input.bitrate (80) ✗`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -75,7 +75,7 @@ func fmtFloats(f []float64) string {
 		if i > 0 {
 			b.WriteString(" ")
 		}
-		b.WriteString(formatValue(v, ""))
+		b.WriteString(formatValue(v))
 	}
 	b.WriteString("]")
 	return strings.ReplaceAll(b.String(), "missing", "NaN")

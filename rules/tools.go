@@ -97,7 +97,7 @@ func Explain(w io.Writer, set *Set, samples []engine.Sample) error {
 			terms := r.When.Explain(s)
 			parts := make([]string, len(terms))
 			for j, t := range terms {
-				parts[j] = t.String()
+				parts[j] = withUnits(t)
 			}
 			line := fmt.Sprintf("  %s  %-*s  %s", verdict, width, r.Name, strings.Join(parts, ", "))
 			if err != nil {
