@@ -16,6 +16,7 @@ import (
 const (
 	DefaultStaleAfter        = 5 * time.Minute
 	DefaultResolvedRetention = 24 * time.Hour
+	DefaultMaxFutureSkew     = 24 * time.Hour
 )
 
 // gcEvery is how far the sample clock advances between two garbage
@@ -39,6 +40,11 @@ type Options struct {
 	// time) expired silences are kept, before they are collected.
 	ResolvedRetention time.Duration
 	Logger            *slog.Logger
+	// MaxFutureSkew rejects samples timed further than this ahead of Now
+	// (counted as invalid): one garbage far-future time would otherwise
+	// make every participant of its webinar stale and let GC collect
+	// everything. Default 24h; negative turns the check off.
+	MaxFutureSkew time.Duration
 }
 
 // Engine evaluates samples against rules and runs the alert lifecycle.
@@ -50,6 +56,7 @@ type Engine struct {
 	now   func() time.Time
 	stale time.Duration
 	keep  time.Duration
+	skew  time.Duration // MaxFutureSkew; < 0: off
 	log   *slog.Logger
 
 	rules    []Rule
@@ -122,6 +129,9 @@ func New(store Store, opts Options) (*Engine, error) {
 	}
 	if e.keep <= 0 {
 		e.keep = DefaultResolvedRetention
+	}
+	if e.skew == 0 {
+		e.skew = DefaultMaxFutureSkew
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -256,7 +266,7 @@ func (e *Engine) Ingest(ctx context.Context, batch []Sample) error {
 		return ErrNoRules
 	}
 	t := e.begin(len(batch))
-	order := e.sortBatch(batch)
+	order := e.sortBatch(batch, t.now)
 	for start := 0; start < len(order); {
 		end := start + 1
 		first := &batch[order[start]]
@@ -273,13 +283,16 @@ func (e *Engine) Ingest(ctx context.Context, batch []Sample) error {
 
 // sortBatch returns the indexes of the valid samples of batch, grouped by
 // (source, participant) and in time order within a participant.
-func (e *Engine) sortBatch(batch []Sample) []int32 {
+func (e *Engine) sortBatch(batch []Sample, now time.Time) []int32 {
 	order := e.scratch[:0]
 	invalid := 0
+	var future time.Time
 	for i := range batch {
 		s := &batch[i]
-		if s.Source.ID == "" || s.Participant.Key() == "" || s.Time.IsZero() {
+		if s.Source.ID == "" || s.Participant.Key() == "" || s.Time.IsZero() ||
+			(e.skew > 0 && s.Time.Sub(now) > e.skew) {
 			invalid++
+			future = laterOf(future, s.Time)
 			continue
 		}
 		order = append(order, int32(i))
@@ -287,10 +300,11 @@ func (e *Engine) sortBatch(batch []Sample) []int32 {
 	if invalid > 0 {
 		e.stats.invalid.Add(uint64(invalid))
 		if e.firstThisMinute("") {
-			e.log.Warn("samples without source id, participant or time skipped", "count", invalid)
+			e.log.Warn("samples without source id, participant or time, or timed in the future, skipped",
+				"count", invalid, "latest_time", future, "max_future_skew", e.skew)
 		}
 	}
-	slices.SortStableFunc(order, func(i, j int32) int {
+	less := func(i, j int32) int {
 		a, b := &batch[i], &batch[j]
 		return cmp.Or(
 			cmp.Compare(a.Source.Kind, b.Source.Kind),
@@ -298,7 +312,10 @@ func (e *Engine) sortBatch(batch []Sample) []int32 {
 			cmp.Compare(a.Participant.Key(), b.Participant.Key()),
 			a.Time.Compare(b.Time),
 		)
-	})
+	}
+	if !slices.IsSortedFunc(order, less) { // a page usually comes sorted
+		slices.SortStableFunc(order, less)
+	}
 	e.scratch = order
 	return order
 }
@@ -418,6 +435,9 @@ func (e *Engine) Tick(ctx context.Context) error {
 	defer e.mu.Unlock()
 	if err := e.collectSilences(ctx); err != nil {
 		return err
+	}
+	if !e.rulesSet {
+		return nil // no messages without the rules that shape them
 	}
 	t := e.begin(0)
 	for _, k := range e.sortedKeys(func(a *Alert) bool { return a.State == StateFiring }) {

@@ -136,6 +136,7 @@ func TestEndedSourceIgnoresLatePagesButNotTheNextOccurrence(t *testing.T) {
 		t.Fatalf("late page of an ended webinar: told %q, state %q", got, st)
 	}
 	// Next week's occurrence of the recurring webinar (same id).
+	f.clock.add(7 * 24 * time.Hour)
 	f.ingest(smp("a", 7*24*60, 5))
 	if got := f.told(); !slices.Equal(got, []string{"firing loss a @10080"}) {
 		t.Fatalf("next occurrence told %q", got)
@@ -351,8 +352,9 @@ func TestInvalidSamplesAreSkippedAndCounted(t *testing.T) {
 	noSrc.Source.ID = ""
 	noPart.Participant = Participant{}
 	noTime.Time = time.Time{}
-	f.ingest(noSrc, noPart, noTime, smp("b", 0, 5))
-	if st := f.e.Stats(); st.SamplesInvalid != 3 || st.SamplesIngested != 1 || st.Pending != 1 {
+	future := smp("c", 25*60, 5) // 25h ahead of the clock
+	f.ingest(noSrc, noPart, noTime, future, smp("b", 0, 5))
+	if st := f.e.Stats(); st.SamplesInvalid != 4 || st.SamplesIngested != 1 || st.Pending != 1 {
 		t.Fatalf("stats %+v", st)
 	}
 }
