@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -408,3 +409,41 @@ func TestQualityRatingsFollowTheScenario(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestGarbageRequestsGetClearAnswers(t *testing.T) {
+	s, _, tok := fixture(t, Options{NoLimits: true})
+	cases := map[string]int{
+		"/metrics/webinars//participants/qos":                  404,
+		"/metrics/webinars/81234567890/participants/qos/extra": 404,
+		"/metrics/rooms": 404,
+		"/users/me":      404,
+		"/metrics/webinars/81234567890/participants/qos?type=yesterday":              400,
+		"/metrics/webinars/81234567890/participants/qos?page_size=-5":                200,
+		"/metrics/webinars/81234567890/participants/qos?next_page_token=%00%ff":      400,
+		"/metrics/webinars/81234567890/participants/qos?next_page_token=YWJj":        400,
+		"/metrics/webinars?type=live&from=2026-13-01&to=2026-11-28":                  400,
+		"/metrics/webinars?type=live&from=2026-11-28&to=2026-11-01":                  400,
+		"/metrics/meetings/81234567890/participants":                                 404, // a webinar's id
+		"/metrics/webinars/81234567890/participants/%2F%2F/qos":                      404,
+		"/metrics/webinars/81234567890/participants/qos?page_size=10&page_size=9999": 200, // the first wins
+	}
+	for path, want := range cases {
+		resp := rawGet(t, s, tok, path)
+		var ae zoom.APIError
+		err := json.NewDecoder(resp.Body).Decode(&ae)
+		resp.Body.Close()
+		if resp.StatusCode != want || err != nil || (want != 200 && (ae.Code == 0 || ae.Message == "")) {
+			t.Errorf("%s: %d %+v (%v), want %d with a Zoom error body", path, resp.StatusCode, ae, err, want)
+		}
+	}
+	// A segment that is no valid escape is no route (clients cannot send it).
+	if _, ok, _ := parseRoute("/metrics/webinars/%zz/participants/qos"); ok {
+		t.Error("an invalid escape parsed as an id")
+	}
+	// The token endpoint refuses other methods.
+	resp, _ := http.Get(s.TokenURL())
+	if resp.StatusCode != 405 {
+		t.Errorf("GET /oauth/token: %d", resp.StatusCode)
+	}
+	resp.Body.Close()
+}

@@ -148,7 +148,10 @@ func TestFaults(t *testing.T) {
 
 func rawGet(t *testing.T, s *Server, tok, path string) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequest("GET", s.APIURL()+path, nil)
+	req, err := http.NewRequest("GET", s.APIURL()+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
