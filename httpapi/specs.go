@@ -66,10 +66,26 @@ func DefaultSpecs() map[string]Spec {
 		"notifier.UpdateFailures":     {Name: "qoswatch_slack_update_failures_total", Help: "Updates that failed for good.", Kind: Counter},
 		"notifier.Pending":            {Name: "qoswatch_notifier_pending", Help: "Outbox entries seen at the dispatcher's last pass."},
 
+		// zoom.Poller.Stats()
+		"poller.Degraded":             {Name: "qoswatch_poller_degraded", Help: "1 when the budget forces the poller to thin its coverage."},
+		"poller.Budget.Total":         {Name: "qoswatch_budget_daily_calls", Help: "qoswatch's share of today's Heavy + Resource-intensive cap."},
+		"poller.Budget.Spent":         {Name: "qoswatch_budget_spent_calls", Help: "Calls spent today (UTC), persisted across restarts."},
+		"poller.Budget.Left":          {Name: "qoswatch_budget_left_calls", Help: "Calls left of today's share."},
+		"poller.Budget.AllowedPerMin": {Name: "qoswatch_budget_allowed_calls_per_minute", Help: "The pace the budget allows now."},
+		"poller.Budget.Unlimited":     {Name: "qoswatch_budget_unlimited", Help: "1 when the budget is ignored (simulate's naive baseline only)."},
+		"poller.CoverageWindow":       {Name: "qoswatch_poller_coverage_window_seconds", Help: "The window of qoswatch_source_participants_seen."},
+		"poller.Sources.Participants": {Name: "qoswatch_source_participants", Help: "Participants in each live source.", Labels: []string{"source", "topic"}},
+		"poller.Sources.Seen":         {Name: "qoswatch_source_participants_seen", Help: "Participants whose QoS was seen within the coverage window.", Labels: []string{"source", "topic"}},
+		"poller.Sources.Share":        {Name: "qoswatch_source_coverage_ratio", Help: "Share of a source's participants seen within the coverage window.", Labels: []string{"source", "topic"}},
+		"poller.Sources.OldestView":   {Name: "qoswatch_source_oldest_view_seconds", Help: "Age of the oldest view of a participant of the source: what the bot cannot see.", Labels: []string{"source", "topic"}},
+		"poller.Sources.Ratings":      {Name: "qoswatch_source_quality_ratings", Help: "1 when the source's participants list carries Zoom's quality ratings (triage works).", Labels: []string{"source", "topic"}},
+		"poller.Calls":                {Name: "qoswatch_poller_calls_total", Help: "Zoom calls the poller made, by purpose.", Kind: Counter, Labels: []string{"purpose"}},
+		"poller.Errors":               {Name: "qoswatch_poller_errors_total", Help: "Zoom calls and ingests that failed (retried next interval).", Kind: Counter},
+		"poller.Intervals":            {Name: "qoswatch_polls_total", Help: "Poll intervals run.", Kind: Counter},
+
 		// daemon.Stats
 		"daemon.RulesReloads":    {Name: "qoswatch_rules_reloads_total", Help: "Rules file reloads, by outcome (a failed reload keeps the running rules).", Kind: Counter, Labels: []string{"outcome"}},
 		"daemon.RulesLastReload": {Name: "qoswatch_rules_last_reload_success", Help: "1 when the last rules reload succeeded, 0 when the file on disk is bad and older rules run."},
 		"daemon.NewestSample":    {Name: "qoswatch_source_newest_sample_age_seconds", Help: "Age of the newest QoS sample of each source.", Kind: Age, Labels: []string{"source"}},
-		"daemon.Polls":           {Name: "qoswatch_polls_total", Help: "Poll sweeps, by outcome.", Kind: Counter, Labels: []string{"outcome"}},
 	}
 }

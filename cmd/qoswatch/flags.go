@@ -62,6 +62,11 @@ func (f *flags) Int(p *int, name, env string, def int, usage string) {
 	f.add(name, env)
 }
 
+func (f *flags) Int64(p *int64, name, env string, def int64, usage string) {
+	f.fs.Int64Var(p, name, def, usage)
+	f.add(name, env)
+}
+
 func (f *flags) Float(p *float64, name, env string, def float64, usage string) {
 	f.fs.Float64Var(p, name, def, usage)
 	f.add(name, env)
@@ -118,7 +123,7 @@ func (f *flags) kind(name string) string {
 	switch fl.Value.(flag.Getter).Get().(type) {
 	case time.Duration:
 		return "duration (like 90s, 2m, 1h)"
-	case int:
+	case int, int64:
 		return "integer"
 	case float64:
 		return "number"

@@ -15,7 +15,5 @@ func notYet(name string) func(context.Context, *cli, []string) int {
 }
 
 var (
-	cmdRun     = notYet("run")
-	cmdDemo    = notYet("demo")
 	cmdExplain = notYet("explain")
 )

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/qoswatch/qoswatch/daemon"
+)
+
+const runSummary = `Runs the daemon: discovers the live webinars and meetings of a Zoom account,
+sweeps their participants' QoS every poll interval within Zoom's limits and
+the daily budget, evaluates the rules, and tells Slack (or the console).
+SIGHUP or a change of the rules file reloads the rules; a bad file keeps the
+running ones. SIGTERM or SIGINT stops polling, finishes the batch in hand,
+flushes the outbox for up to --shutdown-grace, closes the database, exits 0.`
+
+func cmdRun(ctx context.Context, c *cli, args []string) int {
+	f := newFlags(c, "qoswatch run", "[flags]", runSummary)
+	r := declareRun(f)
+	if code, done := parseOrExit(f, args); done {
+		return code
+	}
+	if len(f.Args()) > 0 {
+		fmt.Fprintf(c.stderr, "qoswatch run: unexpected argument %q (settings are flags or environment variables; see --help)\n", f.Args()[0])
+		return 2
+	}
+	if err := r.finish(c.getenv); err != nil {
+		fmt.Fprintf(c.stderr, "qoswatch run: %v\n", err)
+		return 2
+	}
+	log := daemon.NewLogger(c.stderr, r.cfg.LogFormat, r.cfg.LogLevel)
+	err := daemon.Run(ctx, r.cfg, daemon.Options{Logger: log, Console: c.stdout})
+	var ce *daemon.ConfigError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ce):
+		fmt.Fprintf(c.stderr, "qoswatch run: %v\n", err)
+		return 2
+	default:
+		log.Error("qoswatch stopped", "error", err)
+		return 1
+	}
+}

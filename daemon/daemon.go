@@ -1,0 +1,320 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/httpapi"
+	"github.com/qoswatch/qoswatch/notifier"
+	"github.com/qoswatch/qoswatch/notifier/slack"
+	"github.com/qoswatch/qoswatch/zoom"
+)
+
+// Options are what a caller (main, a test) gives Run besides the Config.
+type Options struct {
+	Logger *slog.Logger
+	// Console is where alerts go when neither a Slack token nor a webhook
+	// is set (default os.Stdout).
+	Console io.Writer
+	// Listening is called with the HTTP address once it is bound (port 0
+	// picks a free one).
+	Listening func(addr string)
+	// HUP delivers reload requests; nil listens for SIGHUP.
+	HUP <-chan os.Signal
+	// Now and Sleep are the clock of every part (Zoom client, poller,
+	// engine, notifier); demo and tests run on simulated time. Default
+	// the wall clock.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Sender replaces the notifier the Slack settings choose (demo).
+	Sender notifier.Sender
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// ConfigError is a bad setting found at start: main exits non-zero with
+// its one line.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Run is `qoswatch run`: it starts every part, runs until ctx ends, then
+// stops polling, finishes the batch in hand, flushes the outbox for at most
+// cfg.Grace and closes the store. A nil error is a clean stop.
+func Run(ctx context.Context, cfg Config, opts Options) error {
+	if err := cfg.Validate(); err != nil {
+		return &ConfigError{err}
+	}
+	log := opts.Logger
+	if log == nil {
+		log = NewLogger(os.Stderr, cfg.LogFormat, cfg.LogLevel)
+	}
+	if opts.Console == nil {
+		opts.Console = os.Stdout
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = sleepCtx
+	}
+	sender, mode := opts.Sender, "custom"
+	if sender == nil {
+		var err error
+		if sender, mode, err = newSender(cfg, opts.Console, log); err != nil {
+			return &ConfigError{err}
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return &ConfigError{fmt.Errorf("QOSWATCH_LISTEN=%s: %w", cfg.Listen, errors.Unwrap(err))}
+	}
+	defer ln.Close()
+
+	c, err := newCore(coreConfig{
+		rules: cfg.Rules, db: cfg.DB, staleAfter: cfg.StaleAfter,
+		now: opts.Now, sleep: opts.Sleep, sender: sender, channel: cfg.Slack.Channel, log: log,
+	})
+	if err != nil {
+		return &ConfigError{err}
+	}
+	client, err := zoom.NewClient(zoom.Config{
+		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL,
+		AccountID: cfg.Zoom.AccountID, ClientID: cfg.Zoom.ClientID, ClientSecret: cfg.Zoom.ClientSecret.Reveal(),
+		Plan: cfg.Zoom.Plan, DailyLimit: cfg.Zoom.DailyLimit,
+		Logger: log.With("component", "zoom"), Now: opts.Now, Sleep: opts.Sleep,
+	})
+	if err != nil {
+		c.close(time.Second)
+		return &ConfigError{fmt.Errorf("zoom: %w", err)}
+	}
+	c.metrics.Add(httpapi.StatsSource{Subsystem: "zoom", Stats: func() any { return client.Stats() }})
+	if err := checkCredentials(ctx, client, cfg, opts.Now()); err != nil {
+		c.close(time.Second)
+		return &ConfigError{err}
+	}
+
+	var kinds []engine.SourceKind
+	for _, w := range cfg.Watch {
+		kinds = append(kinds, engine.SourceKind(strings.TrimSuffix(w, "s")))
+	}
+	poller, err := zoom.NewPoller(client, zoom.PollerConfig{
+		Interval: cfg.PollInterval, Watch: kinds, Sources: cfg.Sources,
+		Budget: zoom.BudgetConfig{Plan: cfg.Zoom.Plan, DailyLimit: int64(cfg.Zoom.DailyLimit), Share: cfg.BudgetShare, Spend: c.db},
+		Hot:    zoom.AlertWatch(c.eng.Alerts),
+		Logger: log, Now: opts.Now, Sleep: opts.Sleep,
+	}, sink{c})
+	if err != nil {
+		c.close(time.Second)
+		return &ConfigError{fmt.Errorf("poller: %w", err)}
+	}
+	c.metrics.Add(httpapi.StatsSource{Subsystem: "poller", Stats: func() any { return poller.Stats() }})
+
+	api := &http.Server{
+		Handler: httpapi.New(httpapi.Options{
+			Engine: c.eng, Token: cfg.APIToken.Reveal(), Registry: c.metrics.Registry, Logger: log.With("component", "http"),
+			Ready: []httpapi.Check{
+				{Name: "store", Check: func(context.Context) error { _, err := os.Stat(c.db.Path()); return err }},
+				{Name: "rules", Check: func(context.Context) error {
+					if c.reloader.Current() == nil {
+						return errors.New("no rules loaded")
+					}
+					return nil
+				}},
+				{Name: "zoom_token", Check: func(context.Context) error {
+					if client.Stats().TokenFetches == 0 {
+						return errors.New("no Zoom access token yet")
+					}
+					return nil
+				}},
+			},
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	addr := ln.Addr().String()
+	log.Info("qoswatch running", "listen", addr, "rules", cfg.Rules, "db", cfg.DB, "notifier", mode,
+		"poll_interval", cfg.PollInterval, "watch", strings.Join(cfg.Watch, ","), "sources", strings.Join(cfg.Sources, ","),
+		"zoom_api", cfg.Zoom.APIURL, "plan", cfg.Zoom.Plan, "budget_share", cfg.BudgetShare)
+	if cfg.APIToken == "" && !loopback(addr) {
+		log.Warn("the HTTP API listens beyond loopback without QOSWATCH_API_TOKEN: anyone who reaches it can add silences", "listen", addr)
+	}
+	if opts.Listening != nil {
+		opts.Listening(addr)
+	}
+
+	var wg sync.WaitGroup
+	httpErr := make(chan error, 1)
+	wg.Go(func() {
+		if err := api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			httpErr <- err
+		}
+	})
+
+	// The dispatcher outlives the poller: on shutdown it gets the grace
+	// period to flush what the last batch decided.
+	dispCtx, stopDisp := context.WithCancel(context.WithoutCancel(ctx))
+	wg.Go(func() { c.disp.Run(dispCtx) })
+
+	pollCtx, stopPoll := context.WithCancel(ctx)
+	pollDone := make(chan error, 1)
+	go func() { pollDone <- poller.Run(pollCtx) }()
+	wg.Go(func() { c.watchRules(pollCtx, cfg.Rules, cfg.RulesCheck, opts.HUP) })
+	wg.Go(func() { c.housekeeping(pollCtx, cfg.PollInterval, opts.Now, opts.Sleep) })
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("stopping: polling stops, the batch in hand is finished, the outbox is flushed", "grace", cfg.Grace)
+	case err := <-pollDone:
+		runErr = fmt.Errorf("poller stopped: %w", err)
+		pollDone <- nil
+	case err := <-httpErr:
+		runErr = fmt.Errorf("http: %w", err)
+	}
+	stopPoll()
+	<-pollDone
+	stopDisp()
+	shutCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	api.Shutdown(shutCtx)
+	cancel()
+	wg.Wait()
+	if err := c.close(cfg.Grace); err != nil && runErr == nil {
+		runErr = fmt.Errorf("close store: %w", err)
+	}
+	if runErr == nil {
+		log.Info("stopped cleanly")
+	}
+	return runErr
+}
+
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+// newSender picks the notifier: bot token, webhook, or the console.
+func newSender(cfg Config, console io.Writer, log *slog.Logger) (notifier.Sender, string, error) {
+	o := slack.Options{APIURL: cfg.Slack.APIURL, Logger: log.With("component", "slack")}
+	switch {
+	case cfg.Slack.BotToken != "":
+		b, err := slack.NewBot(cfg.Slack.BotToken.Reveal(), o)
+		if err != nil {
+			return nil, "", fmt.Errorf("SLACK_BOT_TOKEN: %w", err)
+		}
+		return b, "slack bot", nil
+	case cfg.Slack.WebhookURL != "":
+		w, err := slack.NewWebhook(cfg.Slack.WebhookURL.Reveal(), o)
+		if err != nil {
+			return nil, "", fmt.Errorf("SLACK_WEBHOOK_URL: %w", err)
+		}
+		return w, "slack webhook", nil
+	}
+	log.Warn("neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL is set: alerts go to the console (stdout)")
+	return notifier.NewConsole(console), "console", nil
+}
+
+// checkCredentials makes one listing call so that credentials Zoom
+// rejects stop the start with one clear line, instead of an error logged
+// every poll. Other failures (Zoom down) are logged; polling retries them.
+func checkCredentials(ctx context.Context, c *zoom.Client, cfg Config, now time.Time) error {
+	kind := engine.Webinar
+	if len(cfg.Watch) > 0 && cfg.Watch[0] == "meetings" {
+		kind = engine.Meeting
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	now = now.UTC()
+	_, err := c.ListSources(ctx, kind, zoom.Live, now.Add(-24*time.Hour), now)
+	if err != nil && zoom.IsAuth(err) {
+		return fmt.Errorf("ZOOM_ACCOUNT_ID/ZOOM_CLIENT_ID/ZOOM_CLIENT_SECRET: Zoom refused them: %w", err)
+	}
+	return nil
+}
+
+// watchRules reloads the rules file when its modification time or size
+// changes, and on SIGHUP.
+func (c *core) watchRules(ctx context.Context, path string, every time.Duration, hup <-chan os.Signal) {
+	if hup == nil {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGHUP)
+		defer signal.Stop(ch)
+		hup = ch
+	}
+	stamp := func() string {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return "missing"
+		}
+		return fmt.Sprint(fi.ModTime().UnixNano(), fi.Size())
+	}
+	last := stamp()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			last = stamp()
+			c.reload(ctx, "SIGHUP")
+		case <-t.C:
+			if s := stamp(); s != last {
+				last = s
+				c.reload(ctx, "file changed")
+			}
+		}
+	}
+}
+
+// housekeeping runs the engine's wall-clock work (repeats, silence ends)
+// every poll interval and collects the store hourly.
+func (c *core) housekeeping(ctx context.Context, every time.Duration, now func() time.Time, sleep func(context.Context, time.Duration) error) {
+	lastGC := now()
+	for {
+		if sleep(ctx, every) != nil {
+			return
+		}
+		if err := c.eng.Tick(ctx); err != nil && ctx.Err() == nil {
+			c.log.Error("engine tick", "error", err)
+		}
+		c.disp.Wake()
+		if now().Sub(lastGC) > time.Hour {
+			lastGC = now()
+			got, err := c.db.Collect(ctx, lastGC.Add(-engine.DefaultResolvedRetention))
+			if err != nil && ctx.Err() == nil {
+				c.log.Error("store collect", "error", err)
+			} else {
+				c.log.Debug("store collected", "collected", got)
+			}
+		}
+	}
+}

@@ -1,0 +1,240 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack/slacktest"
+
+	"github.com/qoswatch/qoswatch"
+	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/store"
+	"github.com/qoswatch/qoswatch/zoom/zoomtest"
+)
+
+// slackPost is one message the fake Slack accepted.
+type slackPost struct {
+	Method, Channel, ThreadTS, TS, Text, Blocks string
+}
+
+// fakeSlack is slacktest's server with chat.postMessage and chat.update
+// answered by a recorder; the real slack-go client (inside the real
+// notifier) talks to it over HTTP. Every first call of a method can be
+// made to answer 429 first.
+type fakeSlack struct {
+	srv *slacktest.Server
+
+	mu     sync.Mutex
+	posts  []slackPost
+	seq    int
+	tokens map[string]bool
+	limit  map[string]int // method → 429s still to answer
+}
+
+func newFakeSlack(t *testing.T) *fakeSlack {
+	fs := &fakeSlack{tokens: map[string]bool{}, limit: map[string]int{}}
+	fs.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/chat.postMessage", fs.handle("chat.postMessage"))
+		c.Handle("/chat.update", fs.handle("chat.update"))
+	})
+	fs.srv.Start()
+	t.Cleanup(fs.srv.Stop)
+	return fs
+}
+
+func (fs *fakeSlack) handle(method string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		v, _ := url.ParseQuery(string(body))
+		fs.mu.Lock()
+		defer fs.mu.Unlock()
+		fs.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] = true
+		fs.tokens[v.Get("token")] = true
+		if fs.limit[method] > 0 {
+			fs.limit[method]--
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		p := slackPost{Method: method, Channel: v.Get("channel"), ThreadTS: v.Get("thread_ts"), Text: v.Get("text"), Blocks: v.Get("blocks")}
+		if method == "chat.update" {
+			p.TS = v.Get("ts")
+		} else {
+			fs.seq++
+			p.TS = fmt.Sprintf("1773324000.%06d", fs.seq)
+		}
+		fs.posts = append(fs.posts, p)
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": p.Channel, "ts": p.TS})
+	}
+}
+
+func (fs *fakeSlack) Posts() []slackPost {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return append([]slackPost(nil), fs.posts...)
+}
+
+// e2eScenario: a webinar of 40 where one attendee's audio breaks up, a
+// panelist's CPU is pegged, and then 8 attendees behind one link break up
+// together (a storm).
+func e2eScenario(start time.Time) *zoomtest.Scenario {
+	sc := zoomtest.Generate(zoomtest.Gen{ID: 88800011122, Topic: "E2E webinar", Start: start, Duration: 24 * time.Minute, Participants: 40, Seed: 7})
+	m := func(n int) time.Duration { return time.Duration(n) * time.Minute }
+	bad := func(i int, from, to int, kinds ...zoomtest.Impairment) {
+		p := sc.Participants[i]
+		p.Join, p.Leave, p.AudioOnly = 0, 0, false
+		for _, k := range kinds {
+			p.Degradations = append(p.Degradations, zoomtest.Degradation{Kind: k, From: m(from), To: m(to)})
+		}
+	}
+	bad(5, 3, 9, zoomtest.AudioLoss, zoomtest.HighLatency)
+	bad(2, 2, 8, zoomtest.CPUHog)
+	for i := 20; i < 28; i++ {
+		bad(i, 10, 16, zoomtest.AudioLoss, zoomtest.HighLatency)
+	}
+	return sc
+}
+
+// TestEndToEnd runs the daemon in process (real Zoom client and poller
+// against zoomtest over HTTP, real rules, engine, bbolt store, notifier and
+// slack-go against a Slack-compatible server), on simulated time, with a
+// restart in the middle, a revoked Zoom token, Zoom 429s and a Slack 429.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 26 simulated minutes")
+	}
+	const speed = 300 // a simulated minute every 200ms
+	start := time.Now().UTC().Truncate(time.Minute)
+	clock := NewSimClock(start, speed)
+	sc := e2eScenario(start)
+	fake := zoomtest.NewServer(zoomtest.Options{Now: clock.Now, Scenarios: []*zoomtest.Scenario{sc}, Plan: zoomtest.Business})
+	fake.Start()
+	defer fake.Close()
+	slack := newFakeSlack(t)
+	slack.limit["chat.postMessage"] = 1 // Slack's first answer is a 429
+
+	dir := t.TempDir()
+	rulesPath := filepath.Join(dir, "rules.yaml")
+	writeFile(t, rulesPath, qoswatch.ExampleRules)
+	const botToken = "xoxb-e2e-bot-token-0123456789"
+	cfg := Defaults()
+	cfg.Zoom = ZoomConfig{AccountID: fake.AccountID, ClientID: fake.ClientID, ClientSecret: Secret(fake.ClientSecret),
+		APIURL: fake.APIURL(), OAuthURL: fake.TokenURL(), Plan: "business"}
+	cfg.Slack = SlackConfig{BotToken: botToken, APIURL: slack.srv.GetAPIURL()}
+	cfg.Rules, cfg.DB, cfg.Listen, cfg.Watch = rulesPath, filepath.Join(dir, "qoswatch.db"), "127.0.0.1:0", []string{"webinars"}
+
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	run := func(until time.Duration, during func()) {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- Run(ctx, cfg, Options{Logger: log, Now: clock.Now, Sleep: clock.Sleep}) }()
+		if during != nil {
+			during()
+		}
+		clock.Sleep(context.Background(), start.Add(until).Sub(clock.Now()))
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run: %v\n%s", err, logs.String())
+		}
+	}
+
+	// First life: to minute 13, the storm has fired. Zoom revokes the
+	// token at minute 4 and answers 429 to three QoS pages at minute 6.
+	run(13*time.Minute, func() {
+		clock.Sleep(context.Background(), start.Add(4*time.Minute).Sub(clock.Now()))
+		fake.RevokeAccessTokens()
+		clock.Sleep(context.Background(), start.Add(6*time.Minute).Sub(clock.Now()))
+		fake.Inject(zoomtest.Fault{Path: "/participants/qos", Status: http.StatusTooManyRequests, Times: 3})
+	})
+	firstLife := len(slack.Posts())
+	// Second life, same database: to minute 27 (the webinar ended at 24).
+	run(27*time.Minute, nil)
+
+	posts := slack.Posts()
+	if firstLife == 0 || len(posts) == firstLife {
+		t.Fatalf("posts before the restart: %d, after: %d; want some in each life", firstLife, len(posts)-firstLife)
+	}
+	// Nothing twice: no two identical messages in one place.
+	seen := map[string]int{}
+	for i, p := range posts {
+		k := p.Method + "|" + p.Channel + "|" + p.ThreadTS + "|" + p.TS + "|" + p.Text + "|" + p.Blocks
+		if p.Method == "chat.postMessage" {
+			k = p.Method + "|" + p.Channel + "|" + p.ThreadTS + "|" + p.Text + "|" + p.Blocks
+		}
+		if j, dup := seen[k]; dup {
+			t.Errorf("message %d repeats message %d: %s %s thread=%s %q", i, j, p.Method, p.Channel, p.ThreadTS, firstLine(p.Text))
+		}
+		seen[k] = i
+	}
+	// Everyone degraded was told, and told over.
+	all := ""
+	for _, p := range posts {
+		all += p.Text + "\n" + p.Blocks + "\n"
+	}
+	for _, tr := range fake.Truth() {
+		name := regexp.MustCompile(regexp.QuoteMeta(tr.UserName) + `\b`)
+		if !name.MatchString(all) {
+			t.Errorf("%s (%s from minute %d) never reached Slack", tr.UserName, tr.What, int(tr.From.Sub(start).Minutes()))
+		}
+	}
+	if len(posts) > 40 {
+		t.Errorf("%d Slack calls for 10 degraded participants: storm control failed", len(posts))
+		for _, p := range posts {
+			t.Logf("%s %s thread=%s %q", p.Method, p.Channel, p.ThreadTS, firstLine(p.Text))
+		}
+	}
+
+	// The store agrees: every alert resolved and told, the outbox empty.
+	db, err := store.Open(cfg.DB, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	snap, err := db.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	alerted := map[string]bool{}
+	for _, a := range snap.Alerts {
+		if a.State != engine.StateResolved {
+			t.Errorf("alert %s is %s at the end, want resolved", a.Key, a.State)
+		}
+		alerted[a.Key.Participant] = true
+	}
+	for _, tr := range fake.Truth() {
+		if !alerted[tr.UserID] {
+			t.Errorf("no alert for %s (%s)", tr.UserName, tr.What)
+		}
+	}
+	if pending, _ := db.Pending(context.Background(), 0); len(pending) != 0 {
+		t.Errorf("%d notifications left in the outbox", len(pending))
+	}
+	// Secrets never reach the log.
+	for _, secret := range []string{botToken, fake.ClientSecret} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log contains a secret %q", secret[:6])
+		}
+	}
+	if !slack.tokens[botToken] {
+		t.Error("the fake Slack never saw the bot token")
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
