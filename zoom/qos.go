@@ -54,7 +54,9 @@ func ParseValue(s string) float64 { return parse(s, dimAny) }
 // ParseResolution parses "1280*720" (or "1280x720") to width and height.
 // "0*0", which Zoom sends for a stream with no picture, is missing, like a
 // blank or unparseable value; ok is false then.
-func ParseResolution(s string) (width, height float64, ok bool) {
+func ParseResolution(s string) (width, height float64, ok bool) { return parseResolution(s) }
+
+func parseResolution[T text](s T) (width, height float64, ok bool) {
 	s = trimSpace(s)
 	if isBlank(s) {
 		valueStats.blank.Add(1)
@@ -83,14 +85,18 @@ func ParseResolution(s string) (width, height float64, ok bool) {
 	return w, h, true
 }
 
-func parse(s string, d dim) float64 {
+// text is what the parser reads: a string from a decoded struct, or the
+// bytes of a JSON string straight from the body (PageDecoder).
+type text interface{ ~string | ~[]byte }
+
+func parse[T text](s T, d dim) float64 {
 	s = trimSpace(s)
 	if isBlank(s) {
 		valueStats.blank.Add(1)
 		return math.NaN()
 	}
 	// Split the number from its unit: the number is the longest prefix of
-	// sign, digits and one dot.
+	// sign, digits and dots.
 	end := 0
 	if end < len(s) && (s[end] == '-' || s[end] == '+') {
 		end++
@@ -113,8 +119,8 @@ func parse(s string, d dim) float64 {
 
 // unitScale returns the factor from unit u to its dimension's unit, if u
 // is a unit of dimension d.
-func unitScale(u string, d dim) (float64, bool) {
-	if u == "" {
+func unitScale[T text](u T, d dim) (float64, bool) {
+	if len(u) == 0 {
 		return 1, true // a bare number
 	}
 	var got dim
@@ -132,7 +138,7 @@ func unitScale(u string, d dim) (float64, bool) {
 		got = dimTime
 	case equalFold(u, "s"), equalFold(u, "sec"):
 		got, scale = dimTime, 1000
-	case u == "%":
+	case len(u) == 1 && u[0] == '%':
 		got = dimPercent
 	case equalFold(u, "fps"):
 		got = dimRate
@@ -142,17 +148,32 @@ func unitScale(u string, d dim) (float64, bool) {
 	return scale, d == dimAny || d == got
 }
 
+// pow10 holds the powers of ten a float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
 // number parses a plain decimal: optional sign, digits, at most one dot,
 // at least one digit. No exponents, no "Inf", no "NaN".
-func number(s string) (float64, bool) {
-	i, digits, dots := 0, 0, 0
+func number[T text](s T) (float64, bool) {
+	i, digits, dots, frac := 0, 0, 0, 0
+	neg := false
 	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		neg = s[i] == '-'
 		i++
 	}
+	var mant uint64
+	exact := true
 	for ; i < len(s); i++ {
 		switch c := s[i]; {
 		case isDigit(c):
 			digits++
+			if dots > 0 {
+				frac++
+			}
+			if mant > (1<<53)/10 {
+				exact = false
+			}
+			mant = mant*10 + uint64(c-'0')
 		case c == '.':
 			dots++
 		default:
@@ -162,22 +183,30 @@ func number(s string) (float64, bool) {
 	if digits == 0 || dots > 1 {
 		return 0, false
 	}
-	// Validated above, so ParseFloat can only fail on range, which a QoS
-	// value never reaches; it does not allocate on success.
-	v, err := strconv.ParseFloat(s, 64)
+	if exact && mant <= 1<<53 && frac < len(pow10) {
+		// Both operands are exact, so the quotient is correctly rounded:
+		// the same float64 as strconv.ParseFloat, without its cost.
+		v := float64(mant) / pow10[frac]
+		if neg {
+			v = -v
+		}
+		return v, true
+	}
+	// Long numbers: validated above, so ParseFloat fails only on range.
+	v, err := strconv.ParseFloat(string(s), 64)
 	if err != nil || math.IsInf(v, 0) {
 		return 0, false
 	}
 	return v, true
 }
 
-func isBlank(s string) bool {
-	return s == "" || s == "-" || s == "--" || equalFold(s, "n/a") || equalFold(s, "na") || equalFold(s, "null")
+func isBlank[T text](s T) bool {
+	return len(s) == 0 || equalFold(s, "-") || equalFold(s, "--") || equalFold(s, "n/a") || equalFold(s, "na") || equalFold(s, "null")
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-func trimSpace(s string) string {
+func trimSpace[T text](s T) T {
 	for len(s) > 0 && isSpace(s[0]) {
 		s = s[1:]
 	}
@@ -191,7 +220,7 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 
 // equalFold reports whether s equals the lower-case ASCII word w, ignoring
 // ASCII case.
-func equalFold(s, w string) bool {
+func equalFold[T text](s T, w string) bool {
 	if len(s) != len(w) {
 		return false
 	}
