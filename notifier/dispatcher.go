@@ -292,14 +292,18 @@ func (d *Dispatcher) Drain(ctx context.Context) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("notifier: read outbox: %w", err)
 	}
 	d.stats.add(func(s *Stats) { s.Pending = len(es) })
-	// Prune on what earlier passes saw: this pass's entries may still
-	// join a storm that the newest of them would outdate.
-	d.prune(d.o.Now())
+	// Storm state can go once no entry can join it any more: measure from
+	// the oldest pending decision (the newest seen when none is pending).
+	ref := d.newest
 	for i := range es {
 		if es[i].Created.After(d.newest) {
 			d.newest = es[i].Created
 		}
+		if i == 0 || es[i].Created.Before(ref) {
+			ref = es[i].Created
+		}
 	}
+	d.prune(d.o.Now(), ref)
 	if len(es) == 0 {
 		return time.Time{}, nil
 	}
@@ -395,9 +399,9 @@ func groupRefKey(ref engine.MessageRef) string { return "storm/" + ref.Channel +
 // months keeps its memory flat: storms no firing can join any more (their
 // message refs stay until their members resolve), old single firings, and
 // channel slots in the past. Storm windows are on the engine's decision
-// times, so they are measured from the newest one seen, not from Now.
-func (d *Dispatcher) prune(now time.Time) {
-	gone := d.newest.Add(-2 * d.o.StormWindow)
+// times, so they are measured from one of those (ref), not from now.
+func (d *Dispatcher) prune(now, ref time.Time) {
+	gone := ref.Add(-2 * d.o.StormWindow)
 	for k, s := range d.storms {
 		if s.last.Before(gone) {
 			delete(d.storms, k)
