@@ -97,26 +97,57 @@ func (l *loader) parse(data []byte) *Set {
 	if !l.checkTop(m) {
 		return nil
 	}
-	if n := mapGet(m, "defaults"); n != nil && l.checkShape(n, reflect.TypeFor[Defaults](), "defaults", "") {
-		l.decode(n, &spec.Defaults, "")
-	}
-	var routeNodes, ruleNodes []ast.Node
-	for i, item := range seqItems(mapGet(m, "routes")) {
-		var r RouteSpec
-		if l.checkShape(item, reflect.TypeFor[RouteSpec](), fmt.Sprintf("routes[%d]", i), "") && l.decode(item, &r, "") {
-			r.index = i
-			spec.Routes = append(spec.Routes, r)
-			routeNodes = append(routeNodes, item)
-		}
+	// Each part is shape-checked on its own, so every problem is found.
+	defaultsNode := mapGet(m, "defaults")
+	defaultsOK := defaultsNode == nil || l.checkShape(defaultsNode, reflect.TypeFor[Defaults](), "defaults", "")
+	routeItems := seqItems(mapGet(m, "routes"))
+	routeOK := make([]bool, len(routeItems))
+	for i, item := range routeItems {
+		routeOK[i] = l.checkShape(item, reflect.TypeFor[RouteSpec](), fmt.Sprintf("routes[%d]", i), "")
 	}
 	rulesNode := mapGet(m, "rules")
 	items := seqItems(rulesNode)
-	for _, item := range items {
-		var r RuleSpec
-		name := scalar(mapGet(asMap(item), "name"))
-		if l.checkShape(item, reflect.TypeFor[RuleSpec](), "", name) && l.decode(item, &r, name) {
-			spec.Rules = append(spec.Rules, r)
-			ruleNodes = append(ruleNodes, item)
+	ruleOK := make([]bool, len(items))
+	for i, item := range items {
+		ruleOK[i] = l.checkShape(item, reflect.TypeFor[RuleSpec](), "", scalar(mapGet(asMap(item), "name")))
+	}
+
+	// A file of the right shape decodes whole, so anchors and aliases
+	// across rules resolve. Otherwise each good part decodes alone, and a
+	// part with an alias waits until the rest is fixed.
+	var routeNodes, ruleNodes []ast.Node
+	var wholeErr error
+	if len(l.errs) == 0 {
+		wholeErr = yaml.NodeToValue(m, &spec, decodeOptions(yaml.AllowFieldPrefixes("x-"))...)
+	}
+	if len(l.errs) == 0 && wholeErr == nil {
+		for i := range spec.Routes {
+			spec.Routes[i].index = i
+		}
+		routeNodes, ruleNodes = routeItems, items
+	} else {
+		spec = File{}
+		if defaultsNode != nil && defaultsOK && !hasAlias(defaultsNode) {
+			l.decode(defaultsNode, &spec.Defaults, "")
+		}
+		for i, item := range routeItems {
+			var r RouteSpec
+			if routeOK[i] && !hasAlias(item) && l.decode(item, &r, "") {
+				r.index = i
+				spec.Routes = append(spec.Routes, r)
+				routeNodes = append(routeNodes, item)
+			}
+		}
+		for i, item := range items {
+			var r RuleSpec
+			name := scalar(mapGet(asMap(item), "name"))
+			if ruleOK[i] && !hasAlias(item) && l.decode(item, &r, name) {
+				spec.Rules = append(spec.Rules, r)
+				ruleNodes = append(ruleNodes, item)
+			}
+		}
+		if len(l.errs) == 0 && wholeErr != nil {
+			l.yamlError(wholeErr, "") // an error only the whole file shows
 		}
 	}
 	if len(items) == 0 {
@@ -129,6 +160,8 @@ func (l *loader) parse(data []byte) *Set {
 	return l.build(&spec, m, routeNodes, ruleNodes)
 }
 
+func hasAlias(n ast.Node) bool { return len(ast.Filter(ast.AliasType, n)) > 0 }
+
 // checkTop checks the top-level keys and that routes and rules are lists.
 func (l *loader) checkTop(m *ast.MappingNode) bool {
 	good := true
@@ -136,13 +169,16 @@ func (l *loader) checkTop(m *ast.MappingNode) bool {
 	known := yamlKeys(top)
 	for _, mv := range m.Values {
 		k := keyString(mv)
+		if strings.HasPrefix(k, "x-") {
+			continue // a place for anchors: x-thresholds: &t {...}
+		}
 		i := slices.Index(known, k)
 		if i < 0 {
 			msg := fmt.Sprintf("unknown key %q", k)
 			if s := closest(k, known); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			} else {
-				msg += " (known keys: " + strings.Join(known, ", ") + ")"
+				msg += " (known keys: " + strings.Join(known, ", ") + "; x-… for anchors)"
 			}
 			l.errorf(mv.Key, "", "%s", msg)
 			continue // the other keys are still worth checking
@@ -160,11 +196,18 @@ func (l *loader) checkTop(m *ast.MappingNode) bool {
 // decode fills v from n with goccy's strict decoder. checkShape already
 // caught what a user gets wrong; this is the safety net for the rest.
 func (l *loader) decode(n ast.Node, v any, rule string) bool {
-	if err := yaml.NodeToValue(n, v, yaml.Strict()); err != nil {
+	if err := yaml.NodeToValue(n, v, decodeOptions()...); err != nil {
 		l.yamlError(err, rule)
 		return false
 	}
 	return true
+}
+
+// decodeOptions: strict, but a key may repeat, because goccy counts a key
+// that overrides a merged one (`<<: *base` then `name: b`) as a repeat; real
+// duplicates are already errors of the parser.
+func decodeOptions(more ...yaml.DecodeOption) []yaml.DecodeOption {
+	return append([]yaml.DecodeOption{yaml.Strict(), yaml.AllowDuplicateMapKey()}, more...)
 }
 
 // yamlError turns one of goccy's errors into a positioned Error.

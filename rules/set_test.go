@@ -254,3 +254,28 @@ func TestNoPanicOnGarbage(t *testing.T) {
 		t.Fatal("NaN")
 	}
 }
+
+// TestAnchors: authors share thresholds with YAML anchors, kept under an
+// x- key or on a rule, and override merged keys.
+func TestAnchors(t *testing.T) {
+	set := mustParse(t, `x-speaker: &speaker {severity: critical, for: 1m, labels: {team: av}}
+rules:
+  - &base {name: choppy-audio, when: 'audio_input.avg_loss > 2', severity: warning}
+  - <<: *base
+    name: choppy-audio-strict
+    when: audio_input.avg_loss > 1
+  - <<: *speaker
+    name: speaker-jitter
+    when: audio_input.jitter > 40
+`)
+	r := set.Rules()
+	if len(r) != 3 {
+		t.Fatalf("%d rules", len(r))
+	}
+	if r[1].Name != "choppy-audio-strict" || r[1].When.(*Condition).String() != "audio_input.avg_loss > 1" || r[1].Severity != engine.SeverityWarning {
+		t.Errorf("merge override: %+v", r[1])
+	}
+	if r[2].Severity != engine.SeverityCritical || r[2].For != time.Minute || r[2].Labels["team"] != "av" {
+		t.Errorf("x- anchor: %+v", r[2])
+	}
+}
