@@ -224,13 +224,21 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) (string, erro
 		}
 		return token, e
 	}
-	if err := json.Unmarshal(body, out); err != nil {
+	if bd, ok := out.(bodyDecoder); ok {
+		err = bd.decodeBody(body)
+	} else {
+		err = json.Unmarshal(body, out)
+	}
+	if err != nil {
 		e.Message = "decoding the body"
 		e.Err = fmt.Errorf("%w: %v", errDecode, err)
 		return token, e
 	}
 	return token, nil
 }
+
+// bodyDecoder is a response target that decodes the body itself.
+type bodyDecoder interface{ decodeBody(body []byte) error }
 
 // rateLimited reads a 429's headers into e and, for the daily limit,
 // pauses Heavy calls and says so once.

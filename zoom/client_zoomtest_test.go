@@ -512,3 +512,44 @@ func (r *tokenRecorder) tokens() []string {
 	}
 	return out
 }
+
+// QoSPage, page by page with the fast decoder, sees what ParticipantsQoS
+// and AppendSamples see.
+func TestQoSPageMatchesTheSweep(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	ctx := context.Background()
+	src := engine.Source{Kind: engine.Webinar, ID: "81234567890", Live: true}
+	var want []engine.Sample
+	err := e.client.ParticipantsQoS(ctx, engine.Webinar, src.ID, zoom.Live, func(l *zoom.ParticipantQoSList) error {
+		for i := range l.Participants {
+			want = zoom.AppendSamples(want, src, &l.Participants[i])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d zoom.PageDecoder
+	var got []engine.Sample
+	token, pages := "", 0
+	for {
+		pg, samples, err := e.client.QoSPage(ctx, &d, src, zoom.Live, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		got = append(got, samples...)
+		if token = pg.NextPageToken; token == "" {
+			break
+		}
+	}
+	if pages != 3 || len(got) != len(want) || len(got) == 0 {
+		t.Fatalf("QoSPage: %d pages, %d samples; the sweep %d samples", pages, len(got), len(want))
+	}
+	for i := range got {
+		// %+v prints every field, NaN as NaN.
+		if g, w := fmt.Sprintf("%+v", got[i]), fmt.Sprintf("%+v", want[i]); g != w {
+			t.Fatalf("sample %d differs:\n got %s\nwant %s", i, g, w)
+		}
+	}
+}

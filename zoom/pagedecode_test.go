@@ -33,7 +33,7 @@ var pageSeeds = []string{
 	    {"date_time":"bad"},
 	    null]},
 	  {"user_qos":[{"date_time":"2026-11-28T09:01:00Z","audio_output":null,"cpu_usage":null,"wifi_rssi":{"max_rssi":null}}],"user_id":"2","leave_time":"2026-11-28T09:03:00Z","extra":{"a":[1,2.5e3,true,false,null,"x\"y"]}}]}`,
-	`{"participants":[{"User_Id":"3","user_qos":[]}]}`,         // encoding/json matches keys ignoring case
+	`{"participants":[{"User_Id":"3","user_qos":[]}]}`,              // encoding/json matches keys ignoring case
 	`{"participants":[{"user_name":"O\u0027Brien","user_qos":[]}]}`, // escapes go slow
 	`{"participants":[],"page_count":"integer [int64]"}`,
 	`{"participants":[{"user_qos":[{"date_time":"2026-11-28T09:01:00Z","wifi_rssi":{"max_rssi":-40.5}}]}]}`,
