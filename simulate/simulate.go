@@ -1,0 +1,435 @@
+// Package simulate is qoswatch's capacity planner: it runs the real poller
+// and the real engine against zoomtest, the fake Zoom, with Zoom's rate
+// limits enforced on a simulated clock, and scores the alerts against the
+// scenario's ground truth. A two-hour, 10,000-attendee webinar runs in
+// seconds of wall time: nothing sleeps; the clock jumps to the next call.
+//
+// Every run is scored side by side with a naive poller, which sweeps the
+// participants QoS list of every source every minute with no budget.
+package simulate
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	qoswatch "github.com/qoswatch/qoswatch"
+	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/rules"
+	"github.com/qoswatch/qoswatch/zoom"
+	"github.com/qoswatch/qoswatch/zoom/zoomtest"
+)
+
+// Config is one simulation. Zero values take the defaults.
+type Config struct {
+	Participants   int           // attendees, host and panelists included; default 10,000
+	Duration       time.Duration // the webinar's length; default 2h
+	Plan           string        // "pro" or "business"; default business
+	BudgetShare    float64       // QOSWATCH_BUDGET_SHARE; default 0.5
+	Degraded       float64       // share of participants who degrade once; default 0.02
+	QualityRatings bool          // the account's participants list carries quality ratings
+	Seed           int64
+	// Start is when the webinar starts; default 14:00 UTC, so the budget
+	// has ten hours to the reset to think about.
+	Start time.Time
+	// Late is how long after a degradation ends an alert still counts as
+	// detecting it; default 5m.
+	Late time.Duration
+	// Rules default to rules.example.yaml (see also ImpairmentRules).
+	Rules     []engine.Rule
+	RulesName string // for the report: where Rules came from
+	// Oracle adds a third run: a full sweep every minute with no limits
+	// at all, the ceiling the rules themselves allow.
+	Oracle bool
+	Logger *slog.Logger // the poller's log; default discard
+}
+
+func (c *Config) defaults() error {
+	if c.Participants == 0 {
+		c.Participants = 10000
+	}
+	if c.Participants < 1 {
+		return fmt.Errorf("--participants %d: want at least 1", c.Participants)
+	}
+	if c.Duration == 0 {
+		c.Duration = 2 * time.Hour
+	}
+	if c.Duration < 5*time.Minute {
+		return fmt.Errorf("--duration %v: want at least 5m", c.Duration)
+	}
+	if c.Plan == "" {
+		c.Plan = "business"
+	}
+	if _, err := zoom.LimitsForPlan(c.Plan); err != nil {
+		return fmt.Errorf("--plan: %w", err)
+	}
+	if c.BudgetShare == 0 {
+		c.BudgetShare = zoom.DefaultBudgetShare
+	}
+	if !(c.BudgetShare > 0 && c.BudgetShare <= 1) {
+		return fmt.Errorf("--budget-share %v: want a share in (0, 1]", c.BudgetShare)
+	}
+	if c.Degraded < 0 || c.Degraded > 1 {
+		return fmt.Errorf("--degraded %v: want a share in [0, 1]", c.Degraded)
+	}
+	if c.Start.IsZero() {
+		c.Start = time.Date(2026, 1, 5, 14, 0, 0, 0, time.UTC)
+	}
+	if c.Late == 0 {
+		c.Late = 5 * time.Minute
+	}
+	if c.Rules == nil {
+		c.RulesName = "example"
+		rs, err := LoadRules("example")
+		if err != nil {
+			return fmt.Errorf("the example rules: %w", err)
+		}
+		c.Rules = rs
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// impairmentRules is a rule for every impairment zoomtest simulates.
+//
+//go:embed impairments.yaml
+var impairmentRules []byte
+
+// LoadRules returns the rules a name stands for: "example" is
+// rules.example.yaml, "impairments" a rule for every impairment the fake
+// simulates (so the score measures the poller, not the rules); anything
+// else is a rules file.
+func LoadRules(name string) ([]engine.Rule, error) {
+	var set *rules.Set
+	var err error
+	switch name {
+	case "", "example":
+		set, err = rules.Parse("rules.example.yaml", qoswatch.ExampleRules)
+	case "impairments":
+		set, err = rules.Parse("impairments.yaml", impairmentRules)
+	default:
+		set, err = rules.Load(name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return set.Rules(), nil
+}
+
+// Result is how one poller did.
+type Result struct {
+	Poller string `json:"poller"` // "qoswatch", "naive", "oracle"
+
+	Calls        map[string]int   `json:"calls"`          // admitted by Zoom, by rate-limit category
+	CallsFor     map[string]int64 `json:"calls_for"`      // the poller's calls by purpose
+	QPS429       int              `json:"qps_429"`        // Zoom's 429 X-RateLimit-Type: QPS
+	Daily429     int              `json:"daily_429"`      // Zoom's 429 X-RateLimit-Type: Daily-limit
+	DailyRefused int64            `json:"daily_refused"`  // calls the client held back for the daily cap
+	DailyUsed    int              `json:"daily_used"`     // Heavy + Resource-intensive calls counted today by Zoom
+	DailyLeft    int              `json:"daily_left"`     // of the account's cap
+	BudgetLeft   int64            `json:"budget_left"`    // of qoswatch's share (-1: no budget)
+	PeakHeavyPS  int              `json:"peak_heavy_ps"`  // most Heavy calls Zoom admitted in one second
+	SweepHeavyPS float64          `json:"sweep_heavy_ps"` // Heavy calls a second over the longest unbroken run of calls
+	SweepCalls   int              `json:"sweep_calls"`    // calls in that run
+	PlanHeavyPS  float64          `json:"plan_heavy_ps"`  // the plan's limit
+
+	Degraded      int           `json:"degraded"`        // degradations in the truth
+	Detected      int           `json:"detected"`        // with an alert from onset to Late after the end
+	Within5m      int           `json:"detected_within_5m"`
+	DetectionRate float64       `json:"detection_rate"`
+	Within5mRate  float64       `json:"within_5m_rate"`
+	DelayMedian   time.Duration `json:"delay_median_ns"`
+	DelayP95      time.Duration `json:"delay_p95_ns"`
+	FalseAlerts   int           `json:"false_alerts"`
+
+	// Coverage: the share of participants seen in the last 5 minutes,
+	// sampled every minute from minute 10.
+	CoverageMin  float64 `json:"coverage_min"`
+	CoverageMean float64 `json:"coverage_mean"`
+	DegradedMode bool    `json:"degraded_mode"` // the budget cut the watch list or detail calls at some point
+
+	Wall time.Duration `json:"wall_ns"` // wall time of the run
+}
+
+// Report is a simulation's configuration and results.
+type Report struct {
+	Participants   int           `json:"participants"`
+	Duration       time.Duration `json:"duration_ns"`
+	Plan           string        `json:"plan"`
+	BudgetShare    float64       `json:"budget_share"`
+	Budget         int64         `json:"budget"` // qoswatch's share of the daily cap
+	Degraded       float64       `json:"degraded"`
+	QualityRatings bool          `json:"quality_ratings"`
+	Seed           int64         `json:"seed"`
+	Start          time.Time     `json:"start"`
+	Rules          int           `json:"rules"`
+	RulesName      string        `json:"rules_from"`
+	Results        []Result      `json:"results"`
+}
+
+// Run simulates cfg with qoswatch's poller and the naive one.
+func Run(ctx context.Context, cfg Config) (Report, error) {
+	if err := cfg.defaults(); err != nil {
+		return Report{}, fmt.Errorf("simulate: %w", err)
+	}
+	lim, _ := zoom.LimitsForPlan(cfg.Plan)
+	rep := Report{Participants: cfg.Participants, Duration: cfg.Duration, Plan: cfg.Plan, BudgetShare: cfg.BudgetShare,
+		Budget: int64(float64(lim.DailyCap) * cfg.BudgetShare), Degraded: cfg.Degraded,
+		QualityRatings: cfg.QualityRatings, Seed: cfg.Seed, Start: cfg.Start, Rules: len(cfg.Rules), RulesName: cfg.RulesName}
+	runs := []string{"qoswatch", "naive"}
+	if cfg.Oracle {
+		runs = append(runs, "oracle")
+	}
+	// The runs share nothing: each has its own clock, fake Zoom and
+	// engine, so they run side by side.
+	rep.Results = make([]Result, len(runs))
+	errs := make([]error, len(runs))
+	var wg sync.WaitGroup
+	for i, name := range runs {
+		wg.Go(func() {
+			rep.Results[i], errs[i] = runOne(ctx, cfg, name)
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("simulate %s: %w", name, errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// simClock is the one clock of a run: the fake Zoom, the client's
+// limiter, the poller and the engine read it; sleeping advances it. The
+// poller runs with one worker, so nothing else moves time meanwhile.
+type simClock struct {
+	*zoomtest.Clock
+	end    time.Time
+	cancel context.CancelFunc
+}
+
+func (c *simClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d > 0 {
+		c.Advance(d)
+	}
+	if !c.Now().Before(c.end) {
+		c.cancel()
+	}
+	return ctx.Err()
+}
+
+func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
+	wall := time.Now()
+	sc := zoomtest.Generate(zoomtest.Gen{
+		Participants: cfg.Participants, Start: cfg.Start, Duration: cfg.Duration, Degraded: cfg.Degraded,
+		AudioOnly: 0.2, Guests: 0.1, Churn: 0.1, Seed: cfg.Seed,
+	})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	clock := &simClock{Clock: zoomtest.NewClock(sc.Start), end: sc.Start.Add(cfg.Duration), cancel: cancel}
+	plan := zoomtest.Business
+	if strings.EqualFold(cfg.Plan, "pro") {
+		plan = zoomtest.Pro
+	}
+	srv := zoomtest.NewServer(zoomtest.Options{Now: clock.Now, Plan: plan, Scenarios: []*zoomtest.Scenario{sc},
+		NoQualityScores: !cfg.QualityRatings, NoLimits: name == "oracle"})
+	heavy := &burstMeter{now: clock.Now}
+	zcfg := zoom.Config{
+		APIURL: "https://api.zoom.sim/v2", OAuthURL: "https://zoom.sim/oauth/token",
+		AccountID: srv.AccountID, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Plan: cfg.Plan,
+		HTTPClient: &http.Client{Transport: heavy.wrap(srv.Transport())},
+		Now:        clock.Now, Sleep: clock.Sleep,
+	}
+	if name == "oracle" {
+		zcfg.DailyLimit = 1 << 30
+	}
+	client, err := zoom.NewClient(zcfg)
+	if err != nil {
+		return Result{}, err
+	}
+	store := engine.NewMemoryStore()
+	eng, err := engine.New(store, engine.Options{Now: clock.Now})
+	if err != nil {
+		return Result{}, err
+	}
+	if err := eng.SetRules(ctx, cfg.Rules); err != nil {
+		return Result{}, err
+	}
+	sink := &detector{eng: eng, store: store, now: clock.Now}
+	pcfg := zoom.PollerConfig{
+		Budget:  zoom.BudgetConfig{Share: cfg.BudgetShare, Spend: &zoom.MemorySpend{}},
+		Hot:     zoom.AlertWatch(eng.Alerts),
+		Workers: 1, Now: clock.Now, Sleep: clock.Sleep, Logger: cfg.Logger.With("poller", name),
+	}
+	if name != "qoswatch" {
+		pcfg.Strategy, pcfg.Budget.Unlimited = zoom.StrategyFullSweep, true
+	}
+	poller, err := zoom.NewPoller(client, pcfg, sink)
+	if err != nil {
+		return Result{}, err
+	}
+
+	// Sample the coverage after every poll (once a simulated minute).
+	var cov []float64
+	degradedMode := false
+	err = runPoller(ctx, poller, clock, func() {
+		st := poller.Stats()
+		degradedMode = degradedMode || st.Degraded
+		if clock.Now().Sub(sc.Start) >= 10*time.Minute {
+			for _, s := range st.Sources {
+				cov = append(cov, s.Share)
+			}
+		}
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	if err := sink.err; err != nil {
+		return Result{}, err
+	}
+
+	score := zoomtest.ScoreDetections(srv.Truth(), sink.dets, cfg.Late)
+	zs := srv.Stats()
+	ps := poller.Stats()
+	cs := client.Stats()
+	r := Result{
+		Poller: name, Calls: map[string]int{}, CallsFor: ps.Calls,
+		QPS429: zs.Throttled[zoomtest.Heavy] + zs.Throttled[zoomtest.ResourceIntensive], Daily429: zs.DailyLimited,
+		DailyUsed: zs.DailyUsed, DailyLeft: max(0, zs.DailyLimit-zs.DailyUsed), BudgetLeft: ps.Budget.Left,
+		PeakHeavyPS: zs.PeakPerWindow[zoomtest.Heavy], PlanHeavyPS: client.Limits().Heavy,
+		Degraded: score.Degraded, Detected: score.Detected, Within5m: score.Within(5 * time.Minute),
+		DetectionRate: score.Rate(), DelayMedian: score.Quantile(0.5), DelayP95: score.Quantile(0.95),
+		FalseAlerts: score.FalseAlerts, DegradedMode: degradedMode,
+	}
+	if name != "qoswatch" {
+		r.BudgetLeft = -1
+	}
+	if score.Degraded > 0 {
+		r.Within5mRate = float64(r.Within5m) / float64(score.Degraded)
+	}
+	for c, n := range zs.Calls {
+		r.Calls[c.String()] = n
+	}
+	for _, c := range cs.Calls {
+		if c.Outcome == "daily_limit" {
+			r.DailyRefused += c.N
+		}
+	}
+	r.SweepCalls, r.SweepHeavyPS = heavy.best()
+	if len(cov) > 0 {
+		r.CoverageMin = 1
+		sum := 0.0
+		for _, c := range cov {
+			r.CoverageMin = min(r.CoverageMin, c)
+			sum += c
+		}
+		r.CoverageMean = sum / float64(len(cov))
+	}
+	r.Wall = time.Since(wall)
+	return r, nil
+}
+
+// runPoller polls once a simulated minute until the clock passes the
+// end, calling after between polls.
+func runPoller(ctx context.Context, p *zoom.Poller, clock *simClock, after func()) error {
+	for ctx.Err() == nil {
+		start := clock.Now()
+		if err := p.Poll(ctx); err != nil && ctx.Err() == nil {
+			return err
+		}
+		after()
+		if err := clock.Sleep(ctx, start.Add(time.Minute).Sub(clock.Now())); err != nil {
+			break
+		}
+	}
+	return nil
+}
+
+// detector is the sink: the engine, and every firing notification it
+// decided, as a detection at the simulated time it was decided.
+type detector struct {
+	eng   *engine.Engine
+	store *engine.MemoryStore
+	now   func() time.Time
+	dets  []zoomtest.Detection
+	err   error
+}
+
+func (d *detector) Ingest(ctx context.Context, batch []engine.Sample) error {
+	if err := d.eng.Ingest(ctx, batch); err != nil {
+		if !errors.Is(err, context.Canceled) && d.err == nil {
+			d.err = err
+		}
+		return err
+	}
+	d.collect()
+	return nil
+}
+
+func (d *detector) EndSource(ctx context.Context, src engine.Source, at time.Time) error {
+	err := d.eng.EndSource(ctx, src, at)
+	d.collect()
+	return err
+}
+
+func (d *detector) collect() {
+	for _, n := range d.store.Drain() {
+		if n.Kind == engine.KindFiring {
+			d.dets = append(d.dets, zoomtest.Detection{SourceID: n.Source.ID, UserID: n.Participant.UserID, At: d.now()})
+		}
+	}
+}
+
+// burstMeter measures the Heavy calls a second of the longest unbroken
+// run of Heavy calls (no gap of a second or more): a sweep.
+type burstMeter struct {
+	now func() time.Time
+
+	mu          sync.Mutex
+	first, last time.Time
+	n           int
+	bestN       int
+	bestRate    float64
+}
+
+func (m *burstMeter) wrap(next http.RoundTripper) http.RoundTripper {
+	return roundTripper(func(r *http.Request) (*http.Response, error) {
+		if strings.Contains(r.URL.Path, "/participants") { // both participants lists and QoS: Heavy
+			m.add(m.now())
+		}
+		return next.RoundTrip(r)
+	})
+}
+
+func (m *burstMeter) add(t time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.n == 0 || t.Sub(m.last) >= time.Second {
+		m.first, m.n = t, 0
+	}
+	m.last = t
+	m.n++
+	if m.n > m.bestN && m.n >= 2 {
+		m.bestN = m.n
+		m.bestRate = float64(m.n-1) / m.last.Sub(m.first).Seconds()
+	}
+}
+
+func (m *burstMeter) best() (int, float64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.bestN, m.bestRate
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
