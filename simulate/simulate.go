@@ -141,8 +141,8 @@ type Result struct {
 	SweepCalls   int              `json:"sweep_calls"`    // calls in that run
 	PlanHeavyPS  float64          `json:"plan_heavy_ps"`  // the plan's limit
 
-	Degraded      int           `json:"degraded"`        // degradations in the truth
-	Detected      int           `json:"detected"`        // with an alert from onset to Late after the end
+	Degraded      int           `json:"degraded"` // degradations in the truth
+	Detected      int           `json:"detected"` // with an alert from onset to Late after the end
 	Within5m      int           `json:"detected_within_5m"`
 	DetectionRate float64       `json:"detection_rate"`
 	Within5mRate  float64       `json:"within_5m_rate"`
