@@ -81,9 +81,6 @@ func (l *loader) parse(data []byte) *Set {
 	}
 	root := unwrap(f.Docs[0].Body)
 
-	// The shape first: unknown keys and wrong types, everywhere, so that
-	// every such mistake is reported in one pass. A part with a wrong shape
-	// is left out of the rest of the checks; the other parts go on.
 	if root.Type() == ast.NullType {
 		l.errorf(root, "", "the file is empty: it needs rules")
 		return nil
@@ -93,10 +90,26 @@ func (l *loader) parse(data []byte) *Set {
 		l.errorf(root, "", "expected a mapping with defaults, routes and rules, got %s", kindName(root))
 		return nil
 	}
-	var spec File
 	if !l.checkTop(m) {
 		return nil
 	}
+	spec, routeNodes, ruleNodes := l.decodeParts(m)
+	rulesNode := mapGet(m, "rules")
+	if len(seqItems(rulesNode)) == 0 {
+		node := ast.Node(m)
+		if rulesNode != nil {
+			node = rulesNode
+		}
+		l.errorf(node, "", "rules: the file has no rules")
+	}
+	return l.build(&spec, m, routeNodes, ruleNodes)
+}
+
+// decodeParts checks the shape of defaults, each route and each rule (an
+// unknown key, a wrong type), so that every such mistake is reported in one
+// pass, and decodes what is well-formed. It returns the routes and rules
+// it decoded with their nodes, for positions.
+func (l *loader) decodeParts(m *ast.MappingNode) (spec File, routeNodes, ruleNodes []ast.Node) {
 	// Each part is shape-checked on its own, so every problem is found.
 	defaultsNode := mapGet(m, "defaults")
 	defaultsOK := defaultsNode == nil || l.checkShape(defaultsNode, reflect.TypeFor[Defaults](), "defaults", "")
@@ -105,8 +118,7 @@ func (l *loader) parse(data []byte) *Set {
 	for i, item := range routeItems {
 		routeOK[i] = l.checkShape(item, reflect.TypeFor[RouteSpec](), fmt.Sprintf("routes[%d]", i), "")
 	}
-	rulesNode := mapGet(m, "rules")
-	items := seqItems(rulesNode)
+	items := seqItems(mapGet(m, "rules"))
 	ruleOK := make([]bool, len(items))
 	for i, item := range items {
 		ruleOK[i] = l.checkShape(item, reflect.TypeFor[RuleSpec](), "", scalar(mapGet(asMap(item), "name")))
@@ -115,7 +127,6 @@ func (l *loader) parse(data []byte) *Set {
 	// A file of the right shape decodes whole, so anchors and aliases
 	// across rules resolve. Otherwise each good part decodes alone, and a
 	// part with an alias waits until the rest is fixed.
-	var routeNodes, ruleNodes []ast.Node
 	var wholeErr error
 	if len(l.errs) == 0 {
 		wholeErr = yaml.NodeToValue(m, &spec, decodeOptions(yaml.AllowFieldPrefixes("x-"))...)
@@ -150,14 +161,7 @@ func (l *loader) parse(data []byte) *Set {
 			l.yamlError(wholeErr, "") // an error only the whole file shows
 		}
 	}
-	if len(items) == 0 {
-		node := ast.Node(m)
-		if rulesNode != nil {
-			node = rulesNode
-		}
-		l.errorf(node, "", "rules: the file has no rules")
-	}
-	return l.build(&spec, m, routeNodes, ruleNodes)
+	return spec, routeNodes, ruleNodes
 }
 
 func hasAlias(n ast.Node) bool { return len(ast.Filter(ast.AliasType, n)) > 0 }
