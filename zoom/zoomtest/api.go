@@ -252,34 +252,32 @@ func (v view) kindParam(q url.Values, allowPastOne bool) (live bool, e *apiErr) 
 	}
 }
 
-// lookup finds the source an id or UUID names, in the state type asks for.
+// lookup finds the source an id or UUID names, in the state type asks
+// for. A number may name several instances (a recurring webinar): the
+// latest one in the asked state wins.
 func (s *Server) lookup(kind Kind, id string, live bool, now time.Time) (view, *apiErr) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n, numErr := strconv.ParseInt(id, 10, 64)
-	var found *source
+	var match, other *source
 	for _, src := range s.sources {
 		sc := src.sc
-		if sc.Kind != kind || (sc.UUID != id && (numErr != nil || sc.ID != n)) {
+		if sc.Kind != kind || (sc.UUID != id && (numErr != nil || sc.ID != n)) || sc.start().After(now) {
 			continue
 		}
-		if sc.start().After(now) {
-			continue // not started yet
+		if ended := !src.end.IsZero() && !now.Before(src.end); ended != live {
+			match = src
+		} else {
+			other = src
 		}
-		found = src // the latest added instance wins
 	}
-	if found == nil {
-		return view{}, notFound(kind)
-	}
-	ended := !found.end.IsZero() && !now.Before(found.end)
-	v := view{sc: found.sc, end: found.end, now: now, live: !ended}
 	switch {
-	case live && ended:
-		return view{}, notFound(kind)
-	case !live && !ended:
+	case match != nil:
+		return view{sc: match.sc, end: match.end, now: now, live: live}, nil
+	case other != nil && !live:
 		return view{}, &apiErr{http.StatusNotFound, 3001, fmt.Sprintf("This %s has not ended yet.", kind)}
 	}
-	return v, nil
+	return view{}, notFound(kind)
 }
 
 // sourceCall serves the endpoints under /metrics/{kind}/{id}.

@@ -447,3 +447,19 @@ func TestGarbageRequestsGetClearAnswers(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+func TestARecurringWebinarsInstances(t *testing.T) {
+	s, _, tok := fixture(t, Options{})
+	past := Generate(Gen{ID: 81234567890, Participants: 5, Start: t0.Add(-7 * 24 * time.Hour), Seed: 8})
+	s.Add(past) // last week's instance, added after this week's live one
+	var q zoom.ParticipantQoSList
+	if st, ae, _ := get(t, s, tok, "/metrics/webinars/81234567890/participants/qos?page_size=10", &q); st != 200 || q.TotalRecords != 25 {
+		t.Errorf("live: %d %+v, %d participants; want this week's 25", st, ae, q.TotalRecords)
+	}
+	if st, _, _ := get(t, s, tok, "/metrics/webinars/81234567890/participants/qos?type=past&page_size=10", &q); st != 200 || q.TotalRecords != 5 {
+		t.Errorf("past: %d, %d participants; want last week's 5", st, q.TotalRecords)
+	}
+	if st, _, _ := get(t, s, tok, "/metrics/webinars/"+url.PathEscape(url.PathEscape(handBuilt().UUID))+"/participants/qos?type=past", &q); st != 404 {
+		t.Errorf("past by the live instance's UUID: %d", st)
+	}
+}

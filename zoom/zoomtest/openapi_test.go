@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,9 +21,23 @@ import (
 // endpoints (a copy of shared/zoom/dashboard-metrics.openapi.json).
 func specRouter(t *testing.T) routers.Router {
 	t.Helper()
+	specOnce.Do(func() { spec, specErr = loadSpec() })
+	if specErr != nil {
+		t.Fatal(specErr)
+	}
+	return spec
+}
+
+var (
+	specOnce sync.Once
+	spec     routers.Router
+	specErr  error
+)
+
+func loadSpec() (routers.Router, error) {
 	doc, err := openapi3.NewLoader().LoadFromFile("testdata/dashboard-metrics.openapi.json")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	// The spec's security scheme says `"in": "HEADER"`, which the
 	// validator rejects; only responses are validated here.
@@ -33,11 +48,7 @@ func specRouter(t *testing.T) routers.Router {
 		}
 	}
 	// Its operations carry a non-standard "extensions" field.
-	r, err := legacy.NewRouter(doc, openapi3.AllowExtraSiblingFields("extensions"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return legacy.NewRouter(doc, openapi3.AllowExtraSiblingFields("extensions"))
 }
 
 // validate checks one answer of the fake against the spec. route is the
@@ -66,7 +77,7 @@ func TestResponsesMatchZoomsOpenAPI(t *testing.T) {
 	router := specRouter(t)
 	clock := NewClock(t0.Add(30 * time.Minute))
 	liveWebinar := handBuilt()
-	pastWebinar := Generate(Gen{ID: 81000000002, Participants: 40, Degraded: 0.2, AudioOnly: 0.2, Guests: 0.2, Churn: 0.3, Start: t0.Add(-3 * time.Hour), Duration: time.Hour, Seed: 2})
+	pastWebinar := Generate(Gen{ID: 81000000002, Participants: 40, Degraded: 0.2, AudioOnly: 0.2, Guests: 0.2, Churn: 0.3, Start: t0.Add(-3 * time.Hour), Duration: 20 * time.Minute, MinBad: 2 * time.Minute, MaxBad: 5 * time.Minute, Seed: 2})
 	liveMeeting := Generate(Gen{Kind: Meeting, ID: 85000000001, Participants: 30, Degraded: 0.3, AudioOnly: 0.2, Guests: 0.2, Churn: 0.3, Start: t0, Duration: 2 * time.Hour, Seed: 3})
 	pastMeeting := Generate(Gen{Kind: Meeting, ID: 85000000002, Participants: 12, Degraded: 0.5, Guests: 0.3, Start: t0.Add(-2 * time.Hour), Duration: 30 * time.Minute, Seed: 4})
 	all := []*Scenario{liveWebinar, pastWebinar, liveMeeting, pastMeeting}
