@@ -174,7 +174,11 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) (string, erro
 		return "", err
 	}
 	if r.cat.daily() {
-		if until, ok := c.daily.take(c.cfg.Now()); !ok {
+		if until, ok, first := c.daily.take(c.cfg.Now()); !ok {
+			if first {
+				c.log.Error("zoom daily limit reached by qoswatch's own count (ZOOM_DAILY_LIMIT): Heavy and Resource-intensive calls paused",
+					"limit", c.limits.Daily, "until", until.UTC().Format(time.RFC3339))
+			}
 			return token, c.dailyError(ep, until)
 		}
 	}

@@ -409,6 +409,10 @@ func TestDailyLimitSettingIsEnforcedByTheClient(t *testing.T) {
 	if got := e.srv.Stats().Calls[zoomtest.Heavy]; got != 3 {
 		t.Errorf("fake saw %d Heavy calls, want 3", got)
 	}
+	e.client.Participants(ctx, engine.Webinar, "81234567890", zoom.Live)
+	if got := strings.Count(e.logs.String(), "daily limit reached by qoswatch's own count"); got != 1 {
+		t.Errorf("the client's cap was logged %d times for 2 refused calls, want once", got)
+	}
 }
 
 func TestListSources(t *testing.T) {

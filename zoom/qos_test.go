@@ -2,6 +2,7 @@ package zoom
 
 import (
 	"math"
+	"strconv"
 	"testing"
 )
 
@@ -143,7 +144,7 @@ func TestParseDoesNotAllocate(t *testing.T) {
 }
 
 func FuzzParseValue(f *testing.F) {
-	for _, s := range []string{"23 kbps", "27.15kbps", "1.2 Mbps", "126 ms", "0ms", "0.3%", "12 fps", "8%", "1280*720", "0*0", "", "-", "N/A", "+.", "1e309"} {
+	for _, s := range []string{"23 kbps", "27.15kbps", "1.2 Mbps", "126 ms", "0ms", "0.3%", "12 fps", "8%", "1280*720", "0*0", "", "-", "N/A", "+.", "1e309", "9007199254740993", "0.1234567890123456789", "123456789012345678901234567890.5 ms"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -154,6 +155,15 @@ func FuzzParseValue(f *testing.F) {
 		for _, d := range []dim{dimBitrate, dimTime, dimPercent, dimRate} {
 			if got := parse(s, d); !math.IsNaN(got) && math.IsNaN(v) {
 				t.Errorf("parse(%q, %d) = %v but ParseValue = NaN", s, d, got)
+			}
+		}
+		if b := parse([]byte(s), dimAny); !(b == v || (math.IsNaN(b) && math.IsNaN(v))) {
+			t.Errorf("parse([]byte(%q)) = %v, ParseValue = %v", s, b, v)
+		}
+		// The fast decimal path gives what strconv gives.
+		if n, ok := number(s); ok {
+			if want, err := strconv.ParseFloat(s, 64); err != nil || n != want {
+				t.Errorf("number(%q) = %v, strconv.ParseFloat = %v, %v", s, n, want, err)
 			}
 		}
 		w, h, ok := ParseResolution(s)

@@ -119,6 +119,7 @@ type dailyCap struct {
 	day       time.Time // 00:00 UTC of the day counted
 	used      int
 	pausedTil time.Time // Zoom said Daily-limit: no calls before this
+	capLogged time.Time // the day the client's own cap was last logged
 }
 
 func midnight(t time.Time) time.Time {
@@ -140,19 +141,22 @@ func (d *dailyCap) paused(now time.Time) (time.Time, bool) {
 	return d.pausedTil, now.Before(d.pausedTil)
 }
 
-// take counts one call, or says until when none may be made.
-func (d *dailyCap) take(now time.Time) (until time.Time, ok bool) {
+// take counts one call, or says until when none may be made; first
+// reports the first refusal of the day by the client's own count.
+func (d *dailyCap) take(now time.Time) (until time.Time, ok, first bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.roll(now)
 	if now.Before(d.pausedTil) {
-		return d.pausedTil, false
+		return d.pausedTil, false, false
 	}
 	if d.used >= d.limit {
-		return d.day.AddDate(0, 0, 1), false
+		first = !d.capLogged.Equal(d.day)
+		d.capLogged = d.day
+		return d.day.AddDate(0, 0, 1), false, first
 	}
 	d.used++
-	return time.Time{}, true
+	return time.Time{}, true, false
 }
 
 // pause stops calls until `until`; it reports whether this started a new
