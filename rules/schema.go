@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
+
+	"github.com/qoswatch/qoswatch/engine"
 )
 
 // Schema is the JSON Schema of the rules file (schema.json), for editors:
@@ -14,14 +16,30 @@ import (
 //go:embed schema.json
 var Schema []byte
 
+// TestFileSchema is the JSON Schema of rule test files (test.schema.json).
+//
+//go:embed test.schema.json
+var TestFileSchema []byte
+
 // GenerateSchema derives the JSON Schema of the rules file from File and
 // its fields' tags (yaml key, doc, kind).
 func GenerateSchema() []byte {
-	s := schemaOf(reflect.TypeFor[File](), "")
+	return topSchema(reflect.TypeFor[File](), "qoswatch rules file",
+		"Rules that watch Zoom call quality and where their alerts go. See the README, section Rules.", "rules")
+}
+
+// GenerateTestSchema derives the JSON Schema of rule test files.
+func GenerateTestSchema() []byte {
+	return topSchema(reflect.TypeFor[TestFile](), "qoswatch rule tests",
+		"Series of QoS values per participant, fed to the real engine, and the alerts expected at given minutes. See the README, section Rules.", "rules", "tests")
+}
+
+func topSchema(t reflect.Type, title, desc string, required ...string) []byte {
+	s := schemaOf(t, "")
 	s["$schema"] = "http://json-schema.org/draft-07/schema#"
-	s["title"] = "qoswatch rules file"
-	s["description"] = "Rules that watch Zoom call quality and where their alerts go. See the README, section Rules."
-	s["required"] = []string{"rules"}
+	s["title"] = title
+	s["description"] = desc
+	s["required"] = required
 	out, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		panic(err) // only maps, slices and strings: cannot fail
@@ -42,9 +60,27 @@ func schemaOf(t reflect.Type, kind string) jsonObject {
 	case "participant_field":
 		return jsonObject{"type": "array", "items": jsonObject{"type": "string", "enum": participantFields}}
 	}
+	switch t {
+	case reflect.TypeFor[TestParticipant]():
+		props := jsonObject{"series": jsonObject{"type": "object",
+			"description":          "sample field (audio_input.avg_loss, latency…) → one value a minute: \"0 0 3.5 3.5x3 _\" (_ missing, VxN repeats V N times).",
+			"additionalProperties": jsonObject{"type": "string"}}}
+		for _, f := range participantFields {
+			props[f] = jsonObject{"type": "string"}
+		}
+		return jsonObject{"type": "object", "additionalProperties": false, "properties": props, "required": []string{"user_id"}}
+	case reflect.TypeFor[engine.SourceKind]():
+		return jsonObject{"type": "string", "enum": []engine.SourceKind{engine.Webinar, engine.Meeting}}
+	}
 	switch t.Kind() {
+	case reflect.Pointer:
+		return schemaOf(t.Elem(), kind)
 	case reflect.String:
 		return jsonObject{"type": "string"}
+	case reflect.Int:
+		return jsonObject{"type": "integer", "minimum": 0}
+	case reflect.Bool:
+		return jsonObject{"type": "boolean"}
 	case reflect.Slice:
 		return jsonObject{"type": "array", "items": schemaOf(t.Elem(), "")}
 	case reflect.Map:
@@ -55,7 +91,10 @@ func schemaOf(t reflect.Type, kind string) jsonObject {
 		for i := range t.NumField() {
 			f := t.Field(i)
 			key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if key == "" || !f.IsExported() {
+			if key == "" { // engine types have json tags only; goccy reads those too
+				key, _, _ = strings.Cut(f.Tag.Get("json"), ",")
+			}
+			if key == "" || key == "-" || !f.IsExported() {
 				continue
 			}
 			p := schemaOf(f.Type, f.Tag.Get("kind"))

@@ -13,13 +13,17 @@ import (
 // TestSchema keeps schema.json equal to what the Go types generate; run
 // `go test ./rules -run Schema -update` after changing them.
 func TestSchema(t *testing.T) {
-	gen := GenerateSchema()
-	if *update {
-		os.WriteFile("schema.json", gen, 0o644)
-		return
-	}
-	if !bytes.Equal(gen, Schema) {
-		t.Fatal("rules/schema.json is stale: run go test ./rules -run Schema -update")
+	for _, c := range []struct {
+		file     string
+		gen, got []byte
+	}{{"schema.json", GenerateSchema(), Schema}, {"test.schema.json", GenerateTestSchema(), TestFileSchema}} {
+		if *update {
+			os.WriteFile(c.file, c.gen, 0o644)
+			continue
+		}
+		if !bytes.Equal(c.gen, c.got) {
+			t.Errorf("rules/%s is stale: run go test ./rules -run Schema -update", c.file)
+		}
 	}
 }
 
@@ -72,5 +76,9 @@ func TestSchemaCoversTypes(t *testing.T) {
 	}
 	if first, _, _ := strings.Cut(string(ex), "\n"); first != "# yaml-language-server: $schema=./rules/schema.json" {
 		t.Errorf("rules.example.yaml starts with %q", first)
+	}
+	ex, _ = os.ReadFile("../rules.example.test.yaml")
+	if first, _, _ := strings.Cut(string(ex), "\n"); first != "# yaml-language-server: $schema=./rules/test.schema.json" {
+		t.Errorf("rules.example.test.yaml starts with %q", first)
 	}
 }
