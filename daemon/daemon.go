@@ -160,6 +160,9 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	log.Info("qoswatch running", "listen", addr, "rules", cfg.Rules, "db", cfg.DB, "notifier", mode,
 		"poll_interval", cfg.PollInterval, "watch", strings.Join(cfg.Watch, ","), "sources", strings.Join(cfg.Sources, ","),
 		"zoom_api", cfg.Zoom.APIURL, "plan", cfg.Zoom.Plan, "budget_share", cfg.BudgetShare)
+	if mode == "console" {
+		log.Warn("neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL is set: alerts go to the console (stdout)")
+	}
 	if cfg.APIToken == "" && !loopback(addr) {
 		log.Warn("the HTTP API listens beyond loopback without QOSWATCH_API_TOKEN: anyone who reaches it can add silences", "listen", addr)
 	}
@@ -238,7 +241,6 @@ func newSender(cfg Config, console io.Writer, log *slog.Logger) (notifier.Sender
 		}
 		return w, "slack webhook", nil
 	}
-	log.Warn("neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL is set: alerts go to the console (stdout)")
 	return notifier.NewConsole(console), "console", nil
 }
 

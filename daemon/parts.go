@@ -66,7 +66,7 @@ type coreConfig struct {
 // settingError names the setting a startup failure is about, so the
 // operator reads one line and knows what to fix.
 func settingError(setting, value string, err error) error {
-	msg := err.Error()
+	msg := strings.TrimPrefix(err.Error(), value+": ")
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		n := strings.Count(msg, "\n")
 		msg = msg[:i] + fmt.Sprintf(" (and %d more; run qoswatch check %s)", n, value)
