@@ -72,7 +72,7 @@ func demoScenario(start time.Time, attendees int, length time.Duration, seed int
 		p.Degradations = append(p.Degradations, zoomtest.Degradation{Kind: kind, From: min(from), To: min(to)})
 	}
 	bad(1, zoomtest.FrozenVideo, 2, 9) // a panelist: attendees send no video
-	bad(2, zoomtest.CPUHog, 3, 11) // a panelist: the critical rule
+	bad(2, zoomtest.CPUHog, 3, 11)     // a panelist: the critical rule
 	bad(40, zoomtest.WeakWiFi, 4, 14)
 	// The storm: 40 attendees behind one congested link.
 	for i := 100; i < 140; i++ {
