@@ -24,6 +24,7 @@ type Gen struct {
 	Kinds        []Impairment  // the impairments to pick from; default all
 	MinBad       time.Duration // shortest degradation; default 3m
 	MaxBad       time.Duration // longest degradation; default 12m
+	Quirks       bool          // see Scenario.Quirks
 	Seed         int64
 }
 
@@ -62,7 +63,7 @@ func Generate(g Gen) *Scenario {
 	if g.MaxBad < g.MinBad {
 		g.MaxBad = max(g.MinBad, 12*time.Minute)
 	}
-	sc := &Scenario{Kind: g.Kind, ID: g.ID, Topic: g.Topic, Start: g.Start.UTC().Truncate(time.Minute), Duration: g.Duration, Seed: g.Seed}
+	sc := &Scenario{Kind: g.Kind, ID: g.ID, Topic: g.Topic, Start: g.Start.UTC().Truncate(time.Minute), Duration: g.Duration, Seed: g.Seed, Quirks: g.Quirks}
 	sc.Participants = make([]*Participant, g.Participants)
 	mins := int(g.Duration / time.Minute)
 	for i := range sc.Participants {

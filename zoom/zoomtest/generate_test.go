@@ -3,6 +3,7 @@ package zoomtest
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"testing"
 	"time"
 
@@ -132,5 +133,50 @@ func TestScoreDetections(t *testing.T) {
 	}
 	if r := sc.Rate(); r < 0.66 || r > 0.67 {
 		t.Errorf("rate %v", r)
+	}
+}
+
+func TestQuirksSpellValuesZoomsOtherWays(t *testing.T) {
+	sc := Generate(Gen{Participants: 50, Panelists: 10, Quirks: true, Seed: 6})
+	var l zoom.ParticipantQoSList
+	seen := map[string]int{}
+	forms := map[string]*regexp.Regexp{
+		"kbps":       regexp.MustCompile(`^\d+ kbps$`),
+		"decimal":    regexp.MustCompile(`^\d+\.\d\dkbps$`),
+		"Mbps":       regexp.MustCompile(`^\d+\.\d\d Mbps$`),
+		"ms":         regexp.MustCompile(`^\d+ ms$`),
+		"ms nospace": regexp.MustCompile(`^\d+ms$`),
+		"-":          regexp.MustCompile(`^-$`),
+	}
+	classify := func(v string, names ...string) {
+		for _, n := range names {
+			if forms[n].MatchString(v) {
+				seen[n]++
+				return
+			}
+		}
+		t.Errorf("%q is none of %v", v, names)
+	}
+	for _, page := range sc.QoSPages(sc.Start.Add(30*time.Minute), 10) {
+		if err := json.Unmarshal(page, &l); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range l.Participants {
+			for _, q := range p.UserQoS {
+				for _, s := range []*zoom.StreamQoS{q.AudioInput, q.AudioOutput, q.VideoInput, q.VideoOutput, q.ASInput, q.ASOutput} {
+					if s.Bitrate == "" {
+						continue
+					}
+					classify(s.Bitrate, "kbps", "decimal", "Mbps")
+					classify(s.Latency, "ms", "ms nospace")
+					classify(s.Jitter, "ms", "-")
+				}
+			}
+		}
+	}
+	for n := range forms {
+		if seen[n] == 0 {
+			t.Errorf("no %s value in 50 participants' minute", n)
+		}
 	}
 }

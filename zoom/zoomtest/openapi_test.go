@@ -78,7 +78,7 @@ func TestResponsesMatchZoomsOpenAPI(t *testing.T) {
 	clock := NewClock(t0.Add(30 * time.Minute))
 	liveWebinar := handBuilt()
 	pastWebinar := Generate(Gen{ID: 81000000002, Participants: 40, Degraded: 0.2, AudioOnly: 0.2, Guests: 0.2, Churn: 0.3, Start: t0.Add(-3 * time.Hour), Duration: 20 * time.Minute, MinBad: 2 * time.Minute, MaxBad: 5 * time.Minute, Seed: 2})
-	liveMeeting := Generate(Gen{Kind: Meeting, ID: 85000000001, Participants: 30, Degraded: 0.3, AudioOnly: 0.2, Guests: 0.2, Churn: 0.3, Start: t0, Duration: 2 * time.Hour, Seed: 3})
+	liveMeeting := Generate(Gen{Kind: Meeting, ID: 85000000001, Participants: 30, Degraded: 0.3, AudioOnly: 0.2, Guests: 0.2, Churn: 0.3, Start: t0, Duration: 2 * time.Hour, Quirks: true, Seed: 3})
 	pastMeeting := Generate(Gen{Kind: Meeting, ID: 85000000002, Participants: 12, Degraded: 0.5, Guests: 0.3, Start: t0.Add(-2 * time.Hour), Duration: 30 * time.Minute, Seed: 4})
 	all := []*Scenario{liveWebinar, pastWebinar, liveMeeting, pastMeeting}
 

@@ -2,6 +2,7 @@ package zoomtest
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/qoswatch/qoswatch/zoom"
@@ -218,6 +219,9 @@ func (sc *Scenario) userQoS(p *Participant, off time.Duration) zoom.UserQoS {
 		ZoomMaxCPUUsage: pct(zmax), SystemMaxCPUUsage: pct(min(sys, 100)),
 	}
 
+	if sc.Quirks {
+		quirks(&q, &r)
+	}
 	if p.NetworkType == "Wifi" {
 		avg := b.rssi + r.intn(-3, 3)
 		if bad.has(WeakWiFi) {
@@ -273,4 +277,29 @@ func rank(q string) int {
 		return 3
 	}
 	return 0
+}
+
+// quirks rewrites some values the other ways Zoom writes them: decimals
+// without the space ("27.15kbps"), Mbps ("1.06 Mbps"), "0ms" style
+// latencies, and "-" for a jitter it did not measure.
+func quirks(q *zoom.UserQoS, r *rng) {
+	for _, s := range [...]*zoom.StreamQoS{q.AudioInput, q.AudioOutput, q.VideoInput, q.VideoOutput, q.ASInput, q.ASOutput} {
+		if s == nil || s.Bitrate == "" {
+			continue
+		}
+		if n, err := strconv.Atoi(strings.TrimSuffix(s.Bitrate, " kbps")); err == nil {
+			switch x := r.next() % 10; {
+			case n >= 1000 && x < 5:
+				s.Bitrate = strconv.FormatFloat(float64(n)/1000, 'f', 2, 64) + " Mbps"
+			case x < 3:
+				s.Bitrate = strconv.Itoa(n) + "." + strconv.Itoa(10+int(r.next()%90)) + "kbps"
+			}
+		}
+		if r.next()%10 < 3 {
+			s.Latency = strings.Replace(s.Latency, " ms", "ms", 1)
+		}
+		if r.next()%20 == 0 {
+			s.Jitter = "-"
+		}
+	}
 }

@@ -93,6 +93,10 @@ type Scenario struct {
 	Duration  time.Duration // the source ends at Start+Duration; 0 = runs until ended
 	Seed      int64         // varies the healthy noise
 
+	// Quirks makes some values use Zoom's other spellings: "27.15kbps",
+	// "1.06 Mbps", "0ms", and "-" for an unmeasured jitter (about 5%).
+	Quirks bool
+
 	Participants []*Participant
 
 	once   sync.Once
