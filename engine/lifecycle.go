@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 )
@@ -281,6 +282,9 @@ func (e *Engine) notify(t *tx, kind NotificationKind, r *Rule, a *Alert, at time
 		}
 	}
 	t.changes.Notifications = append(t.changes.Notifications, n)
+	if e.log.Enabled(context.Background(), slog.LevelDebug) {
+		e.log.Debug("notification decided", "kind", kind, "alert", a.Key.String(), "at", at, "reason", why)
+	}
 }
 
 // checkStale resolves (ReasonStale) the open alerts of participants whose
