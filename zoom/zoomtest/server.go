@@ -190,8 +190,9 @@ func (s *Server) Add(sc *Scenario) {
 	s.mu.Unlock()
 }
 
-// EndAt makes the scenario's source end at t (on the fake's clock): live
-// lists stop showing it then and the past endpoints start answering.
+// EndAt makes the scenario's source end at t, truncated to the minute (on
+// the fake's clock): live lists stop showing it then, the past endpoints
+// start answering, and Truth is cut there.
 func (s *Server) EndAt(sc *Scenario, t time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
