@@ -209,6 +209,9 @@ func runTestCase(ctx context.Context, set *Set, tf *TestFile, tc *TestCase, node
 	}
 
 	expectNodes := seqItems(mapGet(asMap(node), "expect"))
+	if fs := vetExpectations(set, tc, parts, expectNodes, fail); len(fs) > 0 {
+		return 0, fs
+	}
 	var fails []failure
 	checks := 0
 	for m := 0; m <= last; m++ {
@@ -263,6 +266,51 @@ func runTestCase(ctx context.Context, set *Set, tf *TestFile, tc *TestCase, node
 		}
 	}
 	return checks, fails
+}
+
+// vetExpectations catches typos in expectations (a rule, participant,
+// state or kind that cannot occur), which would otherwise only show as a
+// confusing mismatch.
+func vetExpectations(set *Set, tc *TestCase, parts []*testParticipant, nodes []ast.Node, fail func(ast.Node, string, ...any) failure) []failure {
+	var fs []failure
+	known := map[string]bool{}
+	for _, p := range parts {
+		known[p.p.UserID] = true
+	}
+	check := func(n ast.Node, rule, participant string) {
+		if _, ok := set.Rule(rule); !ok {
+			fs = append(fs, fail(n, "expect: no rule %q in the rules file", rule))
+		}
+		if !known[participant] {
+			fs = append(fs, fail(n, "expect: no participant %q in this test", participant))
+		}
+	}
+	for i, e := range tc.Expect {
+		var n ast.Node
+		if i < len(nodes) {
+			n = nodes[i]
+		}
+		if e.At < 0 {
+			fs = append(fs, fail(n, "expect: at %d: minutes count from 0", e.At))
+		}
+		if e.Alerts != nil {
+			for _, a := range *e.Alerts {
+				check(n, a.Rule, a.Participant)
+				if !slices.Contains([]string{"pending", "firing", "resolving", "resolved"}, a.State) {
+					fs = append(fs, fail(n, "expect: state %q is not pending, firing, resolving or resolved", a.State))
+				}
+			}
+		}
+		if e.Notify != nil {
+			for _, x := range *e.Notify {
+				check(n, x.Rule, x.Participant)
+				if !slices.Contains([]string{"firing", "repeat", "resolved"}, x.Kind) {
+					fs = append(fs, fail(n, "expect: notification kind %q is not firing, repeat or resolved", x.Kind))
+				}
+			}
+		}
+	}
+	return fs
 }
 
 // diffAlerts compares the expected alerts with the engine's: those pending,
