@@ -1,0 +1,155 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+)
+
+// Ingest evaluates a batch (one API page, one webhook) against the current
+// rules and commits what it decided in one Store.Commit. Samples at or
+// before their participant's cursor are skipped. When Commit fails, memory
+// is left as it was and the same batch can be ingested again.
+func (e *Engine) Ingest(ctx context.Context, batch []Sample) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.rulesSet {
+		return ErrNoRules
+	}
+	t := e.begin(len(batch))
+	order := e.sortBatch(batch, t.now)
+	for start := 0; start < len(order); {
+		end := start + 1
+		first := &batch[order[start]]
+		for end < len(order) && samePart(first, &batch[order[end]]) {
+			end++
+		}
+		e.ingestParticipant(t, batch, order[start:end])
+		start = end
+	}
+	e.checkStale(t)
+	e.gc(t)
+	return e.commit(ctx, t)
+}
+
+// sortBatch returns the indexes of the valid samples of batch, grouped by
+// (source, participant) and in time order within a participant.
+func (e *Engine) sortBatch(batch []Sample, now time.Time) []int32 {
+	order := e.scratch[:0]
+	invalid := 0
+	var future time.Time
+	for i := range batch {
+		s := &batch[i]
+		if s.Source.ID == "" || s.Participant.Key() == "" || s.Time.IsZero() ||
+			(e.skew > 0 && s.Time.Sub(now) > e.skew) {
+			invalid++
+			future = laterOf(future, s.Time)
+			continue
+		}
+		order = append(order, int32(i))
+	}
+	if invalid > 0 {
+		e.stats.invalid.Add(uint64(invalid))
+		if e.firstThisMinute("") {
+			e.log.Warn("samples without source id, participant or time, or timed in the future, skipped",
+				"count", invalid, "latest_time", future, "max_future_skew", e.skew)
+		}
+	}
+	less := func(i, j int32) int {
+		a, b := &batch[i], &batch[j]
+		return cmp.Or(
+			cmp.Compare(a.Source.Kind, b.Source.Kind),
+			cmp.Compare(a.Source.ID, b.Source.ID),
+			cmp.Compare(a.Participant.Key(), b.Participant.Key()),
+			a.Time.Compare(b.Time),
+		)
+	}
+	if !slices.IsSortedFunc(order, less) { // a page usually comes sorted
+		slices.SortStableFunc(order, less)
+	}
+	e.scratch = order
+	return order
+}
+
+func samePart(a, b *Sample) bool {
+	return a.Source.Kind == b.Source.Kind && a.Source.ID == b.Source.ID &&
+		a.Participant.Key() == b.Participant.Key()
+}
+
+// ingestParticipant runs one participant's samples of a batch, in time
+// order, through every rule.
+func (e *Engine) ingestParticipant(t *tx, batch []Sample, group []int32) {
+	first := &batch[group[0]]
+	st := e.sourceOf(&first.Source)
+	pk := first.Participant.Key()
+	ps, known := t.part(st, pk)
+	advanced := false
+	for _, i := range group {
+		s := &batch[i]
+		if (known && !s.Time.After(ps.last)) || !s.Time.After(st.ended) {
+			t.skipped++ // seen already, or of an occurrence that ended
+			continue
+		}
+		known, advanced = true, true
+		ps.last = s.Time
+		t.samples++
+		t.sawSource(st, s.Time)
+		e.evaluate(t, st, pk, &ps, s)
+	}
+	if advanced {
+		t.parts[partKey{st, pk}] = ps
+		t.changes.Cursors = append(t.changes.Cursors, Cursor{Source: st.key, Participant: pk, Last: ps.last})
+	}
+	// The participant left: its newest sample carries leave_time. Checked
+	// even when every sample was seen before, since Zoom adds leave_time to
+	// minutes it already reported. A leave_time older than the newest
+	// sample by more than a minute is a past session of a rejoin.
+	newest := &batch[group[len(group)-1]]
+	if lt := newest.Participant.LeaveTime; known && !lt.IsZero() && !lt.Before(ps.last.Add(-time.Minute)) {
+		e.resolveParticipant(t, st, pk, ReasonLeft, laterOf(lt, ps.last))
+	}
+}
+
+// evaluate runs one sample through every rule. The hot path: a participant
+// without alert records whose conditions do not hold costs one Eval per
+// rule and nothing else.
+func (e *Engine) evaluate(t *tx, st *sourceState, pk string, ps *partState, s *Sample) {
+	for i := range e.rules {
+		r := &e.rules[i]
+		holds, err := r.When.Eval(s)
+		t.evals++
+		if err != nil {
+			t.evalErrs++
+			e.logEvalErr(r, st.key, pk, err)
+			holds = false
+		}
+		if !holds && ps.nAlerts == 0 {
+			continue
+		}
+		k := AlertKey{Rule: r.Name, Source: st.key, Participant: pk}
+		e.step(t, r, k, ps, s, holds)
+	}
+}
+
+// logEvalErr logs a rule's evaluation error at most once a minute per rule.
+func (e *Engine) logEvalErr(r *Rule, src, part string, err error) {
+	if e.firstThisMinute(r.Name) {
+		e.log.Warn("rule evaluation failed; counted as not holding",
+			"rule", r.Name, "source", src, "participant", part, "err", err)
+	}
+}
+
+// firstThisMinute rate-limits a repeated log line (by key) to one a
+// minute of wall time; the counters in Stats still count every case.
+func (e *Engine) firstThisMinute(key string) bool {
+	now := e.now()
+	if at, ok := e.logAt[key]; ok && now.Sub(at) < time.Minute {
+		return false
+	}
+	e.logAt[key] = now
+	return true
+}

@@ -1,0 +1,63 @@
+package engine
+
+// Stats is a snapshot of the engine's counters, for metrics.
+type Stats struct {
+	SamplesIngested uint64 // evaluated (committed)
+	SamplesSkipped  uint64 // at or before the participant's cursor
+	SamplesInvalid  uint64 // without source id, participant or time
+	Evaluations     uint64 // rule conditions evaluated
+	EvalErrors      uint64 // evaluations that failed (counted as not holding)
+	RenderErrors    uint64 // summaries that failed to render
+	Commits         uint64
+	CommitErrors    uint64
+
+	NotifiedFiring   uint64
+	NotifiedRepeat   uint64
+	NotifiedResolved uint64
+	Silenced         uint64 // notifications held back by a silence
+
+	Pending, Firing, Resolving, Resolved int // alerts by state, now
+	Participants                         int // tracked cursors
+	Sources                              int
+	Rules                                int
+	Silences, ActiveSilences             int
+}
+
+// Stats returns the counters and the current alert counts.
+func (e *Engine) Stats() Stats {
+	c := &e.stats
+	s := Stats{
+		SamplesIngested: c.samples.Load(), SamplesSkipped: c.skipped.Load(), SamplesInvalid: c.invalid.Load(),
+		Evaluations: c.evals.Load(), EvalErrors: c.evalErrs.Load(), RenderErrors: c.renderErrs.Load(),
+		Commits: c.commits.Load(), CommitErrors: c.commitErrs.Load(),
+		NotifiedFiring: c.firing.Load(), NotifiedRepeat: c.repeat.Load(), NotifiedResolved: c.resolved.Load(),
+		Silenced: c.quiet.Load(),
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, a := range e.alerts {
+		switch a.State {
+		case StatePending:
+			s.Pending++
+		case StateFiring:
+			s.Firing++
+		case StateResolving:
+			s.Resolving++
+		case StateResolved:
+			s.Resolved++
+		}
+	}
+	for _, st := range e.sources {
+		s.Participants += len(st.parts)
+	}
+	s.Sources = len(e.sources)
+	s.Rules = len(e.rules)
+	s.Silences = len(e.silences)
+	now := e.now()
+	for i := range e.silences {
+		if e.silences[i].activeAt(now) {
+			s.ActiveSilences++
+		}
+	}
+	return s
+}
