@@ -190,6 +190,28 @@ func TestRepeatOnWallClock(t *testing.T) {
 	if got := f.told(); got != nil {
 		t.Fatalf("tick repeated twice: %q", got)
 	}
+	// A silence holds a due repeat back; once it ends, the repeat comes.
+	sil, err := f.e.AddSilence(ctxT(t), Silence{Matchers: []Matcher{{Name: "rule", Value: "loss"}}, EndsAt: f.clock.t.Add(3 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.add(2 * time.Hour)
+	f.ingest(smp("a", 6, 5))
+	if err := f.e.Tick(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.told(); got != nil {
+		t.Fatalf("repeat under a silence: %q", got)
+	}
+	if err := f.e.ExpireSilence(ctxT(t), sil.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.e.Tick(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.told(); !slices.Equal(got, []string{"repeat loss a @6"}) {
+		t.Fatalf("after the silence told %q, want the due repeat", got)
+	}
 }
 
 func TestSilenceHoldsBackAndTellsWhenItEnds(t *testing.T) {
