@@ -30,6 +30,7 @@ type Client struct {
 	limiters [numCategories]*rate.Limiter
 	daily    dailyCap
 	stats    stats
+	maxBody  int64 // maxBody; tests lower it
 }
 
 // NewClient validates cfg and returns a client. It makes no call: the
@@ -43,6 +44,7 @@ func NewClient(cfg Config) (*Client, error) {
 	c.auth = newAuth(&c.cfg)
 	c.limiters = newLimiters(lim)
 	c.daily.limit = lim.Daily
+	c.maxBody = maxBody
 	return c, nil
 }
 
@@ -204,7 +206,7 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) (string, erro
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // drain, so the connection is reused
 		resp.Body.Close()
 	}()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
 	e := &Error{Endpoint: ep, Status: resp.StatusCode, TrackingID: resp.Header.Get("x-zm-trackingid")}
 	switch {
 	case err != nil:
@@ -213,8 +215,8 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) (string, erro
 			e.Status = 0 // a cut answer is a network failure: retryable
 		}
 		return token, e
-	case len(body) > maxBody:
-		e.Message = fmt.Sprintf("body larger than %d bytes", maxBody)
+	case int64(len(body)) > c.maxBody:
+		e.Message = fmt.Sprintf("body larger than %d bytes", c.maxBody)
 		e.Err = errDecode
 		return token, e
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -21,6 +22,7 @@ import (
 type testServer struct {
 	*httptest.Server
 	grants atomic.Int64
+	conns  atomic.Int64 // connections opened
 	now    time.Time
 	slept  []time.Duration
 	mu     sync.Mutex
@@ -44,7 +46,13 @@ func newTestServer(t *testing.T, api http.HandlerFunc) (*testServer, *Client) {
 		fmt.Fprintf(w, `{"access_token":"tok%d","token_type":"bearer","expires_in":3599}`, n)
 	})
 	mux.Handle("/v2/", http.StripPrefix("/v2", api))
-	ts.Server = httptest.NewServer(mux)
+	ts.Server = httptest.NewUnstartedServer(mux)
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			ts.conns.Add(1)
+		}
+	}
+	ts.Start()
 	t.Cleanup(ts.Close)
 	c, err := NewClient(Config{
 		APIURL: ts.URL + "/v2", OAuthURL: ts.URL + "/oauth/token",
@@ -324,5 +332,36 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 	c, _ = NewClient(ok)
 	if l := c.Limits(); l.Heavy != 40 || l.Daily != 1000 || c.DailyRemaining() != 1000 {
 		t.Errorf("enterprise with DailyLimit 1000: %+v", l)
+	}
+}
+
+func TestBodiesAreBoundedDrainedAndClosed(t *testing.T) {
+	var calls atomic.Int64
+	ts, c := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch calls.Add(1) % 3 {
+		case 0: // an error with a body the client does not need
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"code":300,"message":"Invalid field.","padding":%q}`, strings.Repeat("x", 8000))
+		case 1:
+			fmt.Fprint(w, `{"participants":[]}`)
+		default: // too big
+			fmt.Fprintf(w, `{"participants":[],"padding":%q}`, strings.Repeat("x", 4000))
+		}
+	})
+	c.maxBody = 2048
+	var tooBig error
+	for range 9 {
+		_, err := c.Participants(context.Background(), engine.Webinar, "1", Live)
+		if err != nil && strings.Contains(err.Error(), "larger than 2048 bytes") {
+			tooBig = err
+		}
+	}
+	if tooBig == nil {
+		t.Error("a body over the limit was read")
+	}
+	// The token and 9 calls, answered in full, refused or too big: bodies
+	// drained and closed reuse one connection (6 without the draining).
+	if n := ts.conns.Load(); n > 2 {
+		t.Errorf("%d connections for 10 requests; bodies are not drained", n)
 	}
 }
