@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qoswatch/qoswatch/daemon"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func parseRun(t *testing.T, env map[string]string, args ...string) (*runFlags, error) {
+	t.Helper()
+	var out bytes.Buffer
+	f := newFlags(&cli{stdout: &out, stderr: &out, getenv: envOf(env)}, "qoswatch run", "[flags]", "")
+	r := declareRun(f)
+	if err := f.Parse(args); err != nil {
+		return r, err
+	}
+	return r, r.finish(envOf(env))
+}
+
+func TestFlagsWinOverEnvironment(t *testing.T) {
+	env := map[string]string{
+		"ZOOM_ACCOUNT_ID": "acct-env", "ZOOM_CLIENT_ID": "id", "ZOOM_CLIENT_SECRET": "sec",
+		"QOSWATCH_POLL_INTERVAL": "2m", "QOSWATCH_LISTEN": ":9797", "QOSWATCH_WATCH": "meetings",
+		"QOSWATCH_SOURCES": "webinar:1, meeting:2 ,3", "QOSWATCH_BUDGET_SHARE": "0.25",
+	}
+	r, err := parseRun(t, env, "--zoom-account-id", "acct-flag", "--poll-interval=90s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.cfg
+	if c.Zoom.AccountID != "acct-flag" || c.PollInterval != 90*time.Second {
+		t.Errorf("flags did not win: account %q, interval %s", c.Zoom.AccountID, c.PollInterval)
+	}
+	if c.Listen != ":9797" || c.BudgetShare != 0.25 || c.Zoom.ClientSecret.Reveal() != "sec" {
+		t.Errorf("environment not read: listen %q share %g", c.Listen, c.BudgetShare)
+	}
+	if strings.Join(c.Watch, ",") != "meetings" || strings.Join(c.Sources, ",") != "webinar:1,meeting:2,3" {
+		t.Errorf("lists: watch %q sources %q", c.Watch, c.Sources)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	d := daemon.Defaults()
+	if c.Zoom.APIURL != d.Zoom.APIURL || c.DB != "qoswatch.db" || c.Rules != "rules.yaml" {
+		t.Errorf("defaults lost: %+v", c)
+	}
+}
+
+func TestSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "secret")
+	os.WriteFile(file, []byte("from-a-file\n"), 0o600)
+	r, err := parseRun(t, map[string]string{"ZOOM_CLIENT_SECRET_FILE": file, "SLACK_BOT_TOKEN_FILE": file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.cfg.Zoom.ClientSecret.Reveal() != "from-a-file" || r.cfg.Slack.BotToken.Reveal() != "from-a-file" {
+		t.Errorf("secrets from files: %q", r.cfg.Zoom.ClientSecret.Reveal())
+	}
+	_, err = parseRun(t, map[string]string{"ZOOM_CLIENT_SECRET": "x", "ZOOM_CLIENT_SECRET_FILE": file})
+	if err == nil || !strings.Contains(err.Error(), "ZOOM_CLIENT_SECRET and ZOOM_CLIENT_SECRET_FILE are both set") {
+		t.Errorf("both set: %v", err)
+	}
+	os.WriteFile(file, []byte("  \n"), 0o600)
+	if _, err = parseRun(t, map[string]string{"SLACK_BOT_TOKEN_FILE": file}); err == nil || !strings.Contains(err.Error(), "SLACK_BOT_TOKEN_FILE: "+file+" is empty") {
+		t.Errorf("empty file: %v", err)
+	}
+}
+
+// Secrets never reach an error, a log line, or a printed config.
+func TestSecretsNeverShow(t *testing.T) {
+	const (
+		secret  = "zoom-client-secret-9f8e7d"
+		token   = "xoxb-slack-bot-token-1a2b3c"
+		webhook = "https://hooks.slack.com/services/T000/B000/webhook-secret-part"
+		api     = "api-bearer-token-5d6e"
+	)
+	env := map[string]string{
+		"ZOOM_CLIENT_SECRET": secret, "SLACK_BOT_TOKEN": token, "SLACK_WEBHOOK_URL": webhook, "QOSWATCH_API_TOKEN": api,
+		"ZOOM_PLAN": "platinum", "QOSWATCH_LOG_FORMAT": "yaml", "ZOOM_API_URL": "ftp://x",
+	}
+	r, err := parseRun(t, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verr := r.cfg.Validate()
+	if verr == nil {
+		t.Fatal("Validate accepted a bad config")
+	}
+	var logs bytes.Buffer
+	log := daemon.NewLogger(&logs, "json", "debug")
+	log.Info("config", "config", r.cfg, "secret", r.cfg.Zoom.ClientSecret)
+	daemon.NewLogger(&logs, "text", "debug").Info("config", "config", r.cfg)
+	for name, text := range map[string]string{
+		"Validate error": verr.Error(),
+		"log":            logs.String(),
+		"%v":             strings.Join([]string{r.cfg.Zoom.ClientSecret.String(), r.cfg.Slack.WebhookURL.String()}, " "),
+		"%+v":            fmtAll(r.cfg),
+	} {
+		for _, s := range []string{secret, token, "webhook-secret-part", api} {
+			if strings.Contains(text, s) {
+				t.Errorf("%s shows a secret (%s...): %s", name, s[:8], text)
+			}
+		}
+	}
+	// The error still names every bad setting.
+	for _, want := range []string{"ZOOM_PLAN=\"platinum\"", "QOSWATCH_LOG_FORMAT=\"yaml\"", "ZOOM_API_URL=\"ftp://x\"", "SLACK_BOT_TOKEN and SLACK_WEBHOOK_URL are both set"} {
+		if !strings.Contains(verr.Error(), want) {
+			t.Errorf("Validate error lacks %q: %v", want, verr)
+		}
+	}
+
+	// A bad webhook URL is named, not shown.
+	r, _ = parseRun(t, map[string]string{"ZOOM_ACCOUNT_ID": "a", "ZOOM_CLIENT_ID": "b", "ZOOM_CLIENT_SECRET": "c", "SLACK_WEBHOOK_URL": "not a url webhook-secret-part"})
+	if err := r.cfg.Validate(); err == nil || !strings.Contains(err.Error(), "SLACK_WEBHOOK_URL is not an http(s) URL") || strings.Contains(err.Error(), "webhook-secret-part") {
+		t.Errorf("bad webhook: %v", err)
+	}
+}
+
+func fmtAll(v any) string {
+	var b bytes.Buffer
+	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+		b.WriteString(sprintf(f, v))
+	}
+	return b.String()
+}
+
+func TestHelpListsEnvBesideEachFlag(t *testing.T) {
+	for _, cmd := range []string{"run", "demo", "check", "test", "alerts", "silence add", "silence list", "silence expire", "healthcheck", "version"} {
+		var out, errOut bytes.Buffer
+		args := append([]string{"qoswatch"}, strings.Fields(cmd)...)
+		code := run(context.Background(), append(args, "--help"), &out, &errOut, envOf(nil))
+		if code != 0 || !strings.Contains(out.String(), "Usage: qoswatch "+cmd) {
+			t.Errorf("qoswatch %s --help = %d\n%s%s", cmd, code, out.String(), errOut.String())
+		}
+	}
+	var out bytes.Buffer
+	run(context.Background(), []string{"qoswatch", "run", "--help"}, &out, &out, envOf(nil))
+	help := out.String()
+	for _, line := range []string{
+		"--zoom-account-id string", "ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_SECRET_FILE",
+		"ZOOM_API_URL", "ZOOM_OAUTH_URL", "ZOOM_PLAN", "ZOOM_DAILY_LIMIT", "SLACK_BOT_TOKEN", "SLACK_API_URL", "SLACK_WEBHOOK_URL",
+		"QOSWATCH_RULES", "QOSWATCH_DB", "QOSWATCH_LISTEN", "QOSWATCH_POLL_INTERVAL", "QOSWATCH_WATCH", "QOSWATCH_SOURCES",
+		"QOSWATCH_LOG_FORMAT", "QOSWATCH_API_TOKEN", "QOSWATCH_BUDGET_SHARE", "QOSWATCH_STALE_AFTER", "QOSWATCH_SHUTDOWN_GRACE",
+	} {
+		if !strings.Contains(help, line) {
+			t.Errorf("run --help lacks %q", line)
+		}
+	}
+	if !regexp.MustCompile(`\(environment only\)\s+ZOOM_CLIENT_SECRET\s`).MatchString(help) {
+		t.Error("run --help does not list ZOOM_CLIENT_SECRET as environment only")
+	}
+	// Every flag line has its variable on the same line.
+	for _, l := range strings.Split(help, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "--") && !strings.Contains(l, "QOSWATCH_") && !strings.Contains(l, "ZOOM_") && !strings.Contains(l, "SLACK_") {
+			t.Errorf("flag without its environment variable: %q", l)
+		}
+	}
+}
+
+func TestUnknownCommandAndBadFlag(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"qoswatch", "frobnicate"}, &out, &errOut, envOf(nil)); code != 2 || !strings.Contains(errOut.String(), `unknown command "frobnicate"`) {
+		t.Errorf("unknown command = %d %s", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run(context.Background(), []string{"qoswatch", "run", "--pol-interval", "1m"}, &out, &errOut, envOf(nil)); code != 2 || !strings.Contains(errOut.String(), "pol-interval") {
+		t.Errorf("bad flag = %d %s", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run(context.Background(), []string{"qoswatch", "run"}, &out, &errOut, envOf(map[string]string{"QOSWATCH_BUDGET_SHARE": "half"})); code != 2 || !strings.Contains(errOut.String(), `QOSWATCH_BUDGET_SHARE="half": not a valid number`) {
+		t.Errorf("bad env = %d %s", code, errOut.String())
+	}
+}
+
+func TestCheckCommand(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("rules:\n  - name: x\n    when: audio_input.avg_los > 2\n"), 0o600)
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"qoswatch", "check", "../../rules.example.yaml", bad}, &out, &errOut, envOf(nil))
+	if code != 1 || !strings.Contains(out.String(), "rules.example.yaml: ok:") || !strings.Contains(errOut.String(), "bad.yaml:3:") {
+		t.Errorf("check = %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+}
+
+func sprintf(format string, v any) string { return fmt.Sprintf(format, v) }
