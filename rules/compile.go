@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -127,7 +128,7 @@ func (l *loader) compile(n yamlast.Node, src, rule string, env exprEnv, key stri
 		var fe *file.Error
 		if errors.As(err, &fe) && fe.Line > 0 {
 			line, col := l.valuePos(n, fe.Line, fe.Column)
-			l.errorAt(line, col, rule, "%s: %s (at %d:%d of %q)", key, fe.Message, fe.Line, fe.Column+1, src)
+			l.errorAt(line, col, rule, "%s: %s%s (at %d:%d of %q)", key, fe.Message, suggest(fe.Message, env), fe.Line, fe.Column+1, src)
 		} else if msg := err.Error(); strings.HasPrefix(msg, "expected bool, but got ") {
 			l.errorf(n, rule, "%s: the expression is a %s, not a condition: compare it (latency > 150)", key, strings.TrimPrefix(msg, "expected bool, but got "))
 		} else {
@@ -287,6 +288,45 @@ func runeCol(src string, offset int) (line, col int) {
 		}
 	}
 	return line, col
+}
+
+var (
+	unknownNameRE  = regexp.MustCompile(`^unknown name (\w+)$`)
+	unknownFieldRE = regexp.MustCompile(`^type ([\w.]+) has no field (\w+)$`)
+)
+
+// suggest adds "did you mean" to expr's unknown-name and unknown-field
+// errors, from the names the environment has.
+func suggest(msg string, env exprEnv) string {
+	var name string
+	var t reflect.Type
+	if m := unknownNameRE.FindStringSubmatch(msg); m != nil {
+		name, t = m[1], reflect.TypeFor[alertEnv]()
+		if env.sample {
+			t = reflect.TypeFor[engine.Sample]()
+		}
+	} else if m := unknownFieldRE.FindStringSubmatch(msg); m != nil {
+		name = m[2]
+		for _, c := range []reflect.Type{reflect.TypeFor[engine.Stream](), reflect.TypeFor[engine.Participant](),
+			reflect.TypeFor[engine.Source](), reflect.TypeFor[engine.CPUUsage](), reflect.TypeFor[engine.WiFiRSSI]()} {
+			if c.String() == m[1] {
+				t = c
+			}
+		}
+	}
+	if t == nil {
+		return ""
+	}
+	names := []string{"known"}
+	for i := range t.NumField() {
+		if tag := t.Field(i).Tag.Get("expr"); tag != "" {
+			names = append(names, tag)
+		}
+	}
+	if c := closest(name, names); c != "" {
+		return fmt.Sprintf(" (did you mean %s?)", c)
+	}
+	return ""
 }
 
 // with returns opts and more, without sharing opts' array.
