@@ -208,3 +208,19 @@ func (db *DB) Stats() Stats {
 	}
 	return s
 }
+
+// Backup writes a consistent copy of the whole file to w while the store
+// stays in use (one read transaction; writers are not blocked). The copy
+// opens with Open like the original.
+func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	var n int64
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("store: backup of %s: %w", db.path, err)
+	}
+	return n, nil
+}

@@ -663,3 +663,34 @@ func TestCommitDeletesWhatTheEngineCollected(t *testing.T) {
 		t.Errorf("after the engine's deletions: alerts %v, cursors %+v; want only u2's", snap.Alerts, snap.Cursors)
 	}
 }
+
+// A backup taken while the store is in use opens and holds the same state.
+func TestBackupWhileOpen(t *testing.T) {
+	ctx := context.Background()
+	db := openT(t, tempPath(t))
+	k := key("choppy-audio", "u1")
+	c := engine.Changes{Alerts: []engine.Alert{alert(k, engine.StateFiring, t0)},
+		Notifications: []engine.Notification{note(engine.KindFiring, k, t0)}}
+	if err := db.Commit(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	f, err := os.OpenFile(backup, os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Backup(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	// The original is still open and locked; the copy is not.
+	cp := openT(t, backup)
+	snap, err := cp.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pend, _ := cp.Pending(ctx, 0)
+	if len(snap.Alerts) != 1 || snap.Alerts[0].Key != k || len(pend) != 1 || pend[0].Key != k {
+		t.Errorf("backup holds %d alerts, %d outbox entries", len(snap.Alerts), len(pend))
+	}
+}
