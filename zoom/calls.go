@@ -168,7 +168,8 @@ func (c *Client) Participants(ctx context.Context, kind engine.SourceKind, id, t
 }
 
 // ParticipantQoS returns one participant's QoS (one Heavy call).
-// participantID is the participant's id (ParticipantQoS.ID).
+// participantID is the participant's user_id, Zoom's per-meeting id
+// (guests have one too; their id is blank).
 func (c *Client) ParticipantQoS(ctx context.Context, kind engine.SourceKind, id, participantID, typ string) (*ParticipantQoS, error) {
 	path, err := sourcePath(kind, id)
 	if err != nil {
@@ -178,7 +179,7 @@ func (c *Client) ParticipantQoS(ctx context.Context, kind engine.SourceKind, id,
 		return nil, err
 	}
 	if participantID == "" {
-		return nil, fmt.Errorf("zoom: %s %s: participant id is blank (guests have none: use ParticipantsQoS)", kind, id)
+		return nil, fmt.Errorf("zoom: %s %s: participant id is blank", kind, id)
 	}
 	r := &request{cat: ParticipantQoSCategory, path: path + "/participants/" + url.PathEscape(participantID) + "/qos",
 		query: url.Values{"type": {typ}}}

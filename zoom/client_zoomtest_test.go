@@ -557,3 +557,30 @@ func TestQoSPageMatchesTheSweep(t *testing.T) {
 		}
 	}
 }
+
+// A webinar that ended: live calls say "not found", past calls answer.
+func TestEndedWebinarIsNotFoundLiveAndAnswersPast(t *testing.T) {
+	sc := webinar()
+	e := newEnv(t, envOpts{fake: zoomtest.Options{Scenarios: []*zoomtest.Scenario{sc}}})
+	ctx := context.Background()
+	e.srv.EndAt(sc, t0.Add(20*time.Minute))
+	_, _, err := e.qos(t, "81234567890")
+	if !zoom.IsNotFound(err) {
+		t.Errorf("live QoS of an ended webinar: %v, want not found", err)
+	}
+	var pages, minutes int
+	err = e.client.ParticipantsQoS(ctx, engine.Webinar, "81234567890", zoom.Past, func(l *zoom.ParticipantQoSList) error {
+		pages++
+		for _, p := range l.Participants {
+			minutes += len(p.UserQoS)
+		}
+		return nil
+	})
+	if err != nil || pages == 0 || minutes <= 20 {
+		t.Errorf("past QoS: %d pages, %d minutes, %v; want the whole session", pages, minutes, err)
+	}
+	guest, err := e.client.ParticipantQoS(ctx, engine.Webinar, "81234567890", "16778242", zoom.Past)
+	if err != nil || guest.ID != "" || len(guest.UserQoS) == 0 {
+		t.Errorf("a guest's past QoS by user_id: %+v, %v", guest, err)
+	}
+}
