@@ -279,3 +279,50 @@ rules:
 		t.Errorf("x- anchor: %+v", r[2])
 	}
 }
+
+// TestReloadWhileRouting swaps sets while other goroutines route and
+// evaluate with the current one (-race): a reader sees one whole set.
+func TestReloadWhileRouting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rules.yaml")
+	files := []string{
+		"defaults: {channel: '#a'}\nrules:\n  - name: one\n    when: latency > 150\n",
+		"defaults: {channel: '#b'}\nrules:\n  - name: one\n    when: latency > 150\n  - name: two\n    when: jitter > 40\n",
+	}
+	os.WriteFile(path, []byte(files[0]), 0o644)
+	r, err := NewReloader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			s := sample(func(s *engine.Sample) { s.AudioInput.Latency = 200 })
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				set := r.Current()
+				ch := set.Route(&engine.Notification{}).Channel
+				if n := len(set.Rules()); (ch == "#a") != (n == 1) {
+					t.Errorf("a torn set: channel %s with %d rules", ch, n)
+					return
+				}
+				if ok, _ := set.Rules()[0].When.Eval(s); !ok {
+					t.Error("rule one does not hold")
+					return
+				}
+			}
+		})
+	}
+	for i := range 50 {
+		os.WriteFile(path, []byte(files[i%2]), 0o644)
+		if _, err := r.Reload(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	wg.Wait()
+}
