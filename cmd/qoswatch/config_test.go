@@ -189,8 +189,27 @@ func TestCheckCommand(t *testing.T) {
 	os.WriteFile(bad, []byte("rules:\n  - name: x\n    when: audio_input.avg_los > 2\n"), 0o600)
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"qoswatch", "check", "../../rules.example.yaml", bad}, &out, &errOut, envOf(nil))
-	if code != 1 || !strings.Contains(out.String(), "rules.example.yaml: ok:") || !strings.Contains(errOut.String(), "bad.yaml:3:") {
+	if code != 1 || !strings.Contains(out.String(), "rules.example.yaml: OK:") || !strings.Contains(out.String(), "bad.yaml:3:23: rule \"x\"") {
 		t.Errorf("check = %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+}
+
+func TestExplainCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"qoswatch", "explain", "--rules", "../../rules.example.yaml", "--source", "webinar:81234567890",
+		"../../rules/testdata/explain/webinar-qos.json"}, &out, &errOut, envOf(nil))
+	if code != 0 || !regexp.MustCompile(`Jane Doe .*webinar 81234567890`).MatchString(out.String()) ||
+		!regexp.MustCompile(`HOLDS\s+choppy-audio\s+audio_input.avg_loss = 3.5% > 2% ✓`).MatchString(out.String()) {
+		t.Errorf("explain = %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.json")
+	os.WriteFile(junk, []byte(`{"participants": "nope"}`), 0o600)
+	out.Reset()
+	errOut.Reset()
+	code = run(context.Background(), []string{"qoswatch", "explain", "--rules", "../../rules.example.yaml", junk}, &out, &errOut, envOf(nil))
+	if code != 1 || !strings.Contains(errOut.String(), junk+": not a Zoom QoS response") {
+		t.Errorf("explain on junk = %d\n%s", code, errOut.String())
 	}
 }
 
