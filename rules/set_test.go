@@ -317,7 +317,7 @@ func TestReloadWhileRouting(t *testing.T) {
 			}
 		})
 	}
-	for i := range 50 {
+	for i := range 10 {
 		os.WriteFile(path, []byte(files[i%2]), 0o644)
 		if _, err := r.Reload(); err != nil {
 			t.Fatal(err)
