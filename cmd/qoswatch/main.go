@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"sort"
 	"syscall"
+
+	"github.com/qoswatch/qoswatch/simulate"
 )
 
 // version is set at build time: -ldflags "-X main.version=...".
@@ -46,6 +48,7 @@ func commands() map[string]command {
 		"silence":     {"add, list or expire silences on a running daemon", cmdSilence},
 		"healthcheck": {"exit 0 when a running daemon answers /healthz (for Docker)", cmdHealthcheck},
 		"version":     {"print the version", cmdVersion},
+		"simulate":    {"capacity planner: the poller and engine against a simulated Zoom, scored", cmdSimulate},
 	}
 }
 
@@ -84,6 +87,10 @@ func usage(w io.Writer, cmds map[string]command) {
 		fmt.Fprintf(w, "  %-12s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintf(w, "\n`qoswatch COMMAND --help` lists a command's flags with the environment variable beside each.\n")
+}
+
+func cmdSimulate(ctx context.Context, c *cli, args []string) int {
+	return simulate.Main(ctx, args, c.stdout, c.stderr)
 }
 
 func cmdVersion(_ context.Context, c *cli, args []string) int {
