@@ -49,7 +49,11 @@ func benchRules() []Rule {
 
 // webinarMinute returns one minute of an n-participant webinar as pages of
 // 10 samples; one participant in a hundred has bad audio.
-func webinarMinute(n, minute int) [][]Sample {
+func webinarMinute(n, minute int) [][]Sample { return webinarMinuteBad(n, minute, 100) }
+
+// webinarMinuteBad is webinarMinute where one participant in every
+// `every` has bad audio.
+func webinarMinuteBad(n, minute, every int) [][]Sample {
 	var pages [][]Sample
 	page := make([]Sample, 0, 10)
 	for p := 0; p < n; p++ {
@@ -62,7 +66,7 @@ func webinarMinute(n, minute int) [][]Sample {
 		s.AudioOutput = Stream{Bitrate: 30, Latency: 42, Jitter: 2, AvgLoss: 0, MaxLoss: 0.3, FrameRate: NaN, Width: NaN, Height: NaN}
 		s.VideoOutput = Stream{Bitrate: 900, Latency: 45, Jitter: 4, AvgLoss: 0.2, MaxLoss: 1, FrameRate: 25, Width: 1280, Height: 720, Resolution: "1280*720"}
 		s.CPUUsage = CPUUsage{5, 12, 30, 45}
-		if p%100 == 0 {
+		if p%every == 0 {
 			s.AudioInput.AvgLoss, s.AudioInput.Latency = 4, 180
 		}
 		s.Aggregate()
@@ -79,8 +83,18 @@ func webinarMinute(n, minute int) [][]Sample {
 }
 
 // BenchmarkIngest is one minute of a 10,000-participant webinar (1,000
-// pages of 10) through 20 rules per iteration, on a MemoryStore.
+// pages of 10) through 20 rules per iteration, on a MemoryStore: a normal
+// minute (1% of participants with bad audio) and a storm (a third of them).
 func BenchmarkIngest(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		every int
+	}{{"quiet", 100}, {"storm", 3}} {
+		b.Run(bc.name, func(b *testing.B) { benchIngest(b, bc.every) })
+	}
+}
+
+func benchIngest(b *testing.B, every int) {
 	const n = 10000
 	ctx := context.Background()
 	store := NewMemoryStore()
@@ -92,7 +106,7 @@ func BenchmarkIngest(b *testing.B) {
 	if err := e.SetRules(ctx, benchRules()); err != nil {
 		b.Fatal(err)
 	}
-	pages := webinarMinute(n, 0)
+	pages := webinarMinuteBad(n, 0, every)
 	var samples int
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)

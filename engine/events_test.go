@@ -407,3 +407,32 @@ func TestEvalErrorCountsAsNotHoldingAndIsLoggedOnceAMinute(t *testing.T) {
 		t.Fatalf("a minute later: %d log lines, want 2", n)
 	}
 }
+
+func TestAlertsShowTheLatestSampleAndRepeatsCarryIt(t *testing.T) {
+	r := loss("loss", 2)
+	r.RepeatInterval = time.Hour
+	f := newFixture(t, r)
+	firingAt(t, f, "a", 0)
+	f.ingest(smp("a", 3, 6))
+	f.ingest(smp("a", 4, 7))
+	a := f.e.Alerts()[0]
+	if a.Sample.AudioInput.AvgLoss != 7 || !a.LastSample.Equal(t0.Add(4*time.Minute)) || !a.FiredAt.Equal(t0.Add(2*time.Minute)) {
+		t.Fatalf("alert shows loss %g at %s (fired %s), want the latest sample (7 at minute 4)", a.Sample.AudioInput.AvgLoss, a.LastSample, a.FiredAt)
+	}
+	f.clock.add(time.Hour)
+	f.ingest(smp("a", 5, 8))
+	ns := f.store.Drain()
+	if len(ns) != 1 || ns[0].Kind != KindRepeat || ns[0].Sample.AudioInput.AvgLoss != 8 || ns[0].Explain[0].Value != "8" {
+		t.Fatalf("repeat %+v, want the latest sample and its explain", ns)
+	}
+	// The same after a restart: the store holds what memory held at the
+	// last state change, and the next sample brings it up to date.
+	f.e = f.engine(f.store)
+	if err := f.e.SetRules(ctxT(t), []Rule{r}); err != nil {
+		t.Fatal(err)
+	}
+	f.ingest(smp("a", 6, 9))
+	if a := f.e.Alerts()[0]; a.State != StateFiring || a.Sample.AudioInput.AvgLoss != 9 {
+		t.Fatalf("after restart: %s with loss %g", a.State, a.Sample.AudioInput.AvgLoss)
+	}
+}

@@ -11,9 +11,14 @@ import (
 
 // tx is what one call decided, kept apart from memory until the store has
 // committed it. Alerts are copied on first write; nil marks a deletion.
+// An alert that only saw a newer sample (its state unchanged) is not
+// copied nor committed: its sample is noted in touched and set in memory
+// after the commit. In a storm this saves two copies of a large Alert per
+// sample; the stored record keeps the sample of its last state change.
 type tx struct {
 	now     time.Time
 	alerts  map[AlertKey]*Alert
+	touched map[AlertKey]*Sample // a newer sample of an alert whose state did not change
 	parts   map[partKey]partState
 	newest  []srcTime // per source touched: the newest sample time
 	changes Changes
@@ -41,12 +46,13 @@ type srcTime struct {
 func (e *Engine) begin(batchLen int) *tx {
 	t := e.tx
 	if t == nil {
-		t = &tx{alerts: map[AlertKey]*Alert{}, parts: map[partKey]partState{}}
+		t = &tx{alerts: map[AlertKey]*Alert{}, touched: map[AlertKey]*Sample{}, parts: map[partKey]partState{}}
 		e.tx = t
 	}
 	clear(t.alerts)
+	clear(t.touched)
 	clear(t.parts)
-	*t = tx{now: e.now(), alerts: t.alerts, parts: t.parts, newest: t.newest[:0]}
+	*t = tx{now: e.now(), alerts: t.alerts, touched: t.touched, parts: t.parts, newest: t.newest[:0]}
 	if batchLen > 0 {
 		t.changes.Cursors = make([]Cursor, 0, batchLen)
 	}
@@ -95,8 +101,27 @@ func (t *tx) mutable(e *Engine, k AlertKey) *Alert {
 		return a
 	}
 	c := *e.alerts[k]
+	if s := t.touched[k]; s != nil {
+		observe(&c, s)
+		delete(t.touched, k)
+	}
 	t.alerts[k] = &c
 	return &c
+}
+
+// set puts a new record (or a deletion, nil) in the tx.
+func (t *tx) set(k AlertKey, a *Alert) {
+	t.alerts[k] = a
+	delete(t.touched, k)
+}
+
+// touch records a newer sample of an alert whose state does not change.
+func (t *tx) touch(k AlertKey, s *Sample) {
+	if a := t.alerts[k]; a != nil {
+		observe(a, s) // this call's copy: update it
+		return
+	}
+	t.touched[k] = s
 }
 
 // step moves one alert through the lifecycle for one sample on which
@@ -115,40 +140,48 @@ func (e *Engine) step(t *tx, r *Rule, k AlertKey, ps *partState, s *Sample, hold
 		if cur == nil {
 			ps.nAlerts++
 		}
-		t.alerts[k] = a
-		e.observe(a, r, s)
+		observe(a, s)
+		t.set(k, a)
 		if r.For == 0 {
 			e.fire(t, r, a, at)
 		}
 		return
 	}
-	a := t.mutable(e, k)
-	e.observe(a, r, s)
-	switch a.State {
+	switch cur.State {
 	case StatePending:
-		if !holds {
+		switch {
+		case !holds:
 			t.drop(e, k, ps)
-			return
-		}
-		if at.Sub(a.ActiveSince) >= r.For {
+		case at.Sub(cur.ActiveSince) >= r.For:
+			a := t.mutable(e, k)
+			observe(a, s)
 			e.fire(t, r, a, at)
+		default:
+			t.touch(k, s)
 		}
 	case StateFiring, StateResolving:
-		if holds {
-			a.State, a.ClearSince = StateFiring, time.Time{}
+		if holds || !e.clears(t, r, s) {
+			// Still (or again) firing; in the band between clear and
+			// when too. Back from resolving is not told again.
+			if cur.State == StateResolving {
+				a := t.mutable(e, k)
+				observe(a, s)
+				a.State, a.ClearSince = StateFiring, time.Time{}
+			} else {
+				t.touch(k, s)
+			}
 			e.remind(t, r, k, at)
 			return
 		}
-		if !e.clears(t, r, s) {
-			// In the hysteresis band: still firing.
-			a.State, a.ClearSince = StateFiring, time.Time{}
-			e.remind(t, r, k, at)
-			return
-		}
-		if a.State == StateFiring {
+		if cur.State == StateFiring {
+			a := t.mutable(e, k)
+			observe(a, s)
 			a.State, a.ClearSince = StateResolving, at
+			cur = a
+		} else {
+			t.touch(k, s)
 		}
-		if at.Sub(a.ClearSince) >= r.KeepFiringFor {
+		if at.Sub(cur.ClearSince) >= r.KeepFiringFor {
 			e.resolve(t, r, k, ReasonRecovered, at)
 		}
 	}
@@ -171,7 +204,7 @@ func (e *Engine) clears(t *tx, r *Rule, s *Sample) bool {
 }
 
 // observe records the latest sample of an active alert.
-func (e *Engine) observe(a *Alert, r *Rule, s *Sample) {
+func observe(a *Alert, s *Sample) {
 	a.LastSample = s.Time
 	a.Sample = *s
 	a.Source, a.Participant = s.Source, s.Participant
@@ -182,9 +215,10 @@ func (e *Engine) observe(a *Alert, r *Rule, s *Sample) {
 // inactive pair keeps no record.
 func (t *tx) drop(e *Engine, k AlertKey, ps *partState) {
 	if _, inMemory := e.alerts[k]; inMemory {
-		t.alerts[k] = nil
+		t.set(k, nil)
 	} else {
 		delete(t.alerts, k)
+		delete(t.touched, k)
 	}
 	if ps != nil {
 		ps.nAlerts--
@@ -392,6 +426,11 @@ func (e *Engine) apply(t *tx) {
 			delete(e.alerts, k)
 		} else {
 			e.alerts[k] = a
+		}
+	}
+	for k, s := range t.touched {
+		if a := e.alerts[k]; a != nil {
+			observe(a, s) // memory's own record, committed already
 		}
 	}
 	for pk, ps := range t.parts {
