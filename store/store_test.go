@@ -554,16 +554,12 @@ func TestCollectGroupRefs(t *testing.T) {
 func TestLockedFile(t *testing.T) {
 	path := tempPath(t)
 	db := openT(t, path)
-	start := time.Now()
 	_, err := Open(path, Options{LockTimeout: 200 * time.Millisecond})
 	if err == nil {
 		t.Fatal("second open of a locked file succeeded")
 	}
 	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), path+" is locked by another process") {
 		t.Errorf("err = %q, want it to name %s and say it is locked", err, path)
-	}
-	if waited := time.Since(start); waited > 10*time.Second {
-		t.Errorf("waited %s for a 200ms lock timeout", waited)
 	}
 	db.Close()
 	db2, err := Open(path, Options{})
