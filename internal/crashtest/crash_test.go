@@ -355,6 +355,33 @@ func TestCrashAnywhere(t *testing.T) {
 	posts := slices.Clone(slackSrv.posts)
 	slackSrv.mu.Unlock()
 	check(t, want, posts, final)
+
+	// What the file holds after all that: an empty outbox, every alert of
+	// the ended webinar resolved, and a thread ref for each.
+	db, err := store.Open(dbPath, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if n, err := db.Pending(ctx, 0); err != nil || len(n) != 0 {
+		t.Errorf("outbox after the final run: %d entries, %v", len(n), err)
+	}
+	snap, err := db.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range snap.Alerts {
+		if a.State != engine.StateResolved {
+			t.Errorf("alert %s is %s after the webinar ended", a.Key, a.State)
+		}
+		if _, ok, err := db.Ref(ctx, a.Key); !ok || err != nil {
+			t.Errorf("alert %s has no message ref (%v)", a.Key, err)
+		}
+	}
+	if len(snap.Cursors) != participants {
+		t.Errorf("%d cursors stored, want one per participant (%d)", len(snap.Cursors), participants)
+	}
 }
 
 func check(t *testing.T, want []string, posts []post, final int) {
