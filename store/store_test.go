@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -688,5 +689,57 @@ func TestBackupWhileOpen(t *testing.T) {
 	pend, _ := cp.Pending(ctx, 0)
 	if len(snap.Alerts) != 1 || snap.Alerts[0].Key != k || len(pend) != 1 || pend[0].Key != k {
 		t.Errorf("backup holds %d alerts, %d outbox entries", len(snap.Alerts), len(pend))
+	}
+}
+
+// The engine commits while the notifier drains: the outbox depth stays
+// true and every entry is delivered once, in order.
+func TestCommitAndDrainConcurrently(t *testing.T) {
+	ctx := context.Background()
+	db := openT(t, tempPath(t))
+	const batches = 50
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range batches {
+			c := engine.Changes{Notifications: []engine.Notification{
+				note(engine.KindFiring, key("r", fmt.Sprint(i)), t0), note(engine.KindResolved, key("r", fmt.Sprint(i)), t0)}}
+			if err := db.Commit(ctx, c); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	var seen []uint64
+	for drained := false; !drained; {
+		select {
+		case <-done:
+			drained = true
+		default:
+		}
+		ns, err := db.Pending(ctx, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if drained && len(ns) > 0 {
+			drained = false // one more pass after the last commit
+		}
+		for _, n := range ns {
+			seen = append(seen, n.ID)
+			if err := db.Ack(ctx, n.ID, n.Key, engine.MessageRef{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(seen) != 2*batches {
+		t.Errorf("drained %d entries, want %d", len(seen), 2*batches)
+	}
+	for i := 1; i < len(seen); i++ {
+		if seen[i] != seen[i-1]+1 {
+			t.Fatalf("drained out of order or twice: %v", seen)
+		}
+	}
+	if d := db.Stats().OutboxDepth; d != 0 {
+		t.Errorf("outbox depth = %d after draining everything", d)
 	}
 }
