@@ -327,6 +327,23 @@ func compareKeys(a, b AlertKey) int {
 	return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Source, b.Source), cmp.Compare(a.Participant, b.Participant))
 }
 
+// Hot returns the participants of a source (by Source.Key()) that have an
+// open alert (pending, firing or resolving), sorted, each once: for a
+// poller that watches them more closely. Cheaper than Alerts: nothing is
+// copied but the keys.
+func (e *Engine) Hot(sourceKey string) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for k, a := range e.alerts {
+		if k.Source == sourceKey && a.State != StateResolved && a.State != StateInactive {
+			out = append(out, k.Participant)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // Alerts returns a copy of every alert record, sorted by key. Sample is
 // the latest sample of an active alert; Explain is what the last message
 // showed (nil until one was sent), so Alerts stays cheap to call often.

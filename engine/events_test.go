@@ -436,3 +436,26 @@ func TestAlertsShowTheLatestSampleAndRepeatsCarryIt(t *testing.T) {
 		t.Fatalf("after restart: %s with loss %g", a.State, a.Sample.AudioInput.AvgLoss)
 	}
 }
+
+func TestHotListsParticipantsWithOpenAlerts(t *testing.T) {
+	r2 := loss("high", 4)
+	f := newFixture(t, loss("loss", 2), r2)
+	for m := 0; m <= 2; m++ {
+		f.ingest(smp("a", m, 5)) // a fires on both rules
+	}
+	f.ingest(smp("b", 2, 3), smp("c", 2, 0)) // b pending on "loss"
+	other := smp("x", 2, 9)
+	other.Source.ID = "901"
+	f.ingest(other)
+	if got := f.e.Hot(web.Key()); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("Hot = %q, want [a b] once each", got)
+	}
+	if got := f.e.Hot("webinar:901"); !slices.Equal(got, []string{"x"}) {
+		t.Fatalf("Hot of the other webinar = %q", got)
+	}
+	f.ingest(smp("a", 3, 0), smp("b", 3, 0))
+	f.ingest(smp("a", 4, 0))
+	if got := f.e.Hot(web.Key()); len(got) != 0 {
+		t.Fatalf("Hot after recovery = %q, want none", got)
+	}
+}
