@@ -34,35 +34,60 @@ func (db *DB) Pending(ctx context.Context, limit int) ([]engine.Notification, er
 // it as the alert's message, in one transaction. Acking an id that is not
 // there (acked before a crash) is not an error; the ref is still recorded.
 func (db *DB) Ack(ctx context.Context, id uint64, key engine.AlertKey, ref engine.MessageRef) error {
-	removed := false
-	err := db.update(ctx, func(tx *bolt.Tx) error {
-		outbox := tx.Bucket(bucketOutbox)
-		k := seqKey(id)
-		if v := outbox.Get(k); v != nil {
-			// The entry's own key counts, whatever the caller passed.
-			n, err := decodeNotification(v)
-			if err != nil {
-				return decodeErr("outbox entry", k, err)
-			}
-			if err := outbox.Delete(k); err != nil {
-				return err
-			}
-			if err := addPending(tx, n.Key, -1); err != nil {
-				return err
-			}
-			removed = true
-		}
-		if ref == (engine.MessageRef{}) {
-			return nil
-		}
-		return tx.Bucket(bucketRefs).Put(alertKey(key), encodeRef(storedRef{MessageRef: ref, At: db.now()}))
-	})
-	if err != nil {
+	if err := db.ackAll(ctx, []uint64{id}, []engine.AlertKey{key}, ref); err != nil {
 		return fmt.Errorf("store: ack %d (%s): %w", id, key, err)
 	}
-	if removed {
-		db.outbox.Add(-1)
+	return nil
+}
+
+// AckAll is Ack for the entries one message delivered (a storm's grouped
+// message, a batch of replies), in ONE transaction: a crash after the
+// message leaves all of them pending or none, so a restart re-sends one
+// message, not the part of a group that was not acked yet. ids[i] belongs
+// to keys[i]; ref, when not zero, is recorded for every key.
+func (db *DB) AckAll(ctx context.Context, ids []uint64, keys []engine.AlertKey, ref engine.MessageRef) error {
+	if len(ids) != len(keys) {
+		return fmt.Errorf("store: ack of %d ids with %d keys", len(ids), len(keys))
 	}
+	if err := db.ackAll(ctx, ids, keys, ref); err != nil {
+		return fmt.Errorf("store: ack of %d entries %v: %w", len(ids), ids, err)
+	}
+	return nil
+}
+
+func (db *DB) ackAll(ctx context.Context, ids []uint64, keys []engine.AlertKey, ref engine.MessageRef) error {
+	removed := 0
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		removed = 0
+		outbox, refs := tx.Bucket(bucketOutbox), tx.Bucket(bucketRefs)
+		for i, id := range ids {
+			k := seqKey(id)
+			if v := outbox.Get(k); v != nil {
+				// The entry's own key counts, whatever the caller passed.
+				n, err := decodeNotification(v)
+				if err != nil {
+					return decodeErr("outbox entry", k, err)
+				}
+				if err := outbox.Delete(k); err != nil {
+					return err
+				}
+				if err := addPending(tx, n.Key, -1); err != nil {
+					return err
+				}
+				removed++
+			}
+			if ref != (engine.MessageRef{}) {
+				if err := refs.Put(alertKey(keys[i]), encodeRef(storedRef{MessageRef: ref, At: db.now()})); err != nil {
+					return fmt.Errorf("ref of %s: %w", keys[i], err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	db.outbox.Add(-int64(removed))
 	return nil
 }
 

@@ -743,3 +743,46 @@ func TestCommitAndDrainConcurrently(t *testing.T) {
 		t.Errorf("outbox depth = %d after draining everything", d)
 	}
 }
+
+// The members of one grouped message are acked together or not at all.
+func TestAckAll(t *testing.T) {
+	ctx := context.Background()
+	db := openT(t, tempPath(t))
+	var c engine.Changes
+	for i := range 5 {
+		c.Notifications = append(c.Notifications, note(engine.KindFiring, key("r", fmt.Sprint(i)), t0))
+	}
+	if err := db.Commit(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	group := engine.MessageRef{Channel: "C1", TS: "9.9"}
+	var acked []uint64
+	var keys []engine.AlertKey
+	for _, n := range c.Notifications[:4] {
+		acked, keys = append(acked, n.ID), append(keys, n.Key)
+	}
+	// A key too large for bbolt fails the ref of the last member: none of
+	// the four is acked.
+	badKeys := append(append([]engine.AlertKey(nil), keys[:3]...), engine.AlertKey{Rule: strings.Repeat("x", bolt.MaxKeySize)})
+	if err := db.AckAll(ctx, acked, badKeys, group); err == nil {
+		t.Fatal("ack with a too-large key succeeded")
+	}
+	if pend, _ := db.Pending(ctx, 0); len(pend) != 5 || db.Stats().OutboxDepth != 5 {
+		t.Fatalf("a failed AckAll removed entries: %d left, depth %d", len(pend), db.Stats().OutboxDepth)
+	}
+	if err := db.AckAll(ctx, acked, keys, group); err != nil {
+		t.Fatal(err)
+	}
+	pend, _ := db.Pending(ctx, 0)
+	if len(pend) != 1 || pend[0].ID != c.Notifications[4].ID || db.Stats().OutboxDepth != 1 {
+		t.Errorf("after AckAll: pending %v, depth %d", ids(pend), db.Stats().OutboxDepth)
+	}
+	for _, k := range keys {
+		if r, ok, _ := db.Ref(ctx, k); !ok || r != group {
+			t.Errorf("ref of %s = %+v %v, want the group message", k, r, ok)
+		}
+	}
+	if err := db.AckAll(ctx, acked, keys[:1], group); err == nil {
+		t.Error("mismatched ids and keys accepted")
+	}
+}
