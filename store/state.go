@@ -52,10 +52,10 @@ func (db *DB) Load(ctx context.Context) (engine.Snapshot, error) {
 }
 
 // Commit writes what one Ingest decided in one fsynced transaction: alert
-// upserts and deletions, cursors, and the notifications appended to the
-// outbox, and the deletions the engine's own GC decided. Each notification gets its outbox ID, written back into
-// c.Notifications[i].ID when the commit succeeds. On any error nothing is
-// written.
+// upserts, cursors, the notifications appended to the outbox, and the
+// alerts and cursors the engine's own GC dropped. Each notification gets
+// its outbox ID, written back into c.Notifications[i].ID when the commit
+// succeeds. On any error nothing is written.
 func (db *DB) Commit(ctx context.Context, c engine.Changes) error {
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		// The outbox first: its pending counts keep the message ref of an
