@@ -584,3 +584,82 @@ func TestEndedWebinarIsNotFoundLiveAndAnswersPast(t *testing.T) {
 		t.Errorf("a guest's past QoS by user_id: %+v, %v", guest, err)
 	}
 }
+
+// End to end: a generated webinar with Zoom's other spellings of values
+// ("27.15kbps", "1.2 Mbps", "0ms", "-"), read past: every value parses, the
+// fast decoder agrees with encoding/json, and the numbers say what the
+// fake's ground truth says.
+func TestGeneratedWebinarParsesAndMatchesTruth(t *testing.T) {
+	start := t0.Add(-3 * time.Hour)
+	sc := zoomtest.Generate(zoomtest.Gen{Participants: 30, Degraded: 0.3, AudioOnly: 0.2, Guests: 0.2, Churn: 0.2,
+		Kinds: []zoomtest.Impairment{zoomtest.AudioLoss, zoomtest.HighLatency}, Start: start, Duration: 40 * time.Minute, Quirks: true, Seed: 11})
+	e := newEnv(t, envOpts{fake: zoomtest.Options{Scenarios: []*zoomtest.Scenario{sc}}})
+	ctx := context.Background()
+	src := engine.Source{Kind: engine.Webinar, ID: fmt.Sprint(sc.ID)}
+
+	before := zoom.ParseStats()
+	var slow []engine.Sample
+	err := e.client.ParticipantsQoS(ctx, engine.Webinar, src.ID, zoom.Past, func(l *zoom.ParticipantQoSList) error {
+		for i := range l.Participants {
+			slow = zoom.AppendSamples(slow, src, &l.Participants[i])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d zoom.PageDecoder
+	var fast []engine.Sample
+	for token := ""; ; {
+		pg, s, err := e.client.QoSPage(ctx, &d, src, zoom.Past, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fast = append(fast, s...)
+		if token = pg.NextPageToken; token == "" {
+			break
+		}
+	}
+	if n := zoom.ParseStats().Unparseable - before.Unparseable; n != 0 {
+		t.Errorf("%d unparseable values in the fake's answers", n)
+	}
+	if len(fast) != len(slow) || len(fast) < 30*20 {
+		t.Fatalf("fast %d samples, slow %d; want the same, over 600", len(fast), len(slow))
+	}
+	for i := range fast {
+		if f, s := fmt.Sprintf("%+v", fast[i]), fmt.Sprintf("%+v", slow[i]); f != s {
+			t.Fatalf("sample %d:\nfast %s\nslow %s", i, f, s)
+		}
+	}
+
+	truth := e.srv.Truth()
+	if len(truth) == 0 {
+		t.Fatal("no degraded participants in the scenario")
+	}
+	for _, tr := range truth {
+		bad, good := 0, 0
+		for _, s := range fast {
+			if s.Participant.UserID != tr.UserID {
+				continue
+			}
+			in := !s.Time.Before(tr.From) && s.Time.Before(tr.To)
+			var hit bool
+			switch tr.What {
+			case zoomtest.AudioLoss:
+				hit = s.AudioInput.AvgLoss > 2
+			case zoomtest.HighLatency:
+				hit = s.Latency > 250
+			}
+			switch {
+			case in && !hit:
+				bad++
+			case !in && hit:
+				good++
+			}
+		}
+		if bad > 0 || good > 0 {
+			t.Errorf("%s %s from %v to %v: %d bad minutes without the sign, %d healthy minutes with it",
+				tr.UserID, tr.What, tr.From.Format("15:04"), tr.To.Format("15:04"), bad, good)
+		}
+	}
+}
