@@ -31,15 +31,10 @@ func (s *silence) activeAt(now time.Time) bool {
 	return !now.Before(s.StartsAt) && now.Before(s.EndsAt)
 }
 
+// compileSilence compiles a silence's regexes. It checks what matching
+// needs; validate checks what a new silence must satisfy on top.
 func compileSilence(s Silence) (silence, error) {
 	c := silence{Silence: s, res: make([]*regexp.Regexp, len(s.Matchers))}
-	if len(s.Matchers) == 0 {
-		return c, fmt.Errorf("silence %q: needs at least one matcher", s.ID)
-	}
-	if !s.EndsAt.After(s.StartsAt) {
-		return c, fmt.Errorf("silence %q: ends_at %s is not after starts_at %s",
-			s.ID, s.EndsAt.Format(time.RFC3339), s.StartsAt.Format(time.RFC3339))
-	}
 	for i, m := range s.Matchers {
 		if m.Name == "" {
 			return c, fmt.Errorf("silence %q: matcher %d has no name", s.ID, i+1)
@@ -54,6 +49,22 @@ func compileSilence(s Silence) (silence, error) {
 		c.res[i] = re
 	}
 	return c, nil
+}
+
+// validate checks a silence being added or updated. (A stored silence may
+// legitimately end when it starts: one expired before it began.)
+func validate(s Silence, now time.Time) error {
+	if len(s.Matchers) == 0 {
+		return fmt.Errorf("silence %q: needs at least one matcher", s.ID)
+	}
+	if !s.EndsAt.After(s.StartsAt) {
+		return fmt.Errorf("silence %q: ends_at %s is not after starts_at %s",
+			s.ID, s.EndsAt.Format(time.RFC3339), s.StartsAt.Format(time.RFC3339))
+	}
+	if !s.EndsAt.After(now) {
+		return fmt.Errorf("silence %q: ends_at %s is in the past", s.ID, s.EndsAt.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // matches reports whether every matcher matches the alert.
@@ -117,12 +128,12 @@ func (e *Engine) AddSilence(ctx context.Context, s Silence) (Silence, error) {
 		}
 	}
 	s.Matchers = slices.Clone(s.Matchers)
+	if err := validate(s, now); err != nil {
+		return Silence{}, err
+	}
 	c, err := compileSilence(s)
 	if err != nil {
 		return Silence{}, err
-	}
-	if !s.EndsAt.After(now) {
-		return Silence{}, fmt.Errorf("silence %q: ends_at %s is in the past", s.ID, s.EndsAt.Format(time.RFC3339))
 	}
 	if err := e.store.PutSilence(ctx, s); err != nil {
 		return Silence{}, fmt.Errorf("silence %q: save: %w", s.ID, err)

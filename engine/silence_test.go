@@ -143,3 +143,23 @@ func TestFutureSilenceStartsLater(t *testing.T) {
 	}
 	firingAt(t, f, "a", 0) // told: the silence has not started
 }
+
+func TestExpireAtOnceSurvivesRestart(t *testing.T) {
+	// Expired the moment it was made: it ends when it starts, and a
+	// restart must still load it.
+	f := newFixture(t, loss("loss", 2))
+	s, err := f.e.AddSilence(ctxT(t), Silence{Matchers: []Matcher{{Name: "rule", Value: "loss"}}, EndsAt: f.clock.t.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.e.ExpireSilence(ctxT(t), s.ID); err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(f.store, Options{Now: f.clock.now})
+	if err != nil {
+		t.Fatalf("restart: %v", err)
+	}
+	if got := e.Silences(); len(got) != 1 || !got[0].EndsAt.Equal(got[0].StartsAt) {
+		t.Fatalf("after restart %+v", got)
+	}
+}
