@@ -221,10 +221,8 @@ func (r *Renderer) RenderThreadBatch(kind engine.NotificationKind, ns []*engine.
 		}
 		lines = append(lines, l)
 	}
+	// No mention: the storm message paged people once already.
 	var body strings.Builder
-	if route.Mention != "" && kind != engine.KindResolved {
-		body.WriteString(route.Mention + " ")
-	}
 	body.WriteString("*" + escape(head) + "*")
 	for _, l := range lines {
 		body.WriteString("\n• " + escape(l))
