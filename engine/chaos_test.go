@@ -14,7 +14,8 @@ import (
 // failed commits, restarts) and checks what a Slack channel would see:
 // for every alert, messages follow `(firing repeat* resolved?)*` — never a
 // second firing before a resolve, never a repeat or resolve of something
-// not told — and the engine never panics.
+// not told — every told firing is told over once its webinar ends, and the
+// engine never panics.
 func TestChaosKeepsTheMessageProtocol(t *testing.T) {
 	for seed := range uint64(8) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { chaos(t, seed) })
@@ -123,6 +124,16 @@ func chaos(t *testing.T, seed uint64) {
 		if got := len(e.Alerts()); got != st.Pending+st.Firing+st.Resolving+st.Resolved {
 			t.Fatalf("Alerts() has %d records, Stats counts %+v", got, st)
 		}
+	}
+	// Nothing lost: once every webinar ends, every told firing was told over.
+	for _, id := range srcs[:2] {
+		if err := e.EndSource(ctxT(t), Source{Kind: Webinar, ID: id}, t0.Add(24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check()
+	if len(open) != 0 {
+		t.Fatalf("%d alerts told firing were never told resolved: %v", len(open), open)
 	}
 	if told[KindFiring] < 5 || told[KindResolved] < 5 {
 		t.Fatalf("too quiet to prove anything: %v", told)
