@@ -106,4 +106,16 @@ func TestNotificationCarriesContext(t *testing.T) {
 		len(n.Explain) != 1 || !n.Explain[0].Holds || n.Explain[0].Value != "7" {
 		t.Fatalf("notification lacks context: %+v", n)
 	}
+	// The resolve: why, since when, for how long, on which sample.
+	f.ingest(smp("a", 4, 0.5), smp("a", 5, 0.2))
+	ns = f.store.Drain()
+	if len(ns) != 1 {
+		t.Fatalf("got %d notifications, want the resolve", len(ns))
+	}
+	r := ns[0]
+	if r.Kind != KindResolved || r.Reason != ReasonRecovered || !r.Since.Equal(t0.Add(3*time.Minute)) ||
+		!r.At.Equal(t0.Add(5*time.Minute)) || r.Duration() != 2*time.Minute || r.Sample.AudioInput.AvgLoss != 0.2 ||
+		len(r.Explain) != 1 || r.Explain[0].Holds || r.Summary != "name-a resolved" || r.ID <= n.ID {
+		t.Fatalf("resolve lacks context: %+v", r)
+	}
 }
