@@ -36,6 +36,8 @@ func runSteps(t *testing.T, f *fixture, steps []step) {
 func TestLifecycle(t *testing.T) {
 	hyst := loss("loss", 2)
 	hyst.Clear = lossBelow(1)
+	overlap := loss("loss", 2)
+	overlap.Clear = lossBelow(10) // holds together with when between 2 and 10
 	zero := loss("loss", 2)
 	zero.For, zero.KeepFiringFor = 0, 0
 
@@ -78,6 +80,13 @@ func TestLifecycle(t *testing.T) {
 			{6, 1.5, nil, "loss/a=firing"}, // clear stopped holding
 			{7, 0.5, nil, "loss/a=resolving"},
 			{8, 0.2, []string{"resolved loss a @8 recovered"}, "loss/a=resolved"},
+		}},
+		{"when wins over clear when both hold", overlap, []step{
+			{1, 5, nil, "loss/a=pending"},
+			{3, 5, []string{"firing loss a @3"}, "loss/a=firing"},
+			{4, 5, nil, "loss/a=firing"},
+			{5, 1, nil, "loss/a=resolving"},
+			{6, 1, []string{"resolved loss a @6 recovered"}, "loss/a=resolved"},
 		}},
 		{"missing value (NaN) never holds", loss("loss", 2), []step{
 			{1, NaN, nil, ""},
