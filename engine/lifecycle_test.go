@@ -92,6 +92,18 @@ func TestLifecycle(t *testing.T) {
 			{1, NaN, nil, ""},
 			{2, NaN, nil, ""},
 		}},
+		{"without clear, a missing value counts as over", loss("loss", 2), []step{
+			{1, 5, nil, "loss/a=pending"},
+			{3, 5, []string{"firing loss a @3"}, "loss/a=firing"},
+			{4, NaN, nil, "loss/a=resolving"},
+			{5, NaN, []string{"resolved loss a @5 recovered"}, "loss/a=resolved"},
+		}},
+		{"with clear, a missing value is not a recovery", hyst, []step{
+			{1, 5, nil, "loss/a=pending"},
+			{3, 5, []string{"firing loss a @3"}, "loss/a=firing"},
+			{4, NaN, nil, "loss/a=firing"},
+			{9, NaN, nil, "loss/a=firing"},
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
