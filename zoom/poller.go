@@ -365,6 +365,9 @@ func (p *Poller) discover(ctx context.Context) error {
 			p.log.Info("watching a live source", "source", key, "topic", e.m.Topic, "participants", e.m.Participants)
 		}
 		s.src = SourceOf(e.kind, true, &e.m)
+		if e.m.Participants > s.count {
+			s.grewAt = now
+		}
 		s.count, s.listed, s.gone = e.m.Participants, true, false
 	}
 	for key, s := range p.sources {

@@ -20,7 +20,8 @@ type pollSource struct {
 	notFound bool // a call answered 3001: end it after this phase
 	since    time.Time
 
-	count     int // participants, per the live list
+	count     int       // participants, per the live list (who left included)
+	grewAt    time.Time // when count last grew
 	people    map[string]*person
 	ratings   int8 // 1: the participants list carries quality ratings; -1: it does not; 0: unknown
 	triagedAt time.Time
@@ -178,6 +179,10 @@ func (p *Poller) interval(ctx context.Context) error {
 		a := planA[i]
 		if a.Full {
 			tasks = append(tasks, func(ctx context.Context) { p.sweepPages(ctx, s, s.src, Live, "", maxPages, purposeFull) })
+			// Roles and who is there, now and then: a few calls.
+			if start.Sub(s.triagedAt) >= ratingsRecheck {
+				tasks = append(tasks, func(ctx context.Context) { p.triage(ctx, s, maxPages) })
+			}
 			continue
 		}
 		if a.TriagePages > 0 {
@@ -279,7 +284,7 @@ func (p *Poller) one(ctx context.Context, s *pollSource, key string, why purpose
 		p.failed(err, src, "participant qos")
 		return
 	}
-	p.ingest(ctx, s, src, []ParticipantQoS{*q})
+	p.ingest(ctx, s, AppendSamples(nil, src, q))
 }
 
 // triage lists the source's participants (300 a page): roles, who left,
@@ -368,11 +373,15 @@ func (p *Poller) rotate(ctx context.Context, s *pollSource, n int) {
 // token and ingests each; it returns the token to resume from ("" when
 // the list ended).
 func (p *Poller) sweepPages(ctx context.Context, s *pollSource, src engine.Source, typ, token string, n int, why purpose) string {
+	var d PageDecoder
+	if !src.Live && src.UUID != "" {
+		src.ID = "" // past data: the instance by UUID (QoSPage uses the UUID when ID is blank)
+	}
 	for range n {
 		if !p.call(ctx, &p.heavy, why) {
 			return token
 		}
-		l, err := p.c.qosPage(ctx, src.Kind, pathID(src), typ, token)
+		pg, samples, err := p.c.QoSPage(ctx, &d, src, typ, token)
 		if err != nil {
 			if isPageTokenExpired(err) && token != "" {
 				token = "" // start over; the engine's cursors skip what it saw
@@ -383,8 +392,8 @@ func (p *Poller) sweepPages(ctx context.Context, s *pollSource, src engine.Sourc
 			}
 			return ""
 		}
-		p.ingest(ctx, s, src, l.Participants)
-		token = l.NextPageToken
+		p.ingest(ctx, s, samples)
+		token = pg.NextPageToken
 		if token == "" {
 			return ""
 		}
@@ -392,41 +401,37 @@ func (p *Poller) sweepPages(ctx context.Context, s *pollSource, src engine.Sourc
 	return token
 }
 
-// ingest converts one page (or one participant) to samples, adds what
-// triage knows of each participant (role, network, ratings), marks them
-// seen and hands the batch to the sink: one Ingest per page.
-func (p *Poller) ingest(ctx context.Context, s *pollSource, src engine.Source, parts []ParticipantQoS) {
-	var batch []engine.Sample
-	now := p.cfg.Now()
-	p.mu.Lock()
-	for i := range parts {
-		q := &parts[i]
-		from := len(batch)
-		batch = AppendSamples(batch, src, q)
-		key := participantKey(q.UserID, q.ID, q.UserName)
-		pp := s.people[key]
-		if pp == nil {
-			pp = &person{known: now, id: q.ID}
-			s.people[key] = pp
-		}
-		if q.LeaveTime != "" && src.Live {
-			pp.left = true
-		}
-		if len(batch) > from {
-			pp.seen = now
-		}
-		if pp.meta != nil {
-			for j := from; j < len(batch); j++ {
-				MergeParticipant(&batch[j].Participant, pp.meta)
-			}
-		}
-	}
-	p.mu.Unlock()
+// ingest adds what triage knows of each participant (role, network,
+// ratings) to their samples, marks them seen and hands the batch to the
+// sink: one Ingest per page (or per participant call).
+func (p *Poller) ingest(ctx context.Context, s *pollSource, batch []engine.Sample) {
 	if len(batch) == 0 {
 		return
 	}
+	now := p.cfg.Now()
+	p.mu.Lock()
+	var pp *person
+	last := ""
+	for i := range batch {
+		smp := &batch[i]
+		if key := smp.Participant.Key(); pp == nil || key != last {
+			last = key
+			if pp = s.people[key]; pp == nil {
+				pp = &person{known: now, id: smp.Participant.ID}
+				s.people[key] = pp
+			}
+			if smp.Source.Live && !smp.Participant.LeaveTime.IsZero() {
+				pp.left = true
+			}
+			pp.seen = now
+		}
+		if pp.meta != nil {
+			MergeParticipant(&smp.Participant, pp.meta)
+		}
+	}
+	p.mu.Unlock()
 	if err := p.sink.Ingest(ctx, batch); err != nil && ctx.Err() == nil {
 		p.errs.Add(1)
-		p.log.Error("ingesting samples", "source", src.Key(), "samples", len(batch), "error", err)
+		p.log.Error("ingesting samples", "source", batch[0].Source.Key(), "samples", len(batch), "error", err)
 	}
 }

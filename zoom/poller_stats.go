@@ -70,10 +70,19 @@ func (p *Poller) Stats() PollerStats {
 			}
 			c.OldestView = max(c.OldestView, now.Sub(view))
 		}
+		// Some the live list counts we have not met yet: new joiners
+		// for a while, then blind spots.
 		unmet := s.unmet()
+		if unmet > 0 && now.Sub(s.grewAt) < 2*p.cfg.Interval {
+			unmet = 0
+		}
 		c.Participants = known + unmet
-		if unmet > 0 { // some we have not even listed yet
-			c.OldestView = max(c.OldestView, now.Sub(since))
+		if unmet > 0 {
+			from := since
+			if s.grewAt.After(from) {
+				from = s.grewAt
+			}
+			c.OldestView = max(c.OldestView, now.Sub(from))
 		}
 		if c.Participants > 0 {
 			c.Share = float64(c.Seen) / float64(c.Participants)
