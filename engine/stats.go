@@ -49,8 +49,10 @@ func (e *Engine) Stats() Stats {
 	}
 	for _, st := range e.sources {
 		s.Participants += len(st.parts)
+		if len(st.parts) > 0 { // an empty one may be left by a failed call
+			s.Sources++
+		}
 	}
-	s.Sources = len(e.sources)
 	s.Rules = len(e.rules)
 	s.Silences = len(e.silences)
 	now := e.now()
