@@ -142,6 +142,10 @@ func New(store Store, opts Options) (*Engine, error) {
 	}
 	for _, c := range snap.Cursors {
 		st := e.source(c.Source)
+		if c.Participant == "" { // the end mark EndSource leaves
+			st.ended = laterOf(st.ended, c.Last)
+			continue
+		}
 		st.parts[c.Participant] = partState{last: c.Last}
 		if c.Last.After(st.newest) {
 			st.newest = c.Last
@@ -275,6 +279,9 @@ func (e *Engine) EndSource(ctx context.Context, src Source, at time.Time) error 
 			t.changes.Cursors = append(t.changes.Cursors, Cursor{Source: key, Participant: pk, Last: at})
 		}
 	}
+	// The end mark: a cursor without a participant, so that after a
+	// restart, late samples of participants never seen are skipped too.
+	t.changes.Cursors = append(t.changes.Cursors, Cursor{Source: key, Last: laterOf(at, st.ended)})
 	slices.SortFunc(t.changes.Cursors, func(a, b Cursor) int { return cmp.Compare(a.Participant, b.Participant) })
 	t.ended = append(t.ended, srcTime{st, at})
 	return e.commit(ctx, t)

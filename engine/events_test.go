@@ -151,9 +151,9 @@ func TestEndedSourceIgnoresLatePagesButNotTheNextOccurrence(t *testing.T) {
 	if err := g.e.SetRules(ctxT(t), []Rule{r}); err != nil {
 		t.Fatal(err)
 	}
-	g.ingest(smp("a", 10, 5))
-	if got := g.told(); got != nil {
-		t.Fatalf("after restart, a late page of an ended webinar told %q", got)
+	g.ingest(smp("a", 10, 5), smp("z", 11, 5)) // z: never seen before the end
+	if got, st := g.told(), g.state(); got != nil || st != "" {
+		t.Fatalf("after restart, a late page of an ended webinar: told %q, state %q", got, st)
 	}
 }
 

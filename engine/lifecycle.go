@@ -385,8 +385,11 @@ func (e *Engine) gc(t *tx) {
 			}
 			kept++
 		}
-		if kept == 0 && st.newest.Before(horizon) {
+		if kept == 0 && st.newest.Before(horizon) && st.ended.Before(horizon) {
 			t.dropSources = append(t.dropSources, st)
+			if !st.ended.IsZero() {
+				t.changes.DeletedCursors = append(t.changes.DeletedCursors, Cursor{Source: st.key}) // its end mark
+			}
 		}
 	}
 	slices.SortFunc(t.changes.DeletedCursors, func(a, b Cursor) int {

@@ -26,7 +26,9 @@ type Silence struct {
 }
 
 // Cursor is the newest sample time seen for one participant of one source,
-// so overlapping polls and restarts never evaluate a sample twice.
+// so overlapping polls and restarts never evaluate a sample twice. A cursor
+// with an empty Participant is a source's end mark (EndSource): no sample
+// of that source up to Last is evaluated.
 type Cursor struct {
 	Source      string // Source.Key()
 	Participant string // Participant.Key()
