@@ -1,0 +1,135 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/qoswatch/qoswatch"
+	"github.com/qoswatch/qoswatch/zoom/zoomtest"
+)
+
+func scrape(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// waitMetric waits until /metrics has every line, or fails with the log.
+func waitMetric(t *testing.T, addr string, logs *syncBuffer, lines ...string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		body := scrape(t, addr)
+		missing := ""
+		for _, l := range lines {
+			if !strings.Contains(body, l+"\n") {
+				missing = l
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics never had %q\nlog:\n%s", missing, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestRulesReload: a bad rules file keeps the running rules (logged, and
+// in a metric); a good one replaces them, on change and on SIGHUP.
+func TestRulesReload(t *testing.T) {
+	start := time.Now().UTC().Truncate(time.Minute)
+	sc := zoomtest.Generate(zoomtest.Gen{ID: 555, Start: start, Duration: time.Hour, Participants: 5, Seed: 1})
+	fake := zoomtest.NewServer(zoomtest.Options{Scenarios: []*zoomtest.Scenario{sc}})
+	fake.Start()
+	defer fake.Close()
+
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules.yaml")
+	writeFile(t, rules, qoswatch.ExampleRules)
+	cfg := Defaults()
+	cfg.Zoom = ZoomConfig{AccountID: fake.AccountID, ClientID: fake.ClientID, ClientSecret: Secret(fake.ClientSecret), APIURL: fake.APIURL(), OAuthURL: fake.TokenURL(), Plan: "business"}
+	cfg.Rules, cfg.DB, cfg.Listen, cfg.RulesCheck = rules, filepath.Join(dir, "db"), "127.0.0.1:0", 10*time.Millisecond
+
+	var logs syncBuffer
+	hup := make(chan os.Signal, 1)
+	addrc := make(chan string, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), HUP: hup, Listening: func(a string) { addrc <- a }, Console: io.Discard})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("Run: %v\n%s", err, logs.String())
+	}
+	waitMetric(t, addr, &logs, "qoswatch_rules_loaded 7", "qoswatch_rules_last_reload_success 1")
+
+	// A typo: the running rules stay, the log and the metric say why.
+	bad := bytes.Replace(qoswatch.ExampleRules, []byte("audio_input.avg_loss > 2 && latency > 150"), []byte("audio_input.avg_loss > 2 && lantecy > 150"), 1)
+	writeFile(t, rules, bad)
+	waitMetric(t, addr, &logs, `qoswatch_rules_reloads_total{outcome="error"} 1`, "qoswatch_rules_last_reload_success 0", "qoswatch_rules_loaded 7")
+	if !strings.Contains(logs.String(), "rules reload failed; the running rules stay") || !strings.Contains(logs.String(), "lantecy") {
+		t.Errorf("the log does not say why the reload failed:\n%s", logs.String())
+	}
+
+	// A good file with one rule, on SIGHUP (the file watcher sees it too;
+	// either way it loads once more).
+	one := []byte("rules:\n  - name: only-rule\n    when: latency > 300\n")
+	writeFile(t, rules, one)
+	hup <- syscall.SIGHUP
+	waitMetric(t, addr, &logs, "qoswatch_rules_loaded 1", "qoswatch_rules_last_reload_success 1")
+}
+
+// TestDemoShowsFiringStormAndResolutions runs the demo as a user would
+// watch it (faster) and checks the terminal shows what the README says.
+func TestDemoShowsFiringStormAndResolutions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo")
+	}
+	var out syncBuffer
+	dc := DemoConfig{Speed: 200, Duration: 26 * time.Minute, Attendees: 150, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 1}
+	if err := Demo(context.Background(), dc, &out, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, want := range []string{
+		"Firing: frozen-video — Panelist 1", "Firing: zoom-cpu-hog — Panelist 2", "Firing: weak-wifi — Attendee 40",
+		"Storm: choppy-audio", "more participants match choppy-audio", "Storm over after", "Resolved after",
+		"Demo over.", "outbox left: 0",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the demo never printed %q", want)
+		}
+	}
+	if n := strings.Count(text, "Firing: choppy-audio"); n > 5 {
+		t.Errorf("%d single choppy-audio messages: the storm was not grouped", n)
+	}
+	if t.Failed() {
+		t.Log(text)
+	}
+}
