@@ -459,3 +459,17 @@ func TestHotListsParticipantsWithOpenAlerts(t *testing.T) {
 		t.Fatalf("Hot after recovery = %q, want none", got)
 	}
 }
+
+func TestPanickingConditionIsAnEvalError(t *testing.T) {
+	boom := cond{name: "x", eval: func(s *Sample) (bool, error) {
+		if s.Participant.UserID == "a" {
+			panic("index out of range")
+		}
+		return s.AvgLoss > 2, nil
+	}}
+	f := newFixture(t, Rule{Name: "boom", When: boom})
+	f.ingest(smp("a", 0, 5), smp("b", 0, 5))
+	if got, st := f.told(), f.e.Stats(); !slices.Equal(got, []string{"firing boom b @0"}) || st.EvalErrors != 1 {
+		t.Fatalf("told %q, stats %+v", got, st)
+	}
+}

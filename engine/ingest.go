@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -120,7 +121,7 @@ func (e *Engine) ingestParticipant(t *tx, batch []Sample, group []int32) {
 func (e *Engine) evaluate(t *tx, st *sourceState, pk string, ps *partState, s *Sample) {
 	for i := range e.rules {
 		r := &e.rules[i]
-		holds, err := r.When.Eval(s)
+		holds, err := eval(r.When, s)
 		t.evals++
 		if err != nil {
 			t.evalErrs++
@@ -152,4 +153,15 @@ func (e *Engine) firstThisMinute(key string) bool {
 	}
 	e.logAt[key] = now
 	return true
+}
+
+// eval runs a condition, turning a panic inside it (a bug in a rule
+// function, say) into an error: one bad rule must not stop the engine.
+func eval(c Condition, s *Sample) (ok bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			ok, err = false, fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return c.Eval(s)
 }

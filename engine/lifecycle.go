@@ -193,7 +193,7 @@ func (e *Engine) clears(t *tx, r *Rule, s *Sample) bool {
 	if r.Clear == nil {
 		return true
 	}
-	ok, err := r.Clear.Eval(s)
+	ok, err := eval(r.Clear, s)
 	t.evals++
 	if err != nil {
 		t.evalErrs++
@@ -295,7 +295,7 @@ func (e *Engine) resolveParticipant(t *tx, st *sourceState, pk string, why Reaso
 // notify queues a notification carrying everything the message needs.
 func (e *Engine) notify(t *tx, kind NotificationKind, r *Rule, a *Alert, at time.Time, why Reason) {
 	if r.When != nil { // nil for a rule removed before a restart
-		a.Explain = r.When.Explain(&a.Sample)
+		a.Explain = explain(r.When, &a.Sample)
 	}
 	n := Notification{
 		Kind: kind, Key: a.Key,
@@ -504,4 +504,15 @@ func cloneMap(m map[string]string) map[string]string {
 		c[k] = v
 	}
 	return c
+}
+
+// explain is Condition.Explain; a panic inside it leaves the message
+// without its terms rather than stopping the engine.
+func explain(c Condition, s *Sample) (terms []Term) {
+	defer func() {
+		if recover() != nil {
+			terms = nil
+		}
+	}()
+	return c.Explain(s)
 }
