@@ -365,9 +365,9 @@ func (e *Engine) gc(t *tx) {
 		return
 	}
 	horizon := wm.Add(-e.keep)
-	for _, k := range e.sortedKeys(func(a *Alert) bool { return true }) {
-		a := t.get(e, k)
-		if a != nil && a.State == StateResolved && a.ResolvedAt.Before(horizon) {
+	old := func(a *Alert) bool { return a.State == StateResolved && a.ResolvedAt.Before(horizon) }
+	for _, k := range e.sortedKeys(old) {
+		if a := t.get(e, k); a != nil && old(a) { // as this call sees it
 			t.drop(e, k, nil)
 		}
 	}
