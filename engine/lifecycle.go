@@ -49,6 +49,9 @@ func (e *Engine) begin(batchLen int) *tx {
 		t = &tx{alerts: map[AlertKey]*Alert{}, touched: map[AlertKey]*Sample{}, parts: map[partKey]partState{}}
 		e.tx = t
 	}
+	if len(t.parts) > 4096 || len(t.alerts) > 4096 { // a huge call: do not keep its maps' size
+		t.alerts, t.touched, t.parts = map[AlertKey]*Alert{}, map[AlertKey]*Sample{}, map[partKey]partState{}
+	}
 	clear(t.alerts)
 	clear(t.touched)
 	clear(t.parts)
