@@ -40,6 +40,13 @@ type fakeSlack struct {
 	seq    int
 	tokens map[string]bool
 	limit  map[string]int // method → 429s still to answer
+	down   bool           // answer 500 to everything (an outage)
+}
+
+func (fs *fakeSlack) setDown(down bool) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.down = down
 }
 
 func newFakeSlack(t *testing.T) *fakeSlack {
@@ -61,6 +68,10 @@ func (fs *fakeSlack) handle(method string) http.HandlerFunc {
 		defer fs.mu.Unlock()
 		fs.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] = true
 		fs.tokens[v.Get("token")] = true
+		if fs.down {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
 		if fs.limit[method] > 0 {
 			fs.limit[method]--
 			w.Header().Set("Retry-After", "1")
@@ -153,14 +164,25 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// First life: to minute 13, the storm has fired. Zoom revokes the
-	// token at minute 4 and answers 429 to three QoS pages at minute 6.
+	// token at minute 4 and answers 429 to three QoS pages at minute 6;
+	// Slack is down from minute 11, so the storm's messages cannot go
+	// out and the shutdown's short grace period cannot flush them.
+	cfg.Grace = 200 * time.Millisecond
 	run(13*time.Minute, func() {
 		clock.Sleep(context.Background(), start.Add(4*time.Minute).Sub(clock.Now()))
 		fake.RevokeAccessTokens()
 		clock.Sleep(context.Background(), start.Add(6*time.Minute).Sub(clock.Now()))
 		fake.Inject(zoomtest.Fault{Path: "/participants/qos", Status: http.StatusTooManyRequests, Times: 3})
+		clock.Sleep(context.Background(), start.Add(11*time.Minute).Sub(clock.Now()))
+		slack.setDown(true)
 	})
 	firstLife := len(slack.Posts())
+	if n := outboxLen(t, cfg.DB); n == 0 {
+		t.Error("the outbox is empty after a shutdown during a Slack outage; want the undelivered notifications kept")
+	} else {
+		t.Logf("%d notifications kept in the outbox across the restart", n)
+	}
+	slack.setDown(false)
 	// Second life, same database: to minute 27 (the webinar ended at 24).
 	run(27*time.Minute, nil)
 
@@ -232,6 +254,20 @@ func TestEndToEnd(t *testing.T) {
 	if !slack.tokens[botToken] {
 		t.Error("the fake Slack never saw the bot token")
 	}
+}
+
+func outboxLen(t *testing.T, path string) int {
+	t.Helper()
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := db.Pending(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(p)
 }
 
 func firstLine(s string) string {
