@@ -233,7 +233,10 @@ func (p *Poller) pace(ctx context.Context, pc *pacer) error {
 	return ctx.Err()
 }
 
-// Run polls until ctx is done, then saves the spend and returns nil.
+// Run polls once an interval until ctx is done, then saves the spend and
+// returns nil. An interval that fails (the store could not save the
+// spend) is logged and the next one tries again: the budget keeps
+// counting in memory meanwhile.
 func (p *Poller) Run(ctx context.Context) error {
 	defer func() {
 		if err := p.budget.Flush(context.WithoutCancel(ctx)); err != nil {
@@ -242,11 +245,9 @@ func (p *Poller) Run(ctx context.Context) error {
 	}()
 	for {
 		start := p.cfg.Now()
-		if err := p.Poll(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
+		if err := p.Poll(ctx); err != nil && ctx.Err() == nil {
+			p.errs.Add(1)
+			p.log.Error("poll interval failed", "error", err)
 		}
 		if err := p.cfg.Sleep(ctx, start.Add(p.cfg.Interval).Sub(p.cfg.Now())); err != nil {
 			return nil
@@ -255,8 +256,8 @@ func (p *Poller) Run(ctx context.Context) error {
 }
 
 // Poll runs one interval: discovery when due, then the plan. It returns
-// an error only when ctx is done or the spend cannot be saved; Zoom's
-// errors are logged and counted, and the next interval tries again.
+// an error when ctx is done or the spend store fails; Zoom's errors are
+// logged and counted, and the next interval tries again.
 func (p *Poller) Poll(ctx context.Context) error {
 	p.intervals.Add(1)
 	if err := p.discover(ctx); err != nil {

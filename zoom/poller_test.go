@@ -254,6 +254,57 @@ func TestPollerSpendSurvivesRestart(t *testing.T) {
 	}
 }
 
+// Run polls until its context ends, then saves the day's spend.
+func TestPollerRunStopsAndSaves(t *testing.T) {
+	sc := zoomtest.Generate(zoomtest.Gen{Participants: 100, Start: start, Duration: time.Hour, Seed: 5})
+	r := newRig(t, zoomtest.Pro, start, sc)
+	store := &zoom.MemorySpend{}
+	ctx, cancel := context.WithCancel(context.Background())
+	sleep := sleepOn(r.clock)
+	stop := start.Add(10 * time.Minute)
+	p2, err := zoom.NewPoller(r.c, zoom.PollerConfig{Budget: zoom.BudgetConfig{Spend: store}, Workers: 1, Now: r.clock.Now,
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			if err := sleep(ctx, d); err != nil {
+				return err
+			}
+			if !r.clock.Now().Before(stop) {
+				cancel()
+			}
+			return ctx.Err()
+		}}, r.sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p2.Run(ctx); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	spent := p2.Stats().Budget.Spent
+	if got, _ := store.Spent(context.Background(), start); spent == 0 || got != spent {
+		t.Errorf("store has %d, the poller spent %d", got, spent)
+	}
+	if st := p2.Stats(); st.Intervals < 9 || st.Intervals > 11 {
+		t.Errorf("%d intervals in 10 minutes", st.Intervals)
+	}
+}
+
+// What the poller logs never carries the client secret or an access token.
+func TestPollerLogsNoSecrets(t *testing.T) {
+	r := newRig(t, zoomtest.Pro, start)
+	r.srv.RevokeAccessTokens()
+	p := r.poller(t, zoom.PollerConfig{Sources: []string{"webinar:1", "meeting:2"}})
+	r.srv.Inject(zoomtest.Fault{Status: 500})
+	r.runFor(t, p, 3*time.Minute, nil)
+	logs := r.logs.String()
+	if !strings.Contains(logs, "level=WARN") {
+		t.Fatalf("expected failures in the log:\n%s", logs)
+	}
+	for _, secret := range []string{r.srv.ClientSecret, "fake-access-"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("log carries %q:\n%s", secret, logs)
+		}
+	}
+}
+
 func TestPollerConfigErrors(t *testing.T) {
 	r := newRig(t, zoomtest.Pro, start)
 	for _, tc := range []struct {
