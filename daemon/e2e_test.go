@@ -202,6 +202,20 @@ func TestEndToEnd(t *testing.T) {
 		}
 		seen[k] = i
 	}
+	// Follow-ups thread: every resolve is a reply in its alert's (or its
+	// storm's) thread, and first messages are updated to say it is over.
+	updates := 0
+	for _, p := range posts {
+		switch {
+		case p.Method == "chat.update":
+			updates++
+		case strings.HasPrefix(p.Text, "[RESOLVED]") && p.ThreadTS == "":
+			t.Errorf("a resolve outside any thread: %q", firstLine(p.Text))
+		}
+	}
+	if updates == 0 {
+		t.Error("no first message was updated on resolve")
+	}
 	// Everyone degraded was told, and told over.
 	all := ""
 	for _, p := range posts {
