@@ -169,6 +169,12 @@ func TestGarbageCollection(t *testing.T) {
 	if st := f.e.Stats(); st.Participants != 1 {
 		t.Fatalf("engine tracks %d participants, want 1", st.Participants)
 	}
+	// a's minutes again (a poll that still lists them): its cursor is
+	// gone, but they are older than the retention and not evaluated again.
+	f.ingest(smp("a", 0, 5), smp("a", 1, 0))
+	if got, st := f.told(), f.state(); got != nil || st != "" {
+		t.Fatalf("samples older than the retention were evaluated again: told %q, state %q", got, st)
+	}
 }
 
 func TestEndedSourceIsCollected(t *testing.T) {
@@ -269,3 +275,31 @@ func TestMemoryStoreDeepCopies(t *testing.T) {
 // sameAlerts compares alerts by their printed form: reflect.DeepEqual
 // calls NaN (a missing value) unequal to itself.
 func sameAlerts(a, b []Alert) bool { return fmt.Sprintf("%+v", a) == fmt.Sprintf("%+v", b) }
+
+func TestLateReplayedWebinarKeepsItsCursors(t *testing.T) {
+	// A webinar polled a day late (or replayed) while another runs live:
+	// GC goes by each webinar's own clock, so the late one's pages, which
+	// list every minute so far, are still evaluated once.
+	r := loss("loss", 2)
+	r.For, r.KeepFiringFor = 0, 0
+	f := newFixture(t, r) // retention 1h
+	f.clock.add(30 * time.Hour)
+	live := 30 * 60
+	var page []Sample
+	for m := 0; m < 10; m++ {
+		z := smp("z", m, 0)
+		if m == 0 {
+			z = smp("z", m, 5) // fires at 0, resolves at 1
+		}
+		z.Source.ID = "901"
+		page = append(page, z)
+		f.ingest(page...)
+		f.ingest(smp("b", live+m, 0)) // the live webinar moves the engine's clock on
+	}
+	if got := f.told(); !slices.Equal(got, []string{"firing loss z @0", "resolved loss z @1 recovered"}) {
+		t.Fatalf("told %q, want z fired and resolved once", got)
+	}
+	if st := f.e.Stats(); st.SamplesIngested != 20 {
+		t.Fatalf("%d samples evaluated, want 20 (each once)", st.SamplesIngested)
+	}
+}

@@ -86,6 +86,7 @@ type sourceState struct {
 	key    string
 	newest time.Time            // the newest sample time of any participant
 	ended  time.Time            // EndSource's time: samples up to it are not evaluated
+	seenAt time.Time            // the engine's sample clock when it last had a sample (or ended)
 	parts  map[string]partState // by Participant.Key(): the cursors
 }
 
@@ -168,6 +169,9 @@ func New(store Store, opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("engine: stored %w", err)
 		}
 		e.silences = append(e.silences, c)
+	}
+	for _, st := range e.sources {
+		st.seenAt = e.wm // as if just seen: GC waits a retention before calling it quiet
 	}
 	e.lastGC = e.wm
 	return e, nil

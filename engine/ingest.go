@@ -88,11 +88,14 @@ func (e *Engine) ingestParticipant(t *tx, batch []Sample, group []int32) {
 	st := e.sourceOf(&first.Source)
 	pk := first.Participant.Key()
 	ps, known := t.part(st, pk)
+	// A sample older than the retention (on its source's clock) may be one
+	// whose cursor GC collected: too old to matter, never evaluated twice.
+	horizon := st.newest.Add(-e.keep)
 	advanced := false
 	for _, i := range group {
 		s := &batch[i]
-		if (known && !s.Time.After(ps.last)) || !s.Time.After(st.ended) {
-			t.skipped++ // seen already, or of an occurrence that ended
+		if (known && !s.Time.After(ps.last)) || !s.Time.After(st.ended) || (!known && s.Time.Before(horizon)) {
+			t.skipped++ // seen already, of an occurrence that ended, or too old
 			continue
 		}
 		known, advanced = true, true

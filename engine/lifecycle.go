@@ -359,6 +359,8 @@ func (e *Engine) checkStale(t *tx) {
 
 // gc collects, once per gcEvery of sample time, resolved alerts and the
 // cursors of participants without alerts older than the retention.
+// Everything is measured on sample time, so a replay collects as the live
+// run did.
 func (e *Engine) gc(t *tx) {
 	wm := e.wm
 	for _, nt := range t.newest {
@@ -374,7 +376,19 @@ func (e *Engine) gc(t *tx) {
 			t.drop(e, k, nil)
 		}
 	}
+	// Cursors: a participant quiet for the retention on its own source's
+	// clock (a webinar replayed a day late keeps its cursors), or every
+	// participant of a source that has sent nothing while the engine's
+	// clock moved on by the retention (ended, or gone).
 	for _, st := range e.sources {
+		quiet := st.seenAt.Before(horizon)
+		own := st.newest
+		for _, nt := range t.newest {
+			if nt.st == st {
+				own, quiet = laterOf(own, nt.t), false
+			}
+		}
+		ownHorizon := own.Add(-e.keep)
 		kept := 0
 		for pk, mem := range st.parts {
 			ps, _ := t.part(st, pk)
@@ -382,13 +396,13 @@ func (e *Engine) gc(t *tx) {
 				kept++ // advanced by this call: never in Cursors and DeletedCursors at once
 				continue
 			}
-			if ps.nAlerts == 0 && ps.last.Before(horizon) {
+			if ps.nAlerts == 0 && (quiet || ps.last.Before(ownHorizon)) {
 				t.changes.DeletedCursors = append(t.changes.DeletedCursors, Cursor{Source: st.key, Participant: pk})
 				continue
 			}
 			kept++
 		}
-		if kept == 0 && st.newest.Before(horizon) && st.ended.Before(horizon) {
+		if kept == 0 && quiet {
 			t.dropSources = append(t.dropSources, st)
 			if !st.ended.IsZero() {
 				t.changes.DeletedCursors = append(t.changes.DeletedCursors, Cursor{Source: st.key}) // its end mark
@@ -449,8 +463,12 @@ func (e *Engine) apply(t *tx) {
 		nt.st.newest = laterOf(nt.st.newest, nt.t)
 		e.wm = laterOf(e.wm, nt.t)
 	}
+	for _, nt := range t.newest {
+		nt.st.seenAt = e.wm
+	}
 	for _, en := range t.ended {
 		en.st.ended = laterOf(en.st.ended, en.t)
+		en.st.seenAt = e.wm
 	}
 	for _, c := range t.changes.DeletedCursors {
 		if st := e.sources[c.Source]; st != nil {
