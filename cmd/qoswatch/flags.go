@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -199,14 +198,4 @@ func readSecret(getenv func(string) string, env, file string) (string, error) {
 		return "", fmt.Errorf("%s_FILE: %s is empty", env, file)
 	}
 	return v, nil
-}
-
-// sortedKeys is for stable output.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
