@@ -29,7 +29,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&cfg.QualityRatings, "quality-ratings", true, "the account's participants list carries Zoom's quality ratings")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "scenario seed: the same seed gives the same webinar")
 	start := fs.String("start", "14:00", "UTC time of day the webinar starts (the budget plans to 00:00 UTC)")
-	fs.BoolVar(&cfg.Oracle, "oracle", false, "also run an unlimited full sweep every minute: the ceiling the rules allow")
+	baselines := fs.String("baselines", "naive", "pollers to compare, comma-separated: naive (full sweep every minute, no budget), rotation (the same budget, rotation sweeps only), oracle (full sweep every minute, no limits)")
 	rulesName := fs.String("rules", "example", "rules: example (rules.example.yaml), impairments (one rule per simulated impairment), or a rules file")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	fs.Usage = func() {
@@ -55,6 +55,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Start = time.Date(2026, 1, 5, tod.Hour(), tod.Minute(), 0, 0, time.UTC)
+	cfg.Baselines = []string{}
+	for _, b := range strings.Split(*baselines, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			cfg.Baselines = append(cfg.Baselines, b)
+		}
+	}
 	cfg.RulesName = *rulesName
 	if cfg.Rules, err = LoadRules(*rulesName); err != nil {
 		fmt.Fprintf(stderr, "qoswatch simulate: --rules: %v\n", err)

@@ -44,9 +44,13 @@ type Config struct {
 	// Rules default to rules.example.yaml (see also ImpairmentRules).
 	Rules     []engine.Rule
 	RulesName string // for the report: where Rules came from
-	// Oracle adds a third run: a full sweep every minute with no limits
-	// at all, the ceiling the rules themselves allow.
-	Oracle bool
+	// Baselines run beside qoswatch's poller (default naive):
+	//   naive: a full sweep of every source every minute, no budget;
+	//   rotation: qoswatch's budget spent on rotation sweeps alone (no
+	//     triage, no watch list): what the strategy mix adds;
+	//   oracle: a full sweep every minute with no limits at all: the
+	//     ceiling the rules themselves allow.
+	Baselines []string
 	Logger *slog.Logger // the poller's log; default discard
 }
 
@@ -92,6 +96,14 @@ func (c *Config) defaults() error {
 		}
 		c.Rules = rs
 	}
+	if c.Baselines == nil {
+		c.Baselines = []string{"naive"}
+	}
+	for _, b := range c.Baselines {
+		if b != "naive" && b != "rotation" && b != "oracle" {
+			return fmt.Errorf("--baselines %q: want naive, rotation or oracle", b)
+		}
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -126,7 +138,7 @@ func LoadRules(name string) ([]engine.Rule, error) {
 
 // Result is how one poller did.
 type Result struct {
-	Poller string `json:"poller"` // "qoswatch", "naive", "oracle"
+	Poller string `json:"poller"` // "qoswatch", "naive", "rotation", "oracle"
 
 	Calls        map[string]int   `json:"calls"`          // admitted by Zoom, by rate-limit category
 	CallsFor     map[string]int64 `json:"calls_for"`      // the poller's calls by purpose
@@ -184,10 +196,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	rep := Report{Participants: cfg.Participants, Duration: cfg.Duration, Plan: cfg.Plan, BudgetShare: cfg.BudgetShare,
 		Budget: int64(float64(lim.DailyCap) * cfg.BudgetShare), Degraded: cfg.Degraded,
 		QualityRatings: cfg.QualityRatings, Seed: cfg.Seed, Start: cfg.Start, Rules: len(cfg.Rules), RulesName: cfg.RulesName}
-	runs := []string{"qoswatch", "naive"}
-	if cfg.Oracle {
-		runs = append(runs, "oracle")
-	}
+	runs := append([]string{"qoswatch"}, cfg.Baselines...)
 	// The runs share nothing: each has its own clock, fake Zoom and
 	// engine, so they run side by side.
 	rep.Results = make([]Result, len(runs))
@@ -270,8 +279,11 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 		Hot:     zoom.AlertWatch(eng.Alerts),
 		Workers: 1, Now: clock.Now, Sleep: clock.Sleep, Logger: cfg.Logger.With("poller", name),
 	}
-	if name != "qoswatch" {
+	switch name {
+	case "naive", "oracle":
 		pcfg.Strategy, pcfg.Budget.Unlimited = zoom.StrategyFullSweep, true
+	case "rotation":
+		pcfg.Strategy, pcfg.Hot = zoom.StrategyRotation, nil
 	}
 	poller, err := zoom.NewPoller(client, pcfg, sink)
 	if err != nil {
@@ -310,7 +322,7 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 		DetectionRate: score.Rate(), DelayMedian: score.Quantile(0.5), DelayP95: score.Quantile(0.95),
 		FalseAlerts: score.FalseAlerts, DegradedMode: degradedMode,
 	}
-	if name != "qoswatch" {
+	if pcfg.Budget.Unlimited {
 		r.BudgetLeft = -1
 	}
 	if score.Degraded > 0 {

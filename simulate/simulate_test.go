@@ -18,7 +18,7 @@ func TestSimulateSmallWebinarOnPro(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := Run(context.Background(), Config{Participants: 100, Duration: 30 * time.Minute, Plan: "pro",
-		Degraded: 0.1, QualityRatings: true, Seed: 7, Rules: rs, Oracle: true})
+		Degraded: 0.1, QualityRatings: true, Seed: 7, Rules: rs, Baselines: []string{"naive", "oracle"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +86,7 @@ func TestSimulateBadFlags(t *testing.T) {
 		{[]string{"--rules", "/nonexistent.yaml"}, "nonexistent"},
 		{[]string{"--duration", "1m"}, "--duration"},
 		{[]string{"extra"}, "extra"},
+		{[]string{"--baselines", "naive,smart"}, "smart"},
 	} {
 		var out, errb bytes.Buffer
 		code := Main(context.Background(), tc.args, &out, &errb)

@@ -53,6 +53,10 @@ const (
 	// StrategyFullSweep sweeps every page of every source every interval,
 	// whatever it costs: the naive baseline of simulate.
 	StrategyFullSweep Strategy = "full-sweep"
+	// StrategyRotation spends the same budget on rotation sweeps alone: no
+	// triage, no watch list. A baseline of simulate, to measure what the
+	// mix adds.
+	StrategyRotation Strategy = "rotation"
 )
 
 // PollerConfig configures a Poller. Zero values take the defaults.
@@ -134,9 +138,9 @@ func NewPoller(c *Client, cfg PollerConfig, sink Sink) (*Poller, error) {
 	switch cfg.Strategy {
 	case "":
 		cfg.Strategy = StrategyMix
-	case StrategyMix, StrategyFullSweep:
+	case StrategyMix, StrategyFullSweep, StrategyRotation:
 	default:
-		return nil, fmt.Errorf("zoom poller: strategy %q: want %s or %s", cfg.Strategy, StrategyMix, StrategyFullSweep)
+		return nil, fmt.Errorf("zoom poller: strategy %q: want %s, %s or %s", cfg.Strategy, StrategyMix, StrategyFullSweep, StrategyRotation)
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = max(1, int(lim.Heavy))

@@ -160,8 +160,11 @@ func (p *Poller) interval(ctx context.Context) error {
 		if s.since.IsZero() {
 			s.since = start
 		}
-		watch[i] = p.watchList(s, hot[i], start)
-		needs[i] = sourceNeed{Present: max(1, s.present()), Triage: s.triageDue(start), Watch: len(watch[i])}
+		needs[i] = sourceNeed{Present: max(1, s.present())}
+		if p.cfg.Strategy != StrategyRotation {
+			watch[i] = p.watchList(s, hot[i], start)
+			needs[i].Triage, needs[i].Watch = s.triageDue(start), len(watch[i])
+		}
 	}
 	p.mu.Unlock()
 	var planA []phaseA
