@@ -51,7 +51,7 @@ type Config struct {
 	//   oracle: a full sweep every minute with no limits at all: the
 	//     ceiling the rules themselves allow.
 	Baselines []string
-	Logger *slog.Logger // the poller's log; default discard
+	Logger    *slog.Logger // the poller's log; default discard
 }
 
 func (c *Config) defaults() error {
