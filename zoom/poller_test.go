@@ -20,6 +20,7 @@ type recorder struct {
 	batches int
 	seen    map[string]map[string]time.Time // source key -> participant key -> poll time of the last sample
 	ended   []engine.Source
+	past    int // samples of ended sources (type=past)
 	now     func() time.Time
 }
 
@@ -31,6 +32,9 @@ func (r *recorder) Ingest(_ context.Context, batch []engine.Sample) error {
 		r.seen = map[string]map[string]time.Time{}
 	}
 	for _, s := range batch {
+		if !s.Source.Live {
+			r.past++
+		}
 		k := s.Source.Key()
 		if r.seen[k] == nil {
 			r.seen[k] = map[string]time.Time{}
@@ -195,8 +199,9 @@ func TestPollerDegradesNearTheCap(t *testing.T) {
 	}
 }
 
-// A source that ends answers 3001 and leaves the live list: the sink hears
-// EndSource once.
+// A source that ends answers 3001 and leaves the live list: with budget
+// to spare, its past QoS is read once more (to close alerts on their last
+// minutes), then the sink hears EndSource once.
 func TestPollerEndsASourceThatEnds(t *testing.T) {
 	sc := zoomtest.Generate(zoomtest.Gen{Participants: 50, Start: start, Duration: 10 * time.Minute, Seed: 3})
 	r := newRig(t, zoomtest.Pro, start, sc)
@@ -205,8 +210,12 @@ func TestPollerEndsASourceThatEnds(t *testing.T) {
 	if len(r.sink.ended) != 1 || r.sink.ended[0].ID != itoa(sc.ID) || r.sink.ended[0].Live {
 		t.Fatalf("ended %+v, want webinar %d once", r.sink.ended, sc.ID)
 	}
-	if st := p.Stats(); len(st.Sources) != 0 {
+	st := p.Stats()
+	if len(st.Sources) != 0 {
 		t.Errorf("still watching %+v", st.Sources)
+	}
+	if st.Calls["past"] != 5 || r.sink.past == 0 {
+		t.Errorf("past sweep: %d calls, %d samples; want 5 pages of 50 participants", st.Calls["past"], r.sink.past)
 	}
 }
 
