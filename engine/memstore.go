@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 )
@@ -142,13 +143,38 @@ func (m *MemoryStore) Ack(ctx context.Context, id uint64, key AlertKey, ref Mess
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if i, ok := slices.BinarySearchFunc(m.outbox, id, func(n Notification, id uint64) int { return cmp.Compare(n.ID, id) }); ok {
+	m.ack(id, key, ref)
+	return nil
+}
+
+// AckAll acks several entries at once, as store.DB does in one transaction.
+func (m *MemoryStore) AckAll(ctx context.Context, ids []uint64, keys []AlertKey, ref MessageRef) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(ids) != len(keys) {
+		return fmt.Errorf("memory store: ack of %d ids with %d keys", len(ids), len(keys))
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, id := range ids {
+		m.ack(id, keys[i], ref)
+	}
+	return nil
+}
+
+func (m *MemoryStore) ack(id uint64, key AlertKey, ref MessageRef) {
+	if len(m.outbox) > 0 && m.outbox[0].ID == id {
+		// Delivery drains from the front: reslice rather than copy the
+		// whole queue, which made a storm quadratic.
+		m.outbox[0] = Notification{}
+		m.outbox = m.outbox[1:]
+	} else if i, ok := slices.BinarySearchFunc(m.outbox, id, func(n Notification, id uint64) int { return cmp.Compare(n.ID, id) }); ok {
 		m.outbox = slices.Delete(m.outbox, i, i+1)
 	}
 	if ref != (MessageRef{}) {
 		m.refs[key] = ref
 	}
-	return nil
 }
 
 // Ref returns the alert's recorded message.

@@ -350,15 +350,40 @@ func classify(err error) *DeliveryError {
 	return Classify(err)
 }
 
+// batchAcker is an Outbox that acks several entries in one transaction
+// (store.DB, engine.MemoryStore), so a kill during a storm's acks repeats
+// nothing: the storm message and all its members are acked together.
+type batchAcker interface {
+	AckAll(ctx context.Context, ids []uint64, keys []engine.AlertKey, ref engine.MessageRef) error
+}
+
+// ack acks the members, all at once where the outbox can.
+func (d *Dispatcher) ack(ctx context.Context, p *pass, members []int, ref engine.MessageRef) error {
+	if b, ok := d.o.Outbox.(batchAcker); ok && len(members) > 1 {
+		ids := make([]uint64, len(members))
+		keys := make([]engine.AlertKey, len(members))
+		for i, j := range members {
+			ids[i], keys[i] = p.es[j].ID, p.es[j].Key
+		}
+		return b.AckAll(ctx, ids, keys, ref)
+	}
+	for _, j := range members {
+		if err := d.o.Outbox.Ack(ctx, p.es[j].ID, p.es[j].Key, ref); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // finish acks members after a success, or decides what a failure means:
 // wait (429), retry later (transient) or dead-letter (permanent).
 func (d *Dispatcher) finish(ctx context.Context, p *pass, members []int, channel string, err error, ack engine.MessageRef, outcome string) error {
 	if err == nil {
+		if aerr := d.ack(ctx, p, members, ack); aerr != nil {
+			return aerr
+		}
 		for _, j := range members {
 			e := &p.es[j]
-			if aerr := d.o.Outbox.Ack(ctx, e.ID, e.Key, ack); aerr != nil {
-				return aerr
-			}
 			p.done[j] = true
 			if ack != (engine.MessageRef{}) {
 				p.refs[e.Key] = refResult{ack, true}
@@ -386,13 +411,13 @@ func (d *Dispatcher) finish(ctx context.Context, p *pass, members []int, channel
 		d.stats.add(func(s *Stats) { s.RateLimited++ })
 		log.Warn("notifier: Slack rate limit; channel waits", "retry_after", wait)
 	case Permanent:
+		// Dead-letter: retrying cannot help, and a stuck entry must not
+		// hold the alert's later messages back for ever.
+		if aerr := d.ack(ctx, p, members, engine.MessageRef{}); aerr != nil {
+			return aerr
+		}
 		for _, j := range members {
 			e := &p.es[j]
-			// Dead-letter: retrying cannot help, and a stuck entry must not
-			// hold the alert's later messages back for ever.
-			if aerr := d.o.Outbox.Ack(ctx, e.ID, e.Key, engine.MessageRef{}); aerr != nil {
-				return aerr
-			}
 			p.done[j] = true
 			delete(d.retry, e.Key)
 			d.stats.notified(string(e.Kind), OutcomeDeadLettered, 1)

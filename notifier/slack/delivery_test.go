@@ -14,6 +14,7 @@ import (
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/notifier"
 	nslack "github.com/qoswatch/qoswatch/notifier/slack"
+	"github.com/qoswatch/qoswatch/store"
 )
 
 // TestRoutingMentionsRedaction: the first matching route picks the channel,
@@ -446,5 +447,30 @@ func TestStormWindowEnds(t *testing.T) {
 	calls := r.slack.Calls()
 	if len(calls) != 3 || calls[1].ThreadTS != calls[0].TS || calls[2].ThreadTS != "" || !strings.HasPrefix(calls[2].Text, "[FIRING]") {
 		t.Fatalf("calls = %v; want storm, a joiner in its thread, then a message of its own", calls)
+	}
+}
+
+// TestStormAckedInOneTransaction: a storm's members leave the outbox
+// together, so a kill after Slack's ok re-sends at most the storm message,
+// never a trickle of the members not yet acked.
+func TestStormAckedInOneTransaction(t *testing.T) {
+	b := boltBox(t)
+	db := b.queue.(*store.DB)
+	r := newRigWith(t, b, toChannel("#webinar-support"), func(o *notifier.Options) { o.StormThreshold = 3 })
+	for _, p := range people[:5] {
+		r.ob.add(notif(engine.KindFiring, p, rule, t0))
+	}
+	before := db.Stats().WriteTxs
+	r.flush(t)
+	calls := r.slack.Calls()
+	if len(calls) != 1 || !strings.Contains(calls[0].Text, "5") {
+		t.Fatalf("calls = %v; want one storm message for 5 participants", calls)
+	}
+	// One write records the storm's message ref, one acks all five members.
+	if got := db.Stats().WriteTxs - before; got != 2 {
+		t.Errorf("the storm took %d write transactions; want 2 (group ref, then one ack of all members)", got)
+	}
+	if r.ob.len() != 0 {
+		t.Errorf("outbox still holds %d entries", r.ob.len())
 	}
 }
