@@ -88,7 +88,9 @@ func newRig(t *testing.T, plan zoomtest.Plan, start time.Time, scs ...*zoomtest.
 func (r *rig) poller(t *testing.T, cfg zoom.PollerConfig) *zoom.Poller {
 	t.Helper()
 	cfg.Now, cfg.Sleep = r.clock.Now, sleepOn(r.clock)
-	cfg.Workers = 1
+	if cfg.Workers == 0 {
+		cfg.Workers = 1
+	}
 	cfg.Logger = slog.New(slog.NewTextHandler(r.logs, nil))
 	p, err := zoom.NewPoller(r.c, cfg, r.sink)
 	if err != nil {
@@ -311,6 +313,28 @@ func TestPollerLogsNoSecrets(t *testing.T) {
 		if strings.Contains(logs, secret) {
 			t.Errorf("log carries %q:\n%s", secret, logs)
 		}
+	}
+}
+
+// Calls in flight at once (as the daemon runs): the triage chain, the
+// watch list and the detail calls share the pace; with -race this proves
+// the poller's state is guarded. (Every sleeping worker advances the
+// shared fake clock, so time runs faster than the calls: only the code
+// path is under test here, not the pace.)
+func TestPollerConcurrentWorkers(t *testing.T) {
+	sc := zoomtest.Generate(zoomtest.Gen{Participants: 3000, Start: start, Duration: time.Hour, Degraded: 0.05, Seed: 6})
+	r := newRig(t, zoomtest.Business, start, sc)
+	p := r.poller(t, zoom.PollerConfig{Workers: 8, Budget: zoom.BudgetConfig{DailyLimit: 20000}})
+	r.runFor(t, p, 15*time.Minute, nil)
+	st := p.Stats()
+	if st.Calls["triage"] == 0 || st.Calls["detail"]+st.Calls["watch"] == 0 || st.Calls["sweep"] == 0 {
+		t.Errorf("calls %v: want triage, watch/detail and sweep", st.Calls)
+	}
+	if len(st.Sources) != 1 || st.Sources[0].Seen == 0 || !st.Sources[0].Ratings {
+		t.Errorf("coverage %+v", st.Sources)
+	}
+	if zs := r.srv.Stats(); zs.Throttled[zoomtest.Heavy] != 0 || zs.DailyLimited != 0 {
+		t.Errorf("429s: %+v daily %d", zs.Throttled, zs.DailyLimited)
 	}
 }
 
