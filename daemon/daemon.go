@@ -138,6 +138,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	api := &http.Server{
 		Handler: httpapi.New(httpapi.Options{
 			Engine: c.eng, Token: cfg.APIToken.Reveal(), Registry: c.metrics.Registry, Logger: log.With("component", "http"),
+			Backup: c.db.Backup,
 			Ready: []httpapi.Check{
 				{Name: "store", Check: func(context.Context) error { _, err := os.Stat(c.db.Path()); return err }},
 				{Name: "rules", Check: func(context.Context) error {

@@ -5,6 +5,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,8 +48,12 @@ type Options struct {
 	Token string
 	// Registry is served on /metrics; nil serves no metrics.
 	Registry *prometheus.Registry
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Backup, when set, serves GET /api/v1/backup: a consistent copy of
+	// the database (store.DB.Backup). It holds participant data, so it
+	// needs the token like a write.
+	Backup func(ctx context.Context, w io.Writer) (int64, error)
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 type server struct {
@@ -79,6 +85,9 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("GET /api/v1/silences", s.silences)
 	mux.HandleFunc("POST /api/v1/silences", s.auth(s.addSilence))
 	mux.HandleFunc("DELETE /api/v1/silences/{id}", s.auth(s.expireSilence))
+	if opts.Backup != nil {
+		mux.HandleFunc("GET /api/v1/backup", s.auth(s.backup))
+	}
 	return mux
 }
 
@@ -237,4 +246,21 @@ func (s *server) expireSilence(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Logger.Info("silence expired", "id", id)
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "expired": true})
+}
+
+func (s *server) backup(w http.ResponseWriter, r *http.Request) {
+	// Buffered, so a failure is a 500 and not a short file: the database
+	// stays small (the engine and store collect what is over).
+	var buf bytes.Buffer
+	n, err := s.Backup(r.Context(), &buf)
+	if err != nil {
+		s.Logger.Error("backup", "error", err)
+		writeError(w, http.StatusInternalServerError, "backup: %v", err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="qoswatch-%s.db"`, s.Now().UTC().Format("20060102T150405Z")))
+	w.Write(buf.Bytes())
+	s.Logger.Info("backup served", "bytes", n)
 }

@@ -199,3 +199,20 @@ func TestSilenceValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestBackupNeedsTheToken(t *testing.T) {
+	h := New(Options{Engine: firingEngine(t), Token: "tok", Backup: func(_ context.Context, w io.Writer) (int64, error) {
+		n, err := io.WriteString(w, "bbolt bytes")
+		return int64(n), err
+	}})
+	if code, _ := do(t, h, "GET", "/api/v1/backup", "", ""); code != 401 {
+		t.Errorf("backup without the token = %d, want 401", code)
+	}
+	if code, body := do(t, h, "GET", "/api/v1/backup", "tok", ""); code != 200 || body != "bbolt bytes" {
+		t.Errorf("backup = %d %q", code, body)
+	}
+	h = New(Options{Engine: firingEngine(t), Backup: func(context.Context, io.Writer) (int64, error) { return 0, io.ErrUnexpectedEOF }})
+	if code, body := do(t, h, "GET", "/api/v1/backup", "", ""); code != 500 || !strings.Contains(body, "unexpected EOF") {
+		t.Errorf("failed backup = %d %q, want a 500, not a short file", code, body)
+	}
+}

@@ -29,6 +29,7 @@ const (
 	Gauge   Kind = iota
 	Counter      // "_total" is appended when missing
 	Age          // a time.Time, exported as seconds before now
+	Info         // a string, exported as 1 with the string in the spec's one label
 )
 
 // Spec names one stats field's metric. Fields without a spec are still
@@ -200,6 +201,12 @@ func (w *walker) walk(v reflect.Value, path string, labelNames, labelValues []st
 		for _, k := range keys {
 			vals := append(append([]string(nil), labelValues...), k.String())
 			w.walk(v.MapIndex(k), path, names, vals)
+		}
+	case v.Kind() == reflect.String:
+		// Strings are labels, not values; a spec of Kind Info exports one
+		// as `name{label="value"} 1` (the poller's mode).
+		if spec, ok := w.specs[path]; ok && spec.Kind == Info && len(spec.Labels) == len(labelNames)+1 && v.String() != "" {
+			w.emit(spec, prometheus.GaugeValue, 1, append(append([]string(nil), labelNames...), spec.Labels[len(labelNames)]), append(append([]string(nil), labelValues...), v.String()))
 		}
 	default:
 		val, ok := number(v)

@@ -11,6 +11,7 @@ import (
 // widgetStats stands for a component's Stats() that has no specs: every
 // field must still come out.
 type widgetStats struct {
+	Mode        string
 	CallsMade   uint64
 	QueueLength int
 	ByCategory  map[string]uint64
@@ -48,7 +49,8 @@ func TestMetricsFromStatsStructs(t *testing.T) {
 			NewestSample    map[string]time.Time
 		}{map[string]uint64{"ok": 2, "error": 1}, false, map[string]time.Time{"webinar:812345": now.Add(-90 * time.Second)}}
 	}})
-	w := widgetStats{CallsMade: 7, QueueLength: 3, ByCategory: map[string]uint64{"heavy": 5, "light": 2}, LastSweep: now, Backoff: 1500 * time.Millisecond}
+	m.Spec("widget.Mode", Spec{Name: "qoswatch_widget_mode", Help: "The widget's mode.", Kind: Info, Labels: []string{"mode"}})
+	w := widgetStats{Mode: "triage", CallsMade: 7, QueueLength: 3, ByCategory: map[string]uint64{"heavy": 5, "light": 2}, LastSweep: now, Backoff: 1500 * time.Millisecond}
 	w.Nested.Retries = 4
 	w.Records = []record{{"heavy", "ok", 9}, {"heavy", "rate_limited", 1}}
 	m.Add(StatsSource{"widget", func() any { return &w }})
@@ -70,6 +72,7 @@ func TestMetricsFromStatsStructs(t *testing.T) {
 		`qoswatch_widget_by_category_total{key="heavy"} 5`,
 		"qoswatch_widget_backoff_seconds 1.5",
 		"qoswatch_widget_nested_retries_total 4",
+		`qoswatch_widget_mode{mode="triage"} 1`,
 		`qoswatch_widget_records_n{category="heavy",outcome="rate_limited"} 1`,
 		"# TYPE qoswatch_samples_ingested_total counter",
 	} {

@@ -67,6 +67,7 @@ func DefaultSpecs() map[string]Spec {
 		"notifier.Pending":            {Name: "qoswatch_notifier_pending", Help: "Outbox entries seen at the dispatcher's last pass."},
 
 		// zoom.Poller.Stats()
+		"poller.Mode":                 {Name: "qoswatch_poller_mode", Help: "How the poller spends its calls now: full, triage or degraded.", Kind: Info, Labels: []string{"mode"}},
 		"poller.Degraded":             {Name: "qoswatch_poller_degraded", Help: "1 when the budget forces the poller to thin its coverage."},
 		"poller.Budget.Total":         {Name: "qoswatch_budget_daily_calls", Help: "qoswatch's share of today's Heavy + Resource-intensive cap."},
 		"poller.Budget.Spent":         {Name: "qoswatch_budget_spent_calls", Help: "Calls spent today (UTC), persisted across restarts."},

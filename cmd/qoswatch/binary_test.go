@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,6 +22,8 @@ import (
 	"github.com/slack-go/slack/slacktest"
 
 	"github.com/qoswatch/qoswatch"
+	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/store"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
 
@@ -194,6 +197,22 @@ func TestBinaryAlertsAndStopsOnSIGTERM(t *testing.T) {
 	}
 	if list, _ := runBin(bin, cliEnv, "silence", "list"); !strings.Contains(list, strings.TrimSpace(out)) || !strings.Contains(list, "known laptop") {
 		t.Errorf("silence list does not show %q:\n%s", strings.TrimSpace(out), list)
+	}
+	// A hot backup opens like the database and holds the alert and the silence.
+	backup := filepath.Join(dir, "backup.db")
+	if out, err := runBin(bin, cliEnv, "backup", backup); err == nil || !strings.Contains(out, "401") {
+		t.Errorf("backup without the API token: %v %s; want a 401", err, out)
+	}
+	if out, err := runBin(bin, append(cliEnv, "QOSWATCH_API_TOKEN=binary-api-token"), "backup", backup); err != nil {
+		t.Errorf("backup: %v\n%s", err, out)
+	} else if db, err := store.Open(backup, store.Options{}); err != nil {
+		t.Errorf("the backup does not open: %v", err)
+	} else {
+		snap, err := db.Load(context.Background())
+		db.Close()
+		if err != nil || len(snap.Silences) != 1 || !slices.ContainsFunc(snap.Alerts, func(a engine.Alert) bool { return a.Key.Rule == "zoom-cpu-hog" && a.Told }) {
+			t.Errorf("the backup lacks the told alert or the silence: %v, %d alerts, %d silences", err, len(snap.Alerts), len(snap.Silences))
+		}
 	}
 	if out, err := runBin(bin, []string{"QOSWATCH_LISTEN=" + addr, "PATH=" + os.Getenv("PATH")}, "healthcheck"); err != nil {
 		t.Errorf("healthcheck: %v %s", err, out)

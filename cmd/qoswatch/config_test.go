@@ -136,7 +136,7 @@ func fmtAll(v any) string {
 }
 
 func TestHelpListsEnvBesideEachFlag(t *testing.T) {
-	for _, cmd := range []string{"run", "demo", "check", "test", "alerts", "silence add", "silence list", "silence expire", "healthcheck", "version"} {
+	for _, cmd := range []string{"run", "demo", "check", "test", "alerts", "silence add", "silence list", "silence expire", "backup", "healthcheck", "version"} {
 		var out, errOut bytes.Buffer
 		args := append([]string{"qoswatch"}, strings.Fields(cmd)...)
 		code := run(context.Background(), append(args, "--help"), &out, &errOut, envOf(nil))

@@ -46,6 +46,7 @@ func commands() map[string]command {
 		"explain":     {"show how each rule evaluates on a saved Zoom QoS response", cmdExplain},
 		"alerts":      {"list the alerts of a running daemon", cmdAlerts},
 		"silence":     {"add, list or expire silences on a running daemon", cmdSilence},
+		"backup":      {"copy a running daemon's database, consistently, to a file", cmdBackup},
 		"healthcheck": {"exit 0 when a running daemon answers /healthz (for Docker)", cmdHealthcheck},
 		"version":     {"print the version", cmdVersion},
 		"simulate":    {"capacity planner: the poller and engine against a simulated Zoom, scored", cmdSimulate},
