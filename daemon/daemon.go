@@ -119,7 +119,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		return &ConfigError{err}
 	}
 
-	var kinds []engine.SourceKind
+	kinds := make([]engine.SourceKind, 0, len(cfg.Watch)) // empty, not nil: "discover nothing"
 	for _, w := range cfg.Watch {
 		kinds = append(kinds, engine.SourceKind(strings.TrimSuffix(w, "s")))
 	}
