@@ -114,7 +114,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		return &ConfigError{fmt.Errorf("zoom: %w", err)}
 	}
 	c.metrics.Add(httpapi.StatsSource{Subsystem: "zoom", Stats: func() any { return client.Stats() }})
-	if err := checkCredentials(ctx, client, cfg, opts.Now()); err != nil {
+	if err := checkCredentials(ctx, client, cfg, opts.Now(), log); err != nil {
 		c.close(time.Second)
 		return &ConfigError{err}
 	}
@@ -248,7 +248,7 @@ func newSender(cfg Config, console io.Writer, log *slog.Logger) (notifier.Sender
 // checkCredentials makes one listing call so that credentials Zoom
 // rejects stop the start with one clear line, instead of an error logged
 // every poll. Other failures (Zoom down) are logged; polling retries them.
-func checkCredentials(ctx context.Context, c *zoom.Client, cfg Config, now time.Time) error {
+func checkCredentials(ctx context.Context, c *zoom.Client, cfg Config, now time.Time, log *slog.Logger) error {
 	kind := engine.Webinar
 	if len(cfg.Watch) > 0 && cfg.Watch[0] == "meetings" {
 		kind = engine.Meeting
@@ -257,8 +257,11 @@ func checkCredentials(ctx context.Context, c *zoom.Client, cfg Config, now time.
 	defer cancel()
 	now = now.UTC()
 	_, err := c.ListSources(ctx, kind, zoom.Live, now.Add(-24*time.Hour), now)
-	if err != nil && zoom.IsAuth(err) {
+	switch {
+	case err != nil && zoom.IsAuth(err):
 		return fmt.Errorf("ZOOM_ACCOUNT_ID/ZOOM_CLIENT_ID/ZOOM_CLIENT_SECRET: Zoom refused them: %w", err)
+	case err != nil && ctx.Err() == nil:
+		log.Warn("Zoom did not answer the first call; polling retries every interval", "error", err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -131,5 +132,33 @@ func TestDemoShowsFiringStormAndResolutions(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(text)
+	}
+}
+
+// TestWrongCredentialsStopTheStart: credentials Zoom refuses are one
+// clear error at start, without the secret in it.
+func TestWrongCredentialsStopTheStart(t *testing.T) {
+	fake := zoomtest.NewServer(zoomtest.Options{})
+	fake.Start()
+	defer fake.Close()
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules.yaml")
+	writeFile(t, rules, qoswatch.ExampleRules)
+	const wrong = "not-the-client-secret-31337"
+	cfg := Defaults()
+	cfg.Zoom = ZoomConfig{AccountID: fake.AccountID, ClientID: fake.ClientID, ClientSecret: wrong, APIURL: fake.APIURL(), OAuthURL: fake.TokenURL(), Plan: "business"}
+	cfg.Rules, cfg.DB, cfg.Listen = rules, filepath.Join(dir, "db"), "127.0.0.1:0"
+	var logs syncBuffer
+	err := Run(context.Background(), cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Console: io.Discard})
+	var ce *ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "Zoom refused them") {
+		t.Fatalf("Run = %v, want a ConfigError saying Zoom refused the credentials\n%s", err, logs.String())
+	}
+	if strings.Contains(err.Error()+logs.String(), wrong) {
+		t.Errorf("the secret shows: %v\n%s", err, logs.String())
+	}
+	// The database was closed: a new daemon can open it.
+	if n := outboxLen(t, cfg.DB); n != 0 {
+		t.Errorf("outbox %d", n)
 	}
 }
