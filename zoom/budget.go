@@ -198,7 +198,7 @@ func NewBudget(ctx context.Context, cfg BudgetConfig, interval time.Duration, no
 		interval = time.Minute
 	}
 	b := &Budget{cfg: cfg, lim: lim, interval: interval}
-	if err := b.load(ctx, now); err != nil {
+	if err := b.load(ctx, now); err != nil { // after interval: load uses it
 		return nil, err
 	}
 	return b, nil
@@ -216,7 +216,8 @@ func (b *Budget) load(ctx context.Context, now time.Time) error {
 		return fmt.Errorf("budget: load the spend of %s: %w", day.Format(time.DateOnly), err)
 	}
 	b.day, b.spent, b.unsaved = day, spent, 0
-	b.credit, b.refilled = 0, now
+	// The first Refill accrues one interval, so the first poll has calls.
+	b.credit, b.refilled = 0, now.Add(-b.interval)
 	return nil
 }
 

@@ -119,20 +119,21 @@ func TestBudgetCreditAccruesAndCarries(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 	b := newTestBudget(t, BudgetConfig{Plan: "business", Share: 0.5, Reserve: -1}, t0)
-	if n, _ := b.Refill(ctx, t0); n != 0 {
-		t.Fatalf("credit at start: %d", n)
+	// The first poll has one interval's worth: 250 calls a minute.
+	if n, _ := b.Refill(ctx, t0); n != 250 {
+		t.Fatalf("credit at start: %d, want 250", n)
 	}
-	// One minute at 250/min.
-	if n, _ := b.Refill(ctx, t0.Add(time.Minute)); n != 250 {
-		t.Fatalf("after a minute: %d, want 250", n)
+	b.Spend(250)
+	if n, _ := b.Refill(ctx, t0.Add(time.Minute)); n != 29750/120 {
+		t.Fatalf("after a minute: %d, want %d", n, 29750/120)
 	}
 	b.Spend(200)
 	// Ten idle minutes carry at most two minutes' worth.
 	n, _ := b.Refill(ctx, t0.Add(11*time.Minute))
-	if want := 2 * 29800 / 120; n < want-1 || n > want {
+	if want := 2 * 29550 / 120; n < want-1 || n > want {
 		t.Fatalf("carried credit %d, want about %d", n, want)
 	}
-	if s := b.Stats(); s.Spent != 200 || s.Left != 29800 || s.Total != 30000 {
+	if s := b.Stats(); s.Spent != 450 || s.Left != 29550 || s.Total != 30000 {
 		t.Errorf("stats %+v", s)
 	}
 }
@@ -145,9 +146,8 @@ func TestBudgetNeverEndsTheDayEarly(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
 	b := newTestBudget(t, BudgetConfig{Plan: "business", Share: 0.5}, t0)
-	b.Refill(ctx, t0)
 	prev, total := -1, 0
-	for m := 1; m < 24*60; m++ {
+	for m := 0; m < 24*60; m++ {
 		n, err := b.Refill(ctx, t0.Add(time.Duration(m)*time.Minute))
 		if err != nil {
 			t.Fatal(err)

@@ -398,12 +398,16 @@ func (p *Poller) end(ctx context.Context, s *pollSource) error {
 		return nil
 	}
 	s.gone, s.goneAt = true, p.cfg.Now()
-	src := s.src
+	src, told := s.src, s.told
+	s.told = true
 	n := s.present()
 	if !s.explicit {
 		delete(p.sources, src.Key())
 	}
 	p.mu.Unlock()
+	if told {
+		return nil // an explicit source probed again: still gone
+	}
 	p.log.Info("source ended", "source", src.Key(), "topic", src.Topic)
 	// Past QoS closes alerts on their last minutes and fills the final
 	// report; only when it costs at most a tenth of what is left today.

@@ -18,6 +18,7 @@ type pollSource struct {
 	gone     bool
 	goneAt   time.Time
 	notFound bool // a call answered 3001: end it after this phase
+	told     bool // the sink heard EndSource and nothing was seen since
 	since    time.Time
 
 	count     int       // participants, per the live list (who left included)
@@ -345,6 +346,7 @@ func (p *Poller) triage(ctx context.Context, s *pollSource, maxPages int) {
 			pp.flaggedAt = now
 		}
 	}
+	s.told = false
 	s.ratings = -1
 	if rated {
 		s.ratings = 1
@@ -428,6 +430,7 @@ func (p *Poller) ingest(ctx context.Context, s *pollSource, batch []engine.Sampl
 			}
 			pp.seen = now
 		}
+		s.told = false
 		if pp.meta != nil {
 			MergeParticipant(&smp.Participant, pp.meta)
 		}

@@ -226,7 +226,11 @@ func TestPollerEndsASourceThatEnds(t *testing.T) {
 func TestPollerExplicitSourceNotFound(t *testing.T) {
 	r := newRig(t, zoomtest.Pro, start)
 	p := r.poller(t, zoom.PollerConfig{Sources: []string{"meeting:123"}})
-	r.runFor(t, p, 3*time.Minute, nil)
+	// Probed again every 10 minutes (it may start), told once.
+	r.runFor(t, p, 25*time.Minute, nil)
+	if st := p.Stats(); st.Calls["triage"] != 3 {
+		t.Errorf("%d probes in 25 minutes, want 3", st.Calls["triage"])
+	}
 	if len(r.sink.ended) != 1 || r.sink.ended[0].Key() != "meeting:123" {
 		t.Fatalf("ended %+v, want meeting:123", r.sink.ended)
 	}
