@@ -40,6 +40,9 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Sender replaces the notifier the Slack settings choose (demo).
 	Sender notifier.Sender
+	// OneChannel sends every alert there, whatever the routes say (the
+	// demo in a real workspace, where the example's channels do not exist).
+	OneChannel string
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -98,7 +101,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 
 	c, err := newCore(coreConfig{
 		rules: cfg.Rules, db: cfg.DB, staleAfter: cfg.StaleAfter,
-		now: opts.Now, sleep: opts.Sleep, sender: sender, channel: cfg.Slack.Channel, log: log,
+		now: opts.Now, sleep: opts.Sleep, sender: sender, channel: cfg.Slack.Channel, force: opts.OneChannel, log: log,
 	})
 	if err != nil {
 		return &ConfigError{err}

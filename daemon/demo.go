@@ -132,7 +132,11 @@ func Demo(ctx context.Context, dc DemoConfig, out io.Writer, log *slog.Logger) e
 	mode := "this terminal (the console notifier)"
 	if dc.Slack != nil {
 		cfg.Slack = *dc.Slack
+		opts.OneChannel = dc.Slack.Channel
 		mode = "Slack"
+		if dc.Slack.Channel != "" {
+			mode += " channel " + dc.Slack.Channel
+		}
 	} else {
 		opts.Sender = notifier.NewConsole(out)
 	}

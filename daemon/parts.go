@@ -60,6 +60,7 @@ type coreConfig struct {
 	sleep      func(ctx context.Context, d time.Duration) error
 	sender     notifier.Sender
 	channel    string // SLACK_CHANNEL: where an alert goes when no route names a channel
+	force      string // every alert to this channel, whatever the routes say (demo --slack)
 	log        *slog.Logger
 }
 
@@ -101,8 +102,12 @@ func newCore(cc coreConfig) (*core, error) {
 	if err := c.eng.SetRules(context.Background(), c.reloader.Current().Rules()); err != nil {
 		return fail(fmt.Errorf("rules: %w", err))
 	}
+	var router engine.Router = c.reloader
+	if cc.force != "" {
+		router = oneChannel{c.reloader, cc.force}
+	}
 	c.disp, err = notifier.New(notifier.Options{
-		Outbox: c.db, Router: c.reloader, Sender: cc.sender, DefaultChannel: cc.channel,
+		Outbox: c.db, Router: router, Sender: cc.sender, DefaultChannel: cc.channel,
 		Logger: cc.log.With("component", "notifier"), Now: cc.now, Sleep: cc.sleep,
 	})
 	if err != nil {
@@ -115,6 +120,19 @@ func newCore(cc coreConfig) (*core, error) {
 	c.metrics.Add(httpapi.StatsSource{Subsystem: "daemon", Stats: func() any { return c.stats.snapshot() }})
 	c.metrics.Alerts(c.eng.Alerts)
 	return c, nil
+}
+
+// oneChannel sends every notification to one channel, keeping the
+// route's mention and redactions.
+type oneChannel struct {
+	engine.Router
+	channel string
+}
+
+func (o oneChannel) Route(n *engine.Notification) engine.Route {
+	r := o.Router.Route(n)
+	r.Channel = o.channel
+	return r
 }
 
 // reload loads the rules file again. A bad file keeps the running rules:

@@ -162,3 +162,31 @@ func TestWrongCredentialsStopTheStart(t *testing.T) {
 		t.Errorf("outbox %d", n)
 	}
 }
+
+// TestDemoToSlack: --slack sends the demo's messages to a workspace (here
+// a Slack-compatible server) instead of the terminal.
+func TestDemoToSlack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo")
+	}
+	slack := newFakeSlack(t)
+	var out syncBuffer
+	dc := DemoConfig{Speed: 300, Duration: 14 * time.Minute, Attendees: 60, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 2,
+		Slack: &SlackConfig{BotToken: "xoxb-demo-token", APIURL: slack.srv.GetAPIURL(), Channel: "#qoswatch-demo"}}
+	if err := Demo(context.Background(), dc, &out, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	posts := slack.Posts()
+	if len(posts) == 0 || !strings.Contains(posts[0].Text, "[FIRING]") {
+		t.Fatalf("Slack got %d messages; want the demo's alerts\n%s", len(posts), out.String())
+	}
+	for _, p := range posts {
+		if p.Method == "chat.postMessage" && p.Channel != "#qoswatch-demo" {
+			t.Errorf("a demo message went to %s, not SLACK_CHANNEL", p.Channel)
+			break
+		}
+	}
+	if strings.Contains(out.String(), "Firing:") {
+		t.Error("with --slack the alerts still went to the terminal")
+	}
+}
