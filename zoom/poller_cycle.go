@@ -379,14 +379,18 @@ func (p *Poller) rotate(ctx context.Context, s *pollSource, n int) {
 // the list ended).
 func (p *Poller) sweepPages(ctx context.Context, s *pollSource, src engine.Source, typ, token string, n int, why purpose) string {
 	var d PageDecoder
+	at := src
 	if !src.Live && src.UUID != "" {
-		src.ID = "" // past data: the instance by UUID (QoSPage uses the UUID when ID is blank)
+		at.ID = "" // past data: the instance, by UUID (QoSPage uses it when ID is blank)
 	}
 	for range n {
 		if !p.call(ctx, &p.heavy, why) {
 			return token
 		}
-		pg, samples, err := p.c.QoSPage(ctx, &d, src, typ, token)
+		pg, samples, err := p.c.QoSPage(ctx, &d, at, typ, token)
+		for i := range samples {
+			samples[i].Source = src // the source's key is its id, whatever the path used
+		}
 		if err != nil {
 			if isPageTokenExpired(err) && token != "" {
 				token = "" // start over; the engine's cursors skip what it saw

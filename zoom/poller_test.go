@@ -216,6 +216,9 @@ func TestPollerEndsASourceThatEnds(t *testing.T) {
 	if len(st.Sources) != 0 {
 		t.Errorf("still watching %+v", st.Sources)
 	}
+	if _, ok := r.sink.seen["webinar:"]; ok {
+		t.Errorf("samples without the source's id: %v", r.sink.seen)
+	}
 	if st.Calls["past"] != 5 || r.sink.past == 0 {
 		t.Errorf("past sweep: %d calls, %d samples; want 5 pages of 50 participants", st.Calls["past"], r.sink.past)
 	}
