@@ -186,6 +186,19 @@ func TestEndToEnd(t *testing.T) {
 	// Second life, same database: to minute 27 (the webinar ended at 24).
 	run(27*time.Minute, nil)
 
+	// The faults happened: the revoked token was answered 401 and a new
+	// one issued; three QoS pages were answered 429 (and fetched again).
+	zs := fake.Stats()
+	if zs.Unauthorized == 0 || zs.TokensIssued < 2 || zs.Faults != 3 {
+		t.Errorf("Zoom faults not exercised: %d 401s, %d tokens issued, %d injected 429s", zs.Unauthorized, zs.TokensIssued, zs.Faults)
+	}
+
+	slack.mu.Lock()
+	if slack.limit["chat.postMessage"] != 0 {
+		t.Error("Slack's 429 was never answered")
+	}
+	slack.mu.Unlock()
+
 	posts := slack.Posts()
 	if firstLife == 0 || len(posts) == firstLife {
 		t.Fatalf("posts before the restart: %d, after: %d; want some in each life", firstLife, len(posts)-firstLife)
