@@ -113,7 +113,7 @@ func TestDemoShowsFiringStormAndResolutions(t *testing.T) {
 		t.Skip("runs the demo")
 	}
 	var out syncBuffer
-	dc := DemoConfig{Speed: 200, Duration: 26 * time.Minute, Attendees: 150, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 1}
+	dc := DemoConfig{Speed: 150, Duration: 26 * time.Minute, Attendees: 150, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 1}
 	if err := Demo(context.Background(), dc, &out, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
