@@ -426,7 +426,8 @@ func (p *Poller) end(ctx context.Context, s *pollSource) error {
 
 // Mode names the poller's coverage now: "full" (every participant every
 // interval), "triage" (watch list, triage and details paid, the rest by
-// rotation), or "degraded" (the budget cut the watch list or details).
+// rotation), "degraded" (the budget cut the watch list or details), or
+// "idle" (nothing live); "starting" before the first interval.
 func (p *Poller) Mode() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -144,6 +144,9 @@ func (p *Poller) interval(ctx context.Context) error {
 	}
 	srcs := p.liveSources()
 	if len(srcs) == 0 {
+		p.mu.Lock()
+		p.mode = "idle"
+		p.mu.Unlock()
 		return nil
 	}
 	hot := make([][]string, len(srcs))

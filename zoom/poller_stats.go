@@ -23,7 +23,7 @@ type SourceCoverage struct {
 
 // PollerStats is the poller's state for metrics.
 type PollerStats struct {
-	Mode           string // "full", "triage", "degraded" (see Poller.Mode)
+	Mode           string // "full", "triage", "degraded", "idle", "starting" (see Poller.Mode)
 	Degraded       bool
 	Budget         BudgetStats
 	CoverageWindow time.Duration

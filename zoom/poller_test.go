@@ -213,8 +213,8 @@ func TestPollerEndsASourceThatEnds(t *testing.T) {
 		t.Fatalf("ended %+v, want webinar %d once", r.sink.ended, sc.ID)
 	}
 	st := p.Stats()
-	if len(st.Sources) != 0 {
-		t.Errorf("still watching %+v", st.Sources)
+	if len(st.Sources) != 0 || st.Mode != "idle" {
+		t.Errorf("still watching %+v (mode %q)", st.Sources, st.Mode)
 	}
 	if _, ok := r.sink.seen["webinar:"]; ok {
 		t.Errorf("samples without the source's id: %v", r.sink.seen)
