@@ -270,7 +270,8 @@ func checkCredentials(ctx context.Context, c *zoom.Client, cfg Config, now time.
 }
 
 // watchRules reloads the rules file when its modification time or size
-// changes, and on SIGHUP.
+// changes and then holds still for one check (so a file caught half
+// written is not loaded), and at once on SIGHUP.
 func (c *core) watchRules(ctx context.Context, path string, every time.Duration, hup <-chan os.Signal) {
 	if hup == nil {
 		ch := make(chan os.Signal, 1)
@@ -285,7 +286,7 @@ func (c *core) watchRules(ctx context.Context, path string, every time.Duration,
 		}
 		return fmt.Sprint(fi.ModTime().UnixNano(), fi.Size())
 	}
-	last := stamp()
+	last, changed := stamp(), ""
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -293,11 +294,16 @@ func (c *core) watchRules(ctx context.Context, path string, every time.Duration,
 		case <-ctx.Done():
 			return
 		case <-hup:
-			last = stamp()
+			last, changed = stamp(), ""
 			c.reload(ctx, "SIGHUP")
 		case <-t.C:
-			if s := stamp(); s != last {
-				last = s
+			switch s := stamp(); {
+			case s == last:
+				changed = ""
+			case s != changed:
+				changed = s // seen moving: look again next tick
+			default:
+				last, changed = s, ""
 				c.reload(ctx, "file changed")
 			}
 		}

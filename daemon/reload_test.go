@@ -94,7 +94,7 @@ func TestRulesReload(t *testing.T) {
 	bad := bytes.Replace(qoswatch.ExampleRules, []byte("audio_input.avg_loss > 2 && latency > 150"), []byte("audio_input.avg_loss > 2 && lantecy > 150"), 1)
 	writeFile(t, rules, bad)
 	waitMetric(t, addr, &logs, `qoswatch_rules_reloads_total{outcome="error"} 1`, "qoswatch_rules_last_reload_success 0", "qoswatch_rules_loaded 7")
-	if !strings.Contains(logs.String(), "rules reload failed; the running rules stay") || !strings.Contains(logs.String(), "lantecy") {
+	if !strings.Contains(logs.String(), "rules reload failed; the running rules stay") || !strings.Contains(logs.String(), "unknown name lantecy") {
 		t.Errorf("the log does not say why the reload failed:\n%s", logs.String())
 	}
 
