@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -423,3 +424,66 @@ func BenchmarkPollerInterval10k(b *testing.B) {
 	}
 	b.ReportMetric(float64(calls()-before)/float64(b.N), "calls/op")
 }
+
+// A full sweep on the wall clock, over real HTTP on loopback: the Heavy
+// calls a second the poller's pace achieves against Business's 40 (from
+// the first Heavy call of a poll to its last), and the 429s it draws (want
+// none). 2,000 participants: 200 pages a sweep.
+func BenchmarkPollerSweepRateWallClock(b *testing.B) {
+	now := time.Now().UTC()
+	sc := zoomtest.Generate(zoomtest.Gen{Participants: 2000, Start: now.Add(-10 * time.Minute), Duration: 24 * time.Hour, Seed: 9})
+	srv := zoomtest.New(b, zoomtest.Options{Plan: zoomtest.Business, Scenarios: []*zoomtest.Scenario{sc}})
+	var mu sync.Mutex
+	var first, last time.Time
+	heavy := 0
+	hc := srv.HTTPClient()
+	next := hc.Transport
+	hc.Transport = roundTrip(func(r *http.Request) (*http.Response, error) {
+		if strings.Contains(r.URL.Path, "/participants") {
+			mu.Lock()
+			t := time.Now()
+			if first.IsZero() {
+				first = t
+			}
+			last = t
+			heavy++
+			mu.Unlock()
+		}
+		return next.RoundTrip(r)
+	})
+	c, err := zoom.NewClient(zoom.Config{
+		APIURL: srv.APIURL(), OAuthURL: srv.TokenURL(), HTTPClient: hc,
+		AccountID: srv.AccountID, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Plan: "business",
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := zoom.NewPoller(c, zoom.PollerConfig{Strategy: zoom.StrategyFullSweep,
+		Budget: zoom.BudgetConfig{Unlimited: true}}, &recorder{now: time.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var calls int
+	var spent time.Duration
+	for b.Loop() {
+		mu.Lock()
+		first, heavy = time.Time{}, 0
+		mu.Unlock()
+		if err := p.Poll(ctx); err != nil {
+			b.Fatal(err)
+		}
+		mu.Lock()
+		calls += heavy - 1
+		spent += last.Sub(first)
+		mu.Unlock()
+	}
+	zs := srv.Stats()
+	b.ReportMetric(float64(calls)/spent.Seconds(), "heavy-calls/s")
+	b.ReportMetric(float64(zs.PeakPerWindow[zoomtest.Heavy]), "peak-heavy/1s")
+	b.ReportMetric(float64(zs.Throttled[zoomtest.Heavy]+zs.DailyLimited), "429s")
+}
+
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
