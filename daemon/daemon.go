@@ -95,7 +95,10 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		return &ConfigError{fmt.Errorf("QOSWATCH_LISTEN=%s: %w", cfg.Listen, errors.Unwrap(err))}
+		if u := errors.Unwrap(err); u != nil {
+			err = u // "bind: address already in use", without Go's "listen tcp" prefix
+		}
+		return &ConfigError{fmt.Errorf("QOSWATCH_LISTEN=%s: %w", cfg.Listen, err)}
 	}
 	defer ln.Close()
 
@@ -198,7 +201,9 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	case <-ctx.Done():
 		log.Info("stopping: polling stops, the batch in hand is finished, the outbox is flushed", "grace", cfg.Grace)
 	case err := <-pollDone:
-		runErr = fmt.Errorf("poller stopped: %w", err)
+		if err != nil {
+			runErr = fmt.Errorf("poller stopped: %w", err)
+		}
 		pollDone <- nil
 	case err := <-httpErr:
 		runErr = fmt.Errorf("http: %w", err)
