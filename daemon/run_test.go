@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -188,5 +189,24 @@ func TestDemoToSlack(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "Firing:") {
 		t.Error("with --slack the alerts still went to the terminal")
+	}
+}
+
+// TestTakenPortStopsTheStart: a listen address in use is one line naming
+// QOSWATCH_LISTEN.
+func TestTakenPortStopsTheStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dir := t.TempDir()
+	cfg := Defaults()
+	cfg.Zoom = ZoomConfig{AccountID: "a", ClientID: "b", ClientSecret: "c", APIURL: "http://127.0.0.1:1/v2", OAuthURL: "http://127.0.0.1:1/oauth/token", Plan: "pro"}
+	cfg.Rules, cfg.DB, cfg.Listen = filepath.Join(dir, "rules.yaml"), filepath.Join(dir, "db"), ln.Addr().String()
+	err = Run(context.Background(), cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+	var ce *ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "QOSWATCH_LISTEN="+cfg.Listen+": bind: address already in use") {
+		t.Errorf("Run on a taken port = %v", err)
 	}
 }
