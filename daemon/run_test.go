@@ -3,14 +3,17 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -208,5 +211,71 @@ func TestTakenPortStopsTheStart(t *testing.T) {
 	var ce *ConfigError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "QOSWATCH_LISTEN="+cfg.Listen+": bind: address already in use") {
 		t.Errorf("Run on a taken port = %v", err)
+	}
+}
+
+// TestWebhookMode: with SLACK_WEBHOOK_URL only, alerts arrive at the
+// webhook (JSON with text and blocks), without threads or updates.
+func TestWebhookMode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a simulated webinar")
+	}
+	var mu sync.Mutex
+	var bodies []map[string]any
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			http.Error(w, "bad json", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		bodies = append(bodies, m)
+		mu.Unlock()
+		io.WriteString(w, "ok")
+	}))
+	defer hook.Close()
+
+	start := time.Now().UTC().Truncate(time.Minute)
+	clock := NewSimClock(start, 300)
+	sc := zoomtest.Generate(zoomtest.Gen{ID: 4242, Topic: "Webhook webinar", Start: start, Duration: 12 * time.Minute, Participants: 10, Seed: 5})
+	sc.Participants[1].Join, sc.Participants[1].Leave = 0, 0
+	sc.Participants[1].Degradations = []zoomtest.Degradation{{Kind: zoomtest.CPUHog, From: time.Minute, To: 6 * time.Minute}}
+	fake := zoomtest.NewServer(zoomtest.Options{Now: clock.Now, Scenarios: []*zoomtest.Scenario{sc}})
+	fake.Start()
+	defer fake.Close()
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules.yaml")
+	writeFile(t, rules, qoswatch.ExampleRules)
+	cfg := Defaults()
+	cfg.Zoom = ZoomConfig{AccountID: fake.AccountID, ClientID: fake.ClientID, ClientSecret: Secret(fake.ClientSecret), APIURL: fake.APIURL(), OAuthURL: fake.TokenURL(), Plan: "business"}
+	cfg.Slack = SlackConfig{WebhookURL: Secret(hook.URL + "/services/T0/B0/secretpart")}
+	cfg.Rules, cfg.DB, cfg.Listen, cfg.Watch = rules, filepath.Join(dir, "db"), "127.0.0.1:0", []string{"webinars"}
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: clock.Now, Sleep: clock.Sleep})
+	}()
+	clock.Sleep(context.Background(), start.Add(14*time.Minute).Sub(clock.Now()))
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v\n%s", err, logs.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var fired, resolved bool
+	for _, b := range bodies {
+		text, _ := b["text"].(string)
+		fired = fired || strings.HasPrefix(text, "[FIRING]") && strings.Contains(text, "zoom-cpu-hog")
+		resolved = resolved || strings.HasPrefix(text, "[RESOLVED]") && strings.Contains(text, "zoom-cpu-hog")
+		if _, ok := b["thread_ts"]; ok {
+			t.Errorf("a webhook message with thread_ts: %v", b)
+		}
+	}
+	if !fired || !resolved {
+		t.Errorf("webhook got %d messages; fired %v, resolved %v\n%s", len(bodies), fired, resolved, logs.String())
+	}
+	if strings.Contains(logs.String(), "secretpart") {
+		t.Error("the log shows the webhook URL")
 	}
 }
