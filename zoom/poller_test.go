@@ -346,6 +346,30 @@ func TestPollerConcurrentWorkers(t *testing.T) {
 	}
 }
 
+// Other apps ate the account's daily cap: Zoom answers 429 Daily-limit.
+// The poller stops calling (one 429, not one per call) until Zoom's reset
+// at 00:00 UTC, then polls again.
+func TestPollerStopsAtZoomsDailyLimitUntilTheReset(t *testing.T) {
+	late := time.Date(2026, 11, 28, 23, 50, 0, 0, time.UTC)
+	sc := zoomtest.Generate(zoomtest.Gen{Participants: 500, Start: late.Add(-30 * time.Minute), Duration: 2 * time.Hour, Seed: 10})
+	r := newRig(t, zoomtest.Business, late, sc)
+	r.srv.SpendDaily(60000)
+	p := r.poller(t, zoom.PollerConfig{})
+	r.runFor(t, p, 9*time.Minute, nil)
+	before := p.Stats()
+	if zs := r.srv.Stats(); zs.DailyLimited != 1 {
+		t.Errorf("%d Daily-limit 429s before the reset, want 1", zs.DailyLimited)
+	}
+	r.runFor(t, p, 5*time.Minute, nil) // past 00:00 UTC
+	after := p.Stats()
+	if after.Calls["full_sweep"]+after.Calls["sweep"]+after.Calls["triage"] <= before.Calls["full_sweep"]+before.Calls["sweep"]+before.Calls["triage"] {
+		t.Errorf("no QoS calls after the reset: before %v after %v", before.Calls, after.Calls)
+	}
+	if len(after.Sources) != 1 || after.Sources[0].Seen == 0 {
+		t.Errorf("coverage after the reset %+v", after.Sources)
+	}
+}
+
 func TestPollerConfigErrors(t *testing.T) {
 	r := newRig(t, zoomtest.Pro, start)
 	for _, tc := range []struct {
