@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"maps"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -78,6 +80,9 @@ func settingError(setting, value string, err error) error {
 func newCore(cc coreConfig) (*core, error) {
 	c := &core{log: cc.log, rulesSrc: cc.rules, stats: &stats{reloads: map[string]uint64{}, newest: map[string]time.Time{}}}
 	var err error
+	if _, err := os.Stat(cc.rules); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("QOSWATCH_RULES=%s: no such file (start from rules.example.yaml; qoswatch check tells what is wrong)", cc.rules)
+	}
 	c.reloader, err = rules.NewReloader(cc.rules)
 	if err != nil {
 		return nil, settingError("QOSWATCH_RULES", cc.rules, err)
