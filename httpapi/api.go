@@ -79,7 +79,7 @@ func New(opts Options) http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if opts.Registry != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{ErrorLog: slogPrinter{opts.Logger}}))
+		mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{ErrorLog: slogPrinter{opts.Logger}, ErrorHandling: promhttp.ContinueOnError}))
 	}
 	mux.HandleFunc("GET /api/v1/alerts", s.alerts)
 	mux.HandleFunc("GET /api/v1/silences", s.silences)
