@@ -106,15 +106,18 @@ func TestSnake(t *testing.T) {
 	}
 }
 
-// A stats field whose metric collides with another (same name, other
-// labels) costs that series, never the whole scrape.
+// A stats field whose metric collides with another (the same series
+// twice) costs that series, never the whole scrape.
 func TestMetricsSurviveACollision(t *testing.T) {
 	m := NewMetrics(nil)
 	m.Add(StatsSource{"a", func() any { return struct{ Depth int }{3} }})
 	m.Spec("a.Depth", Spec{Name: "qoswatch_outbox_depth", Help: "x"})
-	m.Add(StatsSource{"b", func() any { return struct{ Depth map[string]int }{map[string]int{"k": 1}} }})
-	m.Spec("b.Depth", Spec{Name: "qoswatch_outbox_depth", Help: "x", Labels: []string{"k"}})
+	m.Add(StatsSource{"b", func() any { return struct{ Depth int }{4} }})
+	m.Spec("b.Depth", Spec{Name: "qoswatch_outbox_depth", Help: "x"})
 	m.Add(StatsSource{"c", func() any { return struct{ Fine uint64 }{9} }})
+	if _, err := m.Registry.Gather(); err == nil {
+		t.Fatal("no collision: the test proves nothing")
+	}
 	body := scrape(t, m)
 	if !strings.Contains(body, "qoswatch_c_fine_total 9\n") {
 		t.Errorf("a collision elsewhere broke the scrape:\n%s", body)
