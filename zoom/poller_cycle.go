@@ -156,7 +156,29 @@ func (p *Poller) interval(ctx context.Context) error {
 		}
 	}
 
-	// Phase A.
+	full, all, cutA := p.phaseA(ctx, srcs, hot, credit, start)
+	if err := p.endNotFound(ctx, srcs); err != nil {
+		return err
+	}
+	if p.cfg.Strategy == StrategyFullSweep {
+		p.setMode(true, false)
+		return ctx.Err()
+	}
+	if credit, err = p.budget.Refill(ctx, p.cfg.Now()); err != nil {
+		return err
+	}
+	cutB := p.phaseB(ctx, srcs, full, credit, start)
+	if err := p.endNotFound(ctx, srcs); err != nil {
+		return err
+	}
+	p.setMode(all, cutA || cutB)
+	return ctx.Err()
+}
+
+// phaseA plans and runs full sweeps, the watch list and triage. It
+// returns which sources were swept in full, whether all were, and
+// whether the budget cut the watch list or triage.
+func (p *Poller) phaseA(ctx context.Context, srcs []*pollSource, hot [][]string, credit int, start time.Time) (full []bool, all, cut bool) {
 	needs := make([]sourceNeed, len(srcs))
 	watch := make([][]string, len(srcs))
 	p.mu.Lock()
@@ -171,19 +193,21 @@ func (p *Poller) interval(ctx context.Context) error {
 		}
 	}
 	p.mu.Unlock()
-	var planA []phaseA
-	all, cutA := true, false
+	var plan []phaseA
+	all = true
 	if p.cfg.Strategy == StrategyFullSweep {
-		planA = make([]phaseA, len(srcs))
-		for i := range planA {
-			planA[i].Full = true
+		plan = make([]phaseA, len(srcs))
+		for i := range plan {
+			plan[i].Full = true
 		}
 	} else {
-		planA, _, all, cutA = planPhaseA(credit, needs)
+		plan, _, all, cut = planPhaseA(credit, needs)
 	}
-	var tasks []func(context.Context)
+	full = make([]bool, len(srcs))
+	var tasks []func(context.Context) // chains first: they take longest
 	for i, s := range srcs {
-		a := planA[i]
+		a := plan[i]
+		full[i] = a.Full
 		if a.Full {
 			tasks = append(tasks, func(ctx context.Context) { p.sweepPages(ctx, s, s.src, Live, "", maxPages, purposeFull) })
 			// Roles and who is there, now and then: a few calls.
@@ -195,28 +219,25 @@ func (p *Poller) interval(ctx context.Context) error {
 		if a.TriagePages > 0 {
 			tasks = append(tasks, func(ctx context.Context) { p.triage(ctx, s, a.TriagePages+2) })
 		}
-		for _, k := range watch[i][:a.Watch] {
+	}
+	for i, s := range srcs {
+		for _, k := range watch[i][:plan[i].Watch] {
 			tasks = append(tasks, func(ctx context.Context) { p.one(ctx, s, k, purposeWatch) })
 		}
 	}
 	p.parallel(ctx, tasks)
-	if err := p.endNotFound(ctx, srcs); err != nil {
-		return err
-	}
-	if p.cfg.Strategy == StrategyFullSweep {
-		p.setMode(true, false)
-		return ctx.Err()
-	}
+	return full, all, cut
+}
 
-	// Phase B.
-	if credit, err = p.budget.Refill(ctx, p.cfg.Now()); err != nil {
-		return err
-	}
+// phaseB plans and runs the detail calls for whom triage rated fair or
+// worse (and phase A did not see), then the rotation sweeps. It returns
+// whether the budget cut the details.
+func (p *Poller) phaseB(ctx context.Context, srcs []*pollSource, full []bool, credit int, start time.Time) (cut bool) {
 	fl := make([]flagged, len(srcs))
 	detail := make([][]string, len(srcs))
 	p.mu.Lock()
 	for i, s := range srcs {
-		fl[i] = flagged{Present: s.present(), Swept: planA[i].Full || s.gone}
+		fl[i] = flagged{Present: s.present(), Swept: full[i] || s.gone}
 		if fl[i].Swept {
 			continue
 		}
@@ -233,23 +254,20 @@ func (p *Poller) interval(ctx context.Context) error {
 		fl[i].Bad, fl[i].Poor, fl[i].Fair = len(byRank[3]), len(byRank[2]), len(byRank[1])
 	}
 	p.mu.Unlock()
-	planB, _, cutB := planPhaseB(credit, fl)
-	tasks = tasks[:0]
+	plan, _, cut := planPhaseB(credit, fl)
+	var tasks []func(context.Context)
 	for i, s := range srcs {
-		b := planB[i]
-		if b.SweepPages > 0 {
-			tasks = append(tasks, func(ctx context.Context) { p.rotate(ctx, s, b.SweepPages) })
+		if n := plan[i].SweepPages; n > 0 {
+			tasks = append(tasks, func(ctx context.Context) { p.rotate(ctx, s, n) })
 		}
-		for _, k := range detail[i][:b.Detail] {
+	}
+	for i, s := range srcs {
+		for _, k := range detail[i][:plan[i].Detail] {
 			tasks = append(tasks, func(ctx context.Context) { p.one(ctx, s, k, purposeDetail) })
 		}
 	}
 	p.parallel(ctx, tasks)
-	if err := p.endNotFound(ctx, srcs); err != nil {
-		return err
-	}
-	p.setMode(all, cutA || cutB)
-	return ctx.Err()
+	return cut
 }
 
 // endNotFound ends the sources a call found gone (3001).
