@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/qoswatch/qoswatch/zoom"
 )
 
 // Secret is a credential. It prints, logs and marshals as "[redacted]", so
@@ -125,10 +127,8 @@ func (c *Config) Validate() error {
 	}
 	checkURL("ZOOM_API_URL", c.Zoom.APIURL, false)
 	checkURL("ZOOM_OAUTH_URL", c.Zoom.OAuthURL, false)
-	switch strings.ToLower(c.Zoom.Plan) {
-	case "pro", "business":
-	default:
-		bad("ZOOM_PLAN=%q: want pro or business (business covers Business, Education and Enterprise)", c.Zoom.Plan)
+	if _, ok := zoom.PlanLimits(c.Zoom.Plan); !ok {
+		bad("ZOOM_PLAN=%q: want pro or business (also education, enterprise: Business limits)", c.Zoom.Plan)
 	}
 	if c.Zoom.DailyLimit < 0 {
 		bad("ZOOM_DAILY_LIMIT=%d: must be 0 (the plan's) or more", c.Zoom.DailyLimit)
