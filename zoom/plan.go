@@ -14,17 +14,21 @@ import (
 //   - otherwise, in this order of priority:
 //     1. the watch list, one single-participant QoS call each: anyone with
 //        an alert (pending, firing, resolving), hosts, panelists and
-//        co-hosts, and anyone rated fair or worse recently;
+//        co-hosts;
 //     2. triage: the participants list, 300 a page, which carries Zoom's
 //        quality ratings where the account has them;
 //     3. detail: one single-participant QoS call for each participant the
-//        triage rated fair, poor or bad (worst first);
+//        triage rated fair, poor or bad (worst first), then for those
+//        rated so recently (to see them recover);
 //     4. a sweep in rotation with whatever is left: the QoS list resumes
 //        where the last interval stopped, so everyone is seen in turn.
 //
 // The first two are phase A of an interval; detail and sweep (phase B)
-// are planned once the triage has answered. Planning is pure arithmetic
-// over counts, so it is tested without a network.
+// are planned once the triage has answered. A triage the credit could not
+// pay is owed: phase B leaves its price unspent, so the next interval can
+// pay it and finding new trouble never starves behind following the known.
+// Planning is pure arithmetic over counts, so it is tested without a
+// network.
 
 const (
 	qosPageSize         = 10  // participants QoS list: Zoom's maximum page size
@@ -56,8 +60,9 @@ type phaseA struct {
 // watch list and triage, then on the watch list and triage of the others.
 // all is true when every source gets a full sweep (every participant
 // seen this interval); cut is true when the watch list or triage could
-// not be paid in full: coverage is degraded.
-func planPhaseA(credit int, needs []sourceNeed) (plan []phaseA, left int, all, cut bool) {
+// not be paid in full: coverage is degraded. owed is the price of the
+// triages that could not be paid.
+func planPhaseA(credit int, needs []sourceNeed) (plan []phaseA, left, owed int, all, cut bool) {
 	plan = make([]phaseA, len(needs))
 	full := 0
 	for _, n := range needs {
@@ -67,7 +72,7 @@ func planPhaseA(credit int, needs []sourceNeed) (plan []phaseA, left int, all, c
 		for i, n := range needs {
 			plan[i].Full = n.Present > 0
 		}
-		return plan, credit - full, true, false
+		return plan, credit - full, 0, true, false
 	}
 	left = credit
 	// A source whose full sweep costs no more than its watch list and
@@ -106,20 +111,22 @@ func planPhaseA(credit int, needs []sourceNeed) (plan []phaseA, left int, all, c
 		p := pages(n.Present, participantPageSize)
 		if p > left {
 			cut = true
+			owed += p
 			continue // a partial triage would rate only the early joiners
 		}
 		plan[i].TriagePages = p
 		left -= p
 	}
-	return plan, left, false, cut
+	return plan, left, owed, false, cut
 }
 
-// flagged is one source's participants rated fair or worse, counted by
-// rating, that phase A did not already see.
+// flagged is one source's participants rated fair or worse by the last
+// triage, counted by rating, and those rated so recently (Recent), that
+// phase A did not already see.
 type flagged struct {
-	Bad, Poor, Fair int
-	Present         int // for the sweep's share
-	Swept           bool
+	Bad, Poor, Fair, Recent int
+	Present                 int // for the sweep's share
+	Swept                   bool
 }
 
 // phaseB is the second half of an interval's plan, per source.
@@ -128,15 +135,16 @@ type phaseB struct {
 	SweepPages int
 }
 
-// planPhaseB pays the detail calls, worst rating first across sources,
-// and shares what is left among the sources' rotation sweeps in
-// proportion to their size, at most one full sweep each.
+// planPhaseB pays the detail calls, worst rating first across sources
+// (the recently rated last), and shares what is left among the sources'
+// rotation sweeps in proportion to their size, at most one full sweep
+// each. The caller leaves what phase A owes out of credit.
 func planPhaseB(credit int, fl []flagged) (plan []phaseB, left int, cut bool) {
 	plan = make([]phaseB, len(fl))
 	left = credit
-	for level := range 3 {
+	for level := range 4 {
 		for i, f := range fl {
-			want := [3]int{f.Bad, f.Poor, f.Fair}[level]
+			want := [4]int{f.Bad, f.Poor, f.Fair, f.Recent}[level]
 			d := min(want, left)
 			plan[i].Detail += d
 			left -= d

@@ -12,6 +12,7 @@ func TestPlanPhaseA(t *testing.T) {
 		needs    []sourceNeed
 		want     []phaseA
 		left     int
+		owed     int
 		all, cut bool
 	}{
 		{
@@ -36,12 +37,12 @@ func TestPlanPhaseA(t *testing.T) {
 			// for the credit to carry over to the next interval.
 			name: "near the cap", credit: 30,
 			needs: []sourceNeed{{Present: 10000, Triage: true, Watch: 5}},
-			want:  []phaseA{{Watch: 5}}, left: 25, cut: true,
+			want:  []phaseA{{Watch: 5}}, left: 25, owed: 34, cut: true,
 		},
 		{
 			name: "watch list cut", credit: 3,
 			needs: []sourceNeed{{Present: 10000, Triage: true, Watch: 5}},
-			want:  []phaseA{{Watch: 3}}, left: 0, cut: true,
+			want:  []phaseA{{Watch: 3}}, left: 0, owed: 34, cut: true,
 		},
 		{
 			// A 20-person meeting costs 2 pages in full: as cheap as its
@@ -57,10 +58,10 @@ func TestPlanPhaseA(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			plan, left, all, cut := planPhaseA(tc.credit, tc.needs)
-			if !reflect.DeepEqual(plan, tc.want) || left != tc.left || all != tc.all || cut != tc.cut {
-				t.Errorf("got %+v left %d all %v cut %v; want %+v left %d all %v cut %v",
-					plan, left, all, cut, tc.want, tc.left, tc.all, tc.cut)
+			plan, left, owed, all, cut := planPhaseA(tc.credit, tc.needs)
+			if !reflect.DeepEqual(plan, tc.want) || left != tc.left || owed != tc.owed || all != tc.all || cut != tc.cut {
+				t.Errorf("got %+v left %d owed %d all %v cut %v; want %+v left %d owed %d all %v cut %v",
+					plan, left, owed, all, cut, tc.want, tc.left, tc.owed, tc.all, tc.cut)
 			}
 		})
 	}
@@ -85,6 +86,12 @@ func TestPlanPhaseB(t *testing.T) {
 			name: "worst first", credit: 8,
 			fl:   []flagged{{Bad: 3, Poor: 4, Fair: 10, Present: 1000}, {Bad: 2, Poor: 4, Present: 1000}},
 			want: []phaseB{{Detail: 6}, {Detail: 2}}, left: 0, cut: true,
+		},
+		{
+			// The recently rated come after every current rating.
+			name: "recent last", credit: 10,
+			fl:   []flagged{{Fair: 4, Recent: 9, Present: 1000}, {Bad: 3, Recent: 2, Present: 1000}},
+			want: []phaseB{{Detail: 7}, {Detail: 3}}, left: 0, cut: true,
 		},
 		{
 			name: "sweeps shared by size", credit: 90,

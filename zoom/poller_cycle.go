@@ -91,47 +91,25 @@ func pathID(src engine.Source) string {
 }
 
 // watchList returns the source's watch list, most important first:
-// alerts, then hosts, panelists and co-hosts, then the recently rated
-// fair or worse (worst first). Callers hold p.mu.
-func (p *Poller) watchList(s *pollSource, hot []string, now time.Time) []string {
+// alerts, then hosts, panelists and co-hosts. Callers hold p.mu.
+func (p *Poller) watchList(s *pollSource, hot []string) []string {
 	out := make([]string, 0, len(hot))
 	in := map[string]bool{}
-	add := func(k string) {
-		if !in[k] {
+	slices.Sort(hot)
+	for _, k := range hot {
+		if pp := s.people[k]; (pp == nil || !pp.left) && !in[k] {
 			in[k] = true
 			out = append(out, k)
 		}
 	}
-	slices.Sort(hot)
-	for _, k := range hot {
-		if pp := s.people[k]; pp == nil || !pp.left {
-			add(k)
-		}
-	}
-	var roles, recent []string
+	var roles []string
 	for k, pp := range s.people {
-		switch {
-		case pp.left:
-		case pp.meta != nil && isRole(pp.meta.Role):
+		if !pp.left && !in[k] && pp.meta != nil && isRole(pp.meta.Role) {
 			roles = append(roles, k)
-		case !pp.flaggedAt.IsZero() && now.Sub(pp.flaggedAt) < p.cfg.RecentFor:
-			recent = append(recent, k)
 		}
 	}
 	slices.Sort(roles)
-	slices.SortFunc(recent, func(a, b string) int {
-		if d := s.people[b].rating - s.people[a].rating; d != 0 {
-			return int(d)
-		}
-		return strings.Compare(a, b)
-	})
-	for _, k := range roles {
-		add(k)
-	}
-	for _, k := range recent {
-		add(k)
-	}
-	return out
+	return append(out, roles...)
 }
 
 // interval runs one interval's plan: phase A (full sweeps, watch list,
@@ -156,7 +134,7 @@ func (p *Poller) interval(ctx context.Context) error {
 		}
 	}
 
-	full, all, cutA := p.phaseA(ctx, srcs, hot, credit, start)
+	full, owed, all, cutA := p.phaseA(ctx, srcs, hot, credit, start)
 	if err := p.endNotFound(ctx, srcs); err != nil {
 		return err
 	}
@@ -167,7 +145,7 @@ func (p *Poller) interval(ctx context.Context) error {
 	if credit, err = p.budget.Refill(ctx, p.cfg.Now()); err != nil {
 		return err
 	}
-	cutB := p.phaseB(ctx, srcs, full, credit, start)
+	cutB := p.phaseB(ctx, srcs, full, max(0, credit-owed), start)
 	if err := p.endNotFound(ctx, srcs); err != nil {
 		return err
 	}
@@ -176,9 +154,10 @@ func (p *Poller) interval(ctx context.Context) error {
 }
 
 // phaseA plans and runs full sweeps, the watch list and triage. It
-// returns which sources were swept in full, whether all were, and
-// whether the budget cut the watch list or triage.
-func (p *Poller) phaseA(ctx context.Context, srcs []*pollSource, hot [][]string, credit int, start time.Time) (full []bool, all, cut bool) {
+// returns which sources were swept in full, the price of the triages it
+// could not pay, whether all sources were swept, and whether the budget
+// cut the watch list or triage.
+func (p *Poller) phaseA(ctx context.Context, srcs []*pollSource, hot [][]string, credit int, start time.Time) (full []bool, owed int, all, cut bool) {
 	needs := make([]sourceNeed, len(srcs))
 	watch := make([][]string, len(srcs))
 	p.mu.Lock()
@@ -188,7 +167,7 @@ func (p *Poller) phaseA(ctx context.Context, srcs []*pollSource, hot [][]string,
 		}
 		needs[i] = sourceNeed{Present: max(1, s.present())}
 		if p.cfg.Strategy != StrategyRotation {
-			watch[i] = p.watchList(s, hot[i], start)
+			watch[i] = p.watchList(s, hot[i])
 			needs[i].Triage, needs[i].Watch = s.triageDue(start), len(watch[i])
 		}
 	}
@@ -201,7 +180,7 @@ func (p *Poller) phaseA(ctx context.Context, srcs []*pollSource, hot [][]string,
 			plan[i].Full = true
 		}
 	} else {
-		plan, _, all, cut = planPhaseA(credit, needs)
+		plan, _, owed, all, cut = planPhaseA(credit, needs)
 	}
 	full = make([]bool, len(srcs))
 	var tasks []func(context.Context) // chains first: they take longest
@@ -226,32 +205,37 @@ func (p *Poller) phaseA(ctx context.Context, srcs []*pollSource, hot [][]string,
 		}
 	}
 	p.parallel(ctx, tasks)
-	return full, all, cut
+	return full, owed, all, cut
 }
 
-// phaseB plans and runs the detail calls for whom triage rated fair or
-// worse (and phase A did not see), then the rotation sweeps. It returns
-// whether the budget cut the details.
+// phaseB plans and runs the detail calls for whom the last triage rated
+// fair or worse, then for those rated so within RecentFor (to see them
+// recover), skipping whom phase A saw; then the rotation sweeps. It
+// returns whether the budget cut the details.
 func (p *Poller) phaseB(ctx context.Context, srcs []*pollSource, full []bool, credit int, start time.Time) (cut bool) {
 	fl := make([]flagged, len(srcs))
 	detail := make([][]string, len(srcs))
 	p.mu.Lock()
 	for i, s := range srcs {
 		fl[i] = flagged{Present: s.present(), Swept: full[i] || s.gone}
-		if fl[i].Swept {
+		if fl[i].Swept || p.cfg.Strategy != StrategyMix {
 			continue
 		}
-		var byRank [4][]string
+		var byRank [4][]string // 0: rated recently, not now
 		for k, pp := range s.people {
-			if pp.rating > 0 && !pp.left && pp.seen.Before(start) {
+			switch {
+			case pp.left || !pp.seen.Before(start):
+			case pp.rating > 0:
 				byRank[pp.rating] = append(byRank[pp.rating], k)
+			case !pp.flaggedAt.IsZero() && start.Sub(pp.flaggedAt) < p.cfg.RecentFor:
+				byRank[0] = append(byRank[0], k)
 			}
 		}
-		for r := 3; r >= 1; r-- {
+		for _, r := range []int{3, 2, 1, 0} {
 			slices.Sort(byRank[r])
 			detail[i] = append(detail[i], byRank[r]...)
 		}
-		fl[i].Bad, fl[i].Poor, fl[i].Fair = len(byRank[3]), len(byRank[2]), len(byRank[1])
+		fl[i].Bad, fl[i].Poor, fl[i].Fair, fl[i].Recent = len(byRank[3]), len(byRank[2]), len(byRank[1]), len(byRank[0])
 	}
 	p.mu.Unlock()
 	plan, _, cut := planPhaseB(credit, fl)
