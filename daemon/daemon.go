@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -40,6 +41,8 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Sender replaces the notifier the Slack settings choose (demo).
 	Sender notifier.Sender
+	// Version is the build's version, for the log and qoswatch_build_info.
+	Version string
 	// OneChannel sends every alert there, whatever the routes say (the
 	// demo in a real workspace, where the example's channels do not exist).
 	OneChannel string
@@ -120,6 +123,10 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		return &ConfigError{fmt.Errorf("zoom: %w", err)}
 	}
 	c.metrics.Add(httpapi.StatsSource{Subsystem: "zoom", Stats: func() any { return client.Stats() }})
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	c.metrics.BuildInfo(opts.Version, runtime.Version())
 	if err := checkCredentials(ctx, client, cfg, opts.Now(), log); err != nil {
 		c.close(time.Second)
 		return &ConfigError{err}
@@ -164,7 +171,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	addr := ln.Addr().String()
-	log.Info("qoswatch running", "listen", addr, "rules", cfg.Rules, "db", cfg.DB, "notifier", mode,
+	log.Info("qoswatch running", "version", opts.Version, "listen", addr, "rules", cfg.Rules, "db", cfg.DB, "notifier", mode,
 		"poll_interval", cfg.PollInterval, "watch", strings.Join(cfg.Watch, ","), "sources", strings.Join(cfg.Sources, ","),
 		"zoom_api", cfg.Zoom.APIURL, "plan", cfg.Zoom.Plan, "budget_share", cfg.BudgetShare)
 	if mode == "console" {

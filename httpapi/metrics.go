@@ -68,6 +68,16 @@ func NewMetrics(now func() time.Time) *Metrics {
 	return m
 }
 
+// BuildInfo exports qoswatch_build_info{version, go_version} 1.
+func (m *Metrics) BuildInfo(version, goVersion string) {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "qoswatch_build_info", Help: "The running build: always 1, with its version.",
+		ConstLabels: prometheus.Labels{"version": version, "go_version": goVersion},
+	})
+	g.Set(1)
+	m.Registry.MustRegister(g)
+}
+
 // Add registers a component's stats.
 func (m *Metrics) Add(src StatsSource) {
 	m.mu.Lock()

@@ -42,6 +42,7 @@ func TestMetricsFromStatsStructs(t *testing.T) {
 	m := NewMetrics(func() time.Time { return now })
 	m.Add(StatsSource{"engine", func() any { return e.Stats() }})
 	m.Alerts(e.Alerts)
+	m.BuildInfo("v1.2.3", "go1.26.8")
 	m.Add(StatsSource{"daemon", func() any {
 		return struct {
 			RulesReloads    map[string]uint64
@@ -58,6 +59,7 @@ func TestMetricsFromStatsStructs(t *testing.T) {
 	body := scrape(t, m)
 	for _, want := range []string{
 		"qoswatch_samples_ingested_total 3",
+		`qoswatch_build_info{go_version="go1.26.8",version="v1.2.3"} 1`,
 		`qoswatch_notifications_decided_total{kind="firing"} 1`,
 		`qoswatch_notifications_decided_total{kind="resolved"} 0`,
 		`qoswatch_alerts{rule="choppy-audio",severity="warning",state="firing"} 1`,

@@ -84,7 +84,7 @@ func startDaemon(t *testing.T, bin string, env []string) *daemonProc {
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	listen := regexp.MustCompile(`msg="qoswatch running" listen=(\S+)`)
+	listen := regexp.MustCompile(`msg="qoswatch running" .*\blisten=(\S+)`)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -180,6 +180,7 @@ func TestBinaryAlertsAndStopsOnSIGTERM(t *testing.T) {
 		t.Errorf("/readyz = %d %s", code, body)
 	}
 	if _, body := get("/metrics"); !strings.Contains(body, `qoswatch_alerts{rule="zoom-cpu-hog",severity="info",state="firing"} 1`) ||
+		!strings.Contains(body, `version="dockerfile-test"`) ||
 		!strings.Contains(body, `qoswatch_zoom_api_calls_total{category="heavy",outcome="ok"}`) {
 		t.Errorf("/metrics lacks the firing alert or the Zoom calls:\n%s", grepLines(body, "qoswatch_alerts|qoswatch_zoom_api_calls"))
 	}

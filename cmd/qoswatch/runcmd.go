@@ -30,7 +30,7 @@ func cmdRun(ctx context.Context, c *cli, args []string) int {
 		return 2
 	}
 	log := daemon.NewLogger(c.stderr, r.cfg.LogFormat, r.cfg.LogLevel)
-	err := daemon.Run(ctx, r.cfg, daemon.Options{Logger: log, Console: c.stdout})
+	err := daemon.Run(ctx, r.cfg, daemon.Options{Logger: log, Console: c.stdout, Version: version})
 	var ce *daemon.ConfigError
 	switch {
 	case err == nil:
