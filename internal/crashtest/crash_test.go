@@ -379,8 +379,19 @@ func TestCrashAnywhere(t *testing.T) {
 			t.Errorf("alert %s has no message ref (%v)", a.Key, err)
 		}
 	}
-	if len(snap.Cursors) != participants {
-		t.Errorf("%d cursors stored, want one per participant (%d)", len(snap.Cursors), participants)
+	// One cursor per participant, plus the end mark EndSource leaves (a
+	// cursor with no participant) so late pages of the ended webinar are
+	// never evaluated after a restart.
+	seen, ends := 0, 0
+	for _, c := range snap.Cursors {
+		if c.Participant == "" {
+			ends++
+		} else {
+			seen++
+		}
+	}
+	if seen != participants || ends != 1 {
+		t.Errorf("%d participant cursors and %d end marks stored, want %d and 1", seen, ends, participants)
 	}
 }
 
