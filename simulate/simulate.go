@@ -70,8 +70,8 @@ func (c *Config) defaults() error {
 	if c.Plan == "" {
 		c.Plan = "business"
 	}
-	if _, err := zoom.LimitsForPlan(c.Plan); err != nil {
-		return fmt.Errorf("--plan: %w", err)
+	if _, ok := zoom.PlanLimits(c.Plan); !ok {
+		return fmt.Errorf("--plan %q: want pro or business", c.Plan)
 	}
 	if c.BudgetShare == 0 {
 		c.BudgetShare = zoom.DefaultBudgetShare
@@ -192,9 +192,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err := cfg.defaults(); err != nil {
 		return Report{}, fmt.Errorf("simulate: %w", err)
 	}
-	lim, _ := zoom.LimitsForPlan(cfg.Plan)
+	lim, _ := zoom.PlanLimits(cfg.Plan)
 	rep := Report{Participants: cfg.Participants, Duration: cfg.Duration, Plan: cfg.Plan, BudgetShare: cfg.BudgetShare,
-		Budget: int64(float64(lim.DailyCap) * cfg.BudgetShare), Degraded: cfg.Degraded,
+		Budget: int64(float64(lim.Daily) * cfg.BudgetShare), Degraded: cfg.Degraded,
 		QualityRatings: cfg.QualityRatings, Seed: cfg.Seed, Start: cfg.Start, Rules: len(cfg.Rules), RulesName: cfg.RulesName}
 	runs := append([]string{"qoswatch"}, cfg.Baselines...)
 	// The runs share nothing: each has its own clock, fake Zoom and

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 	"sync"
 	"time"
 )
@@ -34,25 +33,6 @@ const DefaultBudgetHorizon = 2 * time.Hour
 // whole day (a quarter: with Business and half the cap, a floor of about
 // five calls a minute that nothing can take away).
 const DefaultBudgetReserve = 0.25
-
-// BudgetLimits are an account plan's limits that the poller plans with.
-type BudgetLimits struct {
-	DailyCap          int64   // Heavy + Resource-intensive calls a day
-	HeavyPerSecond    float64 // Heavy calls a second
-	ResourcePerMinute float64 // Resource-intensive calls a minute
-}
-
-// LimitsForPlan returns Zoom's limits for an account plan: "pro", or
-// "business" (also "education", "enterprise", which share Business's).
-func LimitsForPlan(plan string) (BudgetLimits, error) {
-	switch strings.ToLower(strings.TrimSpace(plan)) {
-	case "pro":
-		return BudgetLimits{DailyCap: 30000, HeavyPerSecond: 10, ResourcePerMinute: 10}, nil
-	case "business", "business+", "education", "enterprise", "api":
-		return BudgetLimits{DailyCap: 60000, HeavyPerSecond: 40, ResourcePerMinute: 20}, nil
-	}
-	return BudgetLimits{}, fmt.Errorf("zoom plan %q: want pro or business", plan)
-}
 
 // SpendStore persists the calls spent per UTC day (the store package
 // implements it in bbolt). day is any instant of that UTC day.
@@ -105,19 +85,19 @@ type BudgetConfig struct {
 }
 
 // resolve fills the defaults and validates.
-func (c BudgetConfig) resolve() (BudgetConfig, BudgetLimits, error) {
+func (c BudgetConfig) resolve() (BudgetConfig, Limits, error) {
 	if c.Plan == "" {
-		c.Plan = "business"
+		c.Plan = "pro" // as the client: the cautious limits
 	}
-	lim, err := LimitsForPlan(c.Plan)
-	if err != nil {
-		return c, lim, err
+	lim, ok := PlanLimits(c.Plan)
+	if !ok {
+		return c, lim, fmt.Errorf("zoom plan %q: want pro or business", c.Plan)
 	}
 	if c.DailyLimit < 0 {
 		return c, lim, fmt.Errorf("ZOOM_DAILY_LIMIT %d: must not be negative", c.DailyLimit)
 	}
 	if c.DailyLimit > 0 {
-		lim.DailyCap = c.DailyLimit
+		lim.Daily = int(c.DailyLimit)
 	}
 	if c.Share == 0 {
 		c.Share = DefaultBudgetShare
@@ -175,7 +155,7 @@ func allowedRate(budget, spent int64, now time.Time, horizon time.Duration, rese
 // every other minute. Safe for concurrent use.
 type Budget struct {
 	cfg      BudgetConfig
-	lim      BudgetLimits
+	lim      Limits
 	interval time.Duration
 
 	mu       sync.Mutex
@@ -222,11 +202,11 @@ func (b *Budget) load(ctx context.Context, now time.Time) error {
 }
 
 // Limits are the account limits the budget plans with.
-func (b *Budget) Limits() BudgetLimits { return b.lim }
+func (b *Budget) Limits() Limits { return b.lim }
 
 // Total is qoswatch's share of today's cap.
 func (b *Budget) Total() int64 {
-	return int64(math.Floor(float64(b.lim.DailyCap) * b.cfg.Share))
+	return int64(math.Floor(float64(b.lim.Daily) * b.cfg.Share))
 }
 
 // Refill accrues credit up to now and rolls over to a new day at 00:00

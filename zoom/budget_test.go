@@ -8,37 +8,12 @@ import (
 	"time"
 )
 
-func TestLimitsForPlan(t *testing.T) {
-	for _, tc := range []struct {
-		plan  string
-		cap   int64
-		heavy float64
-		res   float64
-	}{
-		{"pro", 30000, 10, 10},
-		{"Business", 60000, 40, 20},
-		{"enterprise", 60000, 40, 20},
-		{"education", 60000, 40, 20},
-	} {
-		l, err := LimitsForPlan(tc.plan)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.plan, err)
-		}
-		if l.DailyCap != tc.cap || l.HeavyPerSecond != tc.heavy || l.ResourcePerMinute != tc.res {
-			t.Errorf("%s: got %+v", tc.plan, l)
-		}
-	}
-	if _, err := LimitsForPlan("free"); err == nil || !strings.Contains(err.Error(), `"free"`) {
-		t.Errorf("free plan: want an error naming it, got %v", err)
-	}
-}
-
 func TestBudgetConfigResolve(t *testing.T) {
 	c, l, err := BudgetConfig{Plan: "pro", DailyLimit: 1000}.resolve()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.DailyCap != 1000 || c.Share != DefaultBudgetShare || c.Horizon != DefaultBudgetHorizon || l.HeavyPerSecond != 10 {
+	if l.Daily != 1000 || c.Share != DefaultBudgetShare || c.Horizon != DefaultBudgetHorizon || l.Heavy != 10 {
 		t.Errorf("defaults: %+v %+v", c, l)
 	}
 	for _, tc := range []struct {
@@ -208,5 +183,27 @@ func TestBudgetBlockedByDailyLimit(t *testing.T) {
 	}
 	if n, _ := b.Refill(ctx, t0.Add(6*time.Minute)); n == 0 {
 		t.Fatalf("after the block: no calls")
+	}
+}
+
+func TestPlanLimits(t *testing.T) {
+	for _, tc := range []struct {
+		plan  string
+		daily int
+		heavy float64
+		res   float64
+	}{
+		{"pro", 30000, 10, 10},
+		{"Business", 60000, 40, 20},
+		{"enterprise", 60000, 40, 20},
+		{"education", 60000, 40, 20},
+	} {
+		l, ok := PlanLimits(tc.plan)
+		if !ok || l.Daily != tc.daily || l.Heavy != tc.heavy || l.ResourceIntensive != tc.res {
+			t.Errorf("%s: got %+v, %v", tc.plan, l, ok)
+		}
+	}
+	if _, _, err := (BudgetConfig{Plan: "free"}).resolve(); err == nil || !strings.Contains(err.Error(), `"free"`) {
+		t.Errorf("free plan: want an error naming it, got %v", err)
 	}
 }

@@ -155,7 +155,7 @@ func NewPoller(c *Client, cfg PollerConfig, sink Sink) (*Poller, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = timerSleep
+		cfg.Sleep = sleep
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -198,20 +198,6 @@ func parseSourceRef(s string) (engine.Source, error) {
 		return engine.Source{}, fmt.Errorf("zoom poller: QOSWATCH_SOURCES %q: want webinar:ID, meeting:ID or ID", s)
 	}
 	return engine.Source{Kind: engine.SourceKind(kind), ID: strings.TrimSpace(id), Live: true}, nil
-}
-
-func timerSleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // pacer spaces calls evenly at one per gap, whoever makes them, so a
