@@ -116,6 +116,7 @@ func New(store Store, opts Options) (*Engine, error) {
 		now:     opts.Now,
 		stale:   opts.StaleAfter,
 		keep:    opts.ResolvedRetention,
+		skew:    opts.MaxFutureSkew,
 		log:     opts.Logger,
 		ruleIdx: map[string]int{},
 		alerts:  map[AlertKey]*Alert{},

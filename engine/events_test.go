@@ -381,6 +381,37 @@ func TestInvalidSamplesAreSkippedAndCounted(t *testing.T) {
 	}
 }
 
+// MaxFutureSkew is a setting: a tighter one rejects what the default
+// accepts, and a negative one turns the check off.
+func TestMaxFutureSkewIsHonoured(t *testing.T) {
+	for _, tc := range []struct {
+		skew              time.Duration
+		aheadMin          int
+		invalid, ingested uint64
+	}{
+		{0, 2 * 60, 0, 1},               // default 24h: 2h ahead is fine
+		{0, 25 * 60, 1, 0},              // default 24h: 25h ahead is not
+		{time.Hour, 2 * 60, 1, 0},       // tighter: 2h ahead is too far
+		{48 * time.Hour, 25 * 60, 0, 1}, // looser
+		{-1, 25 * 60, 0, 1},             // off
+	} {
+		f := &fixture{t: t, store: NewMemoryStore(), clock: newClock()}
+		e, err := New(f.store, Options{Now: f.clock.now, MaxFutureSkew: tc.skew})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.e = e
+		if err := e.SetRules(ctxT(t), []Rule{loss("loss", 2)}); err != nil {
+			t.Fatal(err)
+		}
+		f.ingest(smp("a", tc.aheadMin, 5))
+		if st := e.Stats(); st.SamplesInvalid != tc.invalid || st.SamplesIngested != tc.ingested {
+			t.Errorf("MaxFutureSkew %s, sample %dm ahead: invalid %d, ingested %d; want %d and %d",
+				tc.skew, tc.aheadMin, st.SamplesInvalid, st.SamplesIngested, tc.invalid, tc.ingested)
+		}
+	}
+}
+
 func TestEvalErrorCountsAsNotHoldingAndIsLoggedOnceAMinute(t *testing.T) {
 	var logs strings.Builder
 	boom := cond{name: "x", eval: func(*Sample) (bool, error) { return true, errors.New("boom") }}
