@@ -143,10 +143,9 @@ func (o oneChannel) Route(n *engine.Notification) engine.Route {
 // reload loads the rules file again. A bad file keeps the running rules:
 // the error is logged and counted, nothing else changes.
 func (c *core) reload(ctx context.Context, why string) {
-	set, err := c.reloader.Reload()
-	if err == nil {
-		err = c.eng.SetRules(ctx, set.Rules())
-	}
+	// The routes swap only once the engine took the rules: a failed
+	// SetRules keeps the old rules and the old routes together.
+	set, err := c.reloader.ReloadWith(func(s *rules.Set) error { return c.eng.SetRules(ctx, s.Rules()) })
 	c.stats.mu.Lock()
 	defer c.stats.mu.Unlock()
 	if err != nil {

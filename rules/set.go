@@ -97,10 +97,21 @@ func (r *Reloader) Current() *Set { return r.cur.Load() }
 // Reload loads the file again. On success the new set replaces the old one
 // and is returned (hand its Rules to engine.SetRules); on failure the old
 // set stays and the error (an Errors) says why.
-func (r *Reloader) Reload() (*Set, error) {
+func (r *Reloader) Reload() (*Set, error) { return r.ReloadWith(nil) }
+
+// ReloadWith is Reload that first hands the new set to apply (the
+// engine's SetRules): the set replaces the old one only when apply
+// succeeds too, so the routes never run ahead of the rules the engine
+// evaluates.
+func (r *Reloader) ReloadWith(apply func(*Set) error) (*Set, error) {
 	set, err := Load(r.path)
 	if err != nil {
 		return nil, err
+	}
+	if apply != nil {
+		if err := apply(set); err != nil {
+			return nil, err
+		}
 	}
 	r.cur.Store(set)
 	return set, nil

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -231,6 +232,21 @@ func TestReloader(t *testing.T) {
 	}
 	if got := r.Route(&engine.Notification{}).Channel; got != "#b" {
 		t.Errorf("the reloader routes with the old set: %q", got)
+	}
+	// A set that loads but is refused downstream (the engine's SetRules
+	// failed) does not replace the running one either.
+	write("defaults: {channel: '#c'}\nrules:\n  - name: three\n    when: latency > 150\n")
+	refused := errors.New("store is full")
+	if got, err := r.ReloadWith(func(s *Set) error {
+		if len(s.Rules()) != 1 || s.Rules()[0].Name != "three" {
+			t.Errorf("apply got %d rules, want the new file's one", len(s.Rules()))
+		}
+		return refused
+	}); !errors.Is(err, refused) || got != nil {
+		t.Fatalf("ReloadWith with a failing apply: %v, %v", got, err)
+	}
+	if r.Current() != set {
+		t.Fatal("a reload the engine refused replaced the running rules")
 	}
 	if _, err := NewReloader(filepath.Join(dir, "missing.yaml")); err == nil {
 		t.Error("NewReloader of a missing file: no error")
