@@ -5,6 +5,7 @@ package engine
 
 import (
 	"math"
+	"strings"
 	"time"
 )
 
@@ -173,4 +174,26 @@ func worst(acc, v float64) float64 {
 		return v
 	}
 	return acc
+}
+
+// Unit is the unit of a number field of the sample, by its rule name
+// ("audio_input.avg_loss" → "%", "latency" → "ms"), for people reading a
+// value: the explain tool and the messages. "" for a field without one.
+func Unit(field string) string {
+	name := field[strings.LastIndexByte(field, '.')+1:]
+	switch {
+	case strings.HasSuffix(name, "loss"), strings.HasSuffix(name, "cpu_usage"):
+		return "%"
+	case name == "latency", name == "jitter":
+		return "ms"
+	case name == "bitrate":
+		return "kbps"
+	case name == "frame_rate":
+		return "fps"
+	case name == "width", name == "height":
+		return "px"
+	case strings.HasSuffix(name, "rssi"):
+		return "dBm"
+	}
+	return ""
 }

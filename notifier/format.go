@@ -11,26 +11,6 @@ import (
 	"github.com/qoswatch/qoswatch/engine"
 )
 
-// unit returns the unit of a sample field, from its last path element.
-func unit(field string) string {
-	last := field[strings.LastIndexByte(field, '.')+1:]
-	switch {
-	case last == "bitrate":
-		return "kbps"
-	case last == "latency", last == "jitter":
-		return "ms"
-	case last == "avg_loss", last == "max_loss", strings.HasSuffix(last, "cpu_usage"):
-		return "%"
-	case last == "frame_rate":
-		return "fps"
-	case last == "width", last == "height":
-		return "px"
-	case strings.HasSuffix(last, "rssi"):
-		return "dBm"
-	}
-	return ""
-}
-
 var streamNames = map[string]string{
 	"audio_input":  "Audio sent",
 	"audio_output": "Audio received",
@@ -75,7 +55,7 @@ func upperFirst(s string) string {
 // withUnit appends the field's unit to a number: "3.5" → "3.5 %".
 // Words ("missing", a string value) are left alone.
 func withUnit(v, field string) string {
-	u := unit(field)
+	u := engine.Unit(field)
 	if u == "" || v == "" {
 		return v
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -121,7 +120,7 @@ func (t *term) eval(env any) engine.Term {
 // withUnits renders a term for a person, with the unit its field implies:
 // `latency = 120 ms > 150 ms ✗`.
 func withUnits(t engine.Term) string {
-	unit := unitOf(t.Field)
+	unit := engine.Unit(t.Field)
 	add := func(v string) string {
 		if _, err := strconv.ParseFloat(v, 64); err != nil || unit == "" {
 			return v
@@ -133,26 +132,6 @@ func withUnits(t engine.Term) string {
 	}
 	t.Value, t.Threshold = add(t.Value), add(t.Threshold)
 	return t.String()
-}
-
-// unitOf is the unit a sample field implies, from its name.
-func unitOf(field string) string {
-	name := field[strings.LastIndexByte(field, '.')+1:]
-	switch {
-	case strings.HasSuffix(name, "loss"), strings.HasSuffix(name, "cpu_usage"):
-		return "%"
-	case name == "latency", name == "jitter":
-		return "ms"
-	case name == "bitrate":
-		return "kbps"
-	case name == "frame_rate":
-		return "fps"
-	case name == "width", name == "height":
-		return "px"
-	case strings.HasSuffix(name, "rssi"):
-		return "dBm"
-	}
-	return ""
 }
 
 func toFloat(v any) (float64, bool) {
