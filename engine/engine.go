@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -224,7 +225,7 @@ func (e *Engine) SetRules(ctx context.Context, rules []Rule) error {
 		ni, kept := idx[k.Rule]
 		if kept {
 			r := &rules[ni]
-			if a.Severity != r.Severity || !mapsEqual(a.Labels, r.Labels) {
+			if a.Severity != r.Severity || !maps.Equal(a.Labels, r.Labels) {
 				m := t.mutable(e, k)
 				m.Severity, m.Labels = r.Severity, r.Labels
 			}
@@ -375,16 +376,4 @@ func laterOf(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -455,7 +457,7 @@ func (e *Engine) apply(t *tx) {
 	}
 	for pk, ps := range t.parts {
 		if _, ok := pk.st.parts[pk.part]; !ok {
-			pk.part = clone(pk.part) // do not keep the batch's memory alive
+			pk.part = strings.Clone(pk.part) // do not keep the batch's memory alive
 		}
 		pk.st.parts[pk.part] = ps
 	}
@@ -505,26 +507,13 @@ func (e *Engine) apply(t *tx) {
 	c.quiet.Add(t.quiet)
 }
 
-func clone(s string) string { return string([]byte(s)) }
-
 // cloneAlert deep-copies an alert, so callers and stores cannot alias the
 // engine's memory.
 func cloneAlert(a *Alert) *Alert {
 	c := *a
-	c.Labels = cloneMap(a.Labels)
+	c.Labels = maps.Clone(a.Labels)
 	c.Explain = slices.Clone(a.Explain)
 	return &c
-}
-
-func cloneMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	c := make(map[string]string, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
 }
 
 // explain is Condition.Explain; a panic inside it leaves the message

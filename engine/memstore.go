@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 )
@@ -210,7 +211,7 @@ func (m *MemoryStore) Commits() int {
 
 func cloneNotification(n *Notification) Notification {
 	c := *n
-	c.Rule.Labels = cloneMap(n.Rule.Labels)
+	c.Rule.Labels = maps.Clone(n.Rule.Labels)
 	c.Explain = slices.Clone(n.Explain)
 	return c
 }
