@@ -33,7 +33,6 @@ type pollSource struct {
 
 // person is one participant of a source, by Participant.Key().
 type person struct {
-	id        string              // Zoom's participant id; blank for guests
 	meta      *ParticipantMetrics // the last participants list entry
 	rating    int8                // worst of Zoom's ratings in the last triage: 0 good/none, 1 fair, 2 poor, 3 bad
 	flaggedAt time.Time           // last triage that rated fair or worse
@@ -276,18 +275,17 @@ func (p *Poller) markNotFound(s *pollSource) {
 	p.mu.Unlock()
 }
 
-// one polls one participant's QoS.
+// one polls one participant's QoS. Zoom's participantId is the user_id,
+// which is the participant's key; the id (a logged-in user's Zoom id) is
+// not accepted there.
 func (p *Poller) one(ctx context.Context, s *pollSource, key string, why purpose) {
 	p.mu.Lock()
-	id, src := key, s.src
-	if pp := s.people[key]; pp != nil && pp.id != "" {
-		id = pp.id
-	}
+	src := s.src
 	p.mu.Unlock()
 	if !p.call(ctx, &p.heavy, why) {
 		return
 	}
-	q, err := p.c.ParticipantQoS(ctx, src.Kind, pathID(src), id, Live)
+	q, err := p.c.ParticipantQoS(ctx, src.Kind, pathID(src), key, Live)
 	if err != nil {
 		// Not found here is the participant (gone), not the source.
 		p.failed(err, src, "participant qos")
@@ -341,7 +339,6 @@ func (p *Poller) triage(ctx context.Context, s *pollSource, maxPages int) {
 			pp.meta = new(ParticipantMetrics)
 		}
 		*pp.meta = *m
-		pp.id = m.ID
 		pp.left = m.LeaveTime != ""
 		if m.AudioQuality != "" || m.VideoQuality != "" || m.ScreenShareQuality != "" {
 			rated = true
@@ -431,7 +428,7 @@ func (p *Poller) ingest(ctx context.Context, s *pollSource, batch []engine.Sampl
 		if key := smp.Participant.Key(); pp == nil || key != last {
 			last = key
 			if pp = s.people[key]; pp == nil {
-				pp = &person{known: now, id: smp.Participant.ID}
+				pp = &person{known: now}
 				s.people[key] = pp
 			}
 			if smp.Source.Live && !smp.Participant.LeaveTime.IsZero() {

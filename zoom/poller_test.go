@@ -346,6 +346,48 @@ func TestPollerConcurrentWorkers(t *testing.T) {
 	}
 }
 
+// hotList is a WatchList of fixed participant keys.
+type hotList []string
+
+func (h hotList) Hot(string) []string { return h }
+
+// A participant with an alert is looked at every minute, by one
+// single-participant QoS call with its user_id (Zoom's participantId),
+// also once the triage has told the poller its Zoom user id.
+func TestPollerWatchListIsSeenEveryMinute(t *testing.T) {
+	sc := zoomtest.Generate(zoomtest.Gen{Participants: 1500, Start: start, Duration: time.Hour, Seed: 11})
+	hot := sc.Participants[100]
+	if hot.ID == "" || hot.ID == hot.UserID {
+		t.Fatalf("participant %+v: want a logged-in user (id apart from user_id)", hot)
+	}
+	r := newRig(t, zoomtest.Business, start, sc)
+	p := r.poller(t, zoom.PollerConfig{Hot: hotList{hot.UserID}, Budget: zoom.BudgetConfig{DailyLimit: 20000}})
+	key := "webinar:" + itoa(sc.ID)
+	minute := 0
+	r.runFor(t, p, 15*time.Minute, func(st zoom.PollerStats) {
+		minute++
+		if minute < 6 { // attendees join over the first five minutes
+			return
+		}
+		if st.Mode == "full" {
+			t.Fatalf("minute %d: a full sweep; the test needs the watch list", minute)
+		}
+		r.sink.mu.Lock()
+		seen := r.sink.seen[key][hot.UserID]
+		r.sink.mu.Unlock()
+		if r.clock.Now().Sub(seen) >= time.Minute {
+			t.Errorf("minute %d: the watched participant was last seen at %v (now %v)", minute, seen, r.clock.Now())
+		}
+	})
+	st, zs := p.Stats(), r.srv.Stats()
+	if st.Calls["watch"] < 10 {
+		t.Errorf("%d watch calls in 15 minutes, want one a minute at least", st.Calls["watch"])
+	}
+	if n := zs.ByStatus[http.StatusNotFound]; n != 0 {
+		t.Errorf("%d calls answered 404: the poller asked for a participant Zoom does not know", n)
+	}
+}
+
 // Other apps ate the account's daily cap: Zoom answers 429 Daily-limit.
 // The poller stops calling (one 429, not one per call) until Zoom's reset
 // at 00:00 UTC, then polls again.

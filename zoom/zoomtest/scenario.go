@@ -146,11 +146,6 @@ func (sc *Scenario) init() {
 				sc.Host, sc.HostEmail = p.UserName, p.Email
 			}
 			sc.byUser[p.UserID] = p
-			if p.ID != "" {
-				if _, dup := sc.byUser[p.ID]; !dup {
-					sc.byUser[p.ID] = p
-				}
-			}
 			sc.order[i] = p
 		}
 		if sc.Host == "" {
@@ -229,7 +224,9 @@ func (p *Participant) sendsVideo(k Kind) bool {
 	return k == Meeting || p.Role == "host" || p.Role == "panelist"
 }
 
-// Participant returns the participant with this user_id (or id), or nil.
+// Participant returns the participant with this user_id, or nil. Zoom's
+// participantId path parameter is the user_id: a logged-in user's id is
+// not found there.
 func (sc *Scenario) Participant(userID string) *Participant {
 	sc.init()
 	return sc.byUser[userID]
