@@ -1,8 +1,10 @@
 package notifier
 
 import (
+	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
 )
@@ -10,8 +12,18 @@ import (
 // Redacted stands where a redacted value was.
 const Redacted = "[redacted]"
 
-// RedactableFields are the participant fields a route may hide.
-var RedactableFields = []string{"ip_address", "mac_addr", "harddisk_id", "pc_name", "email", "user_name", "domain", "location"}
+// RedactableFields are the participant fields a route may hide: every
+// field of engine.Participant, by its rule name (the rules file accepts
+// each of them in a route's redact).
+var RedactableFields = func() []string {
+	var names []string
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[engine.Participant]()) {
+		if tag := f.Tag.Get("expr"); tag != "" {
+			names = append(names, tag)
+		}
+	}
+	return names
+}()
 
 // redact returns a copy of n without the participant fields the route
 // hides: blanked in the participant, and replaced wherever their values
@@ -47,35 +59,24 @@ func redact(n *engine.Notification, fields []string) *engine.Notification {
 }
 
 func redactParticipant(p engine.Participant, fields []string, secrets *[]string) engine.Participant {
-	for _, f := range fields {
-		var v *string
-		switch f {
-		case "ip_address":
-			v = &p.IPAddress
-		case "mac_addr":
-			v = &p.MacAddr
-		case "harddisk_id":
-			v = &p.HarddiskID
-		case "pc_name":
-			v = &p.PCName
-		case "email":
-			v = &p.Email
-		case "user_name":
-			v = &p.UserName
-		case "domain":
-			v = &p.Domain
-		case "location":
-			v = &p.Location
-		default:
+	v := reflect.ValueOf(&p).Elem()
+	for _, f := range reflect.VisibleFields(v.Type()) {
+		if !slices.Contains(fields, f.Tag.Get("expr")) {
 			continue
 		}
-		if *v != "" {
-			*secrets = append(*secrets, *v)
-			if f == "user_name" {
-				*v = Redacted // the message still needs a name
-			} else {
-				*v = ""
+		switch x := v.FieldByIndex(f.Index).Addr().Interface().(type) {
+		case *string:
+			if *x == "" {
+				continue
 			}
+			*secrets = append(*secrets, *x)
+			if f.Name == "UserName" {
+				*x = Redacted // the message still needs a name
+			} else {
+				*x = ""
+			}
+		case *time.Time:
+			*x = time.Time{}
 		}
 	}
 	return p

@@ -98,6 +98,40 @@ func TestRedactionEverywhere(t *testing.T) {
 	}
 }
 
+// TestRedactionOfEveryParticipantField: the rules file accepts any
+// participant field in a route's redact (device, network_type,
+// data_center...), so every one of them is hidden, not only the usual
+// identifiers.
+func TestRedactionOfEveryParticipantField(t *testing.T) {
+	r := notifier.NewRenderer(notifier.RenderOptions{})
+	n := firing()
+	n.Participant.Device = "Windows-Secret-Laptop"
+	n.Participant.NetworkType = "Wired-Corp-VPN"
+	n.Participant.DataCenter = "Frankfurt-DC-7"
+	n.Participant.Client = "ClientXYZ-42"
+	n.Summary = "on Windows-Secret-Laptop via Wired-Corp-VPN"
+	n.Sample.Participant = n.Participant
+	route := engine.Route{Channel: "#c", Redact: []string{"device", "network_type", "data_center", "client"}}
+	for _, m := range []notifier.Message{
+		r.Render(&n, route),
+		r.RenderResolvedUpdate(&n, route),
+		r.RenderReply(&n, route),
+		r.RenderGroup([]*engine.Notification{&n, &n}, 0, route),
+		r.RenderThreadBatch(engine.KindFiring, []*engine.Notification{&n}, route),
+	} {
+		blocks, text := render(t, m)
+		for _, leak := range []string{"Windows-Secret-Laptop", "Wired-Corp-VPN", "Frankfurt-DC-7", "ClientXYZ-42"} {
+			if strings.Contains(blocks, leak) || strings.Contains(text, leak) {
+				t.Errorf("%q leaked:\n%s\n%s", leak, blocks, text)
+			}
+		}
+	}
+	// Unredacted, the device does show: the test above can fail.
+	if blocks, _ := render(t, r.Render(&n, engine.Route{Channel: "#c"})); !strings.Contains(blocks, "Windows-Secret-Laptop") {
+		t.Errorf("without redact the device is not in the message; this test proves nothing:\n%s", blocks)
+	}
+}
+
 // TestRenderLimits: Slack rejects a header over 150 characters; long
 // names are cut, never sent as an invalid message.
 func TestRenderLimits(t *testing.T) {
