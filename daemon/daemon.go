@@ -62,6 +62,8 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
+var _ zoom.WatchList = (*engine.Engine)(nil)
+
 // ConfigError is a bad setting found at start: main exits non-zero with
 // its one line.
 type ConfigError struct{ Err error }
@@ -139,7 +141,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	poller, err := zoom.NewPoller(client, zoom.PollerConfig{
 		Interval: cfg.PollInterval, Watch: kinds, Sources: cfg.Sources,
 		Budget: zoom.BudgetConfig{Plan: cfg.Zoom.Plan, DailyLimit: int64(cfg.Zoom.DailyLimit), Share: cfg.BudgetShare, Spend: c.db},
-		Hot:    zoom.AlertWatch(c.eng.Alerts),
+		Hot:    c.eng, // engine.Hot: the keys only, not a copy of every alert each poll
 		Logger: log, Now: opts.Now, Sleep: opts.Sleep,
 	}, sink{c})
 	if err != nil {
