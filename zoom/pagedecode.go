@@ -206,6 +206,7 @@ func (s *scanner) text() (raw []byte, ok bool) {
 // decodeFast scans a page into d.list's Page and d.samples.
 func (d *PageDecoder) decodeFast(body []byte, src engine.Source) error {
 	s := &scanner{b: body}
+	d.tally = tally{}
 	d.samples = d.samples[:0]
 	d.list = ParticipantQoSList{}
 	seenParticipants := false
@@ -243,6 +244,7 @@ func (d *PageDecoder) decodeFast(body []byte, src engine.Source) error {
 	if !ok || s.i != len(s.b) || !utf8.ValidString(d.list.NextPageToken) {
 		return errSlowPath
 	}
+	d.tally.flush()
 	return nil
 }
 
@@ -313,7 +315,7 @@ func (d *PageDecoder) participant(s *scanner, src engine.Source) bool {
 		ID: fields[fID], UserID: fields[fUserID], UserName: fields[fUserName], Device: fields[fDevice],
 		IPAddress: fields[fIPAddress], Location: fields[fLocation], PCName: fields[fPCName], Domain: fields[fDomain],
 		MacAddr: fields[fMacAddr], HarddiskID: fields[fHarddiskID], Version: fields[fVersion],
-		JoinTime: optTime(fields[fJoinTime]), LeaveTime: optTime(fields[fLeaveTime]),
+		JoinTime: optTime(fields[fJoinTime], &d.tally), LeaveTime: optTime(fields[fLeaveTime], &d.tally),
 	}
 	for i := first; i < len(d.samples); i++ {
 		d.samples[i].Participant = p
@@ -329,7 +331,7 @@ func (d *PageDecoder) minute(s *scanner, src engine.Source) bool {
 		if !s.literal("null") {
 			return false
 		}
-		valueStats.badTimes.Add(1)
+		d.tally.addBadTime()
 		return true
 	}
 	d.samples = append(d.samples, engine.NewSample())
@@ -357,7 +359,7 @@ func (d *PageDecoder) minute(s *scanner, src engine.Source) bool {
 		case "as_output":
 			st = &smp.ASOutput
 		case "cpu_usage":
-			return cpu(s, &smp.CPUUsage)
+			return d.cpu(s, &smp.CPUUsage)
 		case "wifi_rssi":
 			return wifi(s, &smp.WiFiRSSI)
 		default:
@@ -370,7 +372,7 @@ func (d *PageDecoder) minute(s *scanner, src engine.Source) bool {
 	}
 	t, tok := d.time(when)
 	if !hasTime || !tok {
-		valueStats.badTimes.Add(1)
+		d.tally.addBadTime()
 		d.samples = d.samples[:len(d.samples)-1]
 		return true
 	}
@@ -414,24 +416,24 @@ func (d *PageDecoder) stream(s *scanner, st *engine.Stream) bool {
 		}
 		switch string(key) {
 		case "bitrate":
-			st.Bitrate, seen[0] = parse(v, dimBitrate), true
+			st.Bitrate, seen[0] = parse(v, dimBitrate, &d.tally), true
 		case "latency":
-			st.Latency, seen[1] = parse(v, dimTime), true
+			st.Latency, seen[1] = parse(v, dimTime, &d.tally), true
 		case "jitter":
-			st.Jitter, seen[2] = parse(v, dimTime), true
+			st.Jitter, seen[2] = parse(v, dimTime, &d.tally), true
 		case "avg_loss":
-			st.AvgLoss, seen[3] = parse(v, dimPercent), true
+			st.AvgLoss, seen[3] = parse(v, dimPercent, &d.tally), true
 		case "max_loss":
-			st.MaxLoss, seen[4] = parse(v, dimPercent), true
+			st.MaxLoss, seen[4] = parse(v, dimPercent, &d.tally), true
 		case "frame_rate":
 			st.FrameRate = math.NaN()
 			if len(v) > 0 {
-				st.FrameRate = parse(v, dimRate)
+				st.FrameRate = parse(v, dimRate, &d.tally)
 			}
 		case "resolution":
 			st.Width, st.Height, st.Resolution = math.NaN(), math.NaN(), ""
 			if len(v) > 0 {
-				if w, h, ok := parseResolution(v); ok {
+				if w, h, ok := parseResolution(v, &d.tally); ok {
 					st.Width, st.Height, st.Resolution = w, h, d.resolution(v)
 				}
 			}
@@ -442,13 +444,13 @@ func (d *PageDecoder) stream(s *scanner, st *engine.Stream) bool {
 	// slow path counts it.
 	for _, ok := range seen {
 		if !ok {
-			valueStats.blank.Add(1)
+			d.tally.addBlank()
 		}
 	}
 	return ok
 }
 
-func cpu(s *scanner, c *engine.CPUUsage) bool {
+func (d *PageDecoder) cpu(s *scanner, c *engine.CPUUsage) bool {
 	if s.peek() == 'n' {
 		*c = engine.CPUUsage{ZoomMinCPUUsage: engine.NaN, ZoomAvgCPUUsage: engine.NaN, ZoomMaxCPUUsage: engine.NaN, SystemMaxCPUUsage: engine.NaN}
 		return s.literal("null")
@@ -464,19 +466,19 @@ func cpu(s *scanner, c *engine.CPUUsage) bool {
 		}
 		switch string(key) {
 		case "zoom_min_cpu_usage":
-			c.ZoomMinCPUUsage, seen[0] = parse(v, dimPercent), true
+			c.ZoomMinCPUUsage, seen[0] = parse(v, dimPercent, &d.tally), true
 		case "zoom_avg_cpu_usage":
-			c.ZoomAvgCPUUsage, seen[1] = parse(v, dimPercent), true
+			c.ZoomAvgCPUUsage, seen[1] = parse(v, dimPercent, &d.tally), true
 		case "zoom_max_cpu_usage":
-			c.ZoomMaxCPUUsage, seen[2] = parse(v, dimPercent), true
+			c.ZoomMaxCPUUsage, seen[2] = parse(v, dimPercent, &d.tally), true
 		case "system_max_cpu_usage":
-			c.SystemMaxCPUUsage, seen[3] = parse(v, dimPercent), true
+			c.SystemMaxCPUUsage, seen[3] = parse(v, dimPercent, &d.tally), true
 		}
 		return true
 	})
 	for _, ok := range seen {
 		if !ok {
-			valueStats.blank.Add(1)
+			d.tally.addBlank()
 		}
 	}
 	return ok

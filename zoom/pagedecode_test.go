@@ -58,6 +58,16 @@ func FuzzPageDecoder(f *testing.F) {
 	}
 	src := engine.Source{Kind: engine.Webinar, ID: "1", Live: true}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		// Decode counts the missing values as the slow path does, once,
+		// whichever path took the page.
+		s0 := ParseStats()
+		new(PageDecoder).Decode(body, src)
+		s1 := ParseStats()
+		slowDecode(body, src)
+		if s2 := ParseStats(); statsDelta(s0, s1) != statsDelta(s1, s2) {
+			t.Fatalf("Decode counted %+v missing values, the slow path %+v", statsDelta(s0, s1), statsDelta(s1, s2))
+		}
+
 		var d PageDecoder
 		fastErr := d.decodeFast(body, src)
 		page, samples, slowErr := slowDecode(body, src)
@@ -79,6 +89,36 @@ func FuzzPageDecoder(f *testing.F) {
 			t.Errorf("samples differ:\nfast %+v\nslow %+v", d.samples, samples)
 		}
 	})
+}
+
+func statsDelta(from, to ValueStats) ValueStats {
+	return ValueStats{Blank: to.Blank - from.Blank, Unparseable: to.Unparseable - from.Unparseable, BadTimes: to.BadTimes - from.BadTimes}
+}
+
+// A page the fast path gives up on halfway (an escaped name in its second
+// participant) is counted once, by the slow path: the missing values of
+// the first participant are not counted twice.
+func TestPageDecoderFallbackCountsOnce(t *testing.T) {
+	body := []byte(`{"participants":[
+	  {"user_id":"1","join_time":"soon","user_qos":[{"date_time":"2026-11-28T09:01:00Z",
+	    "audio_input":{"bitrate":"","latency":"-","jitter":"?","avg_loss":"0.3%","max_loss":"1%"},
+	    "cpu_usage":{"zoom_min_cpu_usage":"","zoom_avg_cpu_usage":"12%","zoom_max_cpu_usage":"18%","system_max_cpu_usage":"40%"}},
+	    {"date_time":"later"}]},
+	  {"user_id":"2","user_name":"Ren\u00e9","user_qos":[]}]}`)
+	src := engine.Source{Kind: engine.Webinar, ID: "1", Live: true}
+	var d PageDecoder
+	if err := d.decodeFast(body, src); err == nil {
+		t.Fatal("the fast path took a page with an escaped name")
+	}
+	before := ParseStats()
+	_, samples, err := d.Decode(body, src)
+	if err != nil || len(samples) != 1 || samples[0].Participant.UserID != "1" {
+		t.Fatalf("Decode: %v, %d samples", err, len(samples))
+	}
+	want := ValueStats{Blank: 3, Unparseable: 1, BadTimes: 2} // "", "-", "" / "?" / "soon", "later"
+	if got := statsDelta(before, ParseStats()); got != want {
+		t.Errorf("counted %+v, want %+v", got, want)
+	}
 }
 
 func TestPageDecoderFastPathIsTaken(t *testing.T) {

@@ -36,6 +36,44 @@ var valueStats struct {
 	blank, unparseable, badTimes atomic.Int64
 }
 
+// tally counts missing values for one page decoded by the fast path, so
+// a page that falls back to the slow path is not counted twice: its
+// counts are added to the process-wide ones only once the page decoded.
+// A nil tally counts straight into the process-wide counts.
+type tally struct{ blank, unparseable, badTimes int64 }
+
+func (t *tally) addBlank() {
+	if t == nil {
+		valueStats.blank.Add(1)
+		return
+	}
+	t.blank++
+}
+
+func (t *tally) addUnparseable() {
+	if t == nil {
+		valueStats.unparseable.Add(1)
+		return
+	}
+	t.unparseable++
+}
+
+func (t *tally) addBadTime() {
+	if t == nil {
+		valueStats.badTimes.Add(1)
+		return
+	}
+	t.badTimes++
+}
+
+// flush adds t to the process-wide counts and zeroes it.
+func (t *tally) flush() {
+	valueStats.blank.Add(t.blank)
+	valueStats.unparseable.Add(t.unparseable)
+	valueStats.badTimes.Add(t.badTimes)
+	*t = tally{}
+}
+
 // ParseStats returns the process-wide counts of missing QoS values.
 func ParseStats() ValueStats {
 	return ValueStats{
@@ -49,17 +87,17 @@ func ParseStats() ValueStats {
 // ("1.2 Mbps" is 1200), times in ms, percentages, frame rates in fps. A
 // number without a unit is taken as is. Blank and unparseable values are
 // NaN and counted in ParseStats.
-func ParseValue(s string) float64 { return parse(s, dimAny) }
+func ParseValue(s string) float64 { return parse(s, dimAny, nil) }
 
 // ParseResolution parses "1280*720" (or "1280x720") to width and height.
 // "0*0", which Zoom sends for a stream with no picture, is missing, like a
 // blank or unparseable value; ok is false then.
-func ParseResolution(s string) (width, height float64, ok bool) { return parseResolution(s) }
+func ParseResolution(s string) (width, height float64, ok bool) { return parseResolution(s, nil) }
 
-func parseResolution[T text](s T) (width, height float64, ok bool) {
+func parseResolution[T text](s T, t *tally) (width, height float64, ok bool) {
 	s = trimSpace(s)
 	if isBlank(s) {
-		valueStats.blank.Add(1)
+		t.addBlank()
 		return math.NaN(), math.NaN(), false
 	}
 	sep := -1
@@ -70,13 +108,13 @@ func parseResolution[T text](s T) (width, height float64, ok bool) {
 		}
 	}
 	if sep < 0 {
-		valueStats.unparseable.Add(1)
+		t.addUnparseable()
 		return math.NaN(), math.NaN(), false
 	}
 	w, okW := number(trimSpace(s[:sep]))
 	h, okH := number(trimSpace(s[sep+1:]))
 	if !okW || !okH || w < 0 || h < 0 {
-		valueStats.unparseable.Add(1)
+		t.addUnparseable()
 		return math.NaN(), math.NaN(), false
 	}
 	if w == 0 && h == 0 {
@@ -89,10 +127,10 @@ func parseResolution[T text](s T) (width, height float64, ok bool) {
 // bytes of a JSON string straight from the body (PageDecoder).
 type text interface{ ~string | ~[]byte }
 
-func parse[T text](s T, d dim) float64 {
+func parse[T text](s T, d dim, t *tally) float64 {
 	s = trimSpace(s)
 	if isBlank(s) {
-		valueStats.blank.Add(1)
+		t.addBlank()
 		return math.NaN()
 	}
 	// Split the number from its unit: the number is the longest prefix of
@@ -106,12 +144,12 @@ func parse[T text](s T, d dim) float64 {
 	}
 	v, ok := number(s[:end])
 	if !ok {
-		valueStats.unparseable.Add(1)
+		t.addUnparseable()
 		return math.NaN()
 	}
 	scale, ok := unitScale(trimSpace(s[end:]), d)
 	if !ok {
-		valueStats.unparseable.Add(1)
+		t.addUnparseable()
 		return math.NaN()
 	}
 	return v * scale

@@ -89,7 +89,7 @@ func TestParseDimension(t *testing.T) {
 		{"12", dimRate, 12},
 	}
 	for _, tt := range tests {
-		got := parse(tt.in, tt.d)
+		got := parse(tt.in, tt.d, nil)
 		if math.IsNaN(tt.want) != math.IsNaN(got) || (!math.IsNaN(got) && got != tt.want) {
 			t.Errorf("parse(%q, dim %d) = %v, want %v", tt.in, tt.d, got, tt.want)
 		}
@@ -153,11 +153,11 @@ func FuzzParseValue(f *testing.F) {
 			t.Errorf("ParseValue(%q) = %v, want a finite number or NaN", s, v)
 		}
 		for _, d := range []dim{dimBitrate, dimTime, dimPercent, dimRate} {
-			if got := parse(s, d); !math.IsNaN(got) && math.IsNaN(v) {
+			if got := parse(s, d, nil); !math.IsNaN(got) && math.IsNaN(v) {
 				t.Errorf("parse(%q, %d) = %v but ParseValue = NaN", s, d, got)
 			}
 		}
-		if b := parse([]byte(s), dimAny); !(b == v || (math.IsNaN(b) && math.IsNaN(v))) {
+		if b := parse([]byte(s), dimAny, nil); !(b == v || (math.IsNaN(b) && math.IsNaN(v))) {
 			t.Errorf("parse([]byte(%q)) = %v, ParseValue = %v", s, b, v)
 		}
 		// The fast decimal path gives what strconv gives.

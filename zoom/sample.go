@@ -18,7 +18,7 @@ func AppendSamples(dst []engine.Sample, src engine.Source, p *ParticipantQoS) []
 	part := ParticipantOf(p)
 	for i := range p.UserQoS {
 		q := &p.UserQoS[i]
-		t, ok := parseTime(q.DateTime)
+		t, ok := parseTime(q.DateTime, nil)
 		if !ok {
 			continue
 		}
@@ -55,8 +55,8 @@ func ParticipantOf(p *ParticipantQoS) engine.Participant {
 		PCName:     p.PCName,
 		MacAddr:    p.MacAddr,
 		HarddiskID: p.HarddiskID,
-		JoinTime:   optTime(p.JoinTime),
-		LeaveTime:  optTime(p.LeaveTime),
+		JoinTime:   optTime(p.JoinTime, nil),
+		LeaveTime:  optTime(p.LeaveTime, nil),
 	}
 }
 
@@ -88,10 +88,10 @@ func MergeParticipant(dst *engine.Participant, m *ParticipantMetrics) {
 	set(&dst.AudioQuality, m.AudioQuality)
 	set(&dst.VideoQuality, m.VideoQuality)
 	set(&dst.ScreenShareQuality, m.ScreenShareQuality)
-	if t := optTime(m.JoinTime); !t.IsZero() {
+	if t := optTime(m.JoinTime, nil); !t.IsZero() {
 		dst.JoinTime = t
 	}
-	if t := optTime(m.LeaveTime); !t.IsZero() {
+	if t := optTime(m.LeaveTime, nil); !t.IsZero() {
 		dst.LeaveTime = t
 	}
 }
@@ -123,6 +123,7 @@ type PageDecoder struct {
 	}
 	resolutions []string
 	next        int
+	tally       tally // missing values of the page, counted once it decoded
 }
 
 // Decode parses one page of GET .../participants/qos and returns its
@@ -159,18 +160,18 @@ func setStream(st *engine.Stream, q *StreamQoS) {
 	if q == nil {
 		return
 	}
-	st.Bitrate = parse(q.Bitrate, dimBitrate)
-	st.Latency = parse(q.Latency, dimTime)
-	st.Jitter = parse(q.Jitter, dimTime)
-	st.AvgLoss = parse(q.AvgLoss, dimPercent)
-	st.MaxLoss = parse(q.MaxLoss, dimPercent)
+	st.Bitrate = parse(q.Bitrate, dimBitrate, nil)
+	st.Latency = parse(q.Latency, dimTime, nil)
+	st.Jitter = parse(q.Jitter, dimTime, nil)
+	st.AvgLoss = parse(q.AvgLoss, dimPercent, nil)
+	st.MaxLoss = parse(q.MaxLoss, dimPercent, nil)
 	// Audio streams have no frame rate or resolution: absent is not a
 	// missing value worth counting.
 	if q.FrameRate != "" {
-		st.FrameRate = parse(q.FrameRate, dimRate)
+		st.FrameRate = parse(q.FrameRate, dimRate, nil)
 	}
 	if q.Resolution != "" {
-		if w, h, ok := ParseResolution(q.Resolution); ok {
+		if w, h, ok := parseResolution(q.Resolution, nil); ok {
 			st.Width, st.Height, st.Resolution = w, h, q.Resolution
 		}
 	}
@@ -181,10 +182,10 @@ func setCPU(c *engine.CPUUsage, q *CPUQoS) {
 		*c = engine.CPUUsage{ZoomMinCPUUsage: engine.NaN, ZoomAvgCPUUsage: engine.NaN, ZoomMaxCPUUsage: engine.NaN, SystemMaxCPUUsage: engine.NaN}
 		return
 	}
-	c.ZoomMinCPUUsage = parse(q.ZoomMinCPUUsage, dimPercent)
-	c.ZoomAvgCPUUsage = parse(q.ZoomAvgCPUUsage, dimPercent)
-	c.ZoomMaxCPUUsage = parse(q.ZoomMaxCPUUsage, dimPercent)
-	c.SystemMaxCPUUsage = parse(q.SystemMaxCPUUsage, dimPercent)
+	c.ZoomMinCPUUsage = parse(q.ZoomMinCPUUsage, dimPercent, nil)
+	c.ZoomAvgCPUUsage = parse(q.ZoomAvgCPUUsage, dimPercent, nil)
+	c.ZoomMaxCPUUsage = parse(q.ZoomMaxCPUUsage, dimPercent, nil)
+	c.SystemMaxCPUUsage = parse(q.SystemMaxCPUUsage, dimPercent, nil)
 }
 
 func setWiFi(w *engine.WiFiRSSI, q *WiFiQoS) {
@@ -202,10 +203,10 @@ func intOrNaN(p *int) float64 {
 	return float64(*p)
 }
 
-func parseTime(s string) (time.Time, bool) {
+func parseTime(s string, tl *tally) (time.Time, bool) {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		valueStats.badTimes.Add(1)
+		tl.addBadTime()
 		return time.Time{}, false
 	}
 	return t, true
@@ -213,10 +214,10 @@ func parseTime(s string) (time.Time, bool) {
 
 // optTime parses a time that may be absent (a participant still in the
 // webinar has no leave_time).
-func optTime(s string) time.Time {
+func optTime(s string, tl *tally) time.Time {
 	if s == "" {
 		return time.Time{}
 	}
-	t, _ := parseTime(s)
+	t, _ := parseTime(s, tl)
 	return t
 }
