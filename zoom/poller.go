@@ -407,6 +407,12 @@ func (p *Poller) end(ctx context.Context, s *pollSource) error {
 	if err := p.sink.EndSource(ctx, src, p.cfg.Now()); err != nil && ctx.Err() == nil {
 		p.log.Error("ending a source", "source", src.Key(), "error", err)
 	}
+	// The past sweep's samples marked the source seen (ingest clears
+	// told); the sink has heard the end after them, so a probe of an
+	// explicit source that is still gone must not tell it again.
+	p.mu.Lock()
+	s.told = true
+	p.mu.Unlock()
 	return ctx.Err()
 }
 

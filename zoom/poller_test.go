@@ -209,7 +209,8 @@ func TestPollerEndsASourceThatEnds(t *testing.T) {
 	sc := zoomtest.Generate(zoomtest.Gen{Participants: 50, Start: start, Duration: 10 * time.Minute, Seed: 3})
 	r := newRig(t, zoomtest.Pro, start, sc)
 	p := r.poller(t, zoom.PollerConfig{Sources: []string{"webinar:" + itoa(sc.ID)}})
-	r.runFor(t, p, 20*time.Minute, nil)
+	// Long enough for the ended source to be probed again (every 10m).
+	r.runFor(t, p, 45*time.Minute, nil)
 	if len(r.sink.ended) != 1 || r.sink.ended[0].ID != itoa(sc.ID) || r.sink.ended[0].Live {
 		t.Fatalf("ended %+v, want webinar %d once", r.sink.ended, sc.ID)
 	}
