@@ -1,0 +1,99 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qoswatch/qoswatch"
+	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/notifier"
+	"github.com/qoswatch/qoswatch/zoom/zoomtest"
+)
+
+// flushOnlySender delivers only during the shutdown flush: the running
+// dispatcher's context has no deadline, the flush's has the grace period.
+// So what it receives was delivered by the flush, nothing else.
+type flushOnlySender struct {
+	mu      sync.Mutex
+	refused int
+	got     []string // "kind rule" of each delivered message
+}
+
+var _ notifier.Sender = (*flushOnlySender)(nil)
+
+func (s *flushOnlySender) Post(ctx context.Context, channel, _ string, m notifier.Message) (engine.MessageRef, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, inFlush := ctx.Deadline(); !inFlush {
+		s.refused++
+		return engine.MessageRef{}, &notifier.DeliveryError{Class: notifier.Transient, Code: "http_503", Err: errors.New("down until shutdown")}
+	}
+	s.got = append(s.got, m.Text)
+	return engine.MessageRef{Channel: channel}, nil
+}
+
+func (s *flushOnlySender) Update(context.Context, engine.MessageRef, notifier.Message) error {
+	return errors.ErrUnsupported
+}
+
+// TestShutdownFlushesTheOutbox: what the last batches decided but could
+// not deliver while running is delivered in the grace period after
+// polling stops, before the store closes; the outbox is empty after.
+func TestShutdownFlushesTheOutbox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a simulated webinar")
+	}
+	start := time.Now().UTC().Truncate(time.Minute)
+	clock := NewSimClock(start, 300)
+	sc := zoomtest.Generate(zoomtest.Gen{ID: 5151, Topic: "Shutdown webinar", Start: start, Duration: 30 * time.Minute, Participants: 10, Seed: 3})
+	sc.Participants[1].Join, sc.Participants[1].Leave = 0, 0
+	sc.Participants[1].Degradations = []zoomtest.Degradation{{Kind: zoomtest.CPUHog, From: time.Minute, To: 30 * time.Minute}}
+	fake := zoomtest.NewServer(zoomtest.Options{Now: clock.Now, Scenarios: []*zoomtest.Scenario{sc}})
+	fake.Start()
+	defer fake.Close()
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules.yaml")
+	writeFile(t, rules, qoswatch.ExampleRules)
+	cfg := Defaults()
+	cfg.Zoom = ZoomConfig{AccountID: fake.AccountID, ClientID: fake.ClientID, ClientSecret: Secret(fake.ClientSecret), APIURL: fake.APIURL(), OAuthURL: fake.TokenURL(), Plan: "business"}
+	cfg.Rules, cfg.DB, cfg.Listen, cfg.Watch = rules, filepath.Join(dir, "db"), "127.0.0.1:0", []string{"webinars"}
+	cfg.Grace = 30 * time.Second
+
+	sender := &flushOnlySender{}
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Console: io.Discard, Now: clock.Now, Sleep: clock.Sleep, Sender: sender})
+	}()
+	// The CPU hog fires at minute 4 (held 3m from minute 1); by minute 8
+	// the dispatcher has tried and failed.
+	clock.Sleep(context.Background(), start.Add(8*time.Minute).Sub(clock.Now()))
+	sender.mu.Lock()
+	refused, early := sender.refused, len(sender.got)
+	sender.mu.Unlock()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v\n%s", err, logs.String())
+	}
+	if refused == 0 || early != 0 {
+		t.Fatalf("before shutdown: %d refused, %d delivered; want the firing tried and refused\n%s", refused, early, logs.String())
+	}
+	fired := false
+	for _, text := range sender.got {
+		fired = fired || strings.HasPrefix(text, "[FIRING]") && strings.Contains(text, "zoom-cpu-hog")
+	}
+	if !fired {
+		t.Errorf("the shutdown flush delivered %q; want the zoom-cpu-hog firing\n%s", sender.got, logs.String())
+	}
+	if n := outboxLen(t, cfg.DB); n != 0 {
+		t.Errorf("%d notifications left in the outbox after a flush with time to spare", n)
+	}
+}
