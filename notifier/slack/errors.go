@@ -1,10 +1,12 @@
 package slack
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,10 +66,10 @@ func classify(err error, secrets ...string) error {
 // scrub removes secrets from s: each whole, and for URLs their path and
 // its long segments too, however the HTTP client printed them.
 func scrub(s string, secrets []string) string {
-	var pairs []string
+	var parts []string
 	add := func(v string) {
 		if len(v) >= 6 {
-			pairs = append(pairs, v, "[redacted]")
+			parts = append(parts, v)
 		}
 	}
 	for _, sec := range secrets {
@@ -82,19 +84,10 @@ func scrub(s string, secrets []string) string {
 			}
 		}
 	}
-	if len(pairs) == 0 {
-		return s
-	}
 	// Longest first, so a whole URL goes before its parts.
-	for i := 0; i < len(pairs); i += 2 {
-		for j := i + 2; j < len(pairs); j += 2 {
-			if len(pairs[j]) > len(pairs[i]) {
-				pairs[i], pairs[j] = pairs[j], pairs[i]
-			}
-		}
-	}
-	for i := 0; i < len(pairs); i += 2 {
-		s = strings.ReplaceAll(s, pairs[i], pairs[i+1])
+	slices.SortFunc(parts, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	for _, p := range parts {
+		s = strings.ReplaceAll(s, p, "[redacted]")
 	}
 	return s
 }
