@@ -26,11 +26,11 @@ func (r *rng) intn(lo, hi int) int { return lo + int(r.next()%uint64(hi-lo+1)) }
 // The common values come from tables built once, so a sample costs no
 // string allocations; rarer ones are formatted on the spot.
 var (
-	kbpsTab = table(5000, func(i int) string { return strconv.Itoa(i) + " kbps" })
-	msTab   = table(2000, func(i int) string { return strconv.Itoa(i) + " ms" })
-	fpsTab  = table(61, func(i int) string { return strconv.Itoa(i) + " fps" })
-	pctTab  = table(101, func(i int) string { return strconv.Itoa(i) + "%" })
-	lossTab = table(1001, func(i int) string { return strconv.FormatFloat(float64(i)/10, 'f', 1, 64) + "%" })
+	kbpsTab = table(5000, kbpsTab0)
+	msTab   = table(2000, msTab0)
+	fpsTab  = table(61, fpsTab0)
+	pctTab  = table(101, pctTab0)
+	lossTab = table(1001, lossTab0)
 )
 
 func table(n int, f func(int) string) []string {
@@ -65,6 +65,7 @@ func res(w, h int) string {
 	return strconv.Itoa(w) + "*" + strconv.Itoa(h)
 }
 
+// The formats themselves: the tables hold their first values.
 func kbpsTab0(i int) string    { return strconv.Itoa(i) + " kbps" }
 func msTab0(i int) string      { return strconv.Itoa(i) + " ms" }
 func lossTab0(i int) string    { return strconv.FormatFloat(float64(i)/10, 'f', 1, 64) + "%" }
