@@ -153,12 +153,8 @@ func (c *Client) Participants(ctx context.Context, kind engine.SourceKind, id, t
 	var all []ParticipantMetrics
 	r := &request{cat: ParticipantsCategory, path: path + "/participants"}
 	err = c.sweep(r, func(token string) (Page, int, error) {
-		r.query = url.Values{"type": {typ}, "page_size": {strconv.Itoa(ParticipantsPageSize)}}
-		if token != "" {
-			r.query.Set("next_page_token", token)
-		}
-		var l ParticipantList
-		if err := c.get(ctx, r, &l); err != nil {
+		l, err := c.participantsPage(ctx, kind, id, typ, token)
+		if err != nil {
 			return Page{}, 0, err
 		}
 		all = append(all, l.Participants...)
