@@ -67,7 +67,7 @@ func (m *MemorySpend) AddSpent(_ context.Context, day time.Time, n int64) error 
 
 // BudgetConfig is the poller's budget. Zero values take the defaults.
 type BudgetConfig struct {
-	Plan       string  // ZOOM_PLAN: "pro" or "business"; default business
+	Plan       string  // ZOOM_PLAN: "pro" or "business"; default pro, as the client
 	DailyLimit int64   // ZOOM_DAILY_LIMIT: overrides the plan's daily cap
 	Share      float64 // QOSWATCH_BUDGET_SHARE: the share of the cap qoswatch spends, in (0, 1]
 	// Horizon: what is above the reserve is spent at most at

@@ -276,7 +276,8 @@ const (
 var purposeNames = [numPurposes]string{"discovery", "full_sweep", "watch", "triage", "detail", "sweep", "past"}
 
 // call spends one call of the budget at the pace of pc and counts it.
-// It reports false when the budget has nothing left or ctx is done.
+// It reports false when ctx is done. The plan decides how many calls the
+// credit allows; call does not check the budget.
 func (p *Poller) call(ctx context.Context, pc *pacer, why purpose) bool {
 	if err := p.pace(ctx, pc); err != nil {
 		return false
