@@ -98,7 +98,7 @@ func (p *percent) Set(s string) error {
 		s, scale = strings.TrimSpace(v), 0.01
 	}
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v < 0 || v*scale > 1 {
+	if err != nil || !(v >= 0 && v*scale <= 1) { // NaN too
 		return fmt.Errorf("%q: want a share such as 2%% or 0.02", s)
 	}
 	*p = percent(v * scale)

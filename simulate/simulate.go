@@ -79,7 +79,7 @@ func (c *Config) defaults() error {
 	if !(c.BudgetShare > 0 && c.BudgetShare <= 1) {
 		return fmt.Errorf("--budget-share %v: want a share in (0, 1]", c.BudgetShare)
 	}
-	if c.Degraded < 0 || c.Degraded > 1 {
+	if !(c.Degraded >= 0 && c.Degraded <= 1) { // NaN too
 		return fmt.Errorf("--degraded %v: want a share in [0, 1]", c.Degraded)
 	}
 	if c.Start.IsZero() {

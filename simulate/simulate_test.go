@@ -80,6 +80,7 @@ func TestSimulateBadFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"--degraded", "200%"}, "-degraded"},
+		{[]string{"--degraded", "NaN"}, "-degraded"},
 		{[]string{"--plan", "free"}, "free"},
 		{[]string{"--budget-share", "3"}, "--budget-share"},
 		{[]string{"--start", "25:00"}, "--start"},
