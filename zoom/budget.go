@@ -116,7 +116,7 @@ func (c BudgetConfig) resolve() (BudgetConfig, Limits, error) {
 		c.Reserve = DefaultBudgetReserve
 	case c.Reserve < 0:
 		c.Reserve = 0
-	case c.Reserve >= 1:
+	case !(c.Reserve < 1): // NaN too: it would make every rate NaN
 		return c, lim, fmt.Errorf("budget reserve %v: must be below 1", c.Reserve)
 	}
 	if c.Spend == nil {

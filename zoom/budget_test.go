@@ -26,6 +26,8 @@ func TestBudgetConfigResolve(t *testing.T) {
 		{BudgetConfig{Plan: "basic"}, "basic"},
 		{BudgetConfig{Horizon: time.Second}, "horizon"},
 		{BudgetConfig{Reserve: 1}, "reserve"},
+		{BudgetConfig{Reserve: math.NaN()}, "reserve"},
+		{BudgetConfig{Share: math.NaN()}, "QOSWATCH_BUDGET_SHARE"},
 	} {
 		if _, _, err := tc.cfg.resolve(); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: want an error naming %s, got %v", tc.cfg, tc.want, err)
