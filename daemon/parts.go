@@ -10,7 +10,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
@@ -36,8 +35,8 @@ type core struct {
 // stats are the daemon's own counters, exported as metrics.
 type stats struct {
 	mu         sync.Mutex
-	reloads    map[string]uint64 // outcome → count
-	lastReload atomic.Bool
+	reloads    map[string]uint64    // outcome → count
+	lastReload bool                 // the last reload succeeded
 	newest     map[string]time.Time // Source.Key() → newest sample time
 }
 
@@ -51,7 +50,7 @@ type Stats struct {
 func (s *stats) snapshot() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stats{RulesReloads: maps.Clone(s.reloads), RulesLastReload: s.lastReload.Load(), NewestSample: maps.Clone(s.newest)}
+	return Stats{RulesReloads: maps.Clone(s.reloads), RulesLastReload: s.lastReload, NewestSample: maps.Clone(s.newest)}
 }
 
 type coreConfig struct {
@@ -87,7 +86,7 @@ func newCore(cc coreConfig) (*core, error) {
 	if err != nil {
 		return nil, settingError("QOSWATCH_RULES", cc.rules, err)
 	}
-	c.stats.lastReload.Store(true)
+	c.stats.lastReload = true
 
 	c.db, err = store.Open(cc.db, store.Options{Logger: cc.log.With("component", "store"), Now: cc.now})
 	if err != nil {
@@ -150,12 +149,12 @@ func (c *core) reload(ctx context.Context, why string) {
 	defer c.stats.mu.Unlock()
 	if err != nil {
 		c.stats.reloads["error"]++
-		c.stats.lastReload.Store(false)
+		c.stats.lastReload = false
 		c.log.Error("rules reload failed; the running rules stay", "file", c.rulesSrc, "trigger", why, "error", err)
 		return
 	}
 	c.stats.reloads["ok"]++
-	c.stats.lastReload.Store(true)
+	c.stats.lastReload = true
 	c.log.Info("rules reloaded", "file", c.rulesSrc, "trigger", why, "rules", len(set.Rules()))
 }
 
