@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,20 +151,20 @@ type alertView struct {
 
 func cmdAlerts(ctx context.Context, c *cli, args []string) int {
 	f := newFlags(c, "qoswatch alerts", "[flags]", "Lists the alerts of a running daemon (GET /api/v1/alerts).")
-	url, token := apiFlags(f, c)
+	u, token := apiFlags(f, c)
 	var state string
 	var asJSON bool
-	f.String(&state, "state", "", "", "only alerts in this state: pending, firing, resolving")
+	f.String(&state, "state", "", "", "only alerts in this state: pending, firing, resolving, resolved (default: all but resolved)")
 	f.Bool(&asJSON, "json", "", false, "print the API's JSON")
 	if code, done := parseOrExit(f, args); done {
 		return code
 	}
 	path := "/api/v1/alerts"
 	if state != "" {
-		path += "?state=" + state
+		path += "?" + url.Values{"state": {state}}.Encode()
 	}
 	var raw json.RawMessage
-	if err := newAPIClient(*url, *token).do(ctx, http.MethodGet, path, nil, &raw); err != nil {
+	if err := newAPIClient(*u, *token).do(ctx, http.MethodGet, path, nil, &raw); err != nil {
 		fmt.Fprintf(c.stderr, "qoswatch alerts: %v\n", err)
 		return 1
 	}

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/httpapi"
+	"github.com/qoswatch/qoswatch/rules"
 )
 
 func TestParseMatcher(t *testing.T) {
@@ -59,5 +63,63 @@ func TestSilenceAddNeedsAComment(t *testing.T) {
 	code := run(context.Background(), []string{"qoswatch", "silence", "add", "rule=x"}, &out, &errOut, envOf(nil))
 	if code != 2 || !strings.Contains(errOut.String(), "--comment is required") {
 		t.Errorf("silence add without comment = %d %s", code, errOut.String())
+	}
+}
+
+// TestAlertsListsByState runs `qoswatch alerts` against the real HTTP API
+// over a real engine: the default lists what is going on, --state
+// resolved lists what is over.
+func TestAlertsListsByState(t *testing.T) {
+	set, err := rules.Parse("r.yaml", []byte("rules:\n  - name: lossy\n    when: avg_loss > 2\n    for: 0s\n    keep_firing_for: 0s\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	eng, err := engine.New(engine.NewMemoryStore(), engine.Options{Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.SetRules(context.Background(), set.Rules()); err != nil {
+		t.Fatal(err)
+	}
+	sample := func(user string, m int, loss float64) engine.Sample {
+		s := engine.NewSample()
+		s.Source = engine.Source{Kind: engine.Webinar, ID: "777", Topic: "Town hall"}
+		s.Participant = engine.Participant{UserID: user, UserName: "Name " + user}
+		s.Time = t0.Add(time.Duration(m) * time.Minute)
+		s.AudioInput.AvgLoss = loss
+		s.Aggregate()
+		return s
+	}
+	// u1 fires and recovers; u2 fires and stays.
+	for m, batch := range [][]engine.Sample{
+		{sample("u1", 0, 5), sample("u2", 0, 5)},
+		{sample("u1", 1, 0), sample("u2", 1, 5)},
+	} {
+		if err := eng.Ingest(context.Background(), batch); err != nil {
+			t.Fatalf("minute %d: %v", m, err)
+		}
+	}
+	srv := httptest.NewServer(httpapi.New(httpapi.Options{Engine: eng}))
+	defer srv.Close()
+
+	list := func(args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), append([]string{"qoswatch", "alerts", "--url", srv.URL}, args...), &out, &errOut, envOf(nil)); code != 0 {
+			t.Fatalf("alerts %v = %d: %s", args, code, errOut.String())
+		}
+		return out.String()
+	}
+	now := list()
+	if !strings.Contains(now, "lossy  firing") || !strings.Contains(now, "Name u2") || strings.Contains(now, "Name u1") {
+		t.Errorf("alerts (default) =\n%s\nwant u2 firing only", now)
+	}
+	over := list("--state", "resolved")
+	if !strings.Contains(over, "lossy  resolved") || !strings.Contains(over, "Name u1") || strings.Contains(over, "Name u2") {
+		t.Errorf("alerts --state resolved =\n%s\nwant u1 resolved only", over)
+	}
+	if !strings.Contains(now, "webinar:777 Town hall") || !strings.Contains(now, "avg_loss = 5 > 2 ✓") {
+		t.Errorf("alerts lacks the source or the reason:\n%s", now)
 	}
 }
