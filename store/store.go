@@ -155,24 +155,25 @@ func (db *DB) Close() error {
 
 // update runs one write transaction (fsynced) and counts it.
 func (db *DB) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	if err := db.bolt.Update(fn); err != nil {
-		if errors.Is(err, berrors.ErrDatabaseNotOpen) {
-			return fmt.Errorf("store: %s is closed: %w", db.path, err)
-		}
+	if err := db.run(ctx, db.bolt.Update, fn); err != nil {
 		return err
 	}
 	db.txs.Add(1)
 	return nil
 }
 
+// view runs one read transaction.
 func (db *DB) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	return db.run(ctx, db.bolt.View, fn)
+}
+
+// run runs fn in a transaction of tx (bbolt's Update or View), unless ctx
+// is done, and names the file when it is closed.
+func (db *DB) run(ctx context.Context, tx func(func(*bolt.Tx) error) error, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	if err := db.bolt.View(fn); err != nil {
+	if err := tx(fn); err != nil {
 		if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 			return fmt.Errorf("store: %s is closed: %w", db.path, err)
 		}
