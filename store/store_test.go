@@ -198,6 +198,25 @@ func TestCommitRespectsContext(t *testing.T) {
 	}
 }
 
+// A store used after Close says which file is closed, on writes and reads.
+func TestClosedStoreNamesTheFile(t *testing.T) {
+	ctx := context.Background()
+	path := tempPath(t)
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, loadErr := db.Load(ctx)
+	for _, err := range []error{db.Commit(ctx, engine.Changes{}), loadErr, db.PutSilence(ctx, engine.Silence{ID: "s1"})} {
+		if err == nil || !strings.Contains(err.Error(), path+" is closed") {
+			t.Errorf("err = %v, want it to say %s is closed", err, path)
+		}
+	}
+}
+
 func TestOutboxOrderAcrossReopen(t *testing.T) {
 	ctx := context.Background()
 	path := tempPath(t)
