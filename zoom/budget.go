@@ -264,6 +264,13 @@ func (b *Budget) Block(until time.Time) {
 	}
 }
 
+// Blocked reports whether Zoom's Daily-limit holds at now (see Block).
+func (b *Budget) Blocked(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return now.Before(b.blocked)
+}
+
 // Flush writes the unsaved spend to the store.
 func (b *Budget) Flush(ctx context.Context) error {
 	b.mu.Lock()

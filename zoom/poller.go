@@ -276,9 +276,13 @@ const (
 var purposeNames = [numPurposes]string{"discovery", "full_sweep", "watch", "triage", "detail", "sweep", "past"}
 
 // call spends one call of the budget at the pace of pc and counts it.
-// It reports false when ctx is done. The plan decides how many calls the
-// credit allows; call does not check the budget.
+// It reports false when ctx is done or Zoom's Daily-limit holds (the
+// calls an interval planned before Zoom said so are not made). The plan
+// decides how many calls the credit allows; call does not check it.
 func (p *Poller) call(ctx context.Context, pc *pacer, why purpose) bool {
+	if p.budget.Blocked(p.cfg.Now()) {
+		return false
+	}
 	if err := p.pace(ctx, pc); err != nil {
 		return false
 	}

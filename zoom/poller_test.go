@@ -413,6 +413,31 @@ func TestPollerStopsAtZoomsDailyLimitUntilTheReset(t *testing.T) {
 	}
 }
 
+// Zoom's Daily-limit in the middle of an interval: the calls planned
+// after it are not made, and the budget counts only what Zoom got.
+func TestPollerDailyLimitMidIntervalSpendsNothingMore(t *testing.T) {
+	sc := zoomtest.Generate(zoomtest.Gen{Participants: 500, Start: start, Duration: time.Hour, Seed: 12})
+	r := newRig(t, zoomtest.Business, start.Add(10*time.Minute), sc)
+	r.srv.SpendDaily(60000 - 5) // other apps left 5 calls today
+	p := r.poller(t, zoom.PollerConfig{})
+	r.runFor(t, p, 3*time.Minute, nil)
+	zs, st := r.srv.Stats(), p.Stats()
+	if zs.DailyLimited != 1 {
+		t.Fatalf("%d Daily-limit 429s, want 1", zs.DailyLimited)
+	}
+	got := zs.Calls[zoomtest.Heavy] + zs.Calls[zoomtest.ResourceIntensive] + zs.DailyLimited
+	if st.Budget.Spent != int64(got) {
+		t.Errorf("the budget counts %d calls spent, Zoom got %d", st.Budget.Spent, got)
+	}
+	made := int64(0)
+	for _, n := range st.Calls {
+		made += n
+	}
+	if made != int64(got) {
+		t.Errorf("the poller counts %d calls (%v), Zoom got %d", made, st.Calls, got)
+	}
+}
+
 func TestPollerConfigErrors(t *testing.T) {
 	r := newRig(t, zoomtest.Pro, start)
 	for _, tc := range []struct {
