@@ -14,6 +14,17 @@ import (
 // ErrSilenceNotFound is returned for an unknown silence id.
 var ErrSilenceNotFound = errors.New("silence not found")
 
+// ErrInvalidSilence is in the error AddSilence returns when the silence
+// itself is wrong (no matchers, a bad regex, an end in the past): the
+// caller's mistake, not the store's. The message says what is wrong.
+var ErrInvalidSilence = errors.New("invalid silence")
+
+// invalidSilence marks err as ErrInvalidSilence without changing its text.
+type invalidSilence struct{ err error }
+
+func (e invalidSilence) Error() string   { return e.err.Error() }
+func (e invalidSilence) Unwrap() []error { return []error{e.err, ErrInvalidSilence} }
+
 // Matcher names with a meaning of their own; any other name is a label.
 const (
 	MatchRule        = "rule"        // the rule's name
@@ -37,14 +48,14 @@ func compileSilence(s Silence) (silence, error) {
 	c := silence{Silence: s, res: make([]*regexp.Regexp, len(s.Matchers))}
 	for i, m := range s.Matchers {
 		if m.Name == "" {
-			return c, fmt.Errorf("silence %q: matcher %d has no name", s.ID, i+1)
+			return c, fmt.Errorf("%s: matcher %d has no name", silenceName(s), i+1)
 		}
 		if !m.IsRegex {
 			continue
 		}
 		re, err := regexp.Compile("^(?:" + m.Value + ")$")
 		if err != nil {
-			return c, fmt.Errorf("silence %q: matcher %s=~%q: %w", s.ID, m.Name, m.Value, err)
+			return c, fmt.Errorf("%s: matcher %s=~%q: %w", silenceName(s), m.Name, m.Value, err)
 		}
 		c.res[i] = re
 	}
@@ -55,16 +66,24 @@ func compileSilence(s Silence) (silence, error) {
 // legitimately end when it starts: one expired before it began.)
 func validate(s Silence, now time.Time) error {
 	if len(s.Matchers) == 0 {
-		return fmt.Errorf("silence %q: needs at least one matcher", s.ID)
+		return fmt.Errorf("%s: needs at least one matcher", silenceName(s))
 	}
 	if !s.EndsAt.After(s.StartsAt) {
-		return fmt.Errorf("silence %q: ends_at %s is not after starts_at %s",
-			s.ID, s.EndsAt.Format(time.RFC3339), s.StartsAt.Format(time.RFC3339))
+		return fmt.Errorf("%s: ends_at %s is not after starts_at %s",
+			silenceName(s), s.EndsAt.Format(time.RFC3339), s.StartsAt.Format(time.RFC3339))
 	}
 	if !s.EndsAt.After(now) {
-		return fmt.Errorf("silence %q: ends_at %s is in the past", s.ID, s.EndsAt.Format(time.RFC3339))
+		return fmt.Errorf("%s: ends_at %s is in the past", silenceName(s), s.EndsAt.Format(time.RFC3339))
 	}
 	return nil
+}
+
+// silenceName names a silence in errors; a new one has no id yet.
+func silenceName(s Silence) string {
+	if s.ID == "" {
+		return "silence"
+	}
+	return fmt.Sprintf("silence %q", s.ID)
 }
 
 // matches reports whether every matcher matches the alert.
@@ -119,9 +138,7 @@ func (e *Engine) AddSilence(ctx context.Context, s Silence) (Silence, error) {
 		s.StartsAt = now
 	}
 	at := -1
-	if s.ID == "" {
-		s.ID = rand.Text()
-	} else {
+	if s.ID != "" {
 		at = slices.IndexFunc(e.silences, func(x silence) bool { return x.ID == s.ID })
 		if at < 0 {
 			return Silence{}, fmt.Errorf("silence %q: %w", s.ID, ErrSilenceNotFound)
@@ -129,11 +146,15 @@ func (e *Engine) AddSilence(ctx context.Context, s Silence) (Silence, error) {
 	}
 	s.Matchers = slices.Clone(s.Matchers)
 	if err := validate(s, now); err != nil {
-		return Silence{}, err
+		return Silence{}, invalidSilence{err}
 	}
 	c, err := compileSilence(s)
 	if err != nil {
-		return Silence{}, err
+		return Silence{}, invalidSilence{err}
+	}
+	if s.ID == "" { // new: named only once it is valid
+		s.ID = rand.Text()
+		c.ID = s.ID
 	}
 	if err := e.store.PutSilence(ctx, s); err != nil {
 		return Silence{}, fmt.Errorf("silence %q: save: %w", s.ID, err)

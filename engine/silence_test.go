@@ -29,6 +29,15 @@ func TestAddSilenceValidates(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error containing %q", err, tc.want)
 			}
+			// The silence is wrong, or it names none: the caller's
+			// mistake either way, which an API answers with a 4xx.
+			if tc.name == "unknown id" {
+				if !errors.Is(err, ErrSilenceNotFound) || errors.Is(err, ErrInvalidSilence) {
+					t.Errorf("unknown id: %v is not just ErrSilenceNotFound", err)
+				}
+			} else if !errors.Is(err, ErrInvalidSilence) {
+				t.Errorf("%v is not an ErrInvalidSilence", err)
+			}
 		})
 	}
 	if got := len(f.e.Silences()); got != 0 {

@@ -192,11 +192,26 @@ func TestSilenceValidation(t *testing.T) {
 		{`{"matchers":[{"name":"rule","value":"x"}],"ends_at":"2026-11-28T12:00:00Z"}`, "comment is required"},
 		{`{"matchers":[{"name":"rule","value":"(","is_regex":true}],"ends_at":"2026-11-28T12:00:00Z","comment":"x"}`, "missing closing )"},
 		{`{"matchers":[{"name":"","value":"x"}],"ends_at":"2026-11-28T12:00:00Z","comment":"x"}`, "matcher 1: name and value are required"},
+		{`{"matchers":[{"name":"rule","value":"x"}],"starts_at":"2026-11-28T08:00:00Z","ends_at":"2026-11-28T09:00:00Z","comment":"x"}`, "ends_at 2026-11-28T09:00:00Z is in the past"},
 	} {
 		code, body := do(t, h, "POST", "/api/v1/silences", "", tc.body)
 		if code != 400 || !strings.Contains(body, tc.want) {
 			t.Errorf("POST %s = %d %s, want 400 with %q", tc.body, code, body, tc.want)
 		}
+	}
+}
+
+// The engine's clock decides when a silence starts and whether it is over
+// (the demo runs it ahead of the wall clock): one the engine refuses is
+// the client's mistake, a 400 that says why, not a 500.
+func TestSilenceTheEngineRefusesIsABadRequest(t *testing.T) {
+	h := New(Options{Engine: firingEngine(t), Now: func() time.Time { return t0.Add(-2 * time.Hour) }})
+	code, body := do(t, h, "POST", "/api/v1/silences", "", `{"matchers":[{"name":"rule","value":"x"}],"ends_at":"2026-11-28T09:30:00Z","comment":"x"}`)
+	if want := `silence: ends_at 2026-11-28T09:30:00Z is not after starts_at 2026-11-28T10:00:00Z`; code != 400 || !strings.Contains(body, want) {
+		t.Errorf("POST = %d %s, want 400 with %q (the start is the engine's now)", code, body, want)
+	}
+	if _, body := do(t, h, "GET", "/api/v1/silences", "", ""); strings.Contains(body, `"id"`) {
+		t.Errorf("a refused silence is listed: %s", body)
 	}
 }
 
