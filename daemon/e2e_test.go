@@ -141,8 +141,7 @@ func TestEndToEnd(t *testing.T) {
 	writeFile(t, rulesPath, qoswatch.ExampleRules)
 	const botToken = "xoxb-e2e-bot-token-0123456789"
 	cfg := Defaults()
-	cfg.Zoom = ZoomConfig{AccountID: fake.AccountID, ClientID: fake.ClientID, ClientSecret: Secret(fake.ClientSecret),
-		APIURL: fake.APIURL(), OAuthURL: fake.TokenURL(), Plan: "business"}
+	cfg.Zoom = zoomConfig(fake)
 	cfg.Slack = SlackConfig{BotToken: botToken, APIURL: slack.srv.GetAPIURL()}
 	cfg.Rules, cfg.DB, cfg.Listen, cfg.Watch = rulesPath, filepath.Join(dir, "qoswatch.db"), "127.0.0.1:0", []string{"webinars"}
 

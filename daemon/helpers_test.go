@@ -5,7 +5,15 @@ import (
 	"os"
 	"sync"
 	"testing"
+
+	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
+
+// zoomConfig points the daemon at a fake Zoom account (Business limits).
+func zoomConfig(fake *zoomtest.Server) ZoomConfig {
+	return ZoomConfig{AccountID: fake.AccountID, ClientID: fake.ClientID, ClientSecret: Secret(fake.ClientSecret),
+		APIURL: fake.APIURL(), OAuthURL: fake.TokenURL(), Plan: "business"}
+}
 
 func writeFile(t *testing.T, path string, data []byte) {
 	t.Helper()

@@ -69,7 +69,7 @@ func TestRulesReload(t *testing.T) {
 	rules := filepath.Join(dir, "rules.yaml")
 	writeFile(t, rules, qoswatch.ExampleRules)
 	cfg := Defaults()
-	cfg.Zoom = ZoomConfig{AccountID: fake.AccountID, ClientID: fake.ClientID, ClientSecret: Secret(fake.ClientSecret), APIURL: fake.APIURL(), OAuthURL: fake.TokenURL(), Plan: "business"}
+	cfg.Zoom = zoomConfig(fake)
 	cfg.Rules, cfg.DB, cfg.Listen, cfg.RulesCheck = rules, filepath.Join(dir, "db"), "127.0.0.1:0", 10*time.Millisecond
 
 	var logs syncBuffer
@@ -150,7 +150,8 @@ func TestWrongCredentialsStopTheStart(t *testing.T) {
 	writeFile(t, rules, qoswatch.ExampleRules)
 	const wrong = "not-the-client-secret-31337"
 	cfg := Defaults()
-	cfg.Zoom = ZoomConfig{AccountID: fake.AccountID, ClientID: fake.ClientID, ClientSecret: wrong, APIURL: fake.APIURL(), OAuthURL: fake.TokenURL(), Plan: "business"}
+	cfg.Zoom = zoomConfig(fake)
+	cfg.Zoom.ClientSecret = wrong
 	cfg.Rules, cfg.DB, cfg.Listen = rules, filepath.Join(dir, "db"), "127.0.0.1:0"
 	var logs syncBuffer
 	err := Run(context.Background(), cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Console: io.Discard})
@@ -247,7 +248,7 @@ func TestWebhookMode(t *testing.T) {
 	rules := filepath.Join(dir, "rules.yaml")
 	writeFile(t, rules, qoswatch.ExampleRules)
 	cfg := Defaults()
-	cfg.Zoom = ZoomConfig{AccountID: fake.AccountID, ClientID: fake.ClientID, ClientSecret: Secret(fake.ClientSecret), APIURL: fake.APIURL(), OAuthURL: fake.TokenURL(), Plan: "business"}
+	cfg.Zoom = zoomConfig(fake)
 	cfg.Slack = SlackConfig{WebhookURL: Secret(hook.URL + "/services/T0/B0/secretpart")}
 	cfg.Rules, cfg.DB, cfg.Listen, cfg.Watch = rules, filepath.Join(dir, "db"), "127.0.0.1:0", []string{"webinars"}
 	var logs syncBuffer

@@ -62,7 +62,7 @@ func TestShutdownFlushesTheOutbox(t *testing.T) {
 	rules := filepath.Join(dir, "rules.yaml")
 	writeFile(t, rules, qoswatch.ExampleRules)
 	cfg := Defaults()
-	cfg.Zoom = ZoomConfig{AccountID: fake.AccountID, ClientID: fake.ClientID, ClientSecret: Secret(fake.ClientSecret), APIURL: fake.APIURL(), OAuthURL: fake.TokenURL(), Plan: "business"}
+	cfg.Zoom = zoomConfig(fake)
 	cfg.Rules, cfg.DB, cfg.Listen, cfg.Watch = rules, filepath.Join(dir, "db"), "127.0.0.1:0", []string{"webinars"}
 	cfg.Grace = 30 * time.Second
 
