@@ -3,9 +3,12 @@ package daemon
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/qoswatch/qoswatch"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
 
@@ -38,4 +41,28 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// cpuHogWebinar starts a fake Zoom account with one live webinar of 10 at
+// 300x simulated time, where participant 1's CPU is pegged from minute 1
+// to minute hogUntil (the example's zoom-cpu-hog fires at minute 4), and
+// returns a Config for it (the example rules, a database in a temp dir,
+// any free port) and the clock.
+func cpuHogWebinar(t *testing.T, id int64, webinarLen, hogUntil time.Duration) (Config, *SimClock, time.Time) {
+	t.Helper()
+	start := time.Now().UTC().Truncate(time.Minute)
+	clock := NewSimClock(start, 300)
+	sc := zoomtest.Generate(zoomtest.Gen{ID: id, Topic: "CPU hog webinar", Start: start, Duration: webinarLen, Participants: 10, Seed: 5})
+	sc.Participants[1].Join, sc.Participants[1].Leave = 0, 0
+	sc.Participants[1].Degradations = []zoomtest.Degradation{{Kind: zoomtest.CPUHog, From: time.Minute, To: hogUntil}}
+	fake := zoomtest.NewServer(zoomtest.Options{Now: clock.Now, Scenarios: []*zoomtest.Scenario{sc}})
+	fake.Start()
+	t.Cleanup(fake.Close)
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules.yaml")
+	writeFile(t, rules, qoswatch.ExampleRules)
+	cfg := Defaults()
+	cfg.Zoom = zoomConfig(fake)
+	cfg.Rules, cfg.DB, cfg.Listen, cfg.Watch = rules, filepath.Join(dir, "db"), "127.0.0.1:0", []string{"webinars"}
+	return cfg, clock, start
 }

@@ -236,21 +236,8 @@ func TestWebhookMode(t *testing.T) {
 	}))
 	defer hook.Close()
 
-	start := time.Now().UTC().Truncate(time.Minute)
-	clock := NewSimClock(start, 300)
-	sc := zoomtest.Generate(zoomtest.Gen{ID: 4242, Topic: "Webhook webinar", Start: start, Duration: 12 * time.Minute, Participants: 10, Seed: 5})
-	sc.Participants[1].Join, sc.Participants[1].Leave = 0, 0
-	sc.Participants[1].Degradations = []zoomtest.Degradation{{Kind: zoomtest.CPUHog, From: time.Minute, To: 6 * time.Minute}}
-	fake := zoomtest.NewServer(zoomtest.Options{Now: clock.Now, Scenarios: []*zoomtest.Scenario{sc}})
-	fake.Start()
-	defer fake.Close()
-	dir := t.TempDir()
-	rules := filepath.Join(dir, "rules.yaml")
-	writeFile(t, rules, qoswatch.ExampleRules)
-	cfg := Defaults()
-	cfg.Zoom = zoomConfig(fake)
+	cfg, clock, start := cpuHogWebinar(t, 4242, 12*time.Minute, 6*time.Minute)
 	cfg.Slack = SlackConfig{WebhookURL: Secret(hook.URL + "/services/T0/B0/secretpart")}
-	cfg.Rules, cfg.DB, cfg.Listen, cfg.Watch = rules, filepath.Join(dir, "db"), "127.0.0.1:0", []string{"webinars"}
 	var logs syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

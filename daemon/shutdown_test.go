@@ -5,16 +5,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/qoswatch/qoswatch"
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/notifier"
-	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
 
 // flushOnlySender delivers only during the shutdown flush: the running
@@ -50,20 +47,7 @@ func TestShutdownFlushesTheOutbox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a simulated webinar")
 	}
-	start := time.Now().UTC().Truncate(time.Minute)
-	clock := NewSimClock(start, 300)
-	sc := zoomtest.Generate(zoomtest.Gen{ID: 5151, Topic: "Shutdown webinar", Start: start, Duration: 30 * time.Minute, Participants: 10, Seed: 3})
-	sc.Participants[1].Join, sc.Participants[1].Leave = 0, 0
-	sc.Participants[1].Degradations = []zoomtest.Degradation{{Kind: zoomtest.CPUHog, From: time.Minute, To: 30 * time.Minute}}
-	fake := zoomtest.NewServer(zoomtest.Options{Now: clock.Now, Scenarios: []*zoomtest.Scenario{sc}})
-	fake.Start()
-	defer fake.Close()
-	dir := t.TempDir()
-	rules := filepath.Join(dir, "rules.yaml")
-	writeFile(t, rules, qoswatch.ExampleRules)
-	cfg := Defaults()
-	cfg.Zoom = zoomConfig(fake)
-	cfg.Rules, cfg.DB, cfg.Listen, cfg.Watch = rules, filepath.Join(dir, "db"), "127.0.0.1:0", []string{"webinars"}
+	cfg, clock, start := cpuHogWebinar(t, 5151, 30*time.Minute, 30*time.Minute)
 	cfg.Grace = 30 * time.Second
 
 	sender := &flushOnlySender{}
