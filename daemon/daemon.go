@@ -32,7 +32,8 @@ type Options struct {
 	// Listening is called with the HTTP address once it is bound (port 0
 	// picks a free one).
 	Listening func(addr string)
-	// HUP delivers reload requests; nil listens for SIGHUP.
+	// HUP delivers reload requests; nil listens for SIGHUP from the start
+	// of Run.
 	HUP <-chan os.Signal
 	// Now and Sleep are the clock of every part (Zoom client, poller,
 	// engine, notifier); demo and tests run on simulated time. Default
@@ -75,6 +76,15 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // stops polling, finishes the batch in hand, flushes the outbox for at most
 // cfg.Grace and closes the store. A nil error is a clean stop.
 func Run(ctx context.Context, cfg Config, opts Options) error {
+	if opts.HUP == nil {
+		// Listen before anything slow (the first Zoom call can take 30s):
+		// an unhandled SIGHUP would kill the process. One that comes
+		// during startup waits in the channel and reloads once watched.
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGHUP)
+		defer signal.Stop(ch)
+		opts.HUP = ch
+	}
 	if err := cfg.Validate(); err != nil {
 		return &ConfigError{err}
 	}
@@ -287,12 +297,6 @@ func checkCredentials(ctx context.Context, c *zoom.Client, cfg Config, now time.
 // changes and then holds still for one check (so a file caught half
 // written is not loaded), and at once on SIGHUP.
 func (c *core) watchRules(ctx context.Context, path string, every time.Duration, hup <-chan os.Signal) {
-	if hup == nil {
-		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, syscall.SIGHUP)
-		defer signal.Stop(ch)
-		hup = ch
-	}
 	stamp := func() string {
 		fi, err := os.Stat(path)
 		if err != nil {
