@@ -58,6 +58,7 @@ func DefaultSpecs() map[string]Spec {
 		// notifier.Dispatcher.Stats()
 		"notifier.Notifications":      {Name: "qoswatch_notifications_total", Help: "Notifications by kind and delivery outcome.", Kind: Counter, Labels: []string{"kind", "outcome"}},
 		"notifier.RateLimited":        {Name: "qoswatch_slack_rate_limited_total", Help: "429 answers from Slack.", Kind: Counter},
+		"notifier.AuthFailures":       {Name: "qoswatch_slack_auth_failures_total", Help: "Calls Slack refused for the token or webhook; delivery pauses and keeps every notification.", Kind: Counter},
 		"notifier.Retries":            {Name: "qoswatch_slack_retries_total", Help: "Transient delivery failures (5xx, timeouts, network) retried later.", Kind: Counter},
 		"notifier.PermanentByChannel": {Name: "qoswatch_slack_permanent_failures_total", Help: "Deliveries that failed for good (channel_not_found, not_in_channel, invalid_auth), by channel.", Kind: Counter, Labels: []string{"channel"}},
 		"notifier.GroupMessages":      {Name: "qoswatch_slack_group_messages_total", Help: "Storm messages posted (one for many alerts of a rule in a source).", Kind: Counter},

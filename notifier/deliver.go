@@ -382,6 +382,11 @@ func (d *Dispatcher) finish(ctx context.Context, p *pass, members []int, channel
 		if aerr := d.ack(ctx, p, members, ack); aerr != nil {
 			return aerr
 		}
+		if !d.authPaused.IsZero() {
+			d.authPaused = time.Time{}
+			delete(d.logged, "\x00auth") // a later outage is told again
+			d.log.Info("notifier: Slack accepts the credentials again; delivering what was kept")
+		}
 		for _, j := range members {
 			e := &p.es[j]
 			p.done[j] = true
@@ -410,6 +415,18 @@ func (d *Dispatcher) finish(ctx context.Context, p *pass, members []int, channel
 		p.later(now.Add(wait))
 		d.stats.add(func(s *Stats) { s.RateLimited++ })
 		log.Warn("notifier: Slack rate limit; channel waits", "retry_after", wait)
+	case Unauthorized:
+		// Every later call would fail the same way: pause all delivery,
+		// keep every entry, and say so once per outage.
+		d.authPaused = now.Add(d.o.AuthRetry)
+		p.later(d.authPaused)
+		d.stats.add(func(s *Stats) { s.AuthFailures++ })
+		if d.logged["\x00auth"] {
+			log.Debug("notifier: Slack still refuses the credentials", "err", de)
+			break
+		}
+		d.logged["\x00auth"] = true
+		log.Error("notifier: Slack refused the credentials; nothing is sent until they work, nothing is dropped", "err", de, "retry_every", d.o.AuthRetry)
 	case Permanent:
 		// Dead-letter: retrying cannot help, and a stuck entry must not
 		// hold the alert's later messages back for ever.

@@ -48,6 +48,10 @@ type Options struct {
 	// DefaultRetryAfter is how long a channel waits after a 429 that
 	// carries no Retry-After. Default 30s.
 	DefaultRetryAfter time.Duration
+	// AuthRetry is how long all delivery pauses after Slack refused the
+	// token or webhook (Unauthorized), before one entry tries again.
+	// Default 5m.
+	AuthRetry time.Duration
 	// BackoffMin and BackoffMax bound the per-alert retry back-off after a
 	// transient failure (it doubles from min to max). Default 1s and 5m.
 	BackoffMin, BackoffMax time.Duration
@@ -96,6 +100,7 @@ func (o *Options) defaults() error {
 		o.ChannelInterval = 0 // no limit: the console
 	}
 	def(&o.DefaultRetryAfter, 30*time.Second)
+	def(&o.AuthRetry, 5*time.Minute)
 	def(&o.BackoffMin, time.Second)
 	def(&o.BackoffMax, 5*time.Minute)
 	def(&o.PollInterval, 2*time.Second)
@@ -146,6 +151,9 @@ type Dispatcher struct {
 	recent map[stormKey][]time.Time
 	// Permanent failures already logged, by channel and code.
 	logged map[string]bool
+	// authPaused is when delivery may try again after Slack refused the
+	// credentials; zero while they work.
+	authPaused time.Time
 	// The newest Notification.Created seen: the storm windows' clock.
 	newest time.Time
 }
@@ -306,6 +314,9 @@ func (d *Dispatcher) Drain(ctx context.Context) (time.Time, error) {
 	d.prune(d.o.Now(), ref)
 	if len(es) == 0 {
 		return time.Time{}, nil
+	}
+	if d.authPaused.After(d.o.Now()) {
+		return d.authPaused, nil // the credentials were refused: wait, keep everything
 	}
 	p := &pass{
 		es: es, routes: make([]engine.Route, len(es)), prev: make([]int, len(es)), done: make([]bool, len(es)),

@@ -38,10 +38,16 @@ const (
 	Transient ErrorClass = iota
 	// RateLimited: Slack said 429. The channel waits RetryAfter.
 	RateLimited
-	// Permanent: retrying cannot help (channel_not_found, invalid_auth...).
-	// The entry is dead-lettered: logged once per channel and code, counted,
-	// and removed from the outbox.
+	// Permanent: retrying cannot help this message in this channel
+	// (channel_not_found, not_in_channel, msg_too_long...). The entry is
+	// dead-lettered: logged once per channel and code, counted, and removed
+	// from the outbox.
 	Permanent
+	// Unauthorized: Slack refuses the credentials themselves (invalid_auth,
+	// token_revoked, a deleted webhook). No message can go anywhere, but
+	// none is at fault either: all delivery pauses for AuthRetry and the
+	// outbox keeps every entry, so a rotated token loses nothing.
+	Unauthorized
 )
 
 func (c ErrorClass) String() string {
@@ -50,6 +56,8 @@ func (c ErrorClass) String() string {
 		return "rate_limited"
 	case Permanent:
 		return "permanent"
+	case Unauthorized:
+		return "unauthorized"
 	default:
 		return "transient"
 	}

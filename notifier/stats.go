@@ -17,6 +17,7 @@ type Stats struct {
 	// Notifications by kind (firing, repeat, resolved), then outcome.
 	Notifications map[string]map[string]uint64
 	RateLimited   uint64 // 429 answers
+	AuthFailures  uint64 // calls Slack refused for the credentials (delivery paused, nothing dropped)
 	Retries       uint64 // transient failures (5xx, timeouts, network) retried later
 	// PermanentByChannel counts permanent failures (channel_not_found...)
 	// by channel; the entries were dead-lettered.

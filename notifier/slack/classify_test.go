@@ -23,7 +23,8 @@ func TestClassify(t *testing.T) {
 	}{
 		{fault{slackErr: "channel_not_found"}, notifier.Permanent, "channel_not_found", 0},
 		{fault{slackErr: "not_in_channel"}, notifier.Permanent, "not_in_channel", 0},
-		{fault{slackErr: "invalid_auth"}, notifier.Permanent, "invalid_auth", 0},
+		{fault{slackErr: "invalid_auth"}, notifier.Unauthorized, "invalid_auth", 0},
+		{fault{slackErr: "token_revoked"}, notifier.Unauthorized, "token_revoked", 0},
 		{fault{slackErr: "is_archived"}, notifier.Permanent, "is_archived", 0},
 		{fault{slackErr: "msg_too_long"}, notifier.Permanent, "msg_too_long", 0},
 		{fault{slackErr: "invalid_blocks"}, notifier.Permanent, "invalid_blocks", 0},

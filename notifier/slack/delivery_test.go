@@ -474,3 +474,45 @@ func TestStormAckedInOneTransaction(t *testing.T) {
 		t.Errorf("outbox still holds %d entries", r.ob.len())
 	}
 }
+
+// TestRevokedTokenKeepsEverything: Slack refusing the token is no fault of
+// any message. Delivery pauses (one error line, a metric), every
+// notification decided meanwhile is kept, and once the token works again
+// all of them arrive, in order, threaded: nothing is dropped.
+func TestRevokedTokenKeepsEverything(t *testing.T) {
+	r := newRig(t, toChannel("#webinar-support"), func(o *notifier.Options) { o.StormThreshold = -1 })
+	fixed := r.clock.Now().Add(30 * time.Minute) // the operator rotates the token
+	r.slack.setFault(func(string, url.Values) *fault {
+		if r.clock.Now().Before(fixed) {
+			return &fault{slackErr: "token_revoked"}
+		}
+		return nil
+	})
+	for _, kind := range []engine.NotificationKind{engine.KindFiring, engine.KindResolved} {
+		for _, p := range people[:3] {
+			r.ob.add(notif(kind, p, rule, t0))
+		}
+	}
+	r.flush(t)
+	calls := r.slack.Calls()
+	if got := byMethod(calls); got["chat.postMessage"] != 6 || got["chat.update"] != 3 {
+		t.Fatalf("calls by method = %v, want every notification once: 6 posts and 3 updates", got)
+	}
+	for _, c := range calls {
+		if c.At.Before(fixed) {
+			t.Fatalf("a call got through while the token was refused, at %s", c.At)
+		}
+	}
+	st := r.d.Stats()
+	if st.AuthFailures == 0 || st.Notifications["firing"][notifier.OutcomeDeadLettered] != 0 {
+		t.Errorf("stats = %+v; want auth failures counted and nothing dead-lettered", st)
+	}
+	// Paused, not hammering: one try per AuthRetry (5m) over 30 minutes.
+	if a := len(r.slack.attempts); a > 6+3+8 {
+		t.Errorf("%d attempts; a refused token should be tried about every 5 minutes", a)
+	}
+	logs := r.logs.String()
+	if n := strings.Count(logs, `"level":"ERROR"`); n != 1 || !strings.Contains(logs, "token_revoked") {
+		t.Errorf("%d error lines; want the refused token told once, naming the code:\n%s", n, logs)
+	}
+}

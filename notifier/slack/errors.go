@@ -16,10 +16,25 @@ import (
 	"github.com/qoswatch/qoswatch/notifier"
 )
 
+// authCodes are Slack error codes that refuse the credentials themselves:
+// nothing can be sent anywhere until the token is fixed, and no message is
+// at fault, so the dispatcher pauses and keeps them all.
+var authCodes = map[string]bool{
+	"invalid_auth":       true,
+	"not_authed":         true,
+	"token_revoked":      true,
+	"token_expired":      true,
+	"account_inactive":   true,
+	"missing_scope":      true,
+	"no_permission":      true,
+	"org_login_required": true,
+	"ekm_access_denied":  true,
+}
+
 // transientCodes are Slack error codes (in an ok:false answer) that a
 // retry can fix. Every other code means the request itself is wrong for
-// this workspace (channel_not_found, not_in_channel, invalid_auth,
-// is_archived, msg_too_long, invalid_blocks...) and is permanent.
+// this workspace (channel_not_found, not_in_channel, is_archived,
+// msg_too_long, invalid_blocks...) and is permanent.
 var transientCodes = map[string]bool{
 	"internal_error":      true,
 	"fatal_error":         true,
@@ -48,14 +63,21 @@ func classify(err error, secrets ...string) error {
 			de.Class = notifier.RateLimited // no Retry-After: the dispatcher's default wait
 		case sc.Code >= 500, sc.Code == http.StatusRequestTimeout:
 			de.Class = notifier.Transient
+		case sc.Code == http.StatusForbidden, sc.Code == http.StatusUnauthorized:
+			// A webhook answers 403 action_prohibited when the app lost
+			// its permission: the URL itself is refused.
+			de.Class = notifier.Unauthorized
 		default:
-			// Webhooks answer 400 invalid_payload, 403 action_prohibited,
-			// 404 no_service/channel_not_found, 410 channel_is_archived.
+			// Webhooks answer 400 invalid_payload, 404
+			// no_service/channel_not_found, 410 channel_is_archived.
 			de.Class = notifier.Permanent
 		}
 	case errors.As(err, &se):
 		de.Code = se.Err
-		if !transientCodes[se.Err] {
+		switch {
+		case authCodes[se.Err]:
+			de.Class = notifier.Unauthorized
+		case !transientCodes[se.Err]:
 			de.Class = notifier.Permanent
 		}
 	}
