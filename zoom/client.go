@@ -114,6 +114,9 @@ func (c *Client) get(ctx context.Context, r *request, out any) error {
 			return c.fail(r, e)
 		}
 		c.stats.retries.Add(1)
+		if r.cat.daily() && e.Status != http.StatusTooManyRequests && !e.token {
+			c.stats.countedRetries.Add(1)
+		}
 		c.log.Debug("retrying zoom call", "endpoint", e.Endpoint, "attempt", attempt, "delay", delay, "error", e)
 		if err := c.cfg.Sleep(ctx, delay); err != nil {
 			return c.fail(r, e)

@@ -107,6 +107,8 @@ type Poller struct {
 	calls     [numPurposes]atomic.Int64
 	errs      atomic.Int64
 	intervals atomic.Int64
+
+	retriesPaid int64 // the client's countedRetries the budget has paid; Poll's own
 }
 
 // NewPoller checks cfg and loads today's spend from cfg.Budget.Spend.
@@ -161,7 +163,7 @@ func NewPoller(c *Client, cfg PollerConfig, sink Sink) (*Poller, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	p := &Poller{c: c, cfg: cfg, sink: sink, log: cfg.Logger.With("component", "poller"),
-		sources: map[string]*pollSource{}, mode: "starting"}
+		sources: map[string]*pollSource{}, mode: "starting", retriesPaid: c.stats.countedRetries.Load()}
 	for _, s := range cfg.Sources {
 		src, err := parseSourceRef(s)
 		if err != nil {
@@ -250,10 +252,15 @@ func (p *Poller) Run(ctx context.Context) error {
 // logged and counted, and the next interval tries again.
 func (p *Poller) Poll(ctx context.Context) error {
 	p.intervals.Add(1)
-	if err := p.discover(ctx); err != nil {
-		return err
+	err := p.discover(ctx)
+	if err == nil {
+		err = p.interval(ctx)
 	}
-	if err := p.interval(ctx); err != nil {
+	// Zoom counted the retried attempts too; the plan paid one per call.
+	n := p.c.stats.countedRetries.Load()
+	p.budget.Spend(int(n - p.retriesPaid))
+	p.retriesPaid = n
+	if err != nil {
 		return err
 	}
 	return p.budget.Flush(ctx)

@@ -438,6 +438,24 @@ func TestPollerDailyLimitMidIntervalSpendsNothingMore(t *testing.T) {
 	}
 }
 
+// Zoom counts every attempt it answers against the daily cap, retries of
+// a 5xx too: so does the budget.
+func TestPollerBudgetCountsRetries(t *testing.T) {
+	sc := zoomtest.Generate(zoomtest.Gen{Participants: 500, Start: start, Duration: time.Hour, Seed: 13})
+	r := newRig(t, zoomtest.Business, start.Add(10*time.Minute), sc)
+	p := r.poller(t, zoom.PollerConfig{})
+	r.srv.Inject(zoomtest.Fault{Path: "/participants/qos", Status: 503, Times: 7})
+	r.runFor(t, p, 3*time.Minute, nil)
+	zs, st, cs := r.srv.Stats(), p.Stats(), r.c.Stats()
+	if cs.Retries < 6 { // 4 attempts a call: 3 + 3
+		t.Fatalf("%d retries; the faults were not retried", cs.Retries)
+	}
+	got := zs.Calls[zoomtest.Heavy] + zs.Calls[zoomtest.ResourceIntensive] + zs.DailyLimited
+	if st.Budget.Spent != int64(got) {
+		t.Errorf("the budget counts %d calls spent, Zoom counted %d", st.Budget.Spent, got)
+	}
+}
+
 func TestPollerConfigErrors(t *testing.T) {
 	r := newRig(t, zoomtest.Pro, start)
 	for _, tc := range []struct {

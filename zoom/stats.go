@@ -50,11 +50,15 @@ func outcomeOf(e *Error) outcome {
 }
 
 type stats struct {
-	calls        [numCategories][numOutcomes]atomic.Int64
-	retries      atomic.Int64
-	qps429       atomic.Int64
-	daily429     atomic.Int64
-	tokenFetches atomic.Int64
+	calls   [numCategories][numOutcomes]atomic.Int64
+	retries atomic.Int64
+	// countedRetries: retries of Heavy and Resource-intensive calls whose
+	// failed attempt Zoom counted against the daily cap (anything but a
+	// 429). The poller's budget pays one call per call, and these besides.
+	countedRetries atomic.Int64
+	qps429         atomic.Int64
+	daily429       atomic.Int64
+	tokenFetches   atomic.Int64
 }
 
 func (s *stats) call(c Category, o outcome) { s.calls[c][o].Add(1) }
