@@ -128,6 +128,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// callFinish is how long Run lets a call in flight finish after its
+// context is done: longer than a Slack call's own timeout (10s).
+const callFinish = 15 * time.Second
+
 // Dispatcher drains an outbox into a Sender. Run it in one goroutine.
 type Dispatcher struct {
 	o      Options
@@ -209,10 +213,16 @@ func (d *Dispatcher) Wake() {
 }
 
 // Run drains the outbox until ctx is done. Store errors are logged and
-// retried; they never stop it.
+// retried; they never stop it. When ctx is done, a call in flight is
+// finished (each has its own timeout) and acked, never cut off: cutting it
+// off after Slack got it would post it again at the next start. Only a
+// pass still busy callFinish later is cut.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	calls, cut := context.WithCancel(context.WithoutCancel(ctx))
+	defer cut()
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(callFinish, cut) })()
 	for {
-		next, err := d.Drain(ctx)
+		next, err := d.drain(ctx, calls)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -292,7 +302,12 @@ func (p *pass) eligible(j int) bool {
 // Drain makes one pass over the outbox: it sends what may go now and
 // returns the earliest time something left behind may go (zero when the
 // outbox is empty).
-func (d *Dispatcher) Drain(ctx context.Context) (time.Time, error) {
+func (d *Dispatcher) Drain(ctx context.Context) (time.Time, error) { return d.drain(ctx, ctx) }
+
+// drain is Drain that stops between entries when stop is done but makes
+// its calls with ctx, so a message already on its way to Slack is
+// finished and acked rather than cut off and posted again later.
+func (d *Dispatcher) drain(stop, ctx context.Context) (time.Time, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	es, err := d.o.Outbox.Pending(ctx, d.o.BatchSize)
@@ -335,8 +350,8 @@ func (d *Dispatcher) Drain(ctx context.Context) (time.Time, error) {
 		last[es[i].Key] = i
 	}
 	for i := range es {
-		if ctx.Err() != nil {
-			return time.Time{}, ctx.Err()
+		if stop.Err() != nil {
+			return time.Time{}, stop.Err()
 		}
 		if p.done[i] {
 			continue // went out with an earlier entry's storm or batch

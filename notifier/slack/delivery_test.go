@@ -516,3 +516,34 @@ func TestRevokedTokenKeepsEverything(t *testing.T) {
 		t.Errorf("%d error lines; want the refused token told once, naming the code:\n%s", n, logs)
 	}
 }
+
+// TestStopFinishesTheCallInFlight: a stop (SIGTERM) while Slack is still
+// answering a post lets that post finish and be acked. Cutting it off
+// would leave the entry in the outbox after Slack showed the message, and
+// the shutdown flush (or the next start) would post it a second time.
+func TestStopFinishesTheCallInFlight(t *testing.T) {
+	r := newRig(t, toChannel("#webinar-support"), func(o *notifier.Options) { o.StormThreshold = -1 })
+	inFlight, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	r.slack.setFault(func(string, url.Values) *fault {
+		once.Do(func() { close(inFlight); <-release }) // Slack is slow to answer the first post
+		return nil
+	})
+	r.ob.add(notif(engine.KindFiring, people[0], rule, t0))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.d.Run(ctx) }()
+	<-inFlight
+	cancel()       // the stop comes while the post is on its way
+	close(release) // and Slack then says ok
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := r.ob.len(); n != 0 {
+		t.Fatalf("%d entries left after the stop; the post Slack accepted must be acked", n)
+	}
+	r.flush(t) // the daemon's shutdown flush
+	if calls := r.slack.Calls(); len(calls) != 1 {
+		t.Fatalf("calls = %v; want the firing posted exactly once", calls)
+	}
+}
