@@ -309,6 +309,9 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{func(c *Config) { c.DailyLimit = -1 }, "DailyLimit (ZOOM_DAILY_LIMIT)"},
 		{func(c *Config) { c.APIURL = "api.zoom.us" }, `APIURL (ZOOM_API_URL): "api.zoom.us"`},
 		{func(c *Config) { c.OAuthURL = "ftp://zoom.us/oauth/token" }, "OAuthURL (ZOOM_OAUTH_URL)"},
+		{func(c *Config) { c.OAuthURL = "ftp://id:very-secret@zoom.us/oauth/token" }, "OAuthURL (ZOOM_OAUTH_URL)"},
+		{func(c *Config) { c.APIURL = "https://id:very-secret@api.zoom.us/v2" }, "must not contain credentials"},
+		{func(c *Config) { c.APIURL = "https://id:very-secret%zz@api.zoom.us/v2" }, "APIURL (ZOOM_API_URL)"},
 	}
 	for _, tt := range tests {
 		cfg := ok

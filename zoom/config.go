@@ -57,12 +57,13 @@ func (c Config) withDefaults() (Config, Limits, error) {
 		{"APIURL", "ZOOM_API_URL", c.APIURL},
 		{"OAuthURL", "ZOOM_OAUTH_URL", c.OAuthURL},
 	} {
+		// Credentials are refused before the value is ever quoted.
 		p, err := url.Parse(u.val)
+		if strings.Contains(u.val, "@") || (err == nil && p.User != nil) {
+			return c, Limits{}, settingError(u.field, u.env, "must not contain credentials")
+		}
 		if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
 			return c, Limits{}, settingError(u.field, u.env, "%q is not an http(s) URL", u.val)
-		}
-		if p.User != nil {
-			return c, Limits{}, settingError(u.field, u.env, "must not contain credentials")
 		}
 	}
 	c.APIURL = strings.TrimRight(c.APIURL, "/")
