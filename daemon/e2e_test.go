@@ -19,6 +19,7 @@ import (
 
 	"github.com/qoswatch/qoswatch"
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/syncbuf"
 	"github.com/qoswatch/qoswatch/store"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
@@ -145,7 +146,7 @@ func TestEndToEnd(t *testing.T) {
 	cfg.Slack = SlackConfig{BotToken: botToken, APIURL: slack.srv.GetAPIURL()}
 	cfg.Rules, cfg.DB, cfg.Listen, cfg.Watch = rulesPath, filepath.Join(dir, "qoswatch.db"), "127.0.0.1:0", []string{"webinars"}
 
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	run := func(until time.Duration, during func()) {
 		t.Helper()

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/qoswatch/qoswatch"
+	"github.com/qoswatch/qoswatch/internal/syncbuf"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
 
@@ -34,7 +35,7 @@ func scrape(t *testing.T, addr string) string {
 }
 
 // waitMetric waits until /metrics has every line, or fails with the log.
-func waitMetric(t *testing.T, addr string, logs *syncBuffer, lines ...string) {
+func waitMetric(t *testing.T, addr string, logs *syncbuf.Buffer, lines ...string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -72,7 +73,7 @@ func TestRulesReload(t *testing.T) {
 	cfg.Zoom = zoomConfig(fake)
 	cfg.Rules, cfg.DB, cfg.Listen, cfg.RulesCheck = rules, filepath.Join(dir, "db"), "127.0.0.1:0", 10*time.Millisecond
 
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	hup := make(chan os.Signal, 1)
 	addrc := make(chan string, 1)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -116,7 +117,7 @@ func TestDemoShowsFiringStormAndResolutions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the demo")
 	}
-	var out syncBuffer
+	var out syncbuf.Buffer
 	dc := DemoConfig{Speed: 150, Duration: 26 * time.Minute, Attendees: 150, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 1}
 	if err := Demo(context.Background(), dc, &out, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
@@ -153,7 +154,7 @@ func TestWrongCredentialsStopTheStart(t *testing.T) {
 	cfg.Zoom = zoomConfig(fake)
 	cfg.Zoom.ClientSecret = wrong
 	cfg.Rules, cfg.DB, cfg.Listen = rules, filepath.Join(dir, "db"), "127.0.0.1:0"
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	err := Run(context.Background(), cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Console: io.Discard})
 	var ce *ConfigError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "Zoom refused them") {
@@ -175,7 +176,7 @@ func TestDemoToSlack(t *testing.T) {
 		t.Skip("runs the demo")
 	}
 	slack := newFakeSlack(t)
-	var out syncBuffer
+	var out syncbuf.Buffer
 	dc := DemoConfig{Speed: 300, Duration: 14 * time.Minute, Attendees: 60, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 2,
 		Slack: &SlackConfig{BotToken: "xoxb-demo-token", APIURL: slack.srv.GetAPIURL(), Channel: "#qoswatch-demo"}}
 	if err := Demo(context.Background(), dc, &out, slog.New(slog.DiscardHandler)); err != nil {
@@ -238,7 +239,7 @@ func TestWebhookMode(t *testing.T) {
 
 	cfg, clock, start := cpuHogWebinar(t, 4242, 12*time.Minute, 6*time.Minute)
 	cfg.Slack = SlackConfig{WebhookURL: Secret(hook.URL + "/services/T0/B0/secretpart")}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

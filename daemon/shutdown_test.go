@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/syncbuf"
 	"github.com/qoswatch/qoswatch/notifier"
 )
 
@@ -51,7 +52,7 @@ func TestShutdownFlushesTheOutbox(t *testing.T) {
 	cfg.Grace = 30 * time.Second
 
 	sender := &flushOnlySender{}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

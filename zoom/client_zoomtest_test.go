@@ -6,7 +6,6 @@ package zoom_test
 // and back-offs take no wall time.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/syncbuf"
 	"github.com/qoswatch/qoswatch/zoom"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
@@ -52,7 +52,7 @@ type env struct {
 	cfg    zoom.Config
 	clock  *zoomtest.Clock
 	client *zoom.Client
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	tokens *tokenRecorder
 }
 
@@ -69,7 +69,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 		o.fake.Scenarios = []*zoomtest.Scenario{webinar()}
 	}
 	srv := zoomtest.New(t, o.fake)
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	rec := &tokenRecorder{next: http.DefaultTransport}
 	cfg := zoom.Config{
 		APIURL: srv.APIURL(), OAuthURL: srv.TokenURL(),
@@ -469,24 +469,6 @@ func TestFakePagesBecomeSamples(t *testing.T) {
 }
 
 func isNaN(f float64) bool { return f != f }
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // tokenRecorder remembers every access token the client sent.
 type tokenRecorder struct {
