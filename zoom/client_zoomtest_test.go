@@ -280,12 +280,14 @@ func TestErrorsSayWhatHappened(t *testing.T) {
 }
 
 func TestSlowAnswersTimeOutAndRetry(t *testing.T) {
-	e := newEnv(t, envOpts{mutate: func(c *zoom.Config) { c.Timeout = 50 * time.Millisecond }})
-	e.srv.Inject(zoomtest.Fault{Path: "/participants", Delay: time.Second, Times: 1})
+	// The timeout is long enough for a loaded CI machine to answer a fast
+	// call under -race, and far shorter than the fault's delay.
+	e := newEnv(t, envOpts{mutate: func(c *zoom.Config) { c.Timeout = 500 * time.Millisecond }})
+	e.srv.Inject(zoomtest.Fault{Path: "/participants", Delay: time.Minute, Times: 1})
 	if _, err := e.client.Participants(context.Background(), engine.Webinar, "81234567890", zoom.Live); err != nil {
 		t.Errorf("one slow answer then ok: %v", err)
 	}
-	e.srv.Inject(zoomtest.Fault{Path: "/participants", Delay: time.Second})
+	e.srv.Inject(zoomtest.Fault{Path: "/participants", Delay: time.Minute})
 	_, err := e.client.Participants(context.Background(), engine.Webinar, "81234567890", zoom.Live)
 	if !zoom.IsServerError(err) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("always slow: %v; want a timeout (IsServerError)", err)
