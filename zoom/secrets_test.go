@@ -17,7 +17,7 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 	const secret = "s3cr3t-Client-Secret-Value"
 	e := newEnv(t, envOpts{
 		fake:   zoomtest.Options{ClientSecret: secret},
-		mutate: func(c *zoom.Config) { c.Timeout = 50 * time.Millisecond },
+		mutate: func(c *zoom.Config) { c.Timeout = 400 * time.Millisecond }, // roomy for -race on a loaded machine
 	})
 	ctx := context.Background()
 	var errs []error
@@ -33,7 +33,7 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 	e.srv.RevokeAccessTokens()
 	call()
 	for _, f := range []zoomtest.Fault{
-		{Status: 500}, {Status: 401}, {Status: 403}, {Malformed: true}, {Delay: time.Second},
+		{Status: 500}, {Status: 401}, {Status: 403}, {Malformed: true}, {Delay: time.Minute},
 		{Path: "/oauth/token", Status: 500}, {Path: "/oauth/token", Malformed: true}, {Path: "/oauth/token", Status: 401},
 	} {
 		e.srv.Inject(f)

@@ -86,12 +86,12 @@ func TestSecretsNeverInLogsOrErrors(t *testing.T) {
 				conn, _, _ := w.(http.Hijacker).Hijack()
 				_ = conn.Close()
 			default:
-				time.Sleep(300 * time.Millisecond) // longer than the timeout
+				time.Sleep(2 * time.Second) // longer than the timeout
 			}
 		}))
 		secretURL := srv.URL + path
 		logs := &logBuffer{}
-		wh, err := nslack.NewWebhook(secretURL, nslack.Options{Timeout: 100 * time.Millisecond, Logger: logs.logger()})
+		wh, err := nslack.NewWebhook(secretURL, nslack.Options{Timeout: 500 * time.Millisecond, Logger: logs.logger()})
 		if err != nil {
 			t.Fatal(err)
 		}
