@@ -308,14 +308,36 @@ func (d *Dispatcher) stormResolved(ctx context.Context, s *storm, ns []*engine.N
 	}
 }
 
-// post sends one message and takes the channel's slot.
+// post sends one message and takes the channel's slot; then its
+// continuations (m.More), each in its own slot, in the message's thread
+// (or as plain messages when the sender cannot thread). A continuation
+// that fails fails the whole entry, so it is retried and nothing is lost.
 func (d *Dispatcher) post(ctx context.Context, channel, threadTS string, m Message) (engine.MessageRef, error) {
+	more := m.More
+	m.More = nil
 	ref, err := d.o.Sender.Post(ctx, channel, threadTS, m)
 	if err == nil && ref.Channel != "" && ref.Channel != channel {
 		d.chanID[channel] = ref.Channel
 	}
 	d.took(channel)
-	return ref, err
+	if err != nil || len(more) == 0 {
+		return ref, err
+	}
+	thread := threadTS
+	if thread == "" {
+		thread = ref.TS // empty for a webhook: plain messages
+	}
+	for _, c := range more {
+		if err := d.waitSlot(ctx, channel); err != nil {
+			return ref, err
+		}
+		_, err := d.o.Sender.Post(ctx, channel, thread, c)
+		d.took(channel)
+		if err != nil {
+			return ref, err
+		}
+	}
+	return ref, nil
 }
 
 // took records a call to channel, for the per-channel limiter.

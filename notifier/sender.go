@@ -12,10 +12,20 @@ import (
 
 // Message is one rendered notification: Block Kit blocks and the plain-text
 // fallback Slack shows in notifications and to screen readers. Redaction
-// has been applied to both.
+// and escaping have been applied to both, and both are within Slack's
+// limits (see render.go).
 type Message struct {
 	Blocks []slack.Block
 	Text   string
+	// More are continuation messages ("2/3", "3/3") for what did not fit
+	// in one message within Slack's limits, such as a storm's list of
+	// participants. Each is within the limits and has no More of its own.
+	// The deliverer posts them after this message, in order: as replies
+	// in this message's thread (in the same thread when this message is
+	// itself a reply), or as plain messages where there are no threads
+	// (webhooks). An update (chat.update) never has More. Senders ignore
+	// the field: they are handed one message at a time.
+	More []Message
 }
 
 // Sender delivers rendered messages: notifier/slack (bot token or webhook)
