@@ -19,7 +19,7 @@ import (
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/httpapi"
 	"github.com/qoswatch/qoswatch/notifier"
-	"github.com/qoswatch/qoswatch/notifier/slack"
+	"github.com/qoswatch/qoswatch/notifier/slackapp"
 	"github.com/qoswatch/qoswatch/zoom"
 )
 
@@ -254,16 +254,16 @@ func loopback(addr string) bool {
 
 // newSender picks the notifier: bot token, webhook, or the console.
 func newSender(cfg Config, console io.Writer, log *slog.Logger) (notifier.Sender, string, error) {
-	o := slack.Options{APIURL: cfg.Slack.APIURL, Logger: log.With("component", "slack")}
+	o := slackapp.Options{APIURL: cfg.Slack.APIURL, Logger: log.With("component", "slack")}
 	switch {
 	case cfg.Slack.BotToken != "":
-		b, err := slack.NewBot(cfg.Slack.BotToken.Reveal(), o)
+		b, err := slackapp.NewBot(cfg.Slack.BotToken.Reveal(), o)
 		if err != nil {
 			return nil, "", fmt.Errorf("SLACK_BOT_TOKEN: %w", err)
 		}
 		return b, "slack bot", nil
 	case cfg.Slack.WebhookURL != "":
-		w, err := slack.NewWebhook(cfg.Slack.WebhookURL.Reveal(), o)
+		w, err := slackapp.NewWebhook(cfg.Slack.WebhookURL.Reveal(), o)
 		if err != nil {
 			return nil, "", fmt.Errorf("SLACK_WEBHOOK_URL: %w", err)
 		}

@@ -26,7 +26,7 @@ import (
 
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/notifier"
-	nslack "github.com/qoswatch/qoswatch/notifier/slack"
+	"github.com/qoswatch/qoswatch/notifier/slackapp"
 	"github.com/qoswatch/qoswatch/store"
 )
 
@@ -172,7 +172,7 @@ func TestCrashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := os.Getenv("CRASHTEST_RUN")
-	bot, err := nslack.NewBot("xoxb-crash-test", nslack.Options{
+	bot, err := slackapp.NewBot("xoxb-crash-test", slackapp.Options{
 		APIURL:     os.Getenv("CRASHTEST_SLACK"),
 		HTTPClient: &http.Client{Transport: runHeader{run}},
 	})

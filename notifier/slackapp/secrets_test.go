@@ -1,4 +1,4 @@
-package slack_test
+package slackapp_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/notifier"
-	nslack "github.com/qoswatch/qoswatch/notifier/slack"
+	"github.com/qoswatch/qoswatch/notifier/slackapp"
 )
 
 // TestSecretsNeverInLogsOrErrors drives the bot and the webhook through
@@ -91,7 +91,7 @@ func TestSecretsNeverInLogsOrErrors(t *testing.T) {
 		}))
 		secretURL := srv.URL + path
 		logs := &logBuffer{}
-		wh, err := nslack.NewWebhook(secretURL, nslack.Options{Timeout: 500 * time.Millisecond, Logger: logs.logger()})
+		wh, err := slackapp.NewWebhook(secretURL, slackapp.Options{Timeout: 500 * time.Millisecond, Logger: logs.logger()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package slack_test
+package slackapp_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package slack_test
+package slackapp_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/notifier"
-	nslack "github.com/qoswatch/qoswatch/notifier/slack"
+	"github.com/qoswatch/qoswatch/notifier/slackapp"
 	"github.com/qoswatch/qoswatch/store"
 )
 
@@ -372,7 +372,7 @@ func TestWebhook(t *testing.T) {
 	}))
 	defer srv.Close()
 	clock := newClock()
-	wh, err := nslack.NewWebhook(srv.URL+"/services/T000/B000/XXXXsecretXXXX", nslack.Options{})
+	wh, err := slackapp.NewWebhook(srv.URL+"/services/T000/B000/XXXXsecretXXXX", slackapp.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

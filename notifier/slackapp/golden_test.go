@@ -1,4 +1,4 @@
-package slack_test
+package slackapp_test
 
 import (
 	"bytes"
@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	slackgo "github.com/slack-go/slack"
+	"github.com/slack-go/slack"
 
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/notifier"
-	nslack "github.com/qoswatch/qoswatch/notifier/slack"
+	"github.com/qoswatch/qoswatch/notifier/slackapp"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -26,7 +26,7 @@ type rig struct {
 	ob    box
 	logs  *logBuffer
 	d     *notifier.Dispatcher
-	bot   *nslack.Bot
+	bot   *slackapp.Bot
 }
 
 const testToken = "xoxb-1111111111-2222222222-SeCrEtToKeNvAlUe"
@@ -40,7 +40,7 @@ func newRigWith(t *testing.T, ob box, router engine.Router, opts ...func(*notifi
 	t.Helper()
 	r := &rig{clock: newClock(), ob: ob, logs: &logBuffer{}}
 	r.slack = newFakeSlack(t, r.clock)
-	bot, err := nslack.NewBot(testToken, nslack.Options{APIURL: r.slack.url(), Timeout: 5 * time.Second, Logger: r.logs.logger()})
+	bot, err := slackapp.NewBot(testToken, slackapp.Options{APIURL: r.slack.url(), Timeout: 5 * time.Second, Logger: r.logs.logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func firstLine(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
 
 func checkGolden(t *testing.T, name string, c call) {
 	t.Helper()
-	var blocks slackgo.Blocks
+	var blocks slack.Blocks
 	if err := json.Unmarshal(c.Blocks, &blocks); err != nil {
 		t.Fatalf("%s: Slack got blocks it cannot decode: %v", name, err)
 	}

@@ -1,4 +1,4 @@
-package slack
+package slackapp
 
 import (
 	"cmp"
@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	slackgo "github.com/slack-go/slack"
+	"github.com/slack-go/slack"
 
 	"github.com/qoswatch/qoswatch/notifier"
 )
@@ -50,9 +50,9 @@ var transientCodes = map[string]bool{
 // message.
 func classify(err error, secrets ...string) error {
 	de := &notifier.DeliveryError{Class: notifier.Transient, Code: "network"}
-	var rl *slackgo.RateLimitedError
-	var sc slackgo.StatusCodeError
-	var se slackgo.SlackErrorResponse
+	var rl *slack.RateLimitedError
+	var sc slack.StatusCodeError
+	var se slack.SlackErrorResponse
 	switch {
 	case errors.As(err, &rl):
 		de.Class, de.Code, de.RetryAfter = notifier.RateLimited, "ratelimited", rl.RetryAfter

@@ -1,9 +1,9 @@
-// Package slack delivers notifier messages to Slack with
+// Package slackapp is the Slack app: it delivers notifier messages to Slack with
 // github.com/slack-go/slack: a bot token (chat.postMessage in threads,
 // chat.update) or an incoming webhook (no threads, no updates). It
 // classifies Slack's errors for the dispatcher and keeps the token and the
 // webhook URL out of every error it returns.
-package slack
+package slackapp
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	slackgo "github.com/slack-go/slack"
+	"github.com/slack-go/slack"
 
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/notifier"
@@ -66,7 +66,7 @@ func (o *Options) defaults() {
 // Bot sends with a bot token (scope chat:write): new messages, replies in
 // threads, and updates.
 type Bot struct {
-	api     *slackgo.Client
+	api     *slack.Client
 	token   string
 	timeout time.Duration
 	log     *slog.Logger
@@ -80,7 +80,7 @@ func NewBot(token string, o Options) (*Bot, error) {
 		return nil, errors.New("slack: bot token is empty (SLACK_BOT_TOKEN)")
 	}
 	o.defaults()
-	api := slackgo.New(token, slackgo.OptionAPIURL(o.APIURL), slackgo.OptionHTTPClient(o.HTTPClient))
+	api := slack.New(token, slack.OptionAPIURL(o.APIURL), slack.OptionHTTPClient(o.HTTPClient))
 	return &Bot{api: api, token: token, timeout: o.Timeout, log: o.Logger}, nil
 }
 
@@ -90,13 +90,13 @@ func NewBot(token string, o Options) (*Bot, error) {
 func (b *Bot) Post(ctx context.Context, channel, threadTS string, m notifier.Message) (engine.MessageRef, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
-	opts := []slackgo.MsgOption{
-		slackgo.MsgOptionText(m.Text, false),
-		slackgo.MsgOptionBlocks(m.Blocks...),
-		slackgo.MsgOptionDisableLinkUnfurl(),
+	opts := []slack.MsgOption{
+		slack.MsgOptionText(m.Text, false),
+		slack.MsgOptionBlocks(m.Blocks...),
+		slack.MsgOptionDisableLinkUnfurl(),
 	}
 	if threadTS != "" {
-		opts = append(opts, slackgo.MsgOptionTS(threadTS))
+		opts = append(opts, slack.MsgOptionTS(threadTS))
 	}
 	ch, ts, err := b.api.PostMessageContext(ctx, channel, opts...)
 	if err != nil {
@@ -114,7 +114,7 @@ func (b *Bot) Update(ctx context.Context, ref engine.MessageRef, m notifier.Mess
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	_, _, _, err := b.api.UpdateMessageContext(ctx, ref.Channel, ref.TS,
-		slackgo.MsgOptionText(m.Text, false), slackgo.MsgOptionBlocks(m.Blocks...))
+		slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...))
 	if err != nil {
 		return fmt.Errorf("slack: chat.update %s in %s: %w", ref.TS, ref.Channel, classify(err, b.token))
 	}
@@ -148,8 +148,8 @@ func NewWebhook(url string, o Options) (*Webhook, error) {
 func (w *Webhook) Post(ctx context.Context, channel, _ string, m notifier.Message) (engine.MessageRef, error) {
 	ctx, cancel := context.WithTimeout(ctx, w.timeout)
 	defer cancel()
-	msg := &slackgo.WebhookMessage{Text: m.Text, Blocks: &slackgo.Blocks{BlockSet: m.Blocks}}
-	if err := slackgo.PostWebhookCustomHTTPContext(ctx, w.url, w.client, msg); err != nil {
+	msg := &slack.WebhookMessage{Text: m.Text, Blocks: &slack.Blocks{BlockSet: m.Blocks}}
+	if err := slack.PostWebhookCustomHTTPContext(ctx, w.url, w.client, msg); err != nil {
 		return engine.MessageRef{}, fmt.Errorf("slack: webhook post (route %s): %w", channel, classify(err, w.url))
 	}
 	w.log.Debug("slack: posted through webhook", "route", channel)
