@@ -12,9 +12,10 @@ import (
 	"os/signal"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/httpapi"
@@ -35,11 +36,10 @@ type Options struct {
 	// HUP delivers reload requests; nil listens for SIGHUP from the start
 	// of Run.
 	HUP <-chan os.Signal
-	// Now and Sleep are the clock of every part (Zoom client, poller,
-	// engine, notifier); demo and tests run on simulated time. Default
-	// the wall clock.
-	Now   func() time.Time
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Clock is the time of every part (Zoom client, poller, engine,
+	// notifier, the rules watcher); the demo and tests run on simulated
+	// time. Nil is the wall clock.
+	Clock engine.Clock
 	// Sender replaces the notifier the Slack settings choose (demo).
 	Sender notifier.Sender
 	// Version is the build's version, for the log and qoswatch_build_info.
@@ -49,18 +49,9 @@ type Options struct {
 	OneChannel string
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+// sleeper adapts the clock to the parts that still take a Sleep function.
+func sleeper(c engine.Clock) func(ctx context.Context, d time.Duration) error {
+	return func(ctx context.Context, d time.Duration) error { return engine.Sleep(ctx, c, d) }
 }
 
 var _ zoom.WatchList = (*engine.Engine)(nil)
@@ -95,12 +86,10 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	if opts.Console == nil {
 		opts.Console = os.Stdout
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.Clock == nil {
+		opts.Clock = engine.SystemClock{}
 	}
-	if opts.Sleep == nil {
-		opts.Sleep = sleepCtx
-	}
+	clock := opts.Clock
 	sender, mode := opts.Sender, "custom"
 	if sender == nil {
 		var err error
@@ -119,7 +108,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 
 	c, err := newCore(coreConfig{
 		rules: cfg.Rules, db: cfg.DB, staleAfter: cfg.StaleAfter,
-		now: opts.Now, sleep: opts.Sleep, sender: sender, channel: cfg.Slack.Channel, force: opts.OneChannel, log: log,
+		clock: clock, sender: sender, channel: cfg.Slack.Channel, force: opts.OneChannel, log: log,
 	})
 	if err != nil {
 		return &ConfigError{err}
@@ -128,7 +117,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL,
 		AccountID: cfg.Zoom.AccountID, ClientID: cfg.Zoom.ClientID, ClientSecret: cfg.Zoom.ClientSecret.Reveal(),
 		Plan: cfg.Zoom.Plan, DailyLimit: cfg.Zoom.DailyLimit,
-		Logger: log.With("component", "zoom"), Now: opts.Now, Sleep: opts.Sleep,
+		Logger: log.With("component", "zoom"), Now: clock.Now, Sleep: sleeper(clock),
 	})
 	if err != nil {
 		c.close(time.Second)
@@ -139,7 +128,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		opts.Version = "dev"
 	}
 	c.metrics.BuildInfo(opts.Version, runtime.Version())
-	if err := checkCredentials(ctx, client, cfg, opts.Now(), log); err != nil {
+	if err := checkCredentials(ctx, client, cfg, clock.Now(), log); err != nil {
 		c.close(time.Second)
 		return &ConfigError{err}
 	}
@@ -152,7 +141,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		Interval: cfg.PollInterval, Watch: kinds, Sources: cfg.Sources,
 		Budget: zoom.BudgetConfig{Plan: cfg.Zoom.Plan, DailyLimit: int64(cfg.Zoom.DailyLimit), Share: cfg.BudgetShare, Spend: c.db},
 		Hot:    c.eng, // engine.Hot: the keys only, not a copy of every alert each poll
-		Logger: log, Now: opts.Now, Sleep: opts.Sleep,
+		Logger: log, Now: clock.Now, Sleep: sleeper(clock),
 	}, sink{c})
 	if err != nil {
 		c.close(time.Second)
@@ -196,44 +185,45 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		opts.Listening(addr)
 	}
 
-	var wg sync.WaitGroup
-	httpErr := make(chan error, 1)
-	wg.Go(func() {
-		if err := api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			httpErr <- err
+	// The dispatcher outlives the other duties: on shutdown it keeps
+	// delivering until they have stopped, then close flushes for the
+	// grace period what the last batch decided.
+	dispCtx, stopDisp := context.WithCancel(context.WithoutCancel(ctx))
+	dispDone := make(chan struct{})
+	go func() {
+		defer close(dispDone)
+		c.disp.Run(dispCtx)
+	}()
+
+	// Every other duty runs until ctx ends or one of them fails; the
+	// first failure stops the rest.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return poller.Run(gctx) })
+	g.Go(func() error { c.watchRules(gctx, cfg.Rules, cfg.RulesCheck, opts.HUP, clock); return nil })
+	g.Go(func() error { c.housekeeping(gctx, cfg.PollInterval, clock); return nil })
+	g.Go(func() error {
+		if err := api.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http: %w", err)
 		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		if ctx.Err() != nil {
+			log.Info("stopping: polling stops, the batch in hand is finished, the outbox is flushed", "grace", cfg.Grace)
+		}
+		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		api.Shutdown(shut) // a client still reading after 2s is cut off
+		return nil
 	})
 
-	// The dispatcher outlives the poller: on shutdown it gets the grace
-	// period to flush what the last batch decided.
-	dispCtx, stopDisp := context.WithCancel(context.WithoutCancel(ctx))
-	wg.Go(func() { c.disp.Run(dispCtx) })
-
-	pollCtx, stopPoll := context.WithCancel(ctx)
-	pollDone := make(chan error, 1)
-	go func() { pollDone <- poller.Run(pollCtx) }()
-	wg.Go(func() { c.watchRules(pollCtx, cfg.Rules, cfg.RulesCheck, opts.HUP) })
-	wg.Go(func() { c.housekeeping(pollCtx, cfg.PollInterval, opts.Now, opts.Sleep) })
-
-	var runErr error
-	select {
-	case <-ctx.Done():
-		log.Info("stopping: polling stops, the batch in hand is finished, the outbox is flushed", "grace", cfg.Grace)
-	case err := <-pollDone:
-		if err != nil {
-			runErr = fmt.Errorf("poller stopped: %w", err)
-		}
-		pollDone <- nil
-	case err := <-httpErr:
-		runErr = fmt.Errorf("http: %w", err)
-	}
-	stopPoll()
-	<-pollDone
+	// The shutdown order, once: the duties above have stopped (no new
+	// batch, no reload, no request); then the dispatcher; then the outbox
+	// is flushed and the store closed.
+	runErr := g.Wait()
 	stopDisp()
-	shutCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	api.Shutdown(shutCtx)
-	cancel()
-	wg.Wait()
+	<-dispDone
 	if err := c.close(cfg.Grace); err != nil && runErr == nil {
 		runErr = fmt.Errorf("close store: %w", err)
 	}
@@ -296,7 +286,7 @@ func checkCredentials(ctx context.Context, c *zoom.Client, cfg Config, now time.
 // watchRules reloads the rules file when its modification time or size
 // changes and then holds still for one check (so a file caught half
 // written is not loaded), and at once on SIGHUP.
-func (c *core) watchRules(ctx context.Context, path string, every time.Duration, hup <-chan os.Signal) {
+func (c *core) watchRules(ctx context.Context, path string, every time.Duration, hup <-chan os.Signal, clock engine.Clock) {
 	stamp := func() string {
 		fi, err := os.Stat(path)
 		if err != nil {
@@ -305,8 +295,6 @@ func (c *core) watchRules(ctx context.Context, path string, every time.Duration,
 		return fmt.Sprint(fi.ModTime().UnixNano(), fi.Size())
 	}
 	last, changed := stamp(), ""
-	t := time.NewTicker(every)
-	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -314,7 +302,7 @@ func (c *core) watchRules(ctx context.Context, path string, every time.Duration,
 		case <-hup:
 			last, changed = stamp(), ""
 			c.reload(ctx, "SIGHUP")
-		case <-t.C:
+		case <-clock.After(every):
 			switch s := stamp(); {
 			case s == last:
 				changed = ""
@@ -330,18 +318,18 @@ func (c *core) watchRules(ctx context.Context, path string, every time.Duration,
 
 // housekeeping runs the engine's wall-clock work (repeats, silence ends)
 // every poll interval and collects the store hourly.
-func (c *core) housekeeping(ctx context.Context, every time.Duration, now func() time.Time, sleep func(context.Context, time.Duration) error) {
-	lastGC := now()
+func (c *core) housekeeping(ctx context.Context, every time.Duration, clock engine.Clock) {
+	lastGC := clock.Now()
 	for {
-		if sleep(ctx, every) != nil {
+		if engine.Sleep(ctx, clock, every) != nil {
 			return
 		}
 		if err := c.eng.Tick(ctx); err != nil && ctx.Err() == nil {
 			c.log.Error("engine tick", "error", err)
 		}
 		c.disp.Wake()
-		if now().Sub(lastGC) > time.Hour {
-			lastGC = now()
+		if clock.Now().Sub(lastGC) > time.Hour {
+			lastGC = clock.Now()
 			got, err := c.db.Collect(ctx, lastGC.Add(-engine.DefaultResolvedRetention))
 			if err != nil && ctx.Err() == nil {
 				c.log.Error("store collect", "error", err)

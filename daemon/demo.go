@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/notifier"
 	"github.com/qoswatch/qoswatch/store"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
@@ -26,26 +28,6 @@ type DemoConfig struct {
 	Listen    string        // the HTTP API; "" picks 127.0.0.1:9797 or a free port
 	Slack     *SlackConfig  // send to Slack instead of the console
 	Seed      int64
-}
-
-// SimClock is simulated time running Speed times faster than the wall
-// clock; Sleep waits the matching wall time.
-type SimClock struct {
-	start, wall time.Time
-	speed       float64
-}
-
-// NewSimClock starts a simulated clock at start.
-func NewSimClock(start time.Time, speed float64) *SimClock {
-	return &SimClock{start: start, wall: time.Now(), speed: speed}
-}
-
-func (c *SimClock) Now() time.Time {
-	return c.start.Add(time.Duration(float64(time.Since(c.wall)) * c.speed))
-}
-
-func (c *SimClock) Sleep(ctx context.Context, d time.Duration) error {
-	return sleepCtx(ctx, time.Duration(float64(d)/c.speed))
 }
 
 // demoScenario is a live webinar where a few people degrade one by one,
@@ -107,7 +89,7 @@ func Demo(ctx context.Context, dc DemoConfig, out io.Writer, log *slog.Logger) e
 	}
 
 	start := time.Now().UTC().Truncate(time.Minute)
-	clock := NewSimClock(start, dc.Speed)
+	clock := fakeclock.NewScaled(start, dc.Speed)
 	webinarLen := dc.Duration - 2*time.Minute
 	sc := demoScenario(start, dc.Attendees, webinarLen, dc.Seed)
 	fake := zoomtest.NewServer(zoomtest.Options{Now: clock.Now, Scenarios: []*zoomtest.Scenario{sc}, Plan: zoomtest.Business})
@@ -128,7 +110,7 @@ func Demo(ctx context.Context, dc DemoConfig, out io.Writer, log *slog.Logger) e
 			ln.Close()
 		}
 	}
-	opts := Options{Logger: log, Console: out, Now: clock.Now, Sleep: clock.Sleep}
+	opts := Options{Logger: log, Console: out, Clock: clock}
 	mode := "this terminal (the console notifier)"
 	if dc.Slack != nil {
 		cfg.Slack = *dc.Slack
@@ -154,7 +136,7 @@ and the webinar's end. The HTTP API is on http://%s
 	defer cancel()
 	go func() { // minute markers, so the story has a time line
 		for m := 1; ; m++ {
-			if clock.Sleep(runCtx, start.Add(time.Duration(m)*time.Minute).Sub(clock.Now())) != nil {
+			if engine.Sleep(runCtx, clock, start.Add(time.Duration(m)*time.Minute).Sub(clock.Now())) != nil {
 				return
 			}
 			if m%5 == 0 {

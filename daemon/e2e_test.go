@@ -19,6 +19,7 @@ import (
 
 	"github.com/qoswatch/qoswatch"
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/internal/syncbuf"
 	"github.com/qoswatch/qoswatch/store"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
@@ -129,7 +130,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	const speed = 150 // a simulated minute every 400ms: slack for a loaded CI machine
 	start := time.Now().UTC().Truncate(time.Minute)
-	clock := NewSimClock(start, speed)
+	clock := fakeclock.NewScaled(start, speed)
 	sc := e2eScenario(start)
 	fake := zoomtest.NewServer(zoomtest.Options{Now: clock.Now, Scenarios: []*zoomtest.Scenario{sc}, Plan: zoomtest.Business})
 	fake.Start()
@@ -152,11 +153,11 @@ func TestEndToEnd(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
-		go func() { done <- Run(ctx, cfg, Options{Logger: log, Now: clock.Now, Sleep: clock.Sleep}) }()
+		go func() { done <- Run(ctx, cfg, Options{Logger: log, Clock: clock}) }()
 		if during != nil {
 			during()
 		}
-		clock.Sleep(context.Background(), start.Add(until).Sub(clock.Now()))
+		engine.Sleep(context.Background(), clock, start.Add(until).Sub(clock.Now()))
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatalf("Run: %v\n%s", err, logs.String())
@@ -169,11 +170,11 @@ func TestEndToEnd(t *testing.T) {
 	// out and the shutdown's short grace period cannot flush them.
 	cfg.Grace = 200 * time.Millisecond
 	run(13*time.Minute, func() {
-		clock.Sleep(context.Background(), start.Add(4*time.Minute).Sub(clock.Now()))
+		engine.Sleep(context.Background(), clock, start.Add(4*time.Minute).Sub(clock.Now()))
 		fake.RevokeAccessTokens()
-		clock.Sleep(context.Background(), start.Add(6*time.Minute).Sub(clock.Now()))
+		engine.Sleep(context.Background(), clock, start.Add(6*time.Minute).Sub(clock.Now()))
 		fake.Inject(zoomtest.Fault{Path: "/participants/qos", Status: http.StatusTooManyRequests, Times: 3})
-		clock.Sleep(context.Background(), start.Add(11*time.Minute).Sub(clock.Now()))
+		engine.Sleep(context.Background(), clock, start.Add(11*time.Minute).Sub(clock.Now()))
 		slack.setDown(true)
 	})
 	firstLife := len(slack.Posts())

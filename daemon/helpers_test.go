@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/qoswatch/qoswatch"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
 
@@ -28,10 +29,10 @@ func writeFile(t *testing.T, path string, data []byte) {
 // to minute hogUntil (the example's zoom-cpu-hog fires at minute 4), and
 // returns a Config for it (the example rules, a database in a temp dir,
 // any free port) and the clock.
-func cpuHogWebinar(t *testing.T, id int64, webinarLen, hogUntil time.Duration) (Config, *SimClock, time.Time) {
+func cpuHogWebinar(t *testing.T, id int64, webinarLen, hogUntil time.Duration) (Config, *fakeclock.Scaled, time.Time) {
 	t.Helper()
 	start := time.Now().UTC().Truncate(time.Minute)
-	clock := NewSimClock(start, 300)
+	clock := fakeclock.NewScaled(start, 300)
 	sc := zoomtest.Generate(zoomtest.Gen{ID: id, Topic: "CPU hog webinar", Start: start, Duration: webinarLen, Participants: 10, Seed: 5})
 	sc.Participants[1].Join, sc.Participants[1].Leave = 0, 0
 	sc.Participants[1].Degradations = []zoomtest.Degradation{{Kind: zoomtest.CPUHog, From: time.Minute, To: hogUntil}}

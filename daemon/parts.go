@@ -57,8 +57,7 @@ type coreConfig struct {
 	rules      string
 	db         string
 	staleAfter time.Duration
-	now        func() time.Time
-	sleep      func(ctx context.Context, d time.Duration) error
+	clock      engine.Clock
 	sender     notifier.Sender
 	channel    string // SLACK_CHANNEL: where an alert goes when no route names a channel
 	force      string // every alert to this channel, whatever the routes say (demo --slack)
@@ -88,7 +87,7 @@ func newCore(cc coreConfig) (*core, error) {
 	}
 	c.stats.lastReload = true
 
-	c.db, err = store.Open(cc.db, store.Options{Logger: cc.log.With("component", "store"), Now: cc.now})
+	c.db, err = store.Open(cc.db, store.Options{Logger: cc.log.With("component", "store"), Now: cc.clock.Now})
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
 			return nil, fmt.Errorf("QOSWATCH_DB=%s: locked by another qoswatch process (one daemon per database file)", cc.db)
@@ -99,7 +98,7 @@ func newCore(cc coreConfig) (*core, error) {
 		c.db.Close()
 		return nil, err
 	}
-	c.eng, err = engine.New(c.db, engine.Options{Now: cc.now, StaleAfter: cc.staleAfter, Logger: cc.log.With("component", "engine")})
+	c.eng, err = engine.New(c.db, engine.Options{Now: cc.clock.Now, StaleAfter: cc.staleAfter, Logger: cc.log.With("component", "engine")})
 	if err != nil {
 		return fail(fmt.Errorf("QOSWATCH_DB=%s: %w", cc.db, err))
 	}
@@ -112,12 +111,12 @@ func newCore(cc coreConfig) (*core, error) {
 	}
 	c.disp, err = notifier.New(notifier.Options{
 		Outbox: c.db, Router: router, Sender: cc.sender, DefaultChannel: cc.channel,
-		Logger: cc.log.With("component", "notifier"), Now: cc.now, Sleep: cc.sleep,
+		Logger: cc.log.With("component", "notifier"), Now: cc.clock.Now, Sleep: sleeper(cc.clock),
 	})
 	if err != nil {
 		return fail(fmt.Errorf("notifier: %w", err))
 	}
-	c.metrics = httpapi.NewMetrics(cc.now)
+	c.metrics = httpapi.NewMetrics(cc.clock.Now)
 	c.metrics.Add(httpapi.StatsSource{Subsystem: "engine", Stats: func() any { return c.eng.Stats() }})
 	c.metrics.Add(httpapi.StatsSource{Subsystem: "store", Stats: func() any { return c.db.Stats() }})
 	c.metrics.Add(httpapi.StatsSource{Subsystem: "notifier", Stats: func() any { return c.disp.Stats() }})

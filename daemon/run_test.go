@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/qoswatch/qoswatch"
+	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/internal/syncbuf"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
@@ -243,9 +245,9 @@ func TestWebhookMode(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: clock.Now, Sleep: clock.Sleep})
+		done <- Run(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Clock: clock})
 	}()
-	clock.Sleep(context.Background(), start.Add(14*time.Minute).Sub(clock.Now()))
+	engine.Sleep(context.Background(), clock, start.Add(14*time.Minute).Sub(clock.Now()))
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v\n%s", err, logs.String())
@@ -267,4 +269,49 @@ func TestWebhookMode(t *testing.T) {
 	if strings.Contains(logs.String(), "secretpart") {
 		t.Error("the log shows the webhook URL")
 	}
+}
+
+// TestRulesWatcherRunsOnTheDaemonClock: the rules file is checked every
+// QOSWATCH_RULES_CHECK of the daemon's clock, like every other duty, so a
+// simulated clock (the demo's) sees a changed file within simulated
+// minutes, not wall minutes.
+func TestRulesWatcherRunsOnTheDaemonClock(t *testing.T) {
+	start := time.Now().UTC().Truncate(time.Minute)
+	clock := fakeclock.NewScaled(start, 600) // 5 simulated minutes in 0.5s
+	sc := zoomtest.Generate(zoomtest.Gen{ID: 556, Start: start, Duration: time.Hour, Participants: 3, Seed: 1})
+	fake := zoomtest.NewServer(zoomtest.Options{Now: clock.Now, Scenarios: []*zoomtest.Scenario{sc}})
+	fake.Start()
+	defer fake.Close()
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules.yaml")
+	writeFile(t, rules, qoswatch.ExampleRules)
+	cfg := Defaults()
+	cfg.Zoom = zoomConfig(fake)
+	cfg.Rules, cfg.DB, cfg.Listen, cfg.RulesCheck = rules, filepath.Join(dir, "db"), "127.0.0.1:0", 5*time.Minute
+
+	var logs syncbuf.Buffer
+	addrc := make(chan string, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Clock: clock, HUP: make(chan os.Signal),
+			Listening: func(a string) { addrc <- a }, Console: io.Discard})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("Run: %v\n%s", err, logs.String())
+	}
+	waitMetric(t, addr, &logs, "qoswatch_rules_loaded 7")
+	writeFile(t, rules, []byte("rules:\n  - name: only-rule\n    when: latency > 300\n"))
+	// Two checks (seen moving, then still): 10 simulated minutes, a
+	// second of wall time; a wall-clock ticker would take 10 minutes.
+	waitMetric(t, addr, &logs, "qoswatch_rules_loaded 1", `qoswatch_rules_reloads_total{outcome="ok"} 1`)
 }

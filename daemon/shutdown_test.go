@@ -56,11 +56,11 @@ func TestShutdownFlushesTheOutbox(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Console: io.Discard, Now: clock.Now, Sleep: clock.Sleep, Sender: sender})
+		done <- Run(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Console: io.Discard, Clock: clock, Sender: sender})
 	}()
 	// The CPU hog fires at minute 4 (held 3m from minute 1); by minute 8
 	// the dispatcher has tried and failed.
-	clock.Sleep(context.Background(), start.Add(8*time.Minute).Sub(clock.Now()))
+	engine.Sleep(context.Background(), clock, start.Add(8*time.Minute).Sub(clock.Now()))
 	sender.mu.Lock()
 	refused, early := sender.refused, len(sender.got)
 	sender.mu.Unlock()
