@@ -114,7 +114,7 @@ func TestRulesReload(t *testing.T) {
 }
 
 // TestDemoShowsFiringStormAndResolutions runs the demo as a user would
-// watch it (faster) and checks the terminal shows what the README says.
+// watch it (faster) and checks the terminal shows what the README's demo excerpt says.
 func TestDemoShowsFiringStormAndResolutions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the demo")

@@ -16,7 +16,7 @@ import (
 
 // No Docker engine runs in CI, so this test keeps the Dockerfile honest:
 // it runs the Dockerfile's own build line and checks the image settings
-// the README promises.
+// docs/operations.md ("Deploy with Docker") promises.
 
 const repoRoot = "../.."
 

@@ -188,8 +188,8 @@ func TestSpecValidationCatchesADrift(t *testing.T) {
 			t.Errorf("%s: %s passed validation", path, body)
 		}
 	}
-	// Statuses the spec does not list are failures too (see the README
-	// for those Zoom sends anyway: 401, 429, 5xx).
+	// Statuses the spec does not list are failures too (see docs/architecture.md,
+	// "The fake Zoom", for those Zoom sends anyway: 401, 429, 5xx).
 	if err := validate(t, router, "/metrics/webinars/1/participants/qos", "", 429, h, []byte(`{}`)); err == nil ||
 		!strings.Contains(err.Error(), "status is not supported") {
 		t.Errorf("429: %v", err)
