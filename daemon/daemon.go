@@ -117,7 +117,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL,
 		AccountID: cfg.Zoom.AccountID, ClientID: cfg.Zoom.ClientID, ClientSecret: cfg.Zoom.ClientSecret.Reveal(),
 		Plan: cfg.Zoom.Plan, DailyLimit: cfg.Zoom.DailyLimit,
-		Logger: log.With("component", "zoom"), Now: clock.Now, Sleep: sleeper(clock),
+		Logger: log.With("component", "zoom"), Clock: clock,
 	})
 	if err != nil {
 		c.close(time.Second)

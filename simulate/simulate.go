@@ -226,6 +226,21 @@ type simClock struct {
 	cancel context.CancelFunc
 }
 
+// After advances the clock by d and fires at once; past the run's end it
+// cancels the run and never fires, so the waiter sees the cancellation.
+func (c *simClock) After(d time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	if d > 0 {
+		c.Advance(d)
+	}
+	if !c.Now().Before(c.end) {
+		c.cancel()
+		return ch
+	}
+	ch <- c.Now()
+	return ch
+}
+
 func (c *simClock) Sleep(ctx context.Context, d time.Duration) error {
 	if d > 0 {
 		c.Advance(d)
@@ -256,7 +271,7 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 		APIURL: "https://api.zoom.sim/v2", OAuthURL: "https://zoom.sim/oauth/token",
 		AccountID: srv.AccountID, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Plan: cfg.Plan,
 		HTTPClient: &http.Client{Transport: heavy.wrap(srv.Transport())},
-		Now:        clock.Now, Sleep: clock.Sleep,
+		Clock:      clock,
 	}
 	if name == "oracle" {
 		zcfg.DailyLimit = 1 << 30

@@ -42,17 +42,16 @@ func newAuth(cfg *Config) *auth {
 	}
 }
 
-// get returns a valid access token, fetching one when needed. Callers
-// wait for one fetch at a time, so a burst of calls makes one grant.
-func (a *auth) get(ctx context.Context) (string, bool, error) {
+// get returns a valid access token, fetching one when needed, within
+// ctx (the calling attempt's deadline). Callers wait for one fetch at a
+// time, so a burst of calls makes one grant.
+func (a *auth) get(ctx context.Context) (string, bool, *Error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	now := a.cfg.Now()
+	now := a.cfg.Clock.Now()
 	if a.token != "" && (a.expires.IsZero() || now.Before(a.expires.Add(-time.Minute))) {
 		return a.token, false, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
-	defer cancel()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, a.cfg.HTTPClient)
 	tok, err := a.cc.Token(ctx)
 	if err != nil {

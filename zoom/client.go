@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/qoswatch/qoswatch/engine"
 )
 
 // maxBody bounds a response body. A past-type QoS page of 10 participants
@@ -54,18 +56,18 @@ func (c *Client) Limits() Limits { return c.limits }
 
 // DailyRemaining returns how many Heavy and Resource-intensive calls are
 // left today (UTC) by the client's count; 0 while Zoom's daily limit holds.
-func (c *Client) DailyRemaining() int { return c.daily.remaining(c.cfg.Now()) }
+func (c *Client) DailyRemaining() int { return c.daily.remaining(c.cfg.Clock.Now()) }
 
 // DailyReset returns the next 00:00 UTC, when the daily count restarts.
-func (c *Client) DailyReset() time.Time { return midnight(c.cfg.Now()).AddDate(0, 0, 1) }
+func (c *Client) DailyReset() time.Time { return midnight(c.cfg.Clock.Now()).AddDate(0, 0, 1) }
 
 // PausedUntil returns when Heavy calls may resume after Zoom's Daily-limit
 // 429, and whether such a pause holds now.
-func (c *Client) PausedUntil() (time.Time, bool) { return c.daily.paused(c.cfg.Now()) }
+func (c *Client) PausedUntil() (time.Time, bool) { return c.daily.paused(c.cfg.Clock.Now()) }
 
 // RestoreDailyUsed sets today's count of Heavy and Resource-intensive
 // calls, for a restart: the poller persists what it spent.
-func (c *Client) RestoreDailyUsed(used int) { c.daily.restore(c.cfg.Now(), used) }
+func (c *Client) RestoreDailyUsed(used int) { c.daily.restore(c.cfg.Clock.Now(), used) }
 
 // request is one API call: a GET of path with query, decoded into out.
 type request struct {
@@ -82,12 +84,11 @@ func (r *request) endpoint() string { return "GET " + r.path }
 func (c *Client) get(ctx context.Context, r *request, out any) error {
 	refreshed := false
 	for attempt := 1; ; attempt++ {
-		token, err := c.attempt(ctx, r, out)
-		if err == nil {
+		token, e := c.attempt(ctx, r, out)
+		if e == nil {
 			c.stats.call(r.cat, outcomeOK)
 			return nil
 		}
-		e := err.(*Error)
 		var delay time.Duration
 		switch {
 		case ctx.Err() != nil:
@@ -103,7 +104,7 @@ func (c *Client) get(ctx context.Context, r *request, out any) error {
 		case e.Status == http.StatusTooManyRequests:
 			delay = c.backoff(attempt)
 			if !e.RetryAfter.IsZero() {
-				delay = min(max(e.RetryAfter.Sub(c.cfg.Now()), 0), c.cfg.BackoffMax)
+				delay = min(max(e.RetryAfter.Sub(c.cfg.Clock.Now()), 0), c.cfg.BackoffMax)
 			}
 		case retryable(e):
 			delay = c.backoff(attempt)
@@ -118,18 +119,20 @@ func (c *Client) get(ctx context.Context, r *request, out any) error {
 			c.stats.countedRetries.Add(1)
 		}
 		c.log.Debug("retrying zoom call", "endpoint", e.Endpoint, "attempt", attempt, "delay", delay, "error", e)
-		if err := c.cfg.Sleep(ctx, delay); err != nil {
+		if err := engine.Sleep(ctx, c.cfg.Clock, delay); err != nil {
 			return c.fail(r, e)
 		}
 	}
 }
 
 // retryable: Zoom failed or did not answer; the same call may succeed.
+// An answer whose body did not arrive in time is not retried: Zoom is
+// there but slow, and a retry would stall the caller as long again.
 func retryable(e *Error) bool {
 	if e.Status >= 500 {
 		return true
 	}
-	return e.Status == 0 && e.Err != nil && !errors.Is(e.Err, errDecode) && !errors.Is(e.Err, context.Canceled)
+	return e.Status == 0 && e.Err != nil && !errors.Is(e.Err, errDecode) && !errors.Is(e.Err, errSlowBody) && !errors.Is(e.Err, context.Canceled)
 }
 
 // backoff is the delay before retry n (1-based): BackoffBase doubled per
@@ -160,26 +163,31 @@ func (c *Client) fail(r *request, e *Error) error {
 }
 
 // attempt makes one HTTP request. It returns the access token it used, so
-// a 401 can invalidate exactly that one.
-func (c *Client) attempt(ctx context.Context, r *request, out any) (string, error) {
+// a 401 can invalidate exactly that one, and an *Error (typed, so get
+// needs no type assertion) when the attempt failed.
+func (c *Client) attempt(ctx context.Context, r *request, out any) (string, *Error) {
 	ep := r.endpoint()
 	if r.cat.daily() {
-		if until, paused := c.daily.paused(c.cfg.Now()); paused {
+		if until, paused := c.daily.paused(c.cfg.Clock.Now()); paused {
 			return "", c.dailyError(ep, until)
 		}
 	}
 	if err := c.wait(ctx, r.cat); err != nil {
 		return "", &Error{Endpoint: ep, Err: err}
 	}
-	token, fetched, err := c.auth.get(ctx)
+	// One deadline bounds the attempt: the token grant when one is due,
+	// the request's headers and the whole body.
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	token, fetched, e := c.auth.get(ctx)
 	if fetched {
 		c.stats.tokenFetches.Add(1)
 	}
-	if err != nil {
-		return "", err
+	if e != nil {
+		return "", e
 	}
 	if r.cat.daily() {
-		if until, ok, first := c.daily.take(c.cfg.Now()); !ok {
+		if until, ok, first := c.daily.take(c.cfg.Clock.Now()); !ok {
 			if first {
 				c.log.Error("zoom daily limit reached by qoswatch's own count (ZOOM_DAILY_LIMIT): Heavy and Resource-intensive calls paused",
 					"limit", c.limits.Daily, "until", until.UTC().Format(time.RFC3339))
@@ -187,23 +195,27 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) (string, erro
 			return token, c.dailyError(ep, until)
 		}
 	}
+	return token, c.exchange(ctx, r, token, out)
+}
 
-	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
+// exchange sends the request with token and reads and decodes the whole
+// answer, within ctx's deadline.
+func (c *Client) exchange(ctx context.Context, r *request, token string, out any) *Error {
+	ep := r.endpoint()
 	u := c.cfg.APIURL + r.path
 	if len(r.query) > 0 {
 		u += "?" + r.query.Encode()
 	}
-	req, err := http.NewRequestWithContext(actx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return token, &Error{Endpoint: ep, Message: "bad request URL", Err: err}
+		return &Error{Endpoint: ep, Message: "bad request URL", Err: err}
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "qoswatch")
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return token, &Error{Endpoint: ep, Message: "no answer", Err: unwrapURLError(err)}
+		return &Error{Endpoint: ep, Message: "no answer", Err: unwrapURLError(err)}
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // drain, so the connection is reused
@@ -212,16 +224,23 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) (string, erro
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
 	e := &Error{Endpoint: ep, Status: resp.StatusCode, TrackingID: resp.Header.Get("x-zm-trackingid")}
 	switch {
+	case err != nil && resp.StatusCode/100 == 2 && errors.Is(err, context.DeadlineExceeded):
+		// Zoom answered and then dribbled: asking again would hold the
+		// caller for another Timeout. The next poll asks again.
+		e.Status = 0
+		e.Message = "reading the body"
+		e.Err = fmt.Errorf("%w (Timeout %v): %w", errSlowBody, c.cfg.Timeout, err)
+		return e
 	case err != nil:
 		e.Message, e.Err = "reading the body", err
 		if resp.StatusCode/100 == 2 {
 			e.Status = 0 // a cut answer is a network failure: retryable
 		}
-		return token, e
+		return e
 	case int64(len(body)) > c.maxBody:
 		e.Message = fmt.Sprintf("body larger than %d bytes", c.maxBody)
 		e.Err = errDecode
-		return token, e
+		return e
 	}
 	if resp.StatusCode/100 != 2 {
 		var ae APIError
@@ -231,7 +250,7 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) (string, erro
 		if resp.StatusCode == http.StatusTooManyRequests {
 			c.rateLimited(e, resp.Header)
 		}
-		return token, e
+		return e
 	}
 	if bd, ok := out.(bodyDecoder); ok {
 		err = bd.decodeBody(body)
@@ -241,9 +260,9 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) (string, erro
 	if err != nil {
 		e.Message = "decoding the body"
 		e.Err = fmt.Errorf("%w: %v", errDecode, err)
-		return token, e
+		return e
 	}
-	return token, nil
+	return nil
 }
 
 // bodyDecoder is a response target that decodes the body itself.
@@ -252,7 +271,7 @@ type bodyDecoder interface{ decodeBody(body []byte) error }
 // rateLimited reads a 429's headers into e and, for the daily limit,
 // pauses Heavy calls and says so once.
 func (c *Client) rateLimited(e *Error, h http.Header) {
-	now := c.cfg.Now()
+	now := c.cfg.Clock.Now()
 	e.RateLimit = RateLimitType(h.Get("X-RateLimit-Type"))
 	if e.RateLimit == "" {
 		e.RateLimit = RateLimitQPS

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,21 +18,40 @@ import (
 	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 )
 
 type testServer struct {
 	*httptest.Server
 	grants atomic.Int64
 	conns  atomic.Int64 // connections opened
-	now    time.Time
-	slept  []time.Duration
-	mu     sync.Mutex
+	clock  *recordingClock
+}
+
+// recordingClock is a stepping clock that remembers every wait.
+type recordingClock struct {
+	*fakeclock.Stepping
+	mu    sync.Mutex
+	slept []time.Duration
+}
+
+func (c *recordingClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	c.slept = append(c.slept, d)
+	c.mu.Unlock()
+	return c.Stepping.After(d)
+}
+
+func (c *recordingClock) waits() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.slept)
 }
 
 // newTestServer serves a token endpoint and api for everything under /v2.
 func newTestServer(t *testing.T, api http.HandlerFunc) (*testServer, *Client) {
 	t.Helper()
-	ts := &testServer{now: time.Date(2026, 11, 28, 14, 0, 0, 0, time.UTC)}
+	ts := &testServer{clock: &recordingClock{Stepping: fakeclock.NewStepping(time.Date(2026, 11, 28, 14, 0, 0, 0, time.UTC))}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /oauth/token", func(w http.ResponseWriter, r *http.Request) {
 		id, secret, _ := r.BasicAuth()
@@ -57,14 +77,7 @@ func newTestServer(t *testing.T, api http.HandlerFunc) (*testServer, *Client) {
 	c, err := NewClient(Config{
 		APIURL: ts.URL + "/v2", OAuthURL: ts.URL + "/oauth/token",
 		AccountID: "acct", ClientID: "id", ClientSecret: "secret", Plan: "business",
-		Now: func() time.Time { ts.mu.Lock(); defer ts.mu.Unlock(); return ts.now },
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			ts.mu.Lock()
-			defer ts.mu.Unlock()
-			ts.slept = append(ts.slept, d)
-			ts.now = ts.now.Add(d)
-			return ctx.Err()
-		},
+		Clock:       ts.clock,
 		BackoffBase: 100 * time.Millisecond, BackoffMax: 2 * time.Second,
 	})
 	if err != nil {
@@ -210,8 +223,8 @@ func TestRetryAfterAndDailyReset(t *testing.T) {
 		if _, err := c.Participants(context.Background(), engine.Webinar, "1", Live); err != nil {
 			t.Fatal(err)
 		}
-		if !sleptFor(ts.slept, time.Second) {
-			t.Errorf("slept %v, want a 1s wait for Retry-After", ts.slept)
+		if !sleptFor(ts.clock.waits(), time.Second) {
+			t.Errorf("slept %v, want a 1s wait for Retry-After", ts.clock.waits())
 		}
 	})
 	t.Run("429 without a type is QPS, bounded", func(t *testing.T) {
@@ -244,9 +257,7 @@ func TestRetryAfterAndDailyReset(t *testing.T) {
 		if until, ok := c.PausedUntil(); !ok || !until.Equal(midnight) {
 			t.Errorf("PausedUntil = %v, %v", until, ok)
 		}
-		ts.mu.Lock()
-		ts.now = midnight
-		ts.mu.Unlock()
+		ts.clock.Set(midnight)
 		if _, err := c.Participants(context.Background(), engine.Webinar, "1", Live); err != nil {
 			t.Errorf("at midnight: %v", err)
 		}
@@ -366,5 +377,43 @@ func TestBodiesAreBoundedDrainedAndClosed(t *testing.T) {
 	// drained and closed reuse one connection (6 without the draining).
 	if n := ts.conns.Load(); n > 2 {
 		t.Errorf("%d connections for 10 requests; bodies are not drained", n)
+	}
+}
+
+// dribble answers 200 and then sends the body a byte at a time, never
+// finishing, until the client hangs up: a slow-loris Zoom.
+func dribble(calls *atomic.Int64) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"participants":[`)
+		w.(http.Flusher).Flush()
+		for {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+				fmt.Fprint(w, " ")
+				w.(http.Flusher).Flush()
+			}
+		}
+	}
+}
+
+// A body that dribbles in is cut at the attempt's deadline, and the call
+// ends there: retrying would hold the poller for MaxAttempts × Timeout.
+func TestSlowBodyEndsTheCallAtTheAttemptDeadline(t *testing.T) {
+	var calls atomic.Int64
+	_, c := newTestServer(t, dribble(&calls))
+	c.cfg.Timeout = 300 * time.Millisecond
+	_, err := c.Participants(context.Background(), engine.Webinar, "1", Live)
+	if !errors.Is(err, context.DeadlineExceeded) || !IsServerError(err) || !strings.Contains(err.Error(), "reading the body") {
+		t.Errorf("err = %v; want a timeout reading the body (IsServerError)", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("the dribbling answer was asked for %d times, want once", n)
+	}
+	if n := c.Stats().Retries; n != 0 {
+		t.Errorf("%d retries of a dribbling answer, want 0", n)
 	}
 }

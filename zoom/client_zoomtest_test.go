@@ -2,8 +2,8 @@ package zoom_test
 
 // The client against zoomtest, the fake Zoom: every behaviour of issue 2
 // that the fake can show. Time is virtual: the fake and the client share
-// a zoomtest.Clock, and the client's Sleep advances it, so rate limits
-// and back-offs take no wall time.
+// a stepping clock (internal/fakeclock), and the client's waits advance
+// it, so rate limits and back-offs take no wall time.
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/internal/syncbuf"
 	"github.com/qoswatch/qoswatch/zoom"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
@@ -50,7 +51,7 @@ func webinar() *zoomtest.Scenario {
 type env struct {
 	srv    *zoomtest.Server
 	cfg    zoom.Config
-	clock  *zoomtest.Clock
+	clock  *fakeclock.Stepping
 	client *zoom.Client
 	logs   *syncbuf.Buffer
 	tokens *tokenRecorder
@@ -63,7 +64,7 @@ type envOpts struct {
 
 func newEnv(t *testing.T, o envOpts) *env {
 	t.Helper()
-	clock := zoomtest.NewClock(t0.Add(30 * time.Minute))
+	clock := fakeclock.NewStepping(t0.Add(30 * time.Minute))
 	o.fake.Now = clock.Now
 	if o.fake.Scenarios == nil {
 		o.fake.Scenarios = []*zoomtest.Scenario{webinar()}
@@ -77,12 +78,8 @@ func newEnv(t *testing.T, o envOpts) *env {
 		Plan:       "business",
 		HTTPClient: &http.Client{Transport: rec},
 		Logger:     slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:        clock.Now,
+		Clock:      clock,
 		Timeout:    2 * time.Second,
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			clock.Advance(d)
-			return ctx.Err()
-		},
 	}
 	if o.mutate != nil {
 		o.mutate(&cfg)

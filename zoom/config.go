@@ -1,13 +1,14 @@
 package zoom
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/qoswatch/qoswatch/engine"
 )
 
 // Default base URLs. ZoomGov and tests use others.
@@ -26,17 +27,17 @@ type Config struct {
 	Plan         string // ZOOM_PLAN: "pro" (default) or "business" ("education", "enterprise" alike)
 	DailyLimit   int    // ZOOM_DAILY_LIMIT: Heavy+Resource-intensive calls a UTC day; 0 is the plan's
 
-	HTTPClient *http.Client     // default: a new client; deadlines come from Timeout
-	Logger     *slog.Logger     // default: discard
-	Now        func() time.Time // default: time.Now; drives the limiters and the daily count
+	HTTPClient *http.Client // default: a new client; deadlines come from Timeout
+	Logger     *slog.Logger // default: discard
+	// Clock drives the token's lifetime, the limiters, the daily count and
+	// the waits between retries; default engine.SystemClock. The simulator
+	// and tests pass a fake one (internal/fakeclock).
+	Clock engine.Clock
 
 	Timeout     time.Duration // one attempt, token fetch included; default 30s
 	MaxAttempts int           // attempts per call on 429 QPS, 5xx and timeouts; default 4
 	BackoffBase time.Duration // first retry delay, doubled per attempt; default 500ms
 	BackoffMax  time.Duration // cap of one retry delay; default 30s
-	// Sleep waits for d or until ctx is done; default a timer. The
-	// simulator injects its clock here and in Now.
-	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // settingError names the bad setting and its environment variable. It
@@ -98,8 +99,8 @@ func (c Config) withDefaults() (Config, Limits, error) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	if c.Now == nil {
-		c.Now = time.Now
+	if c.Clock == nil {
+		c.Clock = engine.SystemClock{}
 	}
 	if c.Timeout == 0 {
 		c.Timeout = 30 * time.Second
@@ -113,22 +114,5 @@ func (c Config) withDefaults() (Config, Limits, error) {
 	if c.BackoffMax == 0 {
 		c.BackoffMax = 30 * time.Second
 	}
-	if c.Sleep == nil {
-		c.Sleep = sleep
-	}
 	return c, lim, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -123,6 +123,10 @@ func IsServerError(err error) bool {
 
 var errDecode = errors.New("response is not the JSON expected")
 
+// errSlowBody: Zoom sent the headers of a 2xx but not the whole body
+// within the attempt's deadline.
+var errSlowBody = errors.New("the body did not arrive in time")
+
 // parseRetryAfter reads Retry-After as an RFC 3339 time (Zoom), seconds,
 // or an HTTP date.
 func parseRetryAfter(v string, now time.Time) (time.Time, bool) {

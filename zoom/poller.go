@@ -157,7 +157,7 @@ func NewPoller(c *Client, cfg PollerConfig, sink Sink) (*Poller, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = func(ctx context.Context, d time.Duration) error { return engine.Sleep(ctx, engine.SystemClock{}, d) }
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

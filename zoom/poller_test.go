@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/zoom"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
@@ -55,14 +56,14 @@ func (r *recorder) EndSource(_ context.Context, src engine.Source, _ time.Time) 
 // rig is a fake Zoom, a client and the clock they share. Time moves only
 // when the poller sleeps, so an hour of polling takes milliseconds.
 type rig struct {
-	clock *zoomtest.Clock
+	clock *fakeclock.Stepping
 	srv   *zoomtest.Server
 	c     *zoom.Client
 	sink  *recorder
 	logs  *bytes.Buffer
 }
 
-func sleepOn(clock *zoomtest.Clock) func(context.Context, time.Duration) error {
+func sleepOn(clock *fakeclock.Stepping) func(context.Context, time.Duration) error {
 	return func(ctx context.Context, d time.Duration) error {
 		if d > 0 {
 			clock.Advance(d)
@@ -73,12 +74,12 @@ func sleepOn(clock *zoomtest.Clock) func(context.Context, time.Duration) error {
 
 func newRig(t *testing.T, plan zoomtest.Plan, start time.Time, scs ...*zoomtest.Scenario) *rig {
 	t.Helper()
-	clock := zoomtest.NewClock(start)
+	clock := fakeclock.NewStepping(start)
 	srv := zoomtest.NewServer(zoomtest.Options{Now: clock.Now, Plan: plan, Scenarios: scs})
 	c, err := zoom.NewClient(zoom.Config{
 		APIURL: "https://api.zoom.test/v2", OAuthURL: "https://zoom.test/oauth/token",
 		AccountID: srv.AccountID, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
-		Plan: string(plan), HTTPClient: srv.HTTPClient(), Now: clock.Now, Sleep: sleepOn(clock),
+		Plan: string(plan), HTTPClient: srv.HTTPClient(), Clock: clock,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -259,7 +260,7 @@ func TestPollerSpendSurvivesRestart(t *testing.T) {
 	c2, err := zoom.NewClient(zoom.Config{
 		APIURL: "https://api.zoom.test/v2", OAuthURL: "https://zoom.test/oauth/token",
 		AccountID: r.srv.AccountID, ClientID: r.srv.ClientID, ClientSecret: r.srv.ClientSecret,
-		Plan: "pro", HTTPClient: r.srv.HTTPClient(), Now: r.clock.Now, Sleep: sleepOn(r.clock),
+		Plan: "pro", HTTPClient: r.srv.HTTPClient(), Clock: r.clock,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -501,12 +502,12 @@ func itoa(n int64) string {
 // beside the fake's and the decoder's.
 func BenchmarkPollerInterval10k(b *testing.B) {
 	sc := zoomtest.Generate(zoomtest.Gen{Participants: 10000, Start: start, Duration: 24 * time.Hour, Degraded: 0.02, Seed: 8})
-	clock := zoomtest.NewClock(start)
+	clock := fakeclock.NewStepping(start)
 	srv := zoomtest.NewServer(zoomtest.Options{Now: clock.Now, Plan: zoomtest.Business, Scenarios: []*zoomtest.Scenario{sc}})
 	c, err := zoom.NewClient(zoom.Config{
 		APIURL: "https://api.zoom.test/v2", OAuthURL: "https://zoom.test/oauth/token",
 		AccountID: srv.AccountID, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
-		Plan: "business", HTTPClient: srv.HTTPClient(), Now: clock.Now, Sleep: sleepOn(clock),
+		Plan: "business", HTTPClient: srv.HTTPClient(), Clock: clock,
 	})
 	if err != nil {
 		b.Fatal(err)

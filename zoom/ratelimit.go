@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/qoswatch/qoswatch/engine"
 )
 
 // Category is Zoom's rate-limit label of an API.
@@ -97,14 +99,14 @@ func newLimiters(l Limits) [numCategories]*rate.Limiter {
 
 // wait blocks until the limiter of c allows a call, on the client's clock.
 func (c *Client) wait(ctx context.Context, cat Category) error {
-	now := c.cfg.Now()
+	now := c.cfg.Clock.Now()
 	r := c.limiters[cat].ReserveN(now, 1)
 	if !r.OK() {
 		return context.DeadlineExceeded // a zero rate: never allowed
 	}
 	if d := r.DelayFrom(now); d > 0 {
-		if err := c.cfg.Sleep(ctx, d); err != nil {
-			r.CancelAt(c.cfg.Now())
+		if err := engine.Sleep(ctx, c.cfg.Clock, d); err != nil {
+			r.CancelAt(c.cfg.Clock.Now())
 			return err
 		}
 	}

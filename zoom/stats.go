@@ -88,7 +88,7 @@ type Stats struct {
 
 // Stats returns the client's counters.
 func (c *Client) Stats() Stats {
-	now := c.cfg.Now()
+	now := c.cfg.Clock.Now()
 	used, paused := c.daily.snapshot(now)
 	s := Stats{
 		Retries:        c.stats.retries.Load(),
