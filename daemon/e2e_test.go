@@ -2,9 +2,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -15,11 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slack-go/slack/slacktest"
-
 	"github.com/qoswatch/qoswatch"
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/internal/fakeclock"
+	"github.com/qoswatch/qoswatch/internal/fakeslack"
 	"github.com/qoswatch/qoswatch/internal/syncbuf"
 	"github.com/qoswatch/qoswatch/store"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
@@ -30,19 +26,17 @@ type slackPost struct {
 	Method, Channel, ThreadTS, TS, Text, Blocks string
 }
 
-// fakeSlack is slacktest's server with chat.postMessage and chat.update
-// answered by a recorder; the real slack-go client (inside the real
-// notifier) talks to it over HTTP. Every first call of a method can be
-// made to answer 429 first.
+// fakeSlack is internal/fakeslack (slacktest's server recording
+// chat.postMessage and chat.update, and refusing what breaks Slack's Block
+// Kit limits); the real slack-go client (inside the real notifier) talks to
+// it over HTTP. Every first call of a method can be made to answer 429
+// first, and the whole of it can be down.
 type fakeSlack struct {
-	srv *slacktest.Server
+	*fakeslack.Server
 
-	mu     sync.Mutex
-	posts  []slackPost
-	seq    int
-	tokens map[string]bool
-	limit  map[string]int // method → 429s still to answer
-	down   bool           // answer 500 to everything (an outage)
+	mu    sync.Mutex
+	limit map[string]int // method → 429s still to answer
+	down  bool           // answer 500 to everything (an outage)
 }
 
 func (fs *fakeSlack) setDown(down bool) {
@@ -52,51 +46,29 @@ func (fs *fakeSlack) setDown(down bool) {
 }
 
 func newFakeSlack(t *testing.T) *fakeSlack {
-	fs := &fakeSlack{tokens: map[string]bool{}, limit: map[string]int{}}
-	fs.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
-		c.Handle("/chat.postMessage", fs.handle("chat.postMessage"))
-		c.Handle("/chat.update", fs.handle("chat.update"))
-	})
-	fs.srv.Start()
-	t.Cleanup(fs.srv.Stop)
-	return fs
-}
-
-func (fs *fakeSlack) handle(method string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		v, _ := url.ParseQuery(string(body))
+	fs := &fakeSlack{Server: fakeslack.New(t, nil), limit: map[string]int{}}
+	fs.SetFault(func(method string, _ url.Values) *fakeslack.Fault {
 		fs.mu.Lock()
 		defer fs.mu.Unlock()
-		fs.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] = true
-		fs.tokens[v.Get("token")] = true
 		if fs.down {
-			w.WriteHeader(http.StatusInternalServerError)
-			return
+			return &fakeslack.Fault{Status: http.StatusInternalServerError}
 		}
 		if fs.limit[method] > 0 {
 			fs.limit[method]--
-			w.Header().Set("Retry-After", "1")
-			w.WriteHeader(http.StatusTooManyRequests)
-			return
+			return &fakeslack.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"}
 		}
-		p := slackPost{Method: method, Channel: v.Get("channel"), ThreadTS: v.Get("thread_ts"), Text: v.Get("text"), Blocks: v.Get("blocks")}
-		if method == "chat.update" {
-			p.TS = v.Get("ts")
-		} else {
-			fs.seq++
-			p.TS = fmt.Sprintf("1773324000.%06d", fs.seq)
-		}
-		fs.posts = append(fs.posts, p)
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": p.Channel, "ts": p.TS})
-	}
+		return nil
+	})
+	return fs
 }
 
+// Posts returns the messages Slack accepted, in order.
 func (fs *fakeSlack) Posts() []slackPost {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	return append([]slackPost(nil), fs.posts...)
+	var out []slackPost
+	for _, c := range fs.Calls() {
+		out = append(out, slackPost{Method: c.Method, Channel: c.Channel, ThreadTS: c.ThreadTS, TS: c.TS, Text: c.Text, Blocks: string(c.Blocks)})
+	}
+	return out
 }
 
 // e2eScenario: a webinar of 40 where one attendee's audio breaks up, a
@@ -144,7 +116,7 @@ func TestEndToEnd(t *testing.T) {
 	const botToken = "xoxb-e2e-bot-token-0123456789"
 	cfg := Defaults()
 	cfg.Zoom = zoomConfig(fake)
-	cfg.Slack = SlackConfig{BotToken: botToken, APIURL: slack.srv.GetAPIURL()}
+	cfg.Slack = SlackConfig{BotToken: botToken, APIURL: slack.APIURL()}
 	cfg.Rules, cfg.DB, cfg.Listen, cfg.Watch = rulesPath, filepath.Join(dir, "qoswatch.db"), "127.0.0.1:0", []string{"webinars"}
 
 	var logs syncbuf.Buffer
@@ -279,7 +251,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("the log contains a secret %q", secret[:6])
 		}
 	}
-	if !slack.tokens[botToken] {
+	if !slack.SawToken(botToken) {
 		t.Error("the fake Slack never saw the bot token")
 	}
 }

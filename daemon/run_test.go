@@ -180,7 +180,7 @@ func TestDemoToSlack(t *testing.T) {
 	slack := newFakeSlack(t)
 	var out syncbuf.Buffer
 	dc := DemoConfig{Speed: 300, Duration: 14 * time.Minute, Attendees: 60, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 2,
-		Slack: &SlackConfig{BotToken: "xoxb-demo-token", APIURL: slack.srv.GetAPIURL(), Channel: "#qoswatch-demo"}}
+		Slack: &SlackConfig{BotToken: "xoxb-demo-token", APIURL: slack.APIURL(), Channel: "#qoswatch-demo"}}
 	if err := Demo(context.Background(), dc, &out, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestDemoToSlack(t *testing.T) {
 		t.Fatalf("Slack got %d messages; want the demo's alerts\n%s", len(posts), out.String())
 	}
 	for _, p := range posts {
-		if p.Method == "chat.postMessage" && p.Channel != "#qoswatch-demo" {
+		if p.Method == "chat.postMessage" && p.Channel != "Cqoswatch-demo" { // the id Slack answers for #qoswatch-demo
 			t.Errorf("a demo message went to %s, not SLACK_CHANNEL", p.Channel)
 			break
 		}

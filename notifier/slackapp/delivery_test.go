@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -130,7 +129,7 @@ func TestServerErrorsRetried(t *testing.T) {
 	if calls := r.slack.Calls(); len(calls) != 1 {
 		t.Fatalf("delivered %d times, want once", len(calls))
 	}
-	att := r.slack.attempts
+	att := r.slack.Attempts()
 	// Back-off doubles: 1s, 2s, 4s between the four attempts.
 	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
 		if got := att[i+1].Sub(att[i]); got < want {
@@ -221,7 +220,7 @@ func TestOutageTenMinutes(t *testing.T) {
 		}
 	}
 	// Back-off keeps the attempts few: not one a second for ten minutes.
-	if a := len(r.slack.attempts); a > 60 {
+	if a := len(r.slack.Attempts()); a > 60 {
 		t.Errorf("%d attempts for a 10-minute outage; back-off should keep it far lower", a)
 	}
 }
@@ -357,22 +356,9 @@ func TestStormJoinsThread(t *testing.T) {
 // TestWebhook: the same content through an incoming webhook, without
 // threads or updates; a burst of resolves is one message.
 func TestWebhook(t *testing.T) {
-	var mu sync.Mutex
-	var got []map[string]any
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var m map[string]any
-		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
-			http.Error(w, "invalid_payload", http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		got = append(got, m)
-		mu.Unlock()
-		_, _ = w.Write([]byte("ok"))
-	}))
-	defer srv.Close()
 	clock := newClock()
-	wh, err := slackapp.NewWebhook(srv.URL+"/services/T000/B000/XXXXsecretXXXX", slackapp.Options{})
+	fs := newFakeSlack(t, clock)
+	wh, err := slackapp.NewWebhook(fs.WebhookURL(), slackapp.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,19 +374,20 @@ func TestWebhook(t *testing.T) {
 	if err := d.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	got := fs.Calls()
 	if len(got) != 2 {
 		t.Fatalf("webhook got %d messages, want the firing and one message for the burst of 6 resolves", len(got))
 	}
 	for i, m := range got {
-		if _, ok := m["thread_ts"]; ok {
-			t.Errorf("message %d has thread_ts; webhooks cannot thread", i)
+		if m.Method != "webhook" || m.ThreadTS != "" {
+			t.Errorf("message %d: %s thread_ts=%q; webhooks cannot thread", i, m.Method, m.ThreadTS)
 		}
-		if m["text"] == "" || m["blocks"] == nil {
+		if m.Text == "" || len(m.Blocks) == 0 {
 			t.Errorf("message %d lacks blocks or text: %v", i, m)
 		}
 	}
-	if !strings.HasPrefix(got[0]["text"].(string), "[FIRING]") || !strings.HasPrefix(got[1]["text"].(string), "[RESOLVED]") || !strings.Contains(got[1]["text"].(string), "6 participants") {
-		t.Errorf("texts = %q / %q", got[0]["text"], got[1]["text"])
+	if !strings.HasPrefix(got[0].Text, "[FIRING]") || !strings.HasPrefix(got[1].Text, "[RESOLVED]") || !strings.Contains(got[1].Text, "6 participants") {
+		t.Errorf("texts = %q / %q", got[0].Text, got[1].Text)
 	}
 	if _, ok, _ := ob.Ref(context.Background(), notif(engine.KindFiring, people[0], rule, t0).Key); ok {
 		t.Error("a webhook message has no ts; nothing should be recorded to thread under")
@@ -508,7 +495,7 @@ func TestRevokedTokenKeepsEverything(t *testing.T) {
 		t.Errorf("stats = %+v; want auth failures counted and nothing dead-lettered", st)
 	}
 	// Paused, not hammering: one try per AuthRetry (5m) over 30 minutes.
-	if a := len(r.slack.attempts); a > 6+3+8 {
+	if a := len(r.slack.Attempts()); a > 6+3+8 {
 		t.Errorf("%d attempts; a refused token should be tried about every 5 minutes", a)
 	}
 	logs := r.logs.String()

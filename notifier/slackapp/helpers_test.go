@@ -3,22 +3,17 @@ package slackapp_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/slack-go/slack/slacktest"
-
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeslack"
 	"github.com/qoswatch/qoswatch/notifier"
 	"github.com/qoswatch/qoswatch/store"
 )
@@ -47,20 +42,8 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	return ctx.Err()
 }
 
-// call is one request the fake Slack answered ok.
-type call struct {
-	Method   string          `json:"method"`
-	Channel  string          `json:"channel"`
-	TS       string          `json:"ts,omitempty"`        // the message's ts (update: the updated one)
-	ThreadTS string          `json:"thread_ts,omitempty"` // reply: the thread
-	Text     string          `json:"text"`
-	Blocks   json.RawMessage `json:"blocks"`
-	At       time.Time       `json:"-"` // fake clock time of the call
-}
-
-func (c call) String() string {
-	return fmt.Sprintf("{%s %s ts=%s thread=%s %q}", c.Method, c.Channel, c.TS, c.ThreadTS, firstLine(c.Text))
-}
+// call is one request the fake Slack accepted.
+type call = fakeslack.Call
 
 // fault is how the fake Slack answers a request instead of ok.
 type fault struct {
@@ -70,94 +53,26 @@ type fault struct {
 	hangup     bool   // close the connection: a network error
 }
 
-// fakeSlack is slacktest's server with chat.postMessage and chat.update
-// replaced by handlers that record calls, assign ts values, and answer
-// with faults on demand; the real slack-go client talks to it.
-type fakeSlack struct {
-	srv   *slacktest.Server
-	clock *fakeClock
-
-	mu       sync.Mutex
-	calls    []call
-	attempts []time.Time // fake clock time of every request, ok or not
-	tokens   map[string]bool
-	seq      int
-	fault    func(method string, v url.Values) *fault
-}
+// fakeSlack is internal/fakeslack on the test's clock: slacktest's server
+// recording calls, assigning ts values, refusing what breaks Slack's
+// Block Kit limits, and answering faults on demand; the real slack-go
+// client talks to it.
+type fakeSlack struct{ *fakeslack.Server }
 
 func newFakeSlack(t *testing.T, clock *fakeClock) *fakeSlack {
-	fs := &fakeSlack{clock: clock, tokens: map[string]bool{}}
-	fs.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
-		c.Handle("/chat.postMessage", fs.handle("chat.postMessage"))
-		c.Handle("/chat.update", fs.handle("chat.update"))
-	})
-	fs.srv.Start()
-	t.Cleanup(fs.srv.Stop)
-	return fs
+	return &fakeSlack{fakeslack.New(t, clock.Now)}
 }
 
-func (fs *fakeSlack) url() string { return fs.srv.GetAPIURL() }
+func (fs *fakeSlack) url() string { return fs.APIURL() }
 
 func (fs *fakeSlack) setFault(f func(method string, v url.Values) *fault) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.fault = f
-}
-
-func (fs *fakeSlack) handle(method string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		v, err := url.ParseQuery(string(body))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
+	fs.SetFault(func(method string, v url.Values) *fakeslack.Fault {
+		x := f(method, v)
+		if x == nil {
+			return nil
 		}
-		fs.mu.Lock()
-		fs.attempts = append(fs.attempts, fs.clock.Now())
-		fs.tokens[v.Get("token")+r.Header.Get("Authorization")] = true
-		var f *fault
-		if fs.fault != nil {
-			f = fs.fault(method, v)
-		}
-		if f == nil {
-			c := call{Method: method, Channel: v.Get("channel"), ThreadTS: v.Get("thread_ts"), Text: v.Get("text"), Blocks: json.RawMessage(v.Get("blocks")), At: fs.clock.Now()}
-			if method == "chat.update" {
-				c.TS, c.ThreadTS = v.Get("ts"), ""
-			} else {
-				fs.seq++
-				c.TS = fmt.Sprintf("1773324000.%06d", fs.seq)
-			}
-			if c.Channel[0] == '#' {
-				c.Channel = "C" + c.Channel[1:] // Slack answers with the channel id
-			}
-			fs.calls = append(fs.calls, c)
-			fs.mu.Unlock()
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": c.Channel, "ts": c.TS})
-			return
-		}
-		fs.mu.Unlock()
-		switch {
-		case f.hangup:
-			conn, _, _ := w.(http.Hijacker).Hijack()
-			_ = conn.Close()
-		case f.status != 0 && f.status != http.StatusOK:
-			if f.retryAfter != "" {
-				w.Header().Set("Retry-After", f.retryAfter)
-			}
-			w.WriteHeader(f.status)
-			_, _ = w.Write([]byte("<html>busy</html>"))
-		default:
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": f.slackErr})
-		}
-	}
-}
-
-func (fs *fakeSlack) Calls() []call {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	return append([]call(nil), fs.calls...)
+		return &fakeslack.Fault{Status: x.status, RetryAfter: x.retryAfter, SlackErr: x.slackErr, Hangup: x.hangup}
+	})
 }
 
 // queue is the engine's store and outbox: engine.MemoryStore, or the
@@ -289,15 +204,6 @@ func byMethod(calls []call) map[string]int {
 		m[c.Method]++
 	}
 	return m
-}
-
-func keys(m map[string]bool) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 var _ notifier.GroupRefs = (*store.DB)(nil)

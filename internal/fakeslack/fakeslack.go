@@ -1,0 +1,272 @@
+// Package fakeslack is the Slack that qoswatch's tests post to: slack-go's
+// slacktest server answering chat.postMessage and chat.update, and an
+// incoming-webhook endpoint, over real HTTP. It records what it accepted,
+// answers faults on demand, and, like Slack, refuses a message that breaks
+// Block Kit's limits (invalid_blocks, msg_blocks_too_long, msg_too_long),
+// so a test that posts a message Slack would refuse fails.
+package fakeslack
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack/slacktest"
+)
+
+// WebhookPath is the incoming webhook's path on the server; the secret
+// part is what a webhook URL must never leak.
+const WebhookPath = "/services/T000/B000/XXXXsecretXXXX"
+
+// Call is one request the fake Slack accepted.
+type Call struct {
+	Method   string          `json:"method"` // chat.postMessage, chat.update or webhook
+	Channel  string          `json:"channel"`
+	TS       string          `json:"ts,omitempty"`        // the message's ts (update: the updated one)
+	ThreadTS string          `json:"thread_ts,omitempty"` // a reply: its thread
+	Text     string          `json:"text"`
+	Blocks   json.RawMessage `json:"blocks"`
+	At       time.Time       `json:"-"` // the server's clock at the call
+}
+
+func (c Call) String() string {
+	line, _, _ := strings.Cut(c.Text, "\n")
+	return fmt.Sprintf("{%s %s ts=%s thread=%s %q}", c.Method, c.Channel, c.TS, c.ThreadTS, line)
+}
+
+// Refusal is a message the fake Slack refused for breaking a limit.
+type Refusal struct {
+	Method string
+	Err    *LimitError
+}
+
+// Fault is how the fake answers a request instead of accepting it.
+type Fault struct {
+	Status     int    // HTTP status; 0 or 200 with SlackErr for ok:false
+	RetryAfter string // Retry-After header
+	SlackErr   string // {"ok":false,"error":...}
+	Hangup     bool   // close the connection: a network error
+}
+
+// Server is a running fake Slack.
+type Server struct {
+	srv *slacktest.Server
+	now func() time.Time
+
+	mu       sync.Mutex
+	calls    []Call
+	refused  []Refusal
+	attempts []time.Time // the clock at every request, accepted or not
+	tokens   map[string]bool
+	seq      int
+	fault    func(method string, v url.Values) *Fault
+	refusals bool // refusals are expected: do not fail the test
+}
+
+// New starts a fake Slack, stopped when the test ends. now stamps the
+// calls (Call.At, Attempts): the test's clock, or nil for time.Now.
+func New(tb testing.TB, now func() time.Time) *Server {
+	if now == nil {
+		now = time.Now
+	}
+	s := &Server{now: now, tokens: map[string]bool{}}
+	s.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/chat.postMessage", s.handle("chat.postMessage"))
+		c.Handle("/chat.update", s.handle("chat.update"))
+		c.Handle(WebhookPath, s.webhook)
+	})
+	s.srv.Start()
+	tb.Cleanup(func() {
+		s.srv.Stop()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		// A message Slack would refuse is a bug wherever a test posts it.
+		for _, r := range s.refused {
+			if !s.refusals {
+				tb.Errorf("fake Slack refused a %s: %v", r.Method, r.Err)
+			}
+		}
+	})
+	return s
+}
+
+// AllowRefusals is for a test that posts over a limit on purpose: the
+// refusals no longer fail it.
+func (s *Server) AllowRefusals() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refusals = true
+}
+
+// Close stops the server now (a Slack that went away); New stops it at
+// the end of the test anyway.
+func (s *Server) Close() { s.srv.Stop() }
+
+// APIURL is the Web API base to give slack-go (bot mode).
+func (s *Server) APIURL() string { return s.srv.GetAPIURL() }
+
+// WebhookURL is the incoming webhook's URL (webhook mode).
+func (s *Server) WebhookURL() string {
+	return strings.TrimSuffix(s.srv.GetAPIURL(), "/") + WebhookPath
+}
+
+// SetFault makes the fake answer f's fault whenever f returns one; nil
+// accepts everything (within the limits).
+func (s *Server) SetFault(f func(method string, v url.Values) *Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fault = f
+}
+
+// Calls returns the accepted calls in order.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+// Refused returns the messages refused for breaking a limit.
+func (s *Server) Refused() []Refusal {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Refusal(nil), s.refused...)
+}
+
+// Attempts returns the clock's time of every request, accepted or not.
+func (s *Server) Attempts() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.attempts...)
+}
+
+// SawToken reports whether a request carried token (as a bearer token or
+// the form's token field).
+func (s *Server) SawToken(token string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokens[token]
+}
+
+// Tokens returns every credential seen, for tests that check none leaked.
+func (s *Server) Tokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for k := range s.tokens {
+		out = append(out, k)
+	}
+	return out
+}
+
+func (s *Server) handle(method string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<22))
+		v, err := url.ParseQuery(string(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.mu.Lock()
+		s.attempts = append(s.attempts, s.now())
+		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			s.tokens[tok] = true
+		}
+		if tok := v.Get("token"); tok != "" {
+			s.tokens[tok] = true
+		}
+		if f := s.faultFor(method, v); f != nil {
+			s.mu.Unlock()
+			answerFault(w, f)
+			return
+		}
+		c := Call{Method: method, Channel: v.Get("channel"), ThreadTS: v.Get("thread_ts"), Text: v.Get("text"), Blocks: json.RawMessage(v.Get("blocks")), At: s.now()}
+		if lerr := Validate(c.Blocks, c.Text); lerr != nil {
+			s.refused = append(s.refused, Refusal{Method: method, Err: lerr})
+			s.mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": lerr.Code, "response_metadata": map[string]any{"messages": []string{"[ERROR] " + lerr.Detail}}})
+			return
+		}
+		if method == "chat.update" {
+			c.TS, c.ThreadTS = v.Get("ts"), ""
+		} else {
+			s.seq++
+			c.TS = fmt.Sprintf("1773324000.%06d", s.seq)
+		}
+		if strings.HasPrefix(c.Channel, "#") {
+			c.Channel = "C" + c.Channel[1:] // Slack answers with the channel id
+		}
+		s.calls = append(s.calls, c)
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": c.Channel, "ts": c.TS})
+	}
+}
+
+// webhook answers an incoming webhook post the way Slack does: "ok", or a
+// 400 whose body is the error code.
+func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
+	var m struct {
+		Text     string          `json:"text"`
+		Blocks   json.RawMessage `json:"blocks"`
+		ThreadTS string          `json:"thread_ts"`
+		Channel  string          `json:"channel"`
+	}
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<22))
+	s.mu.Lock()
+	s.attempts = append(s.attempts, s.now())
+	if f := s.faultFor("webhook", nil); f != nil {
+		s.mu.Unlock()
+		answerFault(w, f)
+		return
+	}
+	s.mu.Unlock()
+	if err := json.Unmarshal(body, &m); err != nil {
+		http.Error(w, "invalid_payload", http.StatusBadRequest)
+		return
+	}
+	if lerr := Validate(m.Blocks, m.Text); lerr != nil {
+		s.mu.Lock()
+		s.refused = append(s.refused, Refusal{Method: "webhook", Err: lerr})
+		s.mu.Unlock()
+		http.Error(w, lerr.Code, http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.calls = append(s.calls, Call{Method: "webhook", Channel: m.Channel, ThreadTS: m.ThreadTS, Text: m.Text, Blocks: m.Blocks, At: s.now()})
+	s.mu.Unlock()
+	_, _ = w.Write([]byte("ok"))
+}
+
+// faultFor asks the fault function; s.mu is held.
+func (s *Server) faultFor(method string, v url.Values) *Fault {
+	if s.fault == nil {
+		return nil
+	}
+	return s.fault(method, v)
+}
+
+func answerFault(w http.ResponseWriter, f *Fault) {
+	switch {
+	case f.Hangup:
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			_ = conn.Close()
+		}
+	case f.Status != 0 && f.Status != http.StatusOK:
+		if f.RetryAfter != "" {
+			w.Header().Set("Retry-After", f.RetryAfter)
+		}
+		w.WriteHeader(f.Status)
+		_, _ = w.Write([]byte("<html>busy</html>"))
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": f.SlackErr})
+	}
+}
