@@ -106,9 +106,13 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	}
 	defer ln.Close()
 
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	reg := newRegistry(opts.Version, runtime.Version())
 	c, err := newCore(coreConfig{
 		rules: cfg.Rules, db: cfg.DB, staleAfter: cfg.StaleAfter,
-		clock: clock, sender: sender, channel: cfg.Slack.Channel, force: opts.OneChannel, log: log,
+		clock: clock, reg: reg, sender: sender, channel: cfg.Slack.Channel, force: opts.OneChannel, log: log,
 	})
 	if err != nil {
 		return &ConfigError{err}
@@ -123,11 +127,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		c.close(time.Second)
 		return &ConfigError{fmt.Errorf("zoom: %w", err)}
 	}
-	c.metrics.Add(httpapi.StatsSource{Subsystem: "zoom", Stats: func() any { return client.Stats() }})
-	if opts.Version == "" {
-		opts.Version = "dev"
-	}
-	c.metrics.BuildInfo(opts.Version, runtime.Version())
+	c.stats.Add(httpapi.StatsSource{Subsystem: "zoom", Stats: func() any { return client.Stats() }})
 	if err := checkCredentials(ctx, client, cfg, clock.Now(), log); err != nil {
 		c.close(time.Second)
 		return &ConfigError{err}
@@ -147,11 +147,11 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		c.close(time.Second)
 		return &ConfigError{fmt.Errorf("poller: %w", err)}
 	}
-	c.metrics.Add(httpapi.StatsSource{Subsystem: "poller", Stats: func() any { return poller.Stats() }})
+	c.stats.Add(httpapi.StatsSource{Subsystem: "poller", Stats: func() any { return poller.Stats() }})
 
 	api := &http.Server{
 		Handler: httpapi.New(httpapi.Options{
-			Engine: c.eng, Token: cfg.APIToken.Reveal(), Registry: c.metrics.Registry, Logger: log.With("component", "http"),
+			Engine: c.eng, Token: cfg.APIToken.Reveal(), Metrics: reg, Logger: log.With("component", "http"),
 			Backup: c.db.Backup,
 			Ready: []httpapi.Check{
 				{Name: "store", Check: func(context.Context) error { _, err := os.Stat(c.db.Path()); return err }},

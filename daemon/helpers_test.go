@@ -31,12 +31,23 @@ func writeFile(t *testing.T, path string, data []byte) {
 // any free port) and the clock.
 func cpuHogWebinar(t *testing.T, id int64, webinarLen, hogUntil time.Duration) (Config, *fakeclock.Scaled, time.Time) {
 	t.Helper()
+	return cpuHogWebinarWith(t, id, webinarLen, hogUntil, nil)
+}
+
+// cpuHogWebinarWith is cpuHogWebinar with the fake's options changed by
+// opt (limits, faults).
+func cpuHogWebinarWith(t *testing.T, id int64, webinarLen, hogUntil time.Duration, opt func(*zoomtest.Options)) (Config, *fakeclock.Scaled, time.Time) {
+	t.Helper()
 	start := time.Now().UTC().Truncate(time.Minute)
 	clock := fakeclock.NewScaled(start, 300)
 	sc := zoomtest.Generate(zoomtest.Gen{ID: id, Topic: "CPU hog webinar", Start: start, Duration: webinarLen, Participants: 10, Seed: 5})
 	sc.Participants[1].Join, sc.Participants[1].Leave = 0, 0
 	sc.Participants[1].Degradations = []zoomtest.Degradation{{Kind: zoomtest.CPUHog, From: time.Minute, To: hogUntil}}
-	fake := zoomtest.NewServer(zoomtest.Options{Now: clock.Now, Scenarios: []*zoomtest.Scenario{sc}})
+	o := zoomtest.Options{Now: clock.Now, Scenarios: []*zoomtest.Scenario{sc}}
+	if opt != nil {
+		opt(&o)
+	}
+	fake := zoomtest.NewServer(o)
 	fake.Start()
 	t.Cleanup(fake.Close)
 	dir := t.TempDir()

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"maps"
 	"os"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/httpapi"
@@ -20,7 +20,7 @@ import (
 )
 
 // core is what run and demo share: rules, store, engine, dispatcher and
-// the metrics fed from them.
+// the metrics registry they register on.
 type core struct {
 	log      *slog.Logger
 	rulesSrc string
@@ -28,29 +28,9 @@ type core struct {
 	db       *store.DB
 	eng      *engine.Engine
 	disp     *notifier.Dispatcher
-	metrics  *httpapi.Metrics
-	stats    *stats
-}
-
-// stats are the daemon's own counters, exported as metrics.
-type stats struct {
-	mu         sync.Mutex
-	reloads    map[string]uint64    // outcome → count
-	lastReload bool                 // the last reload succeeded
-	newest     map[string]time.Time // Source.Key() → newest sample time
-}
-
-// Stats is the daemon's counters, for metrics (httpapi specs "daemon.*").
-type Stats struct {
-	RulesReloads    map[string]uint64    // by outcome: ok, error
-	RulesLastReload bool                 // the last reload succeeded
-	NewestSample    map[string]time.Time // by source
-}
-
-func (s *stats) snapshot() Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return Stats{RulesReloads: maps.Clone(s.reloads), RulesLastReload: s.lastReload, NewestSample: maps.Clone(s.newest)}
+	reg      *prometheus.Registry
+	stats    *httpapi.Metrics // the Stats() of the parts that register no metrics yet
+	metrics  *daemonMetrics
 }
 
 type coreConfig struct {
@@ -58,6 +38,7 @@ type coreConfig struct {
 	db         string
 	staleAfter time.Duration
 	clock      engine.Clock
+	reg        *prometheus.Registry // where every part registers its metrics
 	sender     notifier.Sender
 	channel    string // SLACK_CHANNEL: where an alert goes when no route names a channel
 	force      string // every alert to this channel, whatever the routes say (demo --slack)
@@ -76,7 +57,7 @@ func settingError(setting, value string, err error) error {
 }
 
 func newCore(cc coreConfig) (*core, error) {
-	c := &core{log: cc.log, rulesSrc: cc.rules, stats: &stats{reloads: map[string]uint64{}, newest: map[string]time.Time{}}}
+	c := &core{log: cc.log, rulesSrc: cc.rules, reg: cc.reg, metrics: newDaemonMetrics(cc.reg, cc.clock)}
 	var err error
 	if _, err := os.Stat(cc.rules); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("QOSWATCH_RULES=%s: no such file (start from rules.example.yaml; qoswatch check tells what is wrong)", cc.rules)
@@ -85,7 +66,6 @@ func newCore(cc coreConfig) (*core, error) {
 	if err != nil {
 		return nil, settingError("QOSWATCH_RULES", cc.rules, err)
 	}
-	c.stats.lastReload = true
 
 	c.db, err = store.Open(cc.db, store.Options{Logger: cc.log.With("component", "store"), Now: cc.clock.Now})
 	if err != nil {
@@ -116,12 +96,11 @@ func newCore(cc coreConfig) (*core, error) {
 	if err != nil {
 		return fail(fmt.Errorf("notifier: %w", err))
 	}
-	c.metrics = httpapi.NewMetrics(cc.clock.Now)
-	c.metrics.Add(httpapi.StatsSource{Subsystem: "engine", Stats: func() any { return c.eng.Stats() }})
-	c.metrics.Add(httpapi.StatsSource{Subsystem: "store", Stats: func() any { return c.db.Stats() }})
-	c.metrics.Add(httpapi.StatsSource{Subsystem: "notifier", Stats: func() any { return c.disp.Stats() }})
-	c.metrics.Add(httpapi.StatsSource{Subsystem: "daemon", Stats: func() any { return c.stats.snapshot() }})
-	c.metrics.Alerts(c.eng.Alerts)
+	c.reg.MustRegister(engineCollector{stats: c.eng.Stats, alerts: c.eng.Alerts})
+	c.stats = httpapi.NewMetrics(cc.clock.Now)
+	c.stats.Add(httpapi.StatsSource{Subsystem: "store", Stats: func() any { return c.db.Stats() }})
+	c.stats.Add(httpapi.StatsSource{Subsystem: "notifier", Stats: func() any { return c.disp.Stats() }})
+	c.reg.MustRegister(c.stats)
 	return c, nil
 }
 
@@ -144,16 +123,11 @@ func (c *core) reload(ctx context.Context, why string) {
 	// The routes swap only once the engine took the rules: a failed
 	// SetRules keeps the old rules and the old routes together.
 	set, err := c.reloader.ReloadWith(func(s *rules.Set) error { return c.eng.SetRules(ctx, s.Rules()) })
-	c.stats.mu.Lock()
-	defer c.stats.mu.Unlock()
+	c.metrics.reloaded(err)
 	if err != nil {
-		c.stats.reloads["error"]++
-		c.stats.lastReload = false
 		c.log.Error("rules reload failed; the running rules stay", "file", c.rulesSrc, "trigger", why, "error", err)
 		return
 	}
-	c.stats.reloads["ok"]++
-	c.stats.lastReload = true
 	c.log.Info("rules reloaded", "file", c.rulesSrc, "trigger", why, "rules", len(set.Rules()))
 }
 
@@ -166,14 +140,7 @@ func (s sink) Ingest(ctx context.Context, batch []engine.Sample) error {
 	if err := s.c.eng.Ingest(context.WithoutCancel(ctx), batch); err != nil {
 		return err
 	}
-	s.c.stats.mu.Lock()
-	for i := range batch {
-		k := batch[i].Source.Key()
-		if batch[i].Time.After(s.c.stats.newest[k]) {
-			s.c.stats.newest[k] = batch[i].Time
-		}
-	}
-	s.c.stats.mu.Unlock()
+	s.c.metrics.newest.saw(batch)
 	s.c.disp.Wake()
 	return nil
 }
@@ -182,9 +149,7 @@ func (s sink) EndSource(ctx context.Context, src engine.Source, at time.Time) er
 	if err := s.c.eng.EndSource(context.WithoutCancel(ctx), src, at); err != nil {
 		return err
 	}
-	s.c.stats.mu.Lock()
-	delete(s.c.stats.newest, src.Key())
-	s.c.stats.mu.Unlock()
+	s.c.metrics.newest.ended(src)
 	s.c.disp.Wake()
 	return nil
 }

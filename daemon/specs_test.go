@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/httpapi"
 	"github.com/qoswatch/qoswatch/notifier"
 	"github.com/qoswatch/qoswatch/store"
@@ -18,12 +17,10 @@ import (
 // metric name silently (it falls back to an automatic one).
 func TestMetricSpecsNameRealFields(t *testing.T) {
 	types := map[string]reflect.Type{
-		"engine":   reflect.TypeFor[engine.Stats](),
 		"store":    reflect.TypeFor[store.Stats](),
 		"zoom":     reflect.TypeFor[zoom.Stats](),
 		"poller":   reflect.TypeFor[zoom.PollerStats](),
 		"notifier": reflect.TypeFor[notifier.Stats](),
-		"daemon":   reflect.TypeFor[Stats](),
 	}
 	for path := range httpapi.DefaultSpecs() {
 		parts := strings.Split(path, ".")

@@ -45,8 +45,8 @@ type Options struct {
 	Ready []Check
 	// Token, when set, is the bearer token silence writes need.
 	Token string
-	// Registry is served on /metrics; nil serves no metrics.
-	Registry *prometheus.Registry
+	// Metrics is served on /metrics; nil serves no metrics.
+	Metrics prometheus.Gatherer
 	// Backup, when set, serves GET /api/v1/backup: a consistent copy of
 	// the database (store.DB.Backup). It holds participant data, so it
 	// needs the token like a write.
@@ -77,8 +77,8 @@ func New(opts Options) http.Handler {
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
-	if opts.Registry != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{ErrorLog: slogPrinter{opts.Logger}, ErrorHandling: promhttp.ContinueOnError}))
+	if opts.Metrics != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Metrics, promhttp.HandlerOpts{ErrorLog: slogPrinter{opts.Logger}, ErrorHandling: promhttp.ContinueOnError}))
 	}
 	mux.HandleFunc("GET /api/v1/alerts", s.alerts)
 	mux.HandleFunc("GET /api/v1/silences", s.silences)

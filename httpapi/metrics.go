@@ -10,9 +10,6 @@ import (
 	"unicode"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
-	"github.com/qoswatch/qoswatch/engine"
 )
 
 // StatsSource is one component's counters: Stats returns its plain Stats()
@@ -45,37 +42,25 @@ type Spec struct {
 	Const prometheus.Labels
 }
 
-// Metrics is a Prometheus registry fed at scrape time from the components'
-// Stats() and from the engine's alerts.
+// Metrics is a collector fed at scrape time from the Stats() of the
+// components that do not yet register their own metrics. It goes once
+// every package registers its own (issue 10 item 7).
 type Metrics struct {
-	Registry *prometheus.Registry
-
 	mu      sync.Mutex
 	sources []StatsSource
-	specs   map[string]Spec // "engine.SamplesIngested"
-	alerts  func() []engine.Alert
+	specs   map[string]Spec // "store.OutboxDepth"
 	now     func() time.Time
 }
 
-// NewMetrics returns a registry with the Go and process collectors, the
-// built-in specs (DefaultSpecs) and nothing else yet.
+var _ prometheus.Collector = (*Metrics)(nil)
+
+// NewMetrics returns a collector with the built-in specs (DefaultSpecs)
+// and no sources yet; register it on the registry /metrics serves.
 func NewMetrics(now func() time.Time) *Metrics {
 	if now == nil {
 		now = time.Now
 	}
-	m := &Metrics{Registry: prometheus.NewRegistry(), specs: DefaultSpecs(), now: now}
-	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), m)
-	return m
-}
-
-// BuildInfo exports qoswatch_build_info{version, go_version} 1.
-func (m *Metrics) BuildInfo(version, goVersion string) {
-	g := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "qoswatch_build_info", Help: "The running build: always 1, with its version.",
-		ConstLabels: prometheus.Labels{"version": version, "go_version": goVersion},
-	})
-	g.Set(1)
-	m.Registry.MustRegister(g)
+	return &Metrics{specs: DefaultSpecs(), now: now}
 }
 
 // Add registers a component's stats.
@@ -93,45 +78,21 @@ func (m *Metrics) Spec(path string, s Spec) {
 	m.specs[path] = s
 }
 
-// Alerts makes the registry export qoswatch_alerts{rule,state,severity}
-// from the engine's alerts at each scrape.
-func (m *Metrics) Alerts(f func() []engine.Alert) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.alerts = f
-}
-
 // Describe sends nothing: the metrics are built at each scrape from
 // whatever the Stats structs hold (an "unchecked" collector).
 func (m *Metrics) Describe(chan<- *prometheus.Desc) {}
-
-var alertsDesc = prometheus.NewDesc("qoswatch_alerts", "Alerts by rule, state and severity, now.", []string{"rule", "state", "severity"}, nil)
 
 // Collect walks every stats struct and emits its numbers.
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.mu.Lock()
 	sources := append([]StatsSource(nil), m.sources...)
 	specs := m.specs
-	alerts := m.alerts
 	m.mu.Unlock()
 
 	now := m.now()
 	for _, src := range sources {
 		w := walker{ch: ch, specs: specs, sub: src.Subsystem, now: now, seen: map[string]bool{}}
 		w.walk(reflect.ValueOf(src.Stats()), src.Subsystem, nil, nil)
-	}
-	if alerts != nil {
-		type key struct{ rule, state, sev string }
-		counts := map[key]int{}
-		for _, a := range alerts() {
-			if a.State == engine.StateInactive {
-				continue
-			}
-			counts[key{a.Key.Rule, a.State.String(), string(a.Severity)}]++
-		}
-		for k, n := range counts {
-			ch <- prometheus.MustNewConstMetric(alertsDesc, prometheus.GaugeValue, float64(n), k.rule, k.state, k.sev)
-		}
 	}
 }
 

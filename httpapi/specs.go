@@ -6,33 +6,8 @@ import "github.com/prometheus/client_golang/prometheus"
 // release. Add a spec when a component grows a field whose fallback name
 // is not what an operator would search for.
 func DefaultSpecs() map[string]Spec {
-	kind := func(k string) prometheus.Labels { return prometheus.Labels{"kind": k} }
-	state := func(s string) prometheus.Labels { return prometheus.Labels{"state": s} }
 	cause := func(c string) prometheus.Labels { return prometheus.Labels{"cause": c} }
 	return map[string]Spec{
-		// engine.Stats
-		"engine.SamplesIngested":  {Name: "qoswatch_samples_ingested_total", Help: "QoS samples evaluated against the rules.", Kind: Counter},
-		"engine.SamplesSkipped":   {Name: "qoswatch_samples_skipped_total", Help: "Samples skipped because their participant's cursor had seen them (poll overlap, restarts).", Kind: Counter},
-		"engine.SamplesInvalid":   {Name: "qoswatch_samples_invalid_total", Help: "Samples without a source id, participant or time.", Kind: Counter},
-		"engine.Evaluations":      {Name: "qoswatch_rule_evaluations_total", Help: "Rule conditions evaluated.", Kind: Counter},
-		"engine.EvalErrors":       {Name: "qoswatch_rule_evaluation_errors_total", Help: "Rule evaluations that failed (counted as not holding).", Kind: Counter},
-		"engine.RenderErrors":     {Name: "qoswatch_summary_render_errors_total", Help: "Rule summaries that failed to render.", Kind: Counter},
-		"engine.Commits":          {Name: "qoswatch_engine_commits_total", Help: "Ingest batches committed to the store.", Kind: Counter},
-		"engine.CommitErrors":     {Name: "qoswatch_engine_commit_errors_total", Help: "Ingest batches whose commit failed (the batch is retried).", Kind: Counter},
-		"engine.NotifiedFiring":   {Name: "qoswatch_notifications_decided_total", Help: "Notifications the engine put in the outbox, by kind.", Kind: Counter, Const: kind("firing")},
-		"engine.NotifiedRepeat":   {Name: "qoswatch_notifications_decided_total", Help: "Notifications the engine put in the outbox, by kind.", Kind: Counter, Const: kind("repeat")},
-		"engine.NotifiedResolved": {Name: "qoswatch_notifications_decided_total", Help: "Notifications the engine put in the outbox, by kind.", Kind: Counter, Const: kind("resolved")},
-		"engine.Silenced":         {Name: "qoswatch_notifications_silenced_total", Help: "Notifications held back by a silence.", Kind: Counter},
-		"engine.Pending":          {Name: "qoswatch_alert_records", Help: "Alert records the engine holds, by state.", Const: state("pending")},
-		"engine.Firing":           {Name: "qoswatch_alert_records", Help: "Alert records the engine holds, by state.", Const: state("firing")},
-		"engine.Resolving":        {Name: "qoswatch_alert_records", Help: "Alert records the engine holds, by state.", Const: state("resolving")},
-		"engine.Resolved":         {Name: "qoswatch_alert_records", Help: "Alert records the engine holds, by state.", Const: state("resolved")},
-		"engine.Participants":     {Name: "qoswatch_participants_tracked", Help: "Participants with a cursor (seen recently)."},
-		"engine.Sources":          {Name: "qoswatch_sources_tracked", Help: "Webinars and meetings the engine has samples of."},
-		"engine.Rules":            {Name: "qoswatch_rules_loaded", Help: "Rules in the running rule set."},
-		"engine.Silences":         {Name: "qoswatch_silences", Help: "Silences kept (active, pending and recently expired)."},
-		"engine.ActiveSilences":   {Name: "qoswatch_silences_active", Help: "Silences in force now."},
-
 		// store.Stats
 		"store.OutboxDepth":  {Name: "qoswatch_outbox_depth", Help: "Notifications waiting for delivery."},
 		"store.FileSize":     {Name: "qoswatch_store_file_size_bytes", Help: "Size of the bbolt file."},
@@ -84,10 +59,5 @@ func DefaultSpecs() map[string]Spec {
 		"poller.Calls":                {Name: "qoswatch_poller_calls_total", Help: "Zoom calls the poller made, by purpose.", Kind: Counter, Labels: []string{"purpose"}},
 		"poller.Errors":               {Name: "qoswatch_poller_errors_total", Help: "Zoom calls and ingests that failed (retried next interval).", Kind: Counter},
 		"poller.Intervals":            {Name: "qoswatch_polls_total", Help: "Poll intervals run.", Kind: Counter},
-
-		// daemon.Stats
-		"daemon.RulesReloads":    {Name: "qoswatch_rules_reloads_total", Help: "Rules file reloads, by outcome (a failed reload keeps the running rules).", Kind: Counter, Labels: []string{"outcome"}},
-		"daemon.RulesLastReload": {Name: "qoswatch_rules_last_reload_success", Help: "1 when the last rules reload succeeded, 0 when the file on disk is bad and older rules run."},
-		"daemon.NewestSample":    {Name: "qoswatch_source_newest_sample_age_seconds", Help: "Age of the newest QoS sample of each source.", Kind: Age, Labels: []string{"source"}},
 	}
 }
