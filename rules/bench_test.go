@@ -34,11 +34,6 @@ func BenchmarkEval(b *testing.B) {
 	if len(rules) != 20 {
 		b.Fatalf("%d rules", len(rules))
 	}
-	for _, r := range rules {
-		if r.When.(*Condition).fast == nil {
-			b.Logf("%s runs on the VM", r.Name)
-		}
-	}
 	s := benchSample()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -49,31 +44,8 @@ func BenchmarkEval(b *testing.B) {
 	}
 }
 
-// BenchmarkEvalVM is the same on expr's VM with the pooled VMs: what a
-// rule outside the fast path costs.
-func BenchmarkEvalVM(b *testing.B) {
-	set, err := Load("testdata/twenty.rules.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var conds []*Condition
-	for _, r := range set.Rules() {
-		c := *r.When.(*Condition)
-		c.fast = nil
-		conds = append(conds, &c)
-	}
-	s := benchSample()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		if _, err := conds[i%20].Eval(&s); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkEvalExprRun is the same with expr.Run (a new VM per call), to
-// show what the pooled VM saves.
+// BenchmarkEvalExprRun is the same with expr.Run (a new VM per call, no
+// memory budget), to show what the pooled VM costs or saves.
 func BenchmarkEvalExprRun(b *testing.B) {
 	set, err := Load("testdata/twenty.rules.yaml")
 	if err != nil {

@@ -77,6 +77,9 @@ func TestErrorPositions(t *testing.T) {
 		{"route-redact", []string{"ssn]"}},
 		{"label-name", []string{"owner-team"}},
 		{"duplicate-key", []string{"when: latency"}},
+		{"expr-repeat", []string{"repeat(repeat"}},
+		{"expr-reduce", []string{"reduce("}},
+		{"expr-yaml-comment", []string{"# > 2)"}},
 		{"many-errors", []string{"2x", "lantecy", "high", "choppy-audio\n    when: latency", `> "150"`, "wen:"}},
 	}
 	for _, tt := range tests {

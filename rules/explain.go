@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/expr-lang/expr"
@@ -18,6 +19,7 @@ type term struct {
 	field, op, threshold string // as written
 	left, right, whole   *vm.Program
 	rightConst           bool // the right side is a literal: show it as written
+	from                 int  // where the term starts in the expression
 }
 
 var comparisons = map[string]bool{
@@ -25,18 +27,30 @@ var comparisons = map[string]bool{
 	"in": true, "not in": true, "matches": true, "contains": true, "startsWith": true, "endsWith": true,
 }
 
-// compileTerms finds every comparison (and every known() call) of src, in
-// source order, and compiles its sides.
+// compileTerms finds every comparison, every known() call and every
+// predicate (any, all, none, one) of src, in source order, and compiles
+// their sides. The terms inside a predicate read its element (#), which
+// has no value on its own, so a predicate is one term: its result.
 func compileTerms(src string, opts []expr.Option) ([]term, error) {
 	tree, err := expr.Compile(src, with(opts, expr.Optimize(false))...)
 	if err != nil {
 		return nil, err
 	}
+	inPredicate := map[ast.Node]bool{}
+	eachNode(tree.Node(), func(n ast.Node) {
+		if b, ok := n.(*ast.BuiltinNode); ok && slices.Contains(predicateBuiltins, b.Name) {
+			eachNode(b, func(m ast.Node) {
+				if m != n {
+					inPredicate[m] = true
+				}
+			})
+		}
+	})
 	anyOpts := with(opts, expr.AsAny()) // the sides are not bools
 	var terms []term
 	var walkErr error
-	walk(tree.Node(), func(n ast.Node) {
-		if walkErr != nil {
+	eachNode(tree.Node(), func(n ast.Node) {
+		if walkErr != nil || inPredicate[n] {
 			return
 		}
 		var t term
@@ -61,6 +75,14 @@ func compileTerms(src string, opts []expr.Option) ([]term, error) {
 			if t.left, err = expr.Compile(t.field, anyOpts...); err == nil {
 				t.whole, err = expr.Compile(v.String(), anyOpts...)
 			}
+		case *ast.BuiltinNode:
+			if !slices.Contains(predicateBuiltins, v.Name) {
+				return
+			}
+			t = term{field: v.String(), op: "is", threshold: "true", rightConst: true}
+			if t.whole, err = expr.Compile(v.String(), anyOpts...); err == nil {
+				t.left = t.whole
+			}
 		default:
 			return
 		}
@@ -68,22 +90,32 @@ func compileTerms(src string, opts []expr.Option) ([]term, error) {
 			walkErr = fmt.Errorf("explain %s: %w", n, err)
 			return
 		}
+		t.from = startOf(n)
 		terms = append(terms, t)
 	})
+	// expr's walk visits children first; a term's place is where it starts.
+	slices.SortStableFunc(terms, func(a, b term) int { return a.from - b.from })
 	return terms, walkErr
+}
+
+// startOf is where a node's text starts: expr places an operator's node
+// at the operator, so the leftmost of its nodes.
+func startOf(n ast.Node) int {
+	from := n.Location().From
+	eachNode(n, func(m ast.Node) { from = min(from, m.Location().From) })
+	return from
 }
 
 // isConst reports whether a node is a literal (a number, a string, a list
 // of them), which Explain shows as written.
 func isConst(n ast.Node) bool {
-	c := true
-	walk(n, func(n ast.Node) {
+	return firstNode(n, func(n ast.Node) bool {
 		switch n.(type) {
 		case *ast.IdentifierNode, *ast.MemberNode, *ast.CallNode, *ast.PointerNode:
-			c = false
+			return true
 		}
-	})
-	return c
+		return false
+	}) == nil
 }
 
 // Explain evaluates every comparison of the expression on s, each with the
@@ -101,17 +133,17 @@ func (c *Condition) Explain(s *engine.Sample) []engine.Term {
 // own units; the explain tool adds them with withUnits.
 func (t *term) eval(env any) engine.Term {
 	et := engine.Term{Field: t.field, Op: t.op, Threshold: t.threshold}
-	if v, err := expr.Run(t.left, env); err != nil {
+	if v, err := run(t.left, env); err != nil {
 		et.Value = "error: " + err.Error()
 	} else {
 		et.Value = formatValue(v)
 	}
 	if !t.rightConst {
-		if v, err := expr.Run(t.right, env); err == nil {
+		if v, err := run(t.right, env); err == nil {
 			et.Threshold = fmt.Sprintf("%s (%s)", t.threshold, formatValue(v))
 		}
 	}
-	if v, err := expr.Run(t.whole, env); err == nil {
+	if v, err := run(t.whole, env); err == nil {
 		et.Holds, _ = v.(bool)
 	}
 	return et

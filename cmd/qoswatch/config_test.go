@@ -214,3 +214,21 @@ func TestExplainCommand(t *testing.T) {
 }
 
 func sprintf(format string, v any) string { return fmt.Sprintf(format, v) }
+
+// TestUnsafeRuleRefused: issue 15's rule that ran the daemon out of memory
+// is refused by check and by explain (which loads the rules before it
+// evaluates anything), with the reason; neither dies.
+func TestUnsafeRuleRefused(t *testing.T) {
+	const bomb = "../../rules/testdata/bad/expr-repeat.yaml"
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"qoswatch", "check", bomb}, &out, &errOut, envOf(nil)); code != 1 ||
+		!strings.Contains(out.String(), "repeat() is not allowed in rules") {
+		t.Errorf("check = %d\n%s%s", code, &out, &errOut)
+	}
+	out.Reset()
+	errOut.Reset()
+	code := run(context.Background(), []string{"qoswatch", "explain", "--rules", bomb, "../../rules/testdata/explain/webinar-qos.json"}, &out, &errOut, envOf(nil))
+	if code != 1 || !strings.Contains(errOut.String(), "repeat() is not allowed in rules") {
+		t.Errorf("explain = %d\n%s%s", code, &out, &errOut)
+	}
+}
