@@ -153,6 +153,12 @@ type Notification struct {
 	Explain     []Term // the comparisons of `when` on Sample
 	Summary     string // the rule's rendered summary
 
+	// Fired, for a resolve, is Explain as the last firing or repeat message
+	// told it: the values that were wrong, so the resolve can say "was 0
+	// fps, now 21 fps". Nil for other kinds, and for a resolve queued by a
+	// release without it.
+	Fired []Term
+
 	Since   time.Time // when the alert started firing (sample time)
 	At      time.Time // the sample time of this event
 	Reason  Reason    // for resolved

@@ -299,6 +299,10 @@ func (e *Engine) resolveParticipant(t *tx, st *sourceState, pk string, why Reaso
 
 // notify queues a notification carrying everything the message needs.
 func (e *Engine) notify(t *tx, kind NotificationKind, r *Rule, a *Alert, at time.Time, why Reason) {
+	var fired []Term
+	if kind == KindResolved {
+		fired = a.Explain // as the last firing or repeat told it
+	}
 	if r.When != nil { // nil for a rule removed before a restart
 		a.Explain = explain(r.When, &a.Sample)
 	}
@@ -306,7 +310,7 @@ func (e *Engine) notify(t *tx, kind NotificationKind, r *Rule, a *Alert, at time
 		Kind: kind, Key: a.Key,
 		Rule:   RuleInfo{Name: r.Name, Description: r.Description, Severity: r.Severity, Labels: r.Labels, For: r.For},
 		Source: a.Source, Participant: a.Participant, Sample: a.Sample, Explain: a.Explain,
-		Since: a.FiredAt, At: at, Reason: why, Created: t.now,
+		Since: a.FiredAt, At: at, Reason: why, Created: t.now, Fired: fired,
 	}
 	if n.Rule.Severity == "" {
 		n.Rule.Severity = a.Severity

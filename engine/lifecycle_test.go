@@ -139,4 +139,8 @@ func TestNotificationCarriesContext(t *testing.T) {
 		len(r.Explain) != 1 || r.Explain[0].Holds || r.Summary != "name-a resolved" || r.ID <= n.ID {
 		t.Fatalf("resolve lacks context: %+v", r)
 	}
+	// And what was wrong, as the firing message told it.
+	if len(r.Fired) != 1 || !r.Fired[0].Holds || r.Fired[0].Value != "7" || n.Fired != nil {
+		t.Fatalf("resolve lacks the fired values: %+v (firing's: %+v)", r.Fired, n.Fired)
+	}
 }

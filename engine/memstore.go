@@ -213,5 +213,6 @@ func cloneNotification(n *Notification) Notification {
 	c := *n
 	c.Rule.Labels = maps.Clone(n.Rule.Labels)
 	c.Explain = slices.Clone(n.Explain)
+	c.Fired = slices.Clone(n.Fired)
 	return c
 }

@@ -282,6 +282,7 @@ func encodeNotification(buf []byte, n *engine.Notification) []byte {
 	w.time(n.At)
 	w.str(string(n.Reason))
 	w.time(n.Created)
+	w.terms(n.Fired)
 	return w.b
 }
 
@@ -308,6 +309,7 @@ func decodeNotification(b []byte) (engine.Notification, error) {
 	n.At = r.time()
 	n.Reason = engine.Reason(r.str())
 	n.Created = r.time()
+	n.Fired = r.terms()
 	return n, r.err
 }
 
