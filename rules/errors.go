@@ -13,7 +13,8 @@ type Error struct {
 	File   string
 	Line   int // 1-based; 0 when the problem is the whole file
 	Column int // 1-based
-	Rule   string
+	Rule   string // the rule it is in, if any
+	Test   string // in a rule test file: the test it is in, if any
 	Msg    string
 }
 
@@ -26,6 +27,9 @@ func (e *Error) Error() string {
 	b.WriteString(": ")
 	if e.Rule != "" {
 		fmt.Fprintf(&b, "rule %q: ", e.Rule)
+	}
+	if e.Test != "" {
+		fmt.Fprintf(&b, "test %q: ", e.Test)
 	}
 	b.WriteString(e.Msg)
 	return b.String()

@@ -80,6 +80,10 @@ func TestErrorPositions(t *testing.T) {
 		{"expr-repeat", []string{"repeat(repeat"}},
 		{"expr-reduce", []string{"reduce("}},
 		{"expr-yaml-comment", []string{"# > 2)"}},
+		{"yaml-tab", []string{"\twhen"}},
+		{"yaml-over-indented", []string{"for: 2m"}},
+		{"yaml-syntax", []string{"severity"}},
+		{"yaml-merge-bomb", []string{"*m"}},
 		{"many-errors", []string{"2x", "lantecy", "high", "choppy-audio\n    when: latency", `> "150"`, "wen:"}},
 	}
 	for _, tt := range tests {

@@ -1,9 +1,7 @@
 package rules
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -12,7 +10,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/qoswatch/qoswatch/engine"
 )
@@ -28,13 +25,9 @@ const (
 // Load reads and compiles a rules file. On any problem it returns Errors
 // (every problem in the file, positioned) and no set.
 func Load(path string) (*Set, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
-		msg := err.Error()
-		if pe, ok := errors.AsType[*os.PathError](err); ok {
-			msg = "cannot read the file: " + pe.Err.Error() // the path is already in front
-		}
-		return nil, Errors{{File: path, Msg: msg}}
+		return nil, Errors{{File: path, Msg: err.Error()}}
 	}
 	return Parse(path, data)
 }
@@ -52,24 +45,32 @@ func Parse(name string, data []byte) (*Set, error) {
 }
 
 type loader struct {
-	file  string
-	lines []string // the source, to map positions inside block scalars
-	errs  Errors
+	file     string
+	lines    []string // the source, to map positions inside block scalars
+	errs     Errors
+	testFile bool // a rule test file: the name errors carry is a test's
 }
 
-func (l *loader) errorf(n ast.Node, rule, format string, args ...any) {
+// errorf records a problem at node n; in names the rule (or, in a test
+// file, the test) it is in.
+func (l *loader) errorf(n ast.Node, in, format string, args ...any) {
 	line, col := nodePos(n)
-	l.errs = append(l.errs, &Error{File: l.file, Line: line, Column: col, Rule: rule, Msg: fmt.Sprintf(format, args...)})
+	l.errorAt(line, col, in, format, args...)
 }
 
-func (l *loader) errorAt(line, col int, rule, format string, args ...any) {
-	l.errs = append(l.errs, &Error{File: l.file, Line: line, Column: col, Rule: rule, Msg: fmt.Sprintf(format, args...)})
+func (l *loader) errorAt(line, col int, in, format string, args ...any) {
+	e := &Error{File: l.file, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
+	if l.testFile {
+		e.Test = in
+	} else {
+		e.Rule = in
+	}
+	l.errs = append(l.errs, e)
 }
 
 func (l *loader) parse(data []byte) *Set {
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		l.yamlError(err, "")
+	f := l.parseYAML(data)
+	if f == nil {
 		return nil
 	}
 	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
@@ -90,7 +91,11 @@ func (l *loader) parse(data []byte) *Set {
 		l.errorf(root, "", "expected a mapping with defaults, routes and rules, got %s", kindName(root))
 		return nil
 	}
-	if !l.checkTop(m) {
+	if isTestFile(m) {
+		l.errorf(m, "", "this is a rule test file, not a rules file: run it with `qoswatch test %s`", l.file)
+		return nil
+	}
+	if !l.checkTop(m) || !l.checkCounts(m) {
 		return nil
 	}
 	spec, routeNodes, ruleNodes := l.decodeParts(m)
@@ -197,6 +202,21 @@ func (l *loader) checkTop(m *ast.MappingNode) bool {
 	return good
 }
 
+// checkCounts refuses a file of more rules or routes than the engine and
+// the notifier are built for, before they are decoded and compiled.
+func (l *loader) checkCounts(m *ast.MappingNode) bool {
+	good := true
+	if n := len(seqItems(mapGet(m, "rules"))); n > MaxRules {
+		l.errorf(mapKey(m, "rules"), "", "rules: %d rules, more than the %d a file may have (each rule is evaluated for every participant every minute)", n, MaxRules)
+		good = false
+	}
+	if n := len(seqItems(mapGet(m, "routes"))); n > MaxRoutes {
+		l.errorf(mapKey(m, "routes"), "", "routes: %d routes, more than the %d a file may have", n, MaxRoutes)
+		good = false
+	}
+	return good
+}
+
 // decode fills v from n with goccy's strict decoder. checkShape already
 // caught what a user gets wrong; this is the safety net for the rest.
 func (l *loader) decode(n ast.Node, v any, rule string) bool {
@@ -212,17 +232,6 @@ func (l *loader) decode(n ast.Node, v any, rule string) bool {
 // duplicates are already errors of the parser.
 func decodeOptions(more ...yaml.DecodeOption) []yaml.DecodeOption {
 	return append([]yaml.DecodeOption{yaml.Strict(), yaml.AllowDuplicateMapKey()}, more...)
-}
-
-// yamlError turns one of goccy's errors into a positioned Error.
-func (l *loader) yamlError(err error, rule string) {
-	var ye yaml.Error
-	if errors.As(err, &ye) && ye.GetToken() != nil && ye.GetToken().Position != nil {
-		p := ye.GetToken().Position
-		l.errorAt(p.Line, p.Column, rule, "%s", ye.GetMessage())
-		return
-	}
-	l.errorAt(0, 0, rule, "%s", err)
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)

@@ -5,15 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/qoswatch/qoswatch/engine"
 )
@@ -38,55 +34,32 @@ func RunTestFiles(ctx context.Context, w io.Writer, files ...string) int {
 
 // failure is one failed expectation, positioned in the test file.
 type failure struct {
-	line int
-	test string
-	msg  string
+	line, col int
+	test      string
+	msg       string
 }
 
 func runTestFile(ctx context.Context, w io.Writer, path string) bool {
-	data, err := os.ReadFile(path)
+	suite, err := loadTestFile(path)
 	if err != nil {
-		fmt.Fprintf(w, "%s: %v\n", path, err)
+		n := printErrors(w, err)
+		fmt.Fprintf(w, "%s: FAILED: %s\n", path, plural(n, "error"))
 		return false
 	}
-	tf, nodes, err := parseTestFile(path, data)
-	if err != nil {
-		fmt.Fprintln(w, err)
-		return false
-	}
-	rulesPath := tf.Rules
-	if !filepath.IsAbs(rulesPath) {
-		rulesPath = filepath.Join(filepath.Dir(path), rulesPath)
-	}
-	set, err := Load(rulesPath)
-	if err != nil {
-		fmt.Fprintf(w, "%s: rules %s do not load:\n%v\n", path, tf.Rules, err)
-		return false
-	}
-	start := DefaultTestStart
-	if tf.Start != "" {
-		if start, err = time.Parse(time.RFC3339, tf.Start); err != nil {
-			fmt.Fprintf(w, "%s: start: %q is not an RFC 3339 time\n", path, tf.Start)
-			return false
-		}
-	}
-	var stale time.Duration
-	if tf.StaleAfter != "" {
-		if stale, err = time.ParseDuration(tf.StaleAfter); err != nil {
-			fmt.Fprintf(w, "%s: stale_after: %q is not a duration\n", path, tf.StaleAfter)
-			return false
-		}
-	}
+	tf := suite.file
 	var fails []failure
 	checks := 0
 	for i := range tf.Tests {
-		tc := &tf.Tests[i]
-		n, fs := runTestCase(ctx, set, tf, tc, nodes[i], start, stale)
+		if ctx.Err() != nil {
+			fmt.Fprintf(w, "%s: interrupted\n", path)
+			return false
+		}
+		n, fs := runTestCase(ctx, suite, &tf.Tests[i], suite.nodes[i])
 		checks += n
 		fails = append(fails, fs...)
 	}
 	for _, f := range fails {
-		fmt.Fprintf(w, "%s:%d: test %q: %s\n", path, f.line, f.test, f.msg)
+		fmt.Fprintf(w, "%s:%d:%d: test %q: %s\n", path, f.line, f.col, f.test, f.msg)
 	}
 	status := "PASS"
 	if len(fails) > 0 {
@@ -94,34 +67,6 @@ func runTestFile(ctx context.Context, w io.Writer, path string) bool {
 	}
 	fmt.Fprintf(w, "%s: %d tests, %d expectations against %s: %s\n", path, len(tf.Tests), checks, tf.Rules, status)
 	return len(fails) == 0
-}
-
-// parseTestFile decodes a test file strictly; nodes are the tests' AST
-// nodes, for the line numbers of failures.
-func parseTestFile(path string, data []byte) (*TestFile, []ast.Node, error) {
-	l := &loader{file: path}
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		l.yamlError(err, "")
-		return nil, nil, l.errs
-	}
-	var tf TestFile
-	if err := yaml.UnmarshalWithOptions(data, &tf, yaml.Strict()); err != nil {
-		l.yamlError(err, "")
-		return nil, nil, l.errs
-	}
-	if tf.Rules == "" {
-		return nil, nil, Errors{{File: path, Line: 1, Column: 1, Msg: "rules: the rules file under test is required"}}
-	}
-	var root *ast.MappingNode
-	if len(f.Docs) > 0 {
-		root = asMap(f.Docs[0].Body)
-	}
-	nodes := seqItems(mapGet(root, "tests"))
-	if len(nodes) != len(tf.Tests) || len(tf.Tests) == 0 {
-		return nil, nil, Errors{{File: path, Line: 1, Column: 1, Msg: "tests: the file has no tests"}}
-	}
-	return &tf, nodes, nil
 }
 
 type testParticipant struct {
@@ -133,14 +78,14 @@ type testParticipant struct {
 
 // runTestCase drives the engine through one scenario and returns how many
 // checks it made and the failures.
-func runTestCase(ctx context.Context, set *Set, tf *TestFile, tc *TestCase, node ast.Node, start time.Time, stale time.Duration) (int, []failure) {
-	line, _ := nodePos(node)
+func runTestCase(ctx context.Context, suite *testSuite, tc *TestCase, node ast.Node) (int, []failure) {
+	set, tf, start, stale := suite.set, suite.file, suite.start, suite.stale
 	fail := func(n ast.Node, format string, args ...any) failure {
-		l := line
-		if n != nil {
-			l, _ = nodePos(n)
+		if n == nil {
+			n = node
 		}
-		return failure{line: l, test: tc.Name, msg: fmt.Sprintf(format, args...)}
+		line, col := nodePos(n)
+		return failure{line: line, col: col, test: tc.Name, msg: fmt.Sprintf(format, args...)}
 	}
 	src := tf.Source
 	if tc.Source != nil {
@@ -209,9 +154,6 @@ func runTestCase(ctx context.Context, set *Set, tf *TestFile, tc *TestCase, node
 	}
 
 	expectNodes := seqItems(mapGet(asMap(node), "expect"))
-	if fs := vetExpectations(set, tc, parts, expectNodes, fail); len(fs) > 0 {
-		return 0, fs
-	}
 	var fails []failure
 	checks := 0
 	for m := 0; m <= last; m++ {
@@ -266,51 +208,6 @@ func runTestCase(ctx context.Context, set *Set, tf *TestFile, tc *TestCase, node
 		}
 	}
 	return checks, fails
-}
-
-// vetExpectations catches typos in expectations (a rule, participant,
-// state or kind that cannot occur), which would otherwise only show as a
-// confusing mismatch.
-func vetExpectations(set *Set, tc *TestCase, parts []*testParticipant, nodes []ast.Node, fail func(ast.Node, string, ...any) failure) []failure {
-	var fs []failure
-	known := map[string]bool{}
-	for _, p := range parts {
-		known[p.p.UserID] = true
-	}
-	check := func(n ast.Node, rule, participant string) {
-		if _, ok := set.Rule(rule); !ok {
-			fs = append(fs, fail(n, "expect: no rule %q in the rules file", rule))
-		}
-		if !known[participant] {
-			fs = append(fs, fail(n, "expect: no participant %q in this test", participant))
-		}
-	}
-	for i, e := range tc.Expect {
-		var n ast.Node
-		if i < len(nodes) {
-			n = nodes[i]
-		}
-		if e.At < 0 {
-			fs = append(fs, fail(n, "expect: at %d: minutes count from 0", e.At))
-		}
-		if e.Alerts != nil {
-			for _, a := range *e.Alerts {
-				check(n, a.Rule, a.Participant)
-				if !slices.Contains([]string{"pending", "firing", "resolving", "resolved"}, a.State) {
-					fs = append(fs, fail(n, "expect: state %q is not pending, firing, resolving or resolved", a.State))
-				}
-			}
-		}
-		if e.Notify != nil {
-			for _, x := range *e.Notify {
-				check(n, x.Rule, x.Participant)
-				if !slices.Contains([]string{"firing", "repeat", "resolved"}, x.Kind) {
-					fs = append(fs, fail(n, "expect: notification kind %q is not firing, repeat or resolved", x.Kind))
-				}
-			}
-		}
-	}
-	return fs
 }
 
 // diffAlerts compares the expected alerts with the engine's: those pending,

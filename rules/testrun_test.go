@@ -80,3 +80,20 @@ func fmtFloats(f []float64) string {
 	b.WriteString("]")
 	return strings.ReplaceAll(b.String(), "missing", "NaN")
 }
+
+// TestWrongKindOfFile: a rules file given to `qoswatch test`, or a test
+// file given to `qoswatch check`, says so and names the right command.
+func TestWrongKindOfFile(t *testing.T) {
+	var out bytes.Buffer
+	if code := RunTestFiles(context.Background(), &out, "../rules.example.yaml"); code != 1 ||
+		!strings.Contains(out.String(), "../rules.example.yaml:11:1: this is a rules file, not a rule test file: check it with `qoswatch check ../rules.example.yaml`") ||
+		strings.Count(out.String(), "\n") != 4 {
+		t.Errorf("test on a rules file = %d:\n%s", code, &out)
+	}
+	out.Reset()
+	if code := Check(&out, "../rules.example.test.yaml"); code != 1 ||
+		!strings.Contains(out.String(), "this is a rule test file, not a rules file: run it with `qoswatch test ../rules.example.test.yaml`") ||
+		strings.Count(out.String(), "\n") != 4 {
+		t.Errorf("check on a test file = %d:\n%s", code, &out)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/qoswatch/qoswatch/engine"
@@ -23,27 +22,44 @@ func Check(w io.Writer, files ...string) int {
 			continue
 		}
 		code = 1
-		var es Errors
-		if !errors.As(err, &es) {
-			fmt.Fprintf(w, "%s: %v\n", path, err)
-			continue
-		}
-		src, _ := os.ReadFile(path)
-		lines := strings.Split(string(src), "\n")
-		for _, e := range es {
-			fmt.Fprintln(w, e)
-			if e.Line > 0 && e.Line <= len(lines) {
-				line := strings.ReplaceAll(strings.TrimRight(lines[e.Line-1], "\r"), "\t", " ")
-				fmt.Fprintf(w, "    %s\n    %s^\n", line, strings.Repeat(" ", max(e.Column-1, 0)))
-			}
-		}
-		noun := "errors"
-		if len(es) == 1 {
-			noun = "error"
-		}
-		fmt.Fprintf(w, "%s: FAILED: %d %s\n", path, len(es), noun)
+		n := printErrors(w, err)
+		fmt.Fprintf(w, "%s: FAILED: %s\n", path, plural(n, "error"))
 	}
 	return code
+}
+
+// printErrors writes every error of err (an Errors) with the line it is on
+// and a caret under the column, and returns how many there were.
+func printErrors(w io.Writer, err error) int {
+	var es Errors
+	if !errors.As(err, &es) {
+		fmt.Fprintln(w, err)
+		return 1
+	}
+	sources := map[string][]string{}
+	for _, e := range es {
+		fmt.Fprintln(w, e)
+		lines, ok := sources[e.File]
+		if !ok {
+			if src, err := readFile(e.File); err == nil {
+				lines = strings.Split(string(src), "\n")
+			}
+			sources[e.File] = lines
+		}
+		if e.Line > 0 && e.Line <= len(lines) {
+			line := strings.ReplaceAll(strings.TrimRight(lines[e.Line-1], "\r"), "\t", " ")
+			fmt.Fprintf(w, "    %s\n    %s^\n", line, strings.Repeat(" ", max(e.Column-1, 0)))
+		}
+	}
+	return len(es)
+}
+
+// plural is "1 error", "2 errors".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // Explain writes, for each sample, every rule of the set against it:

@@ -127,6 +127,14 @@ func kindName(n ast.Node) string {
 	return "a string"
 }
 
+// kindValue names what a scalar is, with its text: `a string "4m"`.
+func kindValue(n ast.Node) string {
+	if isScalar(n) && unwrap(n).Type() != ast.NullType {
+		return fmt.Sprintf("%s %q", kindName(n), scalar(n))
+	}
+	return kindName(n)
+}
+
 func isScalar(n ast.Node) bool {
 	switch unwrap(n).Type() {
 	case ast.MappingType, ast.SequenceType, ast.AliasType, ast.MappingValueType, ast.AnchorType, ast.DirectiveType, ast.DocumentType:
@@ -147,10 +155,31 @@ func (l *loader) checkShape(n ast.Node, t reflect.Type, key, rule string) bool {
 	if key != "" {
 		prefix = key + ": "
 	}
+	if t == reflect.TypeFor[TestParticipant]() {
+		return l.checkParticipant(n, key, rule)
+	}
 	switch t.Kind() {
+	case reflect.Pointer:
+		return l.checkShape(n, t.Elem(), key, rule)
 	case reflect.String:
 		if !isScalar(n) {
 			l.errorf(n, rule, "%sexpected a string, got %s", prefix, kindName(n))
+			return false
+		}
+		return true
+	case reflect.Int:
+		if n.Type() != ast.IntegerType {
+			what := "a whole number"
+			if key == "at" || strings.HasSuffix(key, ".at") || strings.HasSuffix(key, "end_at") {
+				what = "a minute: a whole number from 0 (at: 4)"
+			}
+			l.errorf(n, rule, "%sexpected %s, got %s", prefix, what, kindValue(n))
+			return false
+		}
+		return true
+	case reflect.Bool:
+		if n.Type() != ast.BoolType {
+			l.errorf(n, rule, "%sexpected true or false, got %s", prefix, kindValue(n))
 			return false
 		}
 		return true
@@ -188,9 +217,10 @@ func (l *loader) checkShape(n ast.Node, t reflect.Type, key, rule string) bool {
 func (l *loader) checkKeys(m *ast.MappingNode, st, elem reflect.Type, key, rule string) bool {
 	good := true
 	seen := map[string]bool{}
-	var known []string
+	var known, names []string // names: the keys, for messages
 	if st != nil {
 		known = yamlKeys(st)
+		names = slices.DeleteFunc(slices.Clone(known), func(k string) bool { return k == "" })
 	}
 	for _, mv := range m.Values {
 		k := keyString(mv)
@@ -215,10 +245,10 @@ func (l *loader) checkKeys(m *ast.MappingNode, st, elem reflect.Type, key, rule 
 				if key != "" {
 					msg = fmt.Sprintf("%s: unknown key %q", key, k)
 				}
-				if s := closest(k, known); s != "" {
+				if s := closest(k, names); s != "" {
 					msg += fmt.Sprintf(" (did you mean %q?)", s)
 				} else {
-					msg += " (known keys: " + strings.Join(known, ", ") + ")"
+					msg += " (known keys: " + strings.Join(names, ", ") + ")"
 				}
 				l.errorf(mv.Key, rule, "%s", msg)
 				good = false
@@ -231,11 +261,19 @@ func (l *loader) checkKeys(m *ast.MappingNode, st, elem reflect.Type, key, rule 
 	return good
 }
 
-// yamlKeys lists a struct's yaml keys in field order (index i is field i).
+// yamlKeys lists a struct's yaml keys in field order (index i is field
+// i). The engine's types have json tags only; goccy reads those too.
 func yamlKeys(t reflect.Type) []string {
 	keys := make([]string, t.NumField())
 	for i := range t.NumField() {
-		keys[i], _, _ = strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		f := t.Field(i)
+		tag, ok := f.Tag.Lookup("yaml")
+		if !ok {
+			tag = f.Tag.Get("json")
+		}
+		if keys[i], _, _ = strings.Cut(tag, ","); !f.IsExported() || keys[i] == "-" {
+			keys[i] = ""
+		}
 	}
 	return keys
 }
