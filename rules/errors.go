@@ -11,8 +11,8 @@ import (
 // `rules.yaml:14:11: rule "choppy-audio": when: unknown name lantecy`.
 type Error struct {
 	File   string
-	Line   int // 1-based; 0 when the problem is the whole file
-	Column int // 1-based
+	Line   int    // 1-based; 0 when the problem is the whole file
+	Column int    // 1-based
 	Rule   string // the rule it is in, if any
 	Test   string // in a rule test file: the test it is in, if any
 	Msg    string
