@@ -1,9 +1,13 @@
 # qoswatch: a static binary on a distroless, non-root base.
 #
 #   docker build --build-arg VERSION=$(git describe --always) -t qoswatch .
-#   docker run -v qoswatch-data:/data -p 9797:9797 \
-#     -e ZOOM_ACCOUNT_ID -e ZOOM_CLIENT_ID -e ZOOM_CLIENT_SECRET -e SLACK_BOT_TOKEN \
+#   export QOSWATCH_API_TOKEN=$(openssl rand -hex 24)   # the API listens on :9797 in here: it needs one
+#   docker run -v qoswatch-data:/data -p 127.0.0.1:9797:9797 \
+#     -e ZOOM_ACCOUNT_ID -e ZOOM_CLIENT_ID -e ZOOM_CLIENT_SECRET -e SLACK_BOT_TOKEN -e QOSWATCH_API_TOKEN \
 #     -v $PWD/rules.yaml:/etc/qoswatch/rules.yaml:ro qoswatch
+#
+# Without QOSWATCH_API_TOKEN the container does not start (the API would
+# serve participant data to anyone who reaches the port).
 #
 # cmd/qoswatch/dockerfile_test.go runs this file's build line and checks
 # the settings below, because no Docker engine runs in CI.

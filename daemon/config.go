@@ -6,6 +6,7 @@
 package daemon
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qoswatch/qoswatch/internal/scrub"
 	"github.com/qoswatch/qoswatch/zoom"
 )
 
@@ -21,7 +23,7 @@ import (
 // a careless %v or slog attribute cannot leak it; Reveal is the one way out.
 type Secret string
 
-const redacted = "[redacted]"
+const redacted = scrub.Redacted
 
 func (s Secret) String() string               { return s.mask() }
 func (s Secret) GoString() string             { return s.mask() }
@@ -49,7 +51,8 @@ type Config struct {
 	Sources      []string      // QOSWATCH_SOURCES: ids to watch besides the discovered ones
 	LogFormat    string        // QOSWATCH_LOG_FORMAT: text | json
 	LogLevel     string        // QOSWATCH_LOG_LEVEL: debug | info | warn | error
-	APIToken     Secret        // QOSWATCH_API_TOKEN: bearer token for HTTP API writes
+	APIToken     Secret        // QOSWATCH_API_TOKEN: bearer token every /api/v1 call needs
+	AllowedHosts []string      // QOSWATCH_ALLOWED_HOSTS: host names the HTTP API answers to, besides IP addresses and localhost
 	BudgetShare  float64       // QOSWATCH_BUDGET_SHARE: share of the daily cap qoswatch may spend
 	StaleAfter   time.Duration // QOSWATCH_STALE_AFTER
 	RulesCheck   time.Duration // QOSWATCH_RULES_CHECK: how often the rules file's mtime is checked
@@ -115,6 +118,21 @@ func (c *Config) Validate() error {
 	if c.Zoom.ClientSecret == "" {
 		bad("ZOOM_CLIENT_SECRET (or ZOOM_CLIENT_SECRET_FILE) is not set")
 	}
+	// A secret too short to be real is a mistake (a placeholder, a cut
+	// paste), and one that could not be scrubbed from logs as a token.
+	for _, s := range []struct {
+		env string
+		v   Secret
+	}{
+		{"ZOOM_CLIENT_SECRET", c.Zoom.ClientSecret},
+		{"SLACK_BOT_TOKEN", c.Slack.BotToken},
+		{"SLACK_WEBHOOK_URL", c.Slack.WebhookURL},
+		{"QOSWATCH_API_TOKEN", c.APIToken},
+	} {
+		if n := len(s.v); n > 0 && n < scrub.MinLen {
+			bad("%s is %d characters: a real one has at least %d (check it was pasted whole)", s.env, n, scrub.MinLen)
+		}
+	}
 	checkURL := func(env, raw string, secret bool) {
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -152,6 +170,13 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("QOSWATCH_LISTEN=%q: want host:port (port 0 picks a free one)", c.Listen)
+	} else if c.APIToken == "" && !loopback(c.Listen) {
+		bad("QOSWATCH_LISTEN=%s reaches beyond this machine and QOSWATCH_API_TOKEN is not set: set a token (every /api/v1 call then needs it; /healthz, /readyz and /metrics stay open) or listen on 127.0.0.1", c.Listen)
+	}
+	for _, h := range c.AllowedHosts {
+		if strings.ContainsAny(h, ":/ ") || h == "" {
+			bad("QOSWATCH_ALLOWED_HOSTS: %q: want a host name, without a port or scheme", h)
+		}
 	}
 	if c.PollInterval < 10*time.Second {
 		bad("QOSWATCH_POLL_INTERVAL=%s: must be at least 10s (Zoom's QoS data is per minute)", c.PollInterval)
@@ -190,6 +215,31 @@ func (c *Config) Validate() error {
 		bad("QOSWATCH_SHUTDOWN_GRACE=%s: must be positive", c.Grace)
 	}
 	return joinLine(errs)
+}
+
+// secrets are every form in which a configured secret could be printed:
+// the values, and the Basic credential the OAuth grant sends.
+func (c *Config) secrets() []string {
+	out := []string{c.Zoom.ClientSecret.Reveal(), c.Slack.BotToken.Reveal(), c.Slack.WebhookURL.Reveal(), c.APIToken.Reveal()}
+	if c.Zoom.ClientSecret != "" {
+		out = append(out, base64.StdEncoding.EncodeToString([]byte(c.Zoom.ClientID+":"+c.Zoom.ClientSecret.Reveal())))
+	}
+	return out
+}
+
+// Scrubber removes every configured secret from text leaving the
+// process: Run wraps its logger with it, main prints its error through it.
+func (c *Config) Scrubber() *scrub.Scrubber { return scrub.New(c.secrets()...) }
+
+// loopback reports whether a listen address is reachable from this
+// machine only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // joinLine joins errors into one line: an operator reads it in one glance.

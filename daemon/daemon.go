@@ -83,6 +83,9 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	if log == nil {
 		log = NewLogger(os.Stderr, cfg.LogFormat, cfg.LogLevel)
 	}
+	// Every line leaves through the scrubber: no configured secret in any
+	// part's log, whatever a server echoed or a client printed.
+	log = slog.New(cfg.Scrubber().Handler(log.Handler()))
 	if opts.Console == nil {
 		opts.Console = os.Stdout
 	}
@@ -151,7 +154,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 
 	api := &http.Server{
 		Handler: httpapi.New(httpapi.Options{
-			Engine: c.eng, Token: cfg.APIToken.Reveal(), Metrics: reg, Logger: log.With("component", "http"),
+			Engine: c.eng, Token: cfg.APIToken.Reveal(), Hosts: cfg.AllowedHosts, Metrics: reg, Logger: log.With("component", "http"),
 			Backup: c.db.Backup,
 			Ready: []httpapi.Check{
 				{Name: "store", Check: func(context.Context) error { _, err := os.Stat(c.db.Path()); return err }},
@@ -169,7 +172,13 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 				}},
 			},
 		}),
+		// Bounds on what one client may hold: slow headers or bodies, idle
+		// connections, huge headers. The backup is the longest answer.
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 	}
 	addr := ln.Addr().String()
 	log.Info("qoswatch running", "version", opts.Version, "listen", addr, "rules", cfg.Rules, "db", cfg.DB, "notifier", mode,
@@ -177,9 +186,6 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		"zoom_api", cfg.Zoom.APIURL, "plan", cfg.Zoom.Plan, "budget_share", cfg.BudgetShare)
 	if mode == "console" {
 		log.Warn("neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL is set: alerts go to the console (stdout)")
-	}
-	if cfg.APIToken == "" && !loopback(addr) {
-		log.Warn("the HTTP API listens beyond loopback without QOSWATCH_API_TOKEN: anyone who reaches it can add silences", "listen", addr)
 	}
 	if opts.Listening != nil {
 		opts.Listening(addr)
@@ -231,15 +237,6 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		log.Info("stopped cleanly")
 	}
 	return runErr
-}
-
-func loopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // newSender picks the notifier: bot token, webhook, or the console.

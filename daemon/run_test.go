@@ -180,7 +180,7 @@ func TestDemoToSlack(t *testing.T) {
 	slack := newFakeSlack(t)
 	var out syncbuf.Buffer
 	dc := DemoConfig{Speed: 300, Duration: 14 * time.Minute, Attendees: 60, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 2,
-		Slack: &SlackConfig{BotToken: "xoxb-demo-token", APIURL: slack.APIURL(), Channel: "#qoswatch-demo"}}
+		Slack: &SlackConfig{BotToken: "xoxb-demo-token-0123456789", APIURL: slack.APIURL(), Channel: "#qoswatch-demo"}}
 	if err := Demo(context.Background(), dc, &out, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestTakenPortStopsTheStart(t *testing.T) {
 	defer ln.Close()
 	dir := t.TempDir()
 	cfg := Defaults()
-	cfg.Zoom = ZoomConfig{AccountID: "a", ClientID: "b", ClientSecret: "c", APIURL: "http://127.0.0.1:1/v2", OAuthURL: "http://127.0.0.1:1/oauth/token", Plan: "pro"}
+	cfg.Zoom = ZoomConfig{AccountID: "a", ClientID: "b", ClientSecret: "a-client-secret-of-32-characters", APIURL: "http://127.0.0.1:1/v2", OAuthURL: "http://127.0.0.1:1/oauth/token", Plan: "pro"}
 	cfg.Rules, cfg.DB, cfg.Listen = filepath.Join(dir, "rules.yaml"), filepath.Join(dir, "db"), ln.Addr().String()
 	err = Run(context.Background(), cfg, Options{Logger: slog.New(slog.DiscardHandler)})
 	var ce *ConfigError

@@ -8,12 +8,17 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
+	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,13 +48,19 @@ type Options struct {
 	Engine Engine
 	// Ready are the /readyz checks (store open, rules loaded, Zoom token).
 	Ready []Check
-	// Token, when set, is the bearer token silence writes need.
+	// Token, when set, is the bearer token every /api/v1 call needs,
+	// reads and backup included. /healthz, /readyz and /metrics stay open
+	// for probes and scrapers: they carry no participant data.
 	Token string
+	// Hosts are the host names (besides IP addresses and localhost) that
+	// requests may name in their Host header (QOSWATCH_ALLOWED_HOSTS).
+	// Anything else is refused, so a DNS-rebinding page cannot reach the
+	// API through a name of its own.
+	Hosts []string
 	// Metrics is served on /metrics; nil serves no metrics.
 	Metrics prometheus.Gatherer
 	// Backup, when set, serves GET /api/v1/backup: a consistent copy of
-	// the database (store.DB.Backup). It holds participant data, so it
-	// needs the token like a write.
+	// the database (store.DB.Backup).
 	Backup func(ctx context.Context, w io.Writer) (int64, error)
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -59,8 +70,14 @@ type server struct {
 	Options
 }
 
-// maxBody bounds what a client may POST.
-const maxBody = 1 << 20
+// Limits of what a client may send and ask for.
+const (
+	// MaxBody bounds a request body: a silence is a few hundred bytes.
+	MaxBody = 64 << 10
+	// DefaultPage and MaxPage bound one page of a list (?limit=).
+	DefaultPage = 500
+	MaxPage     = 5000
+)
 
 // New returns the handler of every endpoint.
 func New(opts Options) http.Handler {
@@ -80,14 +97,14 @@ func New(opts Options) http.Handler {
 	if opts.Metrics != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Metrics, promhttp.HandlerOpts{ErrorLog: slogPrinter{opts.Logger}, ErrorHandling: promhttp.ContinueOnError}))
 	}
-	mux.HandleFunc("GET /api/v1/alerts", s.alerts)
-	mux.HandleFunc("GET /api/v1/silences", s.silences)
-	mux.HandleFunc("POST /api/v1/silences", s.auth(s.addSilence))
-	mux.HandleFunc("DELETE /api/v1/silences/{id}", s.auth(s.expireSilence))
+	mux.HandleFunc("GET /api/v1/alerts", s.auth(s.alerts))
+	mux.HandleFunc("GET /api/v1/silences", s.auth(s.silences))
+	mux.HandleFunc("POST /api/v1/silences", s.auth(s.write(s.addSilence)))
+	mux.HandleFunc("DELETE /api/v1/silences/{id}", s.auth(s.write(s.expireSilence)))
 	if opts.Backup != nil {
 		mux.HandleFunc("GET /api/v1/backup", s.auth(s.backup))
 	}
-	return mux
+	return s.checkHost(mux)
 }
 
 type slogPrinter struct{ log *slog.Logger }
@@ -106,18 +123,82 @@ func writeError(w http.ResponseWriter, status int, format string, a ...any) {
 	writeJSON(w, status, map[string]string{"error": fmt.Sprintf(format, a...)})
 }
 
-// auth guards writes with the bearer token when one is set. The compare
-// is constant-time; the token never reaches a log or an answer.
+// checkHost refuses a request whose Host header names a host qoswatch
+// was not told it answers to: IP addresses and localhost always pass
+// (a rebinding attack needs a name the attacker's DNS answers), other
+// names only when listed in Hosts.
+func (s *server) checkHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.hostAllowed(r.Host) {
+			writeError(w, http.StatusMisdirectedRequest, "host %q is not one this qoswatch answers to: add it to QOSWATCH_ALLOWED_HOSTS", r.Host)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *server) hostAllowed(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	if host == "" {
+		return false
+	}
+	if net.ParseIP(host) != nil || host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	for _, h := range s.Hosts {
+		if strings.EqualFold(strings.TrimSuffix(h, "."), host) {
+			return true
+		}
+	}
+	return false
+}
+
+// auth guards an /api/v1 endpoint with the bearer token when one is set.
+// The compare is constant-time; the token never reaches a log or an
+// answer.
 func (s *server) auth(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.Token != "" {
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.Token)) != 1 {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="qoswatch"`)
-				writeError(w, http.StatusUnauthorized, "this write needs the API token (QOSWATCH_API_TOKEN) as a bearer token")
+				writeError(w, http.StatusUnauthorized, "the API needs the token (QOSWATCH_API_TOKEN) as a bearer token")
 				return
 			}
 		}
+		next(w, r)
+	}
+}
+
+// write guards a change against a web page the operator happens to visit
+// (the API has no browser client): a foreign Origin is refused, a body
+// must be JSON (a form or text/plain POST is what a page can send without
+// asking), and the body is bounded.
+func (s *server) write(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if origin := r.Header.Get("Origin"); origin != "" {
+			u, err := url.Parse(origin)
+			if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
+				writeError(w, http.StatusForbidden, "origin %q: the API takes writes from its own origin only (use qoswatch silence or curl)", origin)
+				return
+			}
+		}
+		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+			writeError(w, http.StatusForbidden, "a cross-site request: the API takes writes from its own origin only")
+			return
+		}
+		if r.Method == http.MethodPost {
+			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if err != nil || mt != "application/json" {
+				writeError(w, http.StatusUnsupportedMediaType, "Content-Type %q: want application/json", r.Header.Get("Content-Type"))
+				return
+			}
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 		next(w, r)
 	}
 }
@@ -142,6 +223,27 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, map[string]any{"ready": ready, "checks": checks})
 }
 
+// page reads ?limit= (default DefaultPage, at most MaxPage) and ?after=
+// (the cursor the previous page answered as "next").
+func page(w http.ResponseWriter, r *http.Request) (limit int, after string, ok bool) {
+	limit = DefaultPage
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxPage {
+			writeError(w, http.StatusBadRequest, "limit %q: want 1 to %d", v, MaxPage)
+			return 0, "", false
+		}
+		limit = n
+	}
+	return limit, r.URL.Query().Get("after"), true
+}
+
+// alertOrder orders alerts for paging: rule, source, participant. The
+// cursor a page answers is the last one's, base64url-encoded.
+func alertOrder(a *engine.Alert) string {
+	return a.Key.Rule + "\x00" + a.Key.Source + "\x00" + a.Key.Participant
+}
+
 func (s *server) alerts(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	state, rule := q.Get("state"), q.Get("rule")
@@ -149,10 +251,25 @@ func (s *server) alerts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "state %q: want pending, firing, resolving or resolved", state)
 		return
 	}
+	limit, cursor, ok := page(w, r)
+	if !ok {
+		return
+	}
+	after, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "after %q: not a cursor this API gave", cursor)
+		return
+	}
+	all := s.Engine.Alerts()
+	slices.SortFunc(all, func(a, b engine.Alert) int { return strings.Compare(alertOrder(&a), alertOrder(&b)) })
 	out := []AlertJSON{}
-	for _, a := range s.Engine.Alerts() {
+	next, last := "", ""
+	for i := range all {
+		a := &all[i]
 		st := a.State.String()
 		switch {
+		case len(after) > 0 && alertOrder(a) <= string(after):
+			continue
 		case state != "" && st != state:
 			continue
 		case state == "" && (a.State == engine.StateResolved || a.State == engine.StateInactive):
@@ -160,9 +277,18 @@ func (s *server) alerts(w http.ResponseWriter, r *http.Request) {
 		case rule != "" && a.Key.Rule != rule:
 			continue
 		}
-		out = append(out, NewAlertJSON(&a))
+		if len(out) == limit { // there is more: the page ends at the last one taken
+			next = base64.RawURLEncoding.EncodeToString([]byte(last))
+			break
+		}
+		out = append(out, NewAlertJSON(a))
+		last = alertOrder(a)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"alerts": out})
+	resp := map[string]any{"alerts": out}
+	if next != "" {
+		resp["next"] = next
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 func validState(s string) bool {
@@ -173,19 +299,41 @@ func validState(s string) bool {
 	return false
 }
 
-func (s *server) silences(w http.ResponseWriter, _ *http.Request) {
-	ss := s.Engine.Silences()
-	if ss == nil {
-		ss = []engine.Silence{}
+func (s *server) silences(w http.ResponseWriter, r *http.Request) {
+	limit, after, ok := page(w, r)
+	if !ok {
+		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"silences": ss})
+	all := s.Engine.Silences()
+	slices.SortFunc(all, func(a, b engine.Silence) int { return strings.Compare(a.ID, b.ID) })
+	out := []engine.Silence{}
+	next := ""
+	for _, sil := range all {
+		if after != "" && sil.ID <= after {
+			continue
+		}
+		if len(out) == limit {
+			next = out[len(out)-1].ID
+			break
+		}
+		out = append(out, sil)
+	}
+	resp := map[string]any{"silences": out}
+	if next != "" {
+		resp["next"] = next
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 func (s *server) addSilence(w http.ResponseWriter, r *http.Request) {
 	var in engine.Silence
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
+		if tooBig := new(http.MaxBytesError); errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "silence: the body is over %d bytes", MaxBody)
+			return
+		}
 		writeError(w, http.StatusBadRequest, "silence: not valid JSON: %v", err)
 		return
 	}

@@ -56,7 +56,10 @@ func do(t *testing.T, h http.Handler, method, path, token, body string) (int, st
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req := httptest.NewRequest(method, path, rd)
+	req := httptest.NewRequest(method, "http://127.0.0.1:9797"+path, rd)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -141,7 +144,7 @@ func TestAlertsRenderMissingValuesAsNull(t *testing.T) {
 	}
 }
 
-func TestSilencesNeedTheTokenToWrite(t *testing.T) {
+func TestSilencesNeedTheToken(t *testing.T) {
 	const token = "s3cret-api-token-value"
 	e := firingEngine(t)
 	h := New(Options{Engine: e, Token: token, Now: func() time.Time { return t0 }})
@@ -164,7 +167,10 @@ func TestSilencesNeedTheTokenToWrite(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &s); err != nil || s.ID == "" || s.StartsAt != t0 {
 		t.Fatalf("POST answer %s: %v", body, err)
 	}
-	if _, body := do(t, h, "GET", "/api/v1/silences", "", ""); !strings.Contains(body, s.ID) || !strings.Contains(body, "known bad venue wifi") {
+	if code, _ := do(t, h, "GET", "/api/v1/silences", "", ""); code != 401 {
+		t.Errorf("GET silences without the token = %d, want 401: reads need it too", code)
+	}
+	if _, body := do(t, h, "GET", "/api/v1/silences", token, ""); !strings.Contains(body, s.ID) || !strings.Contains(body, "known bad venue wifi") {
 		t.Errorf("GET silences does not list %s: %s", s.ID, body)
 	}
 	if code, _ := do(t, h, "DELETE", "/api/v1/silences/"+s.ID, "", ""); code != 401 {

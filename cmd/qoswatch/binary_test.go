@@ -185,18 +185,22 @@ func TestBinaryAlertsAndStopsOnSIGTERM(t *testing.T) {
 		t.Errorf("/metrics lacks the firing alert or the Zoom calls:\n%s", grepLines(body, "qoswatch_alerts|qoswatch_zoom_api_calls"))
 	}
 	cliEnv := []string{"QOSWATCH_URL=http://" + addr, "PATH=" + os.Getenv("PATH"), "USER=tester"}
-	out, err := runBin(bin, cliEnv, "alerts")
+	if out, err := runBin(bin, cliEnv, "alerts"); err == nil || !strings.Contains(out, "401") {
+		t.Errorf("alerts without the API token: %v %s; want a 401 (reads need it too)", err, out)
+	}
+	tokenEnv := append(cliEnv[:len(cliEnv):len(cliEnv)], "QOSWATCH_API_TOKEN=binary-api-token")
+	out, err := runBin(bin, tokenEnv, "alerts")
 	if err != nil || !strings.Contains(out, "zoom-cpu-hog") || !strings.Contains(out, name) {
 		t.Errorf("qoswatch alerts: %v\n%s", err, out)
 	}
 	if out, err := runBin(bin, cliEnv, "silence", "add", "--comment", "known", "rule=zoom-cpu-hog"); err == nil || !strings.Contains(out, "401") {
 		t.Errorf("silence add without the API token: %v %s; want a 401", err, out)
 	}
-	out, err = runBin(bin, append(cliEnv, "QOSWATCH_API_TOKEN=binary-api-token"), "silence", "add", "--comment", "known laptop", "rule=zoom-cpu-hog")
+	out, err = runBin(bin, tokenEnv, "silence", "add", "--comment", "known laptop", "rule=zoom-cpu-hog")
 	if err != nil {
 		t.Errorf("silence add: %v\n%s", err, out)
 	}
-	if list, _ := runBin(bin, cliEnv, "silence", "list"); !strings.Contains(list, strings.TrimSpace(out)) || !strings.Contains(list, "known laptop") {
+	if list, _ := runBin(bin, tokenEnv, "silence", "list"); !strings.Contains(list, strings.TrimSpace(out)) || !strings.Contains(list, "known laptop") {
 		t.Errorf("silence list does not show %q:\n%s", strings.TrimSpace(out), list)
 	}
 	// A hot backup opens like the database and holds the alert and the silence.
@@ -204,7 +208,7 @@ func TestBinaryAlertsAndStopsOnSIGTERM(t *testing.T) {
 	if out, err := runBin(bin, cliEnv, "backup", backup); err == nil || !strings.Contains(out, "401") {
 		t.Errorf("backup without the API token: %v %s; want a 401", err, out)
 	}
-	if out, err := runBin(bin, append(cliEnv, "QOSWATCH_API_TOKEN=binary-api-token"), "backup", backup); err != nil {
+	if out, err := runBin(bin, tokenEnv, "backup", backup); err != nil {
 		t.Errorf("backup: %v\n%s", err, out)
 	} else if db, err := store.Open(backup, store.Options{}); err != nil {
 		t.Errorf("the backup does not open: %v", err)

@@ -94,6 +94,38 @@ func (a *apiClient) do(ctx context.Context, method, path string, body, out any) 
 	return nil
 }
 
+// list GETs every page of a list endpoint (field is "alerts" or
+// "silences"), following the "next" cursor the daemon answers.
+func (a *apiClient) list(ctx context.Context, path, field string) ([]json.RawMessage, error) {
+	var all []json.RawMessage
+	after := ""
+	for {
+		p := path
+		if after != "" {
+			sep := "?"
+			if strings.Contains(p, "?") {
+				sep = "&"
+			}
+			p += sep + url.Values{"after": {after}}.Encode()
+		}
+		var page map[string]json.RawMessage
+		if err := a.do(ctx, http.MethodGet, p, nil, &page); err != nil {
+			return nil, err
+		}
+		var items []json.RawMessage
+		if err := json.Unmarshal(page[field], &items); err != nil {
+			return nil, fmt.Errorf("GET %s: unexpected answer: %w", path, err)
+		}
+		all = append(all, items...)
+		next := ""
+		json.Unmarshal(page["next"], &next)
+		if next == "" || next == after {
+			return all, nil
+		}
+		after = next
+	}
+}
+
 // unwrapURLError drops url.Error's "Get \"URL\":" prefix, which repeats
 // what the caller already says.
 func unwrapURLError(err error) error {
@@ -128,7 +160,7 @@ func cmdHealthcheck(ctx context.Context, c *cli, args []string) int {
 func apiFlags(f *flags, c *cli) (url, token *string) {
 	url, token = new(string), new(string)
 	f.String(url, "url", "QOSWATCH_URL", defaultURL(c.getenv), "daemon URL (default from QOSWATCH_LISTEN)")
-	f.EnvOnly("QOSWATCH_API_TOKEN", "bearer token for writes, when the daemon requires one")
+	f.EnvOnly("QOSWATCH_API_TOKEN", "bearer token for every API call, when the daemon has one")
 	*token = c.getenv("QOSWATCH_API_TOKEN")
 	return url, token
 }
@@ -163,11 +195,15 @@ func cmdAlerts(ctx context.Context, c *cli, args []string) int {
 	if state != "" {
 		path += "?" + url.Values{"state": {state}}.Encode()
 	}
-	var raw json.RawMessage
-	if err := newAPIClient(*u, *token).do(ctx, http.MethodGet, path, nil, &raw); err != nil {
+	items, err := newAPIClient(*u, *token).list(ctx, path, "alerts")
+	if err != nil {
 		fmt.Fprintf(c.stderr, "qoswatch alerts: %v\n", err)
 		return 1
 	}
+	if items == nil {
+		items = []json.RawMessage{}
+	}
+	raw, _ := json.MarshalIndent(map[string]any{"alerts": items}, "", "  ")
 	if asJSON {
 		c.stdout.Write(append(raw, '\n'))
 		return 0

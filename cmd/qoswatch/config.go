@@ -13,7 +13,7 @@ type runFlags struct {
 	cfg                                daemon.Config
 	watch, sources                     string
 	secretFile, botTokenFile, hookFile string
-	apiTokenFile                       string
+	apiTokenFile, allowedHosts         string
 }
 
 func declareRun(f *flags) *runFlags {
@@ -45,8 +45,9 @@ func declareRun(f *flags) *runFlags {
 	f.String(&r.sources, "sources", "QOSWATCH_SOURCES", "", "ids to watch besides the discovered ones: webinar:ID,meeting:ID (a bare id is a webinar)")
 	f.String(&c.LogFormat, "log-format", "QOSWATCH_LOG_FORMAT", d.LogFormat, "log format: text or json")
 	f.String(&c.LogLevel, "log-level", "QOSWATCH_LOG_LEVEL", d.LogLevel, "log level: debug, info, warn or error")
-	f.String(&r.apiTokenFile, "api-token-file", "QOSWATCH_API_TOKEN_FILE", "", "file holding the bearer token for HTTP API writes")
-	f.EnvOnly("QOSWATCH_API_TOKEN", "bearer token required for silence writes on the HTTP API (or QOSWATCH_API_TOKEN_FILE)")
+	f.String(&r.apiTokenFile, "api-token-file", "QOSWATCH_API_TOKEN_FILE", "", "file holding the HTTP API's bearer token")
+	f.EnvOnly("QOSWATCH_API_TOKEN", "bearer token every /api/v1 call needs (at least 16 characters; or QOSWATCH_API_TOKEN_FILE); required when --listen is not loopback")
+	f.String(&r.allowedHosts, "allowed-hosts", "QOSWATCH_ALLOWED_HOSTS", "", "host names the HTTP API answers to besides IP addresses and localhost, comma-separated (a DNS-rebinding guard)")
 	f.Float(&c.BudgetShare, "budget-share", "QOSWATCH_BUDGET_SHARE", d.BudgetShare, "share of Zoom's daily cap qoswatch may spend (0..1]")
 	f.Duration(&c.StaleAfter, "stale-after", "QOSWATCH_STALE_AFTER", d.StaleAfter, "resolve a participant's alerts after this long without a sample")
 	f.Duration(&c.RulesCheck, "rules-check", "QOSWATCH_RULES_CHECK", d.RulesCheck, "how often the rules file is checked for changes")
@@ -54,12 +55,14 @@ func declareRun(f *flags) *runFlags {
 	return r
 }
 
-// finish reads the secrets and the lists after Parse. The error names the
-// variable, never a secret's value.
+// finish reads the secrets and the lists after Parse. The error names
+// every variable that is wrong, never a secret's value.
 func (r *runFlags) finish(getenv func(string) string) error {
 	c := &r.cfg
 	c.Watch = splitList(r.watch)
 	c.Sources = splitList(r.sources)
+	c.AllowedHosts = splitList(r.allowedHosts)
+	var errs envErrors
 	for _, s := range []struct {
 		dst  *daemon.Secret
 		env  string
@@ -72,9 +75,13 @@ func (r *runFlags) finish(getenv func(string) string) error {
 	} {
 		v, err := readSecret(getenv, s.env, s.file)
 		if err != nil {
-			return err
+			errs = append(errs, err)
+			continue
 		}
 		*s.dst = daemon.Secret(v)
+	}
+	if len(errs) > 0 {
+		return errs
 	}
 	return nil
 }

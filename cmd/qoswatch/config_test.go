@@ -29,8 +29,8 @@ func parseRun(t *testing.T, env map[string]string, args ...string) (*runFlags, e
 
 func TestFlagsWinOverEnvironment(t *testing.T) {
 	env := map[string]string{
-		"ZOOM_ACCOUNT_ID": "acct-env", "ZOOM_CLIENT_ID": "id", "ZOOM_CLIENT_SECRET": "sec",
-		"QOSWATCH_POLL_INTERVAL": "2m", "QOSWATCH_LISTEN": ":9797", "QOSWATCH_WATCH": "meetings",
+		"ZOOM_ACCOUNT_ID": "acct-env", "ZOOM_CLIENT_ID": "id", "ZOOM_CLIENT_SECRET": "a-client-secret-of-32-characters",
+		"QOSWATCH_POLL_INTERVAL": "2m", "QOSWATCH_LISTEN": ":9797", "QOSWATCH_API_TOKEN": "an-api-token-long-enough", "QOSWATCH_WATCH": "meetings",
 		"QOSWATCH_SOURCES": "webinar:1, meeting:2 ,3", "QOSWATCH_BUDGET_SHARE": "0.25",
 	}
 	r, err := parseRun(t, env, "--zoom-account-id", "acct-flag", "--poll-interval=90s")
@@ -41,7 +41,7 @@ func TestFlagsWinOverEnvironment(t *testing.T) {
 	if c.Zoom.AccountID != "acct-flag" || c.PollInterval != 90*time.Second {
 		t.Errorf("flags did not win: account %q, interval %s", c.Zoom.AccountID, c.PollInterval)
 	}
-	if c.Listen != ":9797" || c.BudgetShare != 0.25 || c.Zoom.ClientSecret.Reveal() != "sec" {
+	if c.Listen != ":9797" || c.BudgetShare != 0.25 || c.Zoom.ClientSecret.Reveal() != "a-client-secret-of-32-characters" {
 		t.Errorf("environment not read: listen %q share %g", c.Listen, c.BudgetShare)
 	}
 	if strings.Join(c.Watch, ",") != "meetings" || strings.Join(c.Sources, ",") != "webinar:1,meeting:2,3" {

@@ -83,8 +83,24 @@ func (f *flags) EnvOnly(env, usage string) { f.envOnly = append(f.envOnly, envVa
 // errHelp is returned when the user asked for --help; the caller exits 0.
 var errHelp = flag.ErrHelp
 
+// envErrors are the environment variables that did not parse, all of
+// them: the operator fixes every one after one read.
+type envErrors []error
+
+func (e envErrors) Error() string { return joinErrors(e) }
+
+// joinErrors puts problems on one line, "; " between them.
+func joinErrors(errs []error) string {
+	msgs := make([]string, len(errs))
+	for i, err := range errs {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
 // Parse parses args, then fills every flag not given from its environment
-// variable. The error names the flag or the variable.
+// variable. The error names the flag, or every variable that does not
+// parse (an envErrors).
 func (f *flags) Parse(args []string) error {
 	if err := f.fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -95,6 +111,7 @@ func (f *flags) Parse(args []string) error {
 	}
 	given := map[string]bool{}
 	f.fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	var errs envErrors
 	for _, name := range f.order {
 		env := f.envOf[name]
 		if given[name] || env == "" {
@@ -105,8 +122,11 @@ func (f *flags) Parse(args []string) error {
 			continue
 		}
 		if err := f.fs.Set(name, v); err != nil {
-			return fmt.Errorf("%s=%q: not a valid %s", env, v, f.kind(name))
+			errs = append(errs, fmt.Errorf("%s=%q: not a valid %s", env, v, f.kind(name)))
 		}
+	}
+	if len(errs) > 0 {
+		return errs
 	}
 	return nil
 }

@@ -110,7 +110,11 @@ func parseOrExit(f *flags, args []string) (code int, done bool) {
 		if err == errHelp {
 			return 0, true
 		}
-		fmt.Fprintf(f.errOut, "%v\n", err)
+		if _, env := err.(envErrors); env {
+			fmt.Fprintf(f.errOut, "%s: %v\n", f.name, err)
+		} else {
+			fmt.Fprintf(f.errOut, "%v\n", err)
+		}
 		return 2, true
 	}
 	return 0, false

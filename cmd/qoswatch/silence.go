@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -109,12 +110,19 @@ func silenceList(ctx context.Context, c *cli, args []string) int {
 	if code, done := parseOrExit(f, args); done {
 		return code
 	}
-	var resp struct {
-		Silences []engine.Silence `json:"silences"`
-	}
-	if err := newAPIClient(*u, *token).do(ctx, http.MethodGet, "/api/v1/silences", nil, &resp); err != nil {
+	items, err := newAPIClient(*u, *token).list(ctx, "/api/v1/silences", "silences")
+	if err != nil {
 		fmt.Fprintf(c.stderr, "qoswatch silence list: %v\n", err)
 		return 1
+	}
+	var resp struct{ Silences []engine.Silence }
+	for _, it := range items {
+		var s engine.Silence
+		if err := json.Unmarshal(it, &s); err != nil {
+			fmt.Fprintf(c.stderr, "qoswatch silence list: unexpected answer: %v\n", err)
+			return 1
+		}
+		resp.Silences = append(resp.Silences, s)
 	}
 	now := time.Now()
 	tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
@@ -135,11 +143,15 @@ func silenceList(ctx context.Context, c *cli, args []string) int {
 		case now.Before(s.StartsAt):
 			state = "pending"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, strings.Join(ms, ","), s.EndsAt.Local().Format(time.DateTime), state, s.CreatedBy, s.Comment)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, strings.Join(ms, ","), s.EndsAt.Local().Format(listTime), state, s.CreatedBy, s.Comment)
 	}
 	tw.Flush()
 	return 0
 }
+
+// listTime shows a time with its zone, so a list read across zones (or
+// pasted into a ticket) is not an hour off.
+const listTime = "2006-01-02 15:04:05 MST"
 
 func silenceExpire(ctx context.Context, c *cli, args []string) int {
 	f := newFlags(c, "qoswatch silence expire", "[flags] ID...", "Ends silences now (DELETE /api/v1/silences/ID).")
