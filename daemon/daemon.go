@@ -164,6 +164,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 					}
 					return nil
 				}},
+				{Name: "notifier", Check: func(context.Context) error { return c.disp.Health() }},
 				{Name: "zoom_token", Check: func(context.Context) error {
 					if client.Stats().TokenFetches == 0 {
 						return errors.New("no Zoom access token yet")

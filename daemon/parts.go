@@ -91,7 +91,7 @@ func newCore(cc coreConfig) (*core, error) {
 	}
 	c.disp, err = notifier.New(notifier.Options{
 		Outbox: c.db, Router: router, Sender: cc.sender, DefaultChannel: cc.channel,
-		Logger: cc.log.With("component", "notifier"), Now: cc.clock.Now, Sleep: sleeper(cc.clock),
+		Logger: cc.log.With("component", "notifier"), Clock: cc.clock, Registerer: c.reg,
 	})
 	if err != nil {
 		return fail(fmt.Errorf("notifier: %w", err))
@@ -99,7 +99,6 @@ func newCore(cc coreConfig) (*core, error) {
 	c.reg.MustRegister(engineCollector{stats: c.eng.Stats, alerts: c.eng.Alerts})
 	c.stats = httpapi.NewMetrics(cc.clock.Now)
 	c.stats.Add(httpapi.StatsSource{Subsystem: "store", Stats: func() any { return c.db.Stats() }})
-	c.stats.Add(httpapi.StatsSource{Subsystem: "notifier", Stats: func() any { return c.disp.Stats() }})
 	c.reg.MustRegister(c.stats)
 	return c, nil
 }

@@ -30,18 +30,6 @@ func DefaultSpecs() map[string]Spec {
 		"zoom.Values.Unparseable": {Name: "qoswatch_qos_values_missing_total", Help: "QoS values that were missing, by cause (blank: Zoom sent none; unparseable: not a number in a known unit).", Kind: Counter, Const: cause("unparseable")},
 		"zoom.Values.BadTimes":    {Name: "qoswatch_qos_bad_times_total", Help: "date_time, join_time or leave_time values that are not RFC 3339.", Kind: Counter},
 
-		// notifier.Dispatcher.Stats()
-		"notifier.Notifications":      {Name: "qoswatch_notifications_total", Help: "Notifications by kind and delivery outcome.", Kind: Counter, Labels: []string{"kind", "outcome"}},
-		"notifier.RateLimited":        {Name: "qoswatch_slack_rate_limited_total", Help: "429 answers from Slack.", Kind: Counter},
-		"notifier.AuthFailures":       {Name: "qoswatch_slack_auth_failures_total", Help: "Calls Slack refused for the token or webhook; delivery pauses and keeps every notification.", Kind: Counter},
-		"notifier.Retries":            {Name: "qoswatch_slack_retries_total", Help: "Transient delivery failures (5xx, timeouts, network) retried later.", Kind: Counter},
-		"notifier.PermanentByChannel": {Name: "qoswatch_slack_permanent_failures_total", Help: "Deliveries that failed for good (channel_not_found, not_in_channel, invalid_auth), by channel.", Kind: Counter, Labels: []string{"channel"}},
-		"notifier.GroupMessages":      {Name: "qoswatch_slack_group_messages_total", Help: "Storm messages posted (one for many alerts of a rule in a source).", Kind: Counter},
-		"notifier.ThreadBatches":      {Name: "qoswatch_slack_thread_batches_total", Help: "Thread replies that told several notifications at once.", Kind: Counter},
-		"notifier.Updates":            {Name: "qoswatch_slack_updates_total", Help: "First messages updated on resolve.", Kind: Counter},
-		"notifier.UpdateFailures":     {Name: "qoswatch_slack_update_failures_total", Help: "Updates that failed for good.", Kind: Counter},
-		"notifier.Pending":            {Name: "qoswatch_notifier_pending", Help: "Outbox entries seen at the dispatcher's last pass."},
-
 		// zoom.Poller.Stats()
 		"poller.Mode":                 {Name: "qoswatch_poller_mode", Help: "How the poller spends its calls now: full, triage or degraded.", Kind: Info, Labels: []string{"mode"}},
 		"poller.Degraded":             {Name: "qoswatch_poller_degraded", Help: "1 when the budget forces the poller to thin its coverage."},
