@@ -159,7 +159,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 			Ready: []httpapi.Check{
 				{Name: "store", Check: func(context.Context) error { _, err := os.Stat(c.db.Path()); return err }},
 				{Name: "rules", Check: func(context.Context) error {
-					if c.reloader.Current() == nil {
+					if c.rules.Load() == nil {
 						return errors.New("no rules loaded")
 					}
 					return nil
