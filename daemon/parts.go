@@ -71,7 +71,7 @@ func newCore(cc coreConfig) (*core, error) {
 	}
 	c.rules.Store(set)
 
-	c.db, err = store.Open(cc.db, store.Options{Logger: cc.log.With("component", "store"), Now: cc.clock.Now})
+	c.db, err = store.Open(cc.db, store.Options{Logger: cc.log.With("component", "store"), Clock: cc.clock, Registerer: cc.reg})
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
 			return nil, fmt.Errorf("QOSWATCH_DB=%s: locked by another qoswatch process (one daemon per database file)", cc.db)
@@ -102,7 +102,6 @@ func newCore(cc coreConfig) (*core, error) {
 	}
 	c.reg.MustRegister(engineCollector{stats: c.eng.Stats, alerts: c.eng.Alerts})
 	c.stats = httpapi.NewMetrics(cc.clock.Now)
-	c.stats.Add(httpapi.StatsSource{Subsystem: "store", Stats: func() any { return c.db.Stats() }})
 	c.reg.MustRegister(c.stats)
 	return c, nil
 }

@@ -8,13 +8,7 @@ import "github.com/prometheus/client_golang/prometheus"
 func DefaultSpecs() map[string]Spec {
 	cause := func(c string) prometheus.Labels { return prometheus.Labels{"cause": c} }
 	return map[string]Spec{
-		// store.Stats
-		"store.OutboxDepth":  {Name: "qoswatch_outbox_depth", Help: "Notifications waiting for delivery."},
-		"store.FileSize":     {Name: "qoswatch_store_file_size_bytes", Help: "Size of the bbolt file."},
-		"store.Commits":      {Name: "qoswatch_store_commits_total", Help: "Engine commits (one write transaction each).", Kind: Counter},
-		"store.WriteTxs":     {Name: "qoswatch_store_write_transactions_total", Help: "All write transactions.", Kind: Counter},
-		"store.BytesWritten": {Name: "qoswatch_store_written_bytes_total", Help: "Page bytes written.", Kind: Counter},
-		"store.PageWrites":   {Name: "qoswatch_store_page_writes_total", Help: "Write calls to the file.", Kind: Counter},
+		// store registers its own metrics (store/metrics.go)
 
 		// zoom.Client.Stats()
 		"zoom.Calls.N":            {Name: "qoswatch_zoom_api_calls_total", Help: "Zoom API calls by rate-limit category and outcome (a call counts once, after its retries).", Kind: Counter, Labels: []string{"category", "outcome"}},
