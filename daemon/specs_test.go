@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/qoswatch/qoswatch/httpapi"
+	"github.com/qoswatch/qoswatch/notifier"
 	"github.com/qoswatch/qoswatch/store"
 	"github.com/qoswatch/qoswatch/zoom"
 )
@@ -16,9 +17,10 @@ import (
 // metric name silently (it falls back to an automatic one).
 func TestMetricSpecsNameRealFields(t *testing.T) {
 	types := map[string]reflect.Type{
-		"store":  reflect.TypeFor[store.Stats](),
-		"zoom":   reflect.TypeFor[zoom.Stats](),
-		"poller": reflect.TypeFor[zoom.PollerStats](),
+		"store":    reflect.TypeFor[store.Stats](),
+		"zoom":     reflect.TypeFor[zoom.Stats](),
+		"poller":   reflect.TypeFor[zoom.PollerStats](),
+		"notifier": reflect.TypeFor[notifier.Stats](),
 	}
 	for path := range httpapi.DefaultSpecs() {
 		parts := strings.Split(path, ".")

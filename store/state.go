@@ -15,9 +15,9 @@ func (db *DB) Load(ctx context.Context) (engine.Snapshot, error) {
 	var snap engine.Snapshot
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		err := tx.Bucket(bucketAlerts).ForEach(func(k, v []byte) error {
-			var a engine.Alert
-			if err := decode("alert", k, v, &a); err != nil {
-				return err
+			a, err := decodeAlert(v)
+			if err != nil {
+				return decodeErr("alert", k, err)
 			}
 			snap.Alerts = append(snap.Alerts, a)
 			return nil
@@ -26,9 +26,9 @@ func (db *DB) Load(ctx context.Context) (engine.Snapshot, error) {
 			return err
 		}
 		err = tx.Bucket(bucketCursors).ForEach(func(k, v []byte) error {
-			var c engine.Cursor
-			if err := decode("cursor", k, v, &c); err != nil {
-				return err
+			c, err := decodeCursor(v)
+			if err != nil {
+				return decodeErr("cursor", k, err)
 			}
 			snap.Cursors = append(snap.Cursors, c)
 			return nil
@@ -37,9 +37,9 @@ func (db *DB) Load(ctx context.Context) (engine.Snapshot, error) {
 			return err
 		}
 		return tx.Bucket(bucketSilences).ForEach(func(k, v []byte) error {
-			var s engine.Silence
-			if err := decode("silence", k, v, &s); err != nil {
-				return err
+			s, err := decodeSilence(v)
+			if err != nil {
+				return decodeErr("silence", k, err)
 			}
 			snap.Silences = append(snap.Silences, s)
 			return nil
@@ -68,11 +68,8 @@ func (db *DB) Commit(ctx context.Context, c engine.Changes) error {
 				return fmt.Errorf("outbox sequence: %w", err)
 			}
 			n.ID = id
-			v, err := encode("notification", n)
-			if err != nil {
-				return err
-			}
-			if err := outbox.Put(seqKey(id), v); err != nil {
+			// bbolt keeps values until the commit: a fresh buffer each.
+			if err := outbox.Put(seqKey(id), encodeNotification(nil, n)); err != nil {
 				return fmt.Errorf("notification %s %s: %w", n.Kind, n.Key, err)
 			}
 			if err := addPending(tx, n.Key, 1); err != nil {
@@ -88,11 +85,7 @@ func (db *DB) Commit(ctx context.Context, c engine.Changes) error {
 		alerts := tx.Bucket(bucketAlerts)
 		for i := range c.Alerts {
 			a := &c.Alerts[i]
-			v, err := encode("alert", a)
-			if err != nil {
-				return err
-			}
-			if err := alerts.Put(alertKey(a.Key), v); err != nil {
+			if err := alerts.Put(alertKey(a.Key), encodeAlert(nil, a)); err != nil {
 				return fmt.Errorf("alert %s: %w", a.Key, err)
 			}
 		}
@@ -104,11 +97,7 @@ func (db *DB) Commit(ctx context.Context, c engine.Changes) error {
 		}
 		for i := range c.Cursors {
 			cur := &c.Cursors[i]
-			v, err := encode("cursor", cur)
-			if err != nil {
-				return err
-			}
-			if err := cursors.Put(cursorKey(*cur), v); err != nil {
+			if err := cursors.Put(cursorKey(*cur), encodeCursor(cur)); err != nil {
 				return fmt.Errorf("cursor %s/%s: %w", cur.Source, cur.Participant, err)
 			}
 		}
@@ -168,12 +157,8 @@ func (db *DB) PutSilence(ctx context.Context, s engine.Silence) error {
 	if s.ID == "" {
 		return fmt.Errorf("store: silence without an id")
 	}
-	v, err := encode("silence", &s)
-	if err != nil {
-		return fmt.Errorf("store: silence %q: %w", s.ID, err)
-	}
-	err = db.update(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSilences).Put([]byte(s.ID), v)
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSilences).Put([]byte(s.ID), encodeSilence(&s))
 	})
 	if err != nil {
 		return fmt.Errorf("store: silence %q: %w", s.ID, err)

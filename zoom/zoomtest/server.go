@@ -61,6 +61,8 @@ type Server struct {
 	minPageSeq  uint64 // page tokens issued before this are expired
 	stats       Stats
 	dailyPreset int
+
+	ws wsHub // the WebSocket endpoint (ws.go)
 }
 
 // source is a scenario on the server, with its run-time end.
@@ -219,6 +221,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.token(w, r)
 	case strings.HasPrefix(path, "/v2/"):
 		s.api(w, r, strings.TrimPrefix(path, "/v2"))
+	case path == "/ws":
+		s.serveWS(w, r)
 	default:
 		writeError(w, http.StatusNotFound, 404, "Not found: "+path)
 	}
@@ -265,9 +269,16 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 
 // authorize checks the bearer token: Zoom answers 401 with code 124.
 func (s *Server) authorize(r *http.Request) (code int, msg string, ok bool) {
-	h := r.Header.Get("Authorization")
-	tok, found := strings.CutPrefix(h, "Bearer ")
-	if !found || tok == "" {
+	tok, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !found {
+		return 124, "Invalid access token.", false
+	}
+	return s.authorizeToken(tok)
+}
+
+// authorizeToken checks an access token the token endpoint issued.
+func (s *Server) authorizeToken(tok string) (code int, msg string, ok bool) {
+	if tok == "" {
 		return 124, "Invalid access token.", false
 	}
 	s.mu.Lock()

@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/qoswatch/qoswatch/engine"
+)
+
+// The event inbox: what Zoom pushed (webhooks, WebSocket messages), kept
+// from the moment qoswatch acknowledged it until it has been applied to
+// the engine. A webhook is answered 200 only once its event is here, on
+// disk; Zoom does not send it again then.
+//
+// Every event also leaves its key in a per-hour bucket of seen keys, so a
+// retry or a duplicate delivery is recognised and stored once. Zoom
+// retries a webhook it got no 2xx for 5, 25 and 85 minutes after the first
+// attempt; the keys are kept DedupRetention, then their hour's bucket is
+// deleted whole.
+
+// DedupRetention is how long an event's key is remembered.
+const DedupRetention = 2 * time.Hour
+
+var (
+	bucketInbox     = []byte("inbox")      // big-endian sequence → inboxRecord
+	bucketInboxSeen = []byte("inbox_seen") // "2026-11-28T14" (UTC hour) → bucket of keys seen that hour
+)
+
+// inboxRecord is the stored form of an engine.InboxEntry (its ID is the key).
+type inboxRecord struct {
+	Key      string          `json:"key"`
+	Received time.Time       `json:"received"`
+	Body     json.RawMessage `json:"body"`
+}
+
+func hourKey(t time.Time) []byte { return []byte(t.UTC().Format("2006-01-02T15")) }
+
+// EnqueueEvent stores an event until DoneEvents, unless an event with the
+// same key was stored within DedupRetention of e.Received: then it stores
+// nothing and reports dup. e.Body must be JSON. It returns once the write
+// is on disk. Concurrent calls share one write transaction (bbolt's
+// Batch: group commit), so a burst of webhooks costs a few fsyncs, not one
+// each.
+func (db *DB) EnqueueEvent(ctx context.Context, e engine.InboxEntry) (dup bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("store: %w", err)
+	}
+	if e.Key == "" {
+		return false, fmt.Errorf("store: %s: an event without a key", db.path)
+	}
+	val, err := json.Marshal(inboxRecord{Key: e.Key, Received: e.Received.UTC(), Body: e.Body})
+	if err != nil {
+		return false, fmt.Errorf("store: event %s: %w", e.Key, err)
+	}
+	err = db.bolt.Batch(func(tx *bolt.Tx) error {
+		// Batch may run this twice (after another call's failure): it
+		// decides afresh each time.
+		dup = false
+		seen, err := tx.CreateBucketIfNotExists(bucketInboxSeen)
+		if err != nil {
+			return err
+		}
+		hours := int(DedupRetention/time.Hour) + 1
+		for h := range hours {
+			if b := seen.Bucket(hourKey(e.Received.Add(-time.Duration(h) * time.Hour))); b != nil && b.Get([]byte(e.Key)) != nil {
+				dup = true
+				return nil
+			}
+		}
+		if err := dropOldHours(seen, e.Received.Add(-time.Duration(hours)*time.Hour)); err != nil {
+			return err
+		}
+		hb, err := seen.CreateBucketIfNotExists(hourKey(e.Received))
+		if err != nil {
+			return err
+		}
+		// A non-empty value: bbolt reads back a nil one as absent within the
+		// transaction that put it.
+		if err := hb.Put([]byte(e.Key), []byte{1}); err != nil {
+			return err
+		}
+		inbox, err := tx.CreateBucketIfNotExists(bucketInbox)
+		if err != nil {
+			return err
+		}
+		seq, err := inbox.NextSequence()
+		if err != nil {
+			return err
+		}
+		return inbox.Put(seqKey(seq), val)
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: %s: enqueue event %s: %w", db.path, e.Key, err)
+	}
+	return dup, nil
+}
+
+// dropOldHours deletes the seen-key buckets of hours before cutoff's.
+func dropOldHours(seen *bolt.Bucket, cutoff time.Time) error {
+	limit := string(hourKey(cutoff))
+	var old [][]byte
+	c := seen.Cursor()
+	for k, _ := c.First(); k != nil && string(k) < limit; k, _ = c.Next() {
+		old = append(old, k)
+	}
+	for _, k := range old {
+		if err := seen.DeleteBucket(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PendingEvents returns up to limit stored events, oldest first.
+func (db *DB) PendingEvents(ctx context.Context, limit int) ([]engine.InboxEntry, error) {
+	var out []engine.InboxEntry
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketInbox)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
+			var r inboxRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("inbox entry %d: %w", seqOf(k), err)
+			}
+			out = append(out, engine.InboxEntry{ID: seqOf(k), Key: r.Key, Received: r.Received, Body: r.Body})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: pending events: %w", db.path, err)
+	}
+	return out, nil
+}
+
+// DoneEvents deletes applied events, in one transaction.
+func (db *DB) DoneEvents(ctx context.Context, ids []uint64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketInbox)
+		if b == nil {
+			return nil
+		}
+		for _, id := range ids {
+			if err := b.Delete(seqKey(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: %s: done events: %w", db.path, err)
+	}
+	return nil
+}
+
+// InboxDepth is the number of events waiting to be applied.
+func (db *DB) InboxDepth(ctx context.Context) (int, error) {
+	n := 0
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketInbox); b != nil {
+			n = b.Stats().KeyN
+		}
+		return nil
+	})
+	return n, err
+}
+
+func seqOf(k []byte) uint64 { return binary.BigEndian.Uint64(k) }

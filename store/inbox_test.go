@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/qoswatch/qoswatch/engine"
+)
+
+func entry(key string, at time.Time) engine.InboxEntry {
+	return engine.InboxEntry{Key: key, Received: at, Body: []byte(`{"event":"webinar.started","n":"` + key + `"}`)}
+}
+
+// TestInboxKeepsEventsUntilDone: stored in order, on disk across a
+// reopen, gone once done.
+func TestInboxKeepsEventsUntilDone(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "q.db")
+	db := openT(t, path)
+	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		if dup, err := db.EnqueueEvent(ctx, entry(fmt.Sprint("k", i), at)); err != nil || dup {
+			t.Fatalf("enqueue %d: %v %v", i, dup, err)
+		}
+	}
+	db.Close()
+	db = openT(t, path)
+	got, err := db.PendingEvents(ctx, 10)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("after reopen: %d, %v", len(got), err)
+	}
+	for i, e := range got {
+		if e.Key != fmt.Sprint("k", i) || !e.Received.Equal(at) || string(e.Body) != string(entry(e.Key, at).Body) {
+			t.Errorf("entry %d = %+v", i, e)
+		}
+	}
+	if err := db.DoneEvents(ctx, []uint64{got[0].ID, got[2].ID}); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := db.PendingEvents(ctx, 10)
+	if n, _ := db.InboxDepth(ctx); len(left) != 1 || left[0].Key != "k1" || n != 1 {
+		t.Errorf("left %+v, depth %d", left, n)
+	}
+}
+
+// TestInboxDedup: a key is a duplicate for DedupRetention, then new
+// again; the hour buckets older than the retention are deleted.
+func TestInboxDedup(t *testing.T) {
+	ctx := context.Background()
+	db := openT(t, filepath.Join(t.TempDir(), "q.db"))
+	at := time.Date(2026, 11, 28, 10, 59, 0, 0, time.UTC)
+	for _, c := range []struct {
+		after time.Duration
+		dup   bool
+	}{{0, false}, {5 * time.Minute, true}, {85 * time.Minute, true}, {DedupRetention, true}, {DedupRetention + time.Hour + time.Minute, false}} {
+		dup, err := db.EnqueueEvent(ctx, entry("same", at.Add(c.after)))
+		if err != nil || dup != c.dup {
+			t.Errorf("after %v: dup %v (%v), want %v", c.after, dup, err, c.dup)
+		}
+	}
+	hours := 0
+	db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketInboxSeen).ForEachBucket(func([]byte) error { hours++; return nil })
+	})
+	if max := int(DedupRetention/time.Hour) + 2; hours > max {
+		t.Errorf("%d hour buckets kept, want at most %d", hours, max)
+	}
+	if _, err := db.EnqueueEvent(ctx, engine.InboxEntry{Received: at, Body: []byte(`{}`)}); err == nil {
+		t.Error("an event without a key was stored")
+	}
+	if _, err := db.EnqueueEvent(ctx, engine.InboxEntry{Key: "k", Received: at, Body: []byte(`{not json`)}); err == nil {
+		t.Error("a body that is not JSON was stored")
+	}
+}
+
+// TestInboxGroupCommit: concurrent enqueues all land, each once.
+func TestInboxGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	db := openT(t, filepath.Join(t.TempDir(), "q.db"))
+	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			if _, err := db.EnqueueEvent(ctx, entry(fmt.Sprint("k", i%100), at)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n, err := db.InboxDepth(ctx); n != 100 || err != nil {
+		t.Errorf("%d stored (%v), want 100: each key once", n, err)
+	}
+}
