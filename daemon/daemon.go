@@ -123,7 +123,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	client, err := zoom.NewClient(zoom.Config{
 		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL,
 		AccountID: cfg.Zoom.AccountID, ClientID: cfg.Zoom.ClientID, ClientSecret: cfg.Zoom.ClientSecret.Reveal(),
-		Plan: cfg.Zoom.Plan, DailyLimit: cfg.Zoom.DailyLimit,
+		Plan: cfg.Zoom.Plan, DailyLimit: cfg.Zoom.DailyLimit, Quota: zoom.QuotaConfig{Share: cfg.BudgetShare, Spend: c.db},
 		Logger: log.With("component", "zoom"), Clock: clock,
 	})
 	if err != nil {
@@ -142,15 +142,13 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	}
 	poller, err := zoom.NewPoller(client, zoom.PollerConfig{
 		Interval: cfg.PollInterval, Watch: kinds, Sources: cfg.Sources,
-		Budget: zoom.BudgetConfig{Plan: cfg.Zoom.Plan, DailyLimit: int64(cfg.Zoom.DailyLimit), Share: cfg.BudgetShare, Spend: c.db},
 		Hot:    c.eng, // engine.Hot: the keys only, not a copy of every alert each poll
-		Logger: log, Now: clock.Now, Sleep: sleeper(clock),
+		Logger: log, Clock: clock, Registerer: reg,
 	}, sink{c})
 	if err != nil {
 		c.close(time.Second)
 		return &ConfigError{fmt.Errorf("poller: %w", err)}
 	}
-	c.stats.Add(httpapi.StatsSource{Subsystem: "poller", Stats: func() any { return poller.Stats() }})
 
 	api := &http.Server{
 		Handler: httpapi.New(httpapi.Options{

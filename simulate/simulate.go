@@ -21,6 +21,7 @@ import (
 
 	qoswatch "github.com/qoswatch/qoswatch"
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/rules"
 	"github.com/qoswatch/qoswatch/zoom"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
@@ -221,7 +222,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 // limiter, the poller and the engine read it; sleeping advances it. The
 // poller runs with one worker, so nothing else moves time meanwhile.
 type simClock struct {
-	*zoomtest.Clock
+	*fakeclock.Manual
 	end    time.Time
 	cancel context.CancelFunc
 }
@@ -241,16 +242,6 @@ func (c *simClock) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
-func (c *simClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d > 0 {
-		c.Advance(d)
-	}
-	if !c.Now().Before(c.end) {
-		c.cancel()
-	}
-	return ctx.Err()
-}
-
 func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 	wall := time.Now()
 	sc := zoomtest.Generate(zoomtest.Gen{
@@ -259,7 +250,7 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 	})
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	clock := &simClock{Clock: zoomtest.NewClock(sc.Start), end: sc.Start.Add(cfg.Duration), cancel: cancel}
+	clock := &simClock{Manual: fakeclock.NewManual(sc.Start), end: sc.Start.Add(cfg.Duration), cancel: cancel}
 	plan := zoomtest.Business
 	if strings.EqualFold(cfg.Plan, "pro") {
 		plan = zoomtest.Pro
@@ -272,9 +263,13 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 		AccountID: srv.AccountID, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Plan: cfg.Plan,
 		HTTPClient: &http.Client{Transport: heavy.wrap(srv.Transport())},
 		Clock:      clock,
+		Quota:      zoom.QuotaConfig{Share: cfg.BudgetShare},
 	}
-	if name == "oracle" {
-		zcfg.DailyLimit = 1 << 30
+	switch name {
+	case "naive": // no budget: the account's whole cap
+		zcfg.Quota.Share = 1
+	case "oracle": // no limits at all
+		zcfg.Quota.Share, zcfg.DailyLimit = 1, 1<<30
 	}
 	client, err := zoom.NewClient(zcfg)
 	if err != nil {
@@ -290,13 +285,12 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 	}
 	sink := &detector{eng: eng, store: store, now: clock.Now}
 	pcfg := zoom.PollerConfig{
-		Budget:  zoom.BudgetConfig{Share: cfg.BudgetShare, Spend: &zoom.MemorySpend{}},
 		Hot:     zoom.AlertWatch(eng.Alerts),
-		Workers: 1, Now: clock.Now, Sleep: clock.Sleep, Logger: cfg.Logger.With("poller", name),
+		Workers: 1, Clock: clock, Logger: cfg.Logger.With("poller", name),
 	}
 	switch name {
 	case "naive", "oracle":
-		pcfg.Strategy, pcfg.Budget.Unlimited = zoom.StrategyFullSweep, true
+		pcfg.Strategy = zoom.StrategyFullSweep
 	case "rotation":
 		pcfg.Strategy, pcfg.Hot = zoom.StrategyRotation, nil
 	}
@@ -331,13 +325,13 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 	r := Result{
 		Poller: name, Calls: map[string]int{}, CallsFor: ps.Calls,
 		QPS429: zs.Throttled[zoomtest.Heavy] + zs.Throttled[zoomtest.ResourceIntensive], Daily429: zs.DailyLimited,
-		DailyUsed: zs.DailyUsed, DailyLeft: max(0, zs.DailyLimit-zs.DailyUsed), BudgetLeft: ps.Budget.Left,
+		DailyUsed: zs.DailyUsed, DailyLeft: max(0, zs.DailyLimit-zs.DailyUsed), BudgetLeft: ps.Quota.Left,
 		PeakHeavyPS: zs.PeakPerWindow[zoomtest.Heavy], PlanHeavyPS: client.Limits().Heavy,
 		Degraded: score.Degraded, Detected: score.Detected, Within5m: score.Within(5 * time.Minute),
 		DetectionRate: score.Rate(), DelayMedian: score.Quantile(0.5), DelayP95: score.Quantile(0.95),
 		FalseAlerts: score.FalseAlerts, DegradedMode: degradedMode,
 	}
-	if pcfg.Budget.Unlimited {
+	if name == "naive" || name == "oracle" {
 		r.BudgetLeft = -1
 	}
 	if score.Degraded > 0 {
@@ -374,7 +368,7 @@ func runPoller(ctx context.Context, p *zoom.Poller, clock *simClock, after func(
 			return err
 		}
 		after()
-		if err := clock.Sleep(ctx, start.Add(time.Minute).Sub(clock.Now())); err != nil {
+		if err := engine.Sleep(ctx, clock, start.Add(time.Minute).Sub(clock.Now())); err != nil {
 			break
 		}
 	}

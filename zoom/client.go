@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/qoswatch/qoswatch/engine"
 )
 
@@ -23,51 +21,38 @@ import (
 const maxBody = 64 << 20
 
 // Client calls Zoom's Dashboard metrics API. It is safe for concurrent use;
-// its limiters and daily count are shared by all calls.
+// its quota (pace and daily count) is shared by all calls.
 type Client struct {
-	cfg      Config
-	limits   Limits
-	log      *slog.Logger
-	auth     *auth
-	limiters [numCategories]*rate.Limiter
-	daily    dailyCap
-	stats    stats
-	maxBody  int64 // maxBody; tests lower it
+	cfg     Config
+	log     *slog.Logger
+	auth    *auth
+	quota   *Quota
+	stats   stats
+	maxBody int64 // maxBody; tests lower it
 }
 
-// NewClient validates cfg and returns a client. It makes no call: the
-// first call fetches the token.
+// NewClient validates cfg, loads today's spend from cfg.Quota.Spend and
+// returns a client. It makes no call: the first call fetches the token.
 func NewClient(cfg Config) (*Client, error) {
 	cfg, lim, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg, limits: lim, log: cfg.Logger.With("component", "zoom")}
+	c := &Client{cfg: cfg, log: cfg.Logger.With("component", "zoom")}
 	c.auth = newAuth(&c.cfg)
-	c.limiters = newLimiters(lim)
-	c.daily.limit = lim.Daily
+	if c.quota, err = newQuota(context.Background(), lim, cfg.Quota, cfg.Clock, c.log); err != nil {
+		return nil, fmt.Errorf("zoom: %w", err)
+	}
 	c.maxBody = maxBody
 	return c, nil
 }
 
-// Limits returns the limits the client enforces: the plan's, with
+// Limits returns the limits the client keeps to: the plan's, with
 // DailyLimit applied.
-func (c *Client) Limits() Limits { return c.limits }
+func (c *Client) Limits() Limits { return c.quota.Limits() }
 
-// DailyRemaining returns how many Heavy and Resource-intensive calls are
-// left today (UTC) by the client's count; 0 while Zoom's daily limit holds.
-func (c *Client) DailyRemaining() int { return c.daily.remaining(c.cfg.Clock.Now()) }
-
-// DailyReset returns the next 00:00 UTC, when the daily count restarts.
-func (c *Client) DailyReset() time.Time { return midnight(c.cfg.Clock.Now()).AddDate(0, 0, 1) }
-
-// PausedUntil returns when Heavy calls may resume after Zoom's Daily-limit
-// 429, and whether such a pause holds now.
-func (c *Client) PausedUntil() (time.Time, bool) { return c.daily.paused(c.cfg.Clock.Now()) }
-
-// RestoreDailyUsed sets today's count of Heavy and Resource-intensive
-// calls, for a restart: the poller persists what it spent.
-func (c *Client) RestoreDailyUsed(used int) { c.daily.restore(c.cfg.Clock.Now(), used) }
+// Quota is the account of every call the client makes.
+func (c *Client) Quota() *Quota { return c.quota }
 
 // request is one API call: a GET of path with query, decoded into out.
 type request struct {
@@ -115,9 +100,6 @@ func (c *Client) get(ctx context.Context, r *request, out any) error {
 			return c.fail(r, e)
 		}
 		c.stats.retries.Add(1)
-		if r.cat.daily() && e.Status != http.StatusTooManyRequests && !e.token {
-			c.stats.countedRetries.Add(1)
-		}
 		c.log.Debug("retrying zoom call", "endpoint", e.Endpoint, "attempt", attempt, "delay", delay, "error", e)
 		if err := engine.Sleep(ctx, c.cfg.Clock, delay); err != nil {
 			return c.fail(r, e)
@@ -168,11 +150,11 @@ func (c *Client) fail(r *request, e *Error) error {
 func (c *Client) attempt(ctx context.Context, r *request, out any) (string, *Error) {
 	ep := r.endpoint()
 	if r.cat.daily() {
-		if until, paused := c.daily.paused(c.cfg.Clock.Now()); paused {
+		if until, blocked := c.quota.Blocked(); blocked {
 			return "", c.dailyError(ep, until)
 		}
 	}
-	if err := c.wait(ctx, r.cat); err != nil {
+	if err := c.quota.wait(ctx, r.cat); err != nil {
 		return "", &Error{Endpoint: ep, Err: err}
 	}
 	// One deadline bounds the attempt: the token grant when one is due,
@@ -186,16 +168,20 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) (string, *Err
 	if e != nil {
 		return "", e
 	}
-	if r.cat.daily() {
-		if until, ok, first := c.daily.take(c.cfg.Clock.Now()); !ok {
-			if first {
-				c.log.Error("zoom daily limit reached by qoswatch's own count (ZOOM_DAILY_LIMIT): Heavy and Resource-intensive calls paused",
-					"limit", c.limits.Daily, "until", until.UTC().Format(time.RFC3339))
-			}
-			return token, c.dailyError(ep, until)
-		}
+	if !r.cat.daily() {
+		return token, c.exchange(ctx, r, token, out)
 	}
-	return token, c.exchange(ctx, r, token, out)
+	// Counted before it is sent, so concurrent calls never overshoot the
+	// share; a 429 is given back (Zoom did not count it).
+	day, until, ok := c.quota.take()
+	if !ok {
+		return token, c.dailyError(ep, until)
+	}
+	e = c.exchange(ctx, r, token, out)
+	if e != nil && e.Status == http.StatusTooManyRequests {
+		c.quota.refund(day)
+	}
+	return token, e
 }
 
 // exchange sends the request with token and reads and decodes the whole
@@ -284,9 +270,9 @@ func (c *Client) rateLimited(e *Error, h http.Header) {
 	e.RateLimit = RateLimitDaily
 	c.stats.daily429.Add(1)
 	if !e.RetryAfter.After(now) {
-		e.RetryAfter = midnight(now).AddDate(0, 0, 1)
+		e.RetryAfter = DayStart(now).AddDate(0, 0, 1)
 	}
-	if c.daily.pause(now, e.RetryAfter) {
+	if c.quota.pause(e.RetryAfter) {
 		c.log.Error("zoom daily API limit reached: Heavy and Resource-intensive calls paused",
 			"until", e.RetryAfter.UTC().Format(time.RFC3339), "endpoint", e.Endpoint, "tracking_id", e.TrackingID)
 	}
@@ -294,7 +280,7 @@ func (c *Client) rateLimited(e *Error, h http.Header) {
 
 func (c *Client) dailyError(ep string, until time.Time) *Error {
 	return &Error{Endpoint: ep, RateLimit: RateLimitDaily, RetryAfter: until,
-		Message: "daily limit of Heavy and Resource-intensive calls reached; not calling"}
+		Message: "daily limit of Heavy and Resource-intensive calls reached (Zoom's, or qoswatch's share of it); not calling"}
 }
 
 // unwrapURLError drops net/http's "Get URL:" prefix: the endpoint already

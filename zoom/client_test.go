@@ -254,8 +254,8 @@ func TestRetryAfterAndDailyReset(t *testing.T) {
 		if !errors.As(err, &ze) || !ze.RetryAfter.Equal(midnight) {
 			t.Fatalf("err = %v; want retry after %v", err, midnight)
 		}
-		if until, ok := c.PausedUntil(); !ok || !until.Equal(midnight) {
-			t.Errorf("PausedUntil = %v, %v", until, ok)
+		if until, ok := c.Quota().Blocked(); !ok || !until.Equal(midnight) {
+			t.Errorf("Quota().Blocked() = %v, %v", until, ok)
 		}
 		ts.clock.Set(midnight)
 		if _, err := c.Participants(context.Background(), engine.Webinar, "1", Live); err != nil {
@@ -288,7 +288,7 @@ func TestConcurrentCallsShareOneGrant(t *testing.T) {
 		t.Errorf("%d grants for 20 concurrent calls, want 1", g)
 	}
 	s := c.Stats()
-	if len(s.Calls) != 1 || s.Calls[0] != (CallCount{Category: "heavy", Outcome: "ok", N: 20}) || s.DailyUsed != 20 || s.TokenFetches != 1 {
+	if len(s.Calls) != 1 || s.Calls[0] != (CallCount{Category: "heavy", Outcome: "ok", N: 20}) || c.Quota().Stats().DailyUsed != 20 || s.TokenFetches != 1 {
 		t.Errorf("stats = %+v", s)
 	}
 }
@@ -344,7 +344,7 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 	}
 	ok.Plan, ok.DailyLimit = "Enterprise", 1000
 	c, _ = NewClient(ok)
-	if l := c.Limits(); l.Heavy != 40 || l.Daily != 1000 || c.DailyRemaining() != 1000 {
+	if l := c.Limits(); l.Heavy != 40 || l.Daily != 1000 || c.Quota().Stats().DailyRemaining != 1000 {
 		t.Errorf("enterprise with DailyLimit 1000: %+v", l)
 	}
 }

@@ -26,10 +26,13 @@ type Config struct {
 	ClientSecret string // ZOOM_CLIENT_SECRET; required; never logged
 	Plan         string // ZOOM_PLAN: "pro" (default) or "business" ("education", "enterprise" alike)
 	DailyLimit   int    // ZOOM_DAILY_LIMIT: Heavy+Resource-intensive calls a UTC day; 0 is the plan's
+	// Quota is qoswatch's share of that cap (QOSWATCH_BUDGET_SHARE), its
+	// pace over the day and where today's spend persists (quota.go).
+	Quota QuotaConfig
 
 	HTTPClient *http.Client // default: a new client; deadlines come from Timeout
 	Logger     *slog.Logger // default: discard
-	// Clock drives the token's lifetime, the limiters, the daily count and
+	// Clock drives the token's lifetime, the quota's pace and day, and
 	// the waits between retries; default engine.SystemClock. The simulator
 	// and tests pass a fake one (internal/fakeclock).
 	Clock engine.Clock

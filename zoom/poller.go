@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/qoswatch/qoswatch/engine"
 )
 
@@ -66,37 +68,33 @@ type PollerConfig struct {
 	// Sources are watched besides the discovered ones (QOSWATCH_SOURCES):
 	// "webinar:ID", "meeting:ID", or a bare ID for a webinar.
 	Sources []string
-	Budget  BudgetConfig // Plan and DailyLimit default to the client's
-	Hot     WatchList    // who has alerts; nil: nobody
+	Hot     WatchList // who has alerts; nil: nobody
 
 	Strategy       Strategy      // default StrategyMix
 	Workers        int           // calls in flight at once; default the plan's Heavy calls a second
 	CoverageWindow time.Duration // Stats: "seen in the last"; default 5m
 	RecentFor      time.Duration // a participant rated fair or worse stays watched this long; default 10m
 
-	Now    func() time.Time                                 // default time.Now
-	Sleep  func(ctx context.Context, d time.Duration) error // default a timer; simulate injects its clock
+	Clock  engine.Clock // default engine.SystemClock; simulate and tests pass internal/fakeclock's
 	Logger *slog.Logger
+	// Registerer gets the poller's metrics and the quota's (the daily
+	// count, the share and its pace); nil registers none.
+	Registerer prometheus.Registerer
 }
-
-// rateMargin keeps the poller's pace a little under Zoom's per-second
-// limit, so clock skew and network jitter never make a 429.
-const rateMargin = 0.95
 
 // ratingsRecheck is how often a source whose participants list carries no
 // quality ratings is listed again (roles, joins, and in case they appear).
 const ratingsRecheck = 10 * time.Minute
 
 // Poller discovers live webinars and meetings and spends the API budget
-// on their participants' QoS, feeding every page to the sink.
+// (the client's Quota) on their participants' QoS, feeding every page to
+// the sink.
 type Poller struct {
-	c      *Client
-	cfg    PollerConfig
-	sink   Sink
-	budget *Budget
-	log    *slog.Logger
-	heavy  pacer
-	listP  pacer
+	c     *Client
+	cfg   PollerConfig
+	sink  Sink
+	quota *Quota
+	log   *slog.Logger
 
 	mu            sync.Mutex
 	sources       map[string]*pollSource
@@ -107,22 +105,14 @@ type Poller struct {
 	calls     [numPurposes]atomic.Int64
 	errs      atomic.Int64
 	intervals atomic.Int64
-
-	retriesPaid int64 // the client's countedRetries the budget has paid; Poll's own
 }
 
-// NewPoller checks cfg and loads today's spend from cfg.Budget.Spend.
+// NewPoller checks cfg. The budget it spends is the client's Quota.
 func NewPoller(c *Client, cfg PollerConfig, sink Sink) (*Poller, error) {
 	if c == nil || sink == nil {
 		return nil, errors.New("zoom poller: client and sink are required")
 	}
 	lim := c.Limits()
-	if cfg.Budget.Plan == "" {
-		cfg.Budget.Plan = lim.Plan
-	}
-	if cfg.Budget.DailyLimit == 0 {
-		cfg.Budget.DailyLimit = int64(lim.Daily)
-	}
 	if cfg.Interval == 0 {
 		cfg.Interval = time.Minute
 	}
@@ -153,17 +143,14 @@ func NewPoller(c *Client, cfg PollerConfig, sink Sink) (*Poller, error) {
 	if cfg.RecentFor <= 0 {
 		cfg.RecentFor = 10 * time.Minute
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Sleep == nil {
-		cfg.Sleep = func(ctx context.Context, d time.Duration) error { return engine.Sleep(ctx, engine.SystemClock{}, d) }
+	if cfg.Clock == nil {
+		cfg.Clock = engine.SystemClock{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Poller{c: c, cfg: cfg, sink: sink, log: cfg.Logger.With("component", "poller"),
-		sources: map[string]*pollSource{}, mode: "starting", retriesPaid: c.stats.countedRetries.Load()}
+	p := &Poller{c: c, cfg: cfg, sink: sink, quota: c.Quota(), log: cfg.Logger.With("component", "poller"),
+		sources: map[string]*pollSource{}, mode: "starting"}
 	for _, s := range cfg.Sources {
 		src, err := parseSourceRef(s)
 		if err != nil {
@@ -171,19 +158,10 @@ func NewPoller(c *Client, cfg PollerConfig, sink Sink) (*Poller, error) {
 		}
 		p.sources[src.Key()] = &pollSource{src: src, explicit: true, people: map[string]*person{}}
 	}
-	b, err := NewBudget(context.Background(), cfg.Budget, cfg.Interval, cfg.Now())
-	if err != nil {
-		return nil, fmt.Errorf("zoom poller: %w", err)
-	}
-	p.budget = b
-	// The client's own daily count starts from what we spent today, so a
-	// restart does not let it overshoot Zoom's cap.
-	c.RestoreDailyUsed(int(b.Stats().Spent))
-	if lim.Heavy > 0 {
-		p.heavy.gap = time.Duration(float64(time.Second) / (lim.Heavy * rateMargin))
-	}
-	if lim.ResourceIntensive > 0 {
-		p.listP.gap = time.Duration(float64(time.Minute) / (lim.ResourceIntensive * rateMargin))
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(pollerCollector{p}); err != nil {
+			return nil, fmt.Errorf("zoom poller: metrics: %w", err)
+		}
 	}
 	return p, nil
 }
@@ -202,46 +180,23 @@ func parseSourceRef(s string) (engine.Source, error) {
 	return engine.Source{Kind: engine.SourceKind(kind), ID: strings.TrimSpace(id), Live: true}, nil
 }
 
-// pacer spaces calls evenly at one per gap, whoever makes them, so a
-// sweep runs as fast as Zoom allows and never faster.
-type pacer struct {
-	mu   sync.Mutex
-	gap  time.Duration
-	next time.Time
-}
-
-func (p *Poller) pace(ctx context.Context, pc *pacer) error {
-	pc.mu.Lock()
-	now := p.cfg.Now()
-	slot := now
-	if pc.next.After(slot) {
-		slot = pc.next
-	}
-	pc.next = slot.Add(pc.gap)
-	pc.mu.Unlock()
-	if d := slot.Sub(now); d > 0 {
-		return p.cfg.Sleep(ctx, d)
-	}
-	return ctx.Err()
-}
-
 // Run polls once an interval until ctx is done, then saves the spend and
 // returns nil. An interval that fails (the store could not save the
 // spend) is logged and the next one tries again: the budget keeps
 // counting in memory meanwhile.
 func (p *Poller) Run(ctx context.Context) error {
 	defer func() {
-		if err := p.budget.Flush(context.WithoutCancel(ctx)); err != nil {
+		if err := p.quota.Flush(context.WithoutCancel(ctx)); err != nil {
 			p.log.Error("saving the API spend", "error", err)
 		}
 	}()
 	for {
-		start := p.cfg.Now()
+		start := p.cfg.Clock.Now()
 		if err := p.Poll(ctx); err != nil && ctx.Err() == nil {
 			p.errs.Add(1)
 			p.log.Error("poll interval failed", "error", err)
 		}
-		if err := p.cfg.Sleep(ctx, start.Add(p.cfg.Interval).Sub(p.cfg.Now())); err != nil {
+		if err := engine.Sleep(ctx, p.cfg.Clock, start.Add(p.cfg.Interval).Sub(p.cfg.Clock.Now())); err != nil {
 			return nil
 		}
 	}
@@ -256,14 +211,10 @@ func (p *Poller) Poll(ctx context.Context) error {
 	if err == nil {
 		err = p.interval(ctx)
 	}
-	// Zoom counted the retried attempts too; the plan paid one per call.
-	n := p.c.stats.countedRetries.Load()
-	p.budget.Spend(int(n - p.retriesPaid))
-	p.retriesPaid = n
 	if err != nil {
 		return err
 	}
-	return p.budget.Flush(ctx)
+	return p.quota.Flush(ctx)
 }
 
 // purpose is what a call was for, for Stats.
@@ -282,18 +233,14 @@ const (
 
 var purposeNames = [numPurposes]string{"discovery", "full_sweep", "watch", "triage", "detail", "sweep", "past"}
 
-// call spends one call of the budget at the pace of pc and counts it.
-// It reports false when ctx is done or Zoom's Daily-limit holds (the
-// calls an interval planned before Zoom said so are not made). The plan
-// decides how many calls the credit allows; call does not check it.
-func (p *Poller) call(ctx context.Context, pc *pacer, why purpose) bool {
-	if p.budget.Blocked(p.cfg.Now()) {
+// call counts one call for why. It reports false when ctx is done or the
+// quota holds every call (Zoom's Daily-limit, or the share spent): the
+// calls an interval planned before that are not made. The plan decides
+// how many calls the credit allows; the client paces and counts them.
+func (p *Poller) call(ctx context.Context, why purpose) bool {
+	if _, blocked := p.quota.Blocked(); blocked || ctx.Err() != nil {
 		return false
 	}
-	if err := p.pace(ctx, pc); err != nil {
-		return false
-	}
-	p.budget.Spend(1)
 	p.calls[why].Add(1)
 	return true
 }
@@ -306,12 +253,7 @@ func (p *Poller) failed(err error, src engine.Source, what string) (ended bool) 
 	}
 	p.errs.Add(1)
 	if IsDailyLimit(err) {
-		until := p.c.DailyReset()
-		if e, ok := asError(err); ok && !e.RetryAfter.IsZero() {
-			until = e.RetryAfter
-		}
-		p.budget.Block(until)
-		return false
+		return false // the quota holds the calls until Zoom's reset
 	}
 	if IsNotFound(err) {
 		return true
@@ -323,15 +265,13 @@ func (p *Poller) failed(err error, src engine.Source, what string) (ended bool) 
 // discover lists the live sources, at most once an interval and never
 // faster than the Resource-intensive limit allows.
 func (p *Poller) discover(ctx context.Context) error {
-	now := p.cfg.Now()
-	every := max(p.cfg.Interval, time.Duration(len(p.cfg.Watch))*p.listP.gap)
+	now := p.cfg.Clock.Now()
+	every := max(p.cfg.Interval, time.Duration(len(p.cfg.Watch))*p.quota.Spacing(ListSourcesCategory))
 	if !p.lastDiscovery.IsZero() && now.Sub(p.lastDiscovery) < every {
 		return nil
 	}
 	p.lastDiscovery = now
-	if n, err := p.budget.Refill(ctx, now); err != nil {
-		return err
-	} else if n < len(p.cfg.Watch) {
+	if p.quota.Credit(p.cfg.Interval) < len(p.cfg.Watch) {
 		return nil // nothing left today: keep polling what we know
 	}
 	type entry struct {
@@ -340,13 +280,12 @@ func (p *Poller) discover(ctx context.Context) error {
 	}
 	live := map[string]entry{}
 	for _, kind := range p.cfg.Watch {
-		if !p.call(ctx, &p.listP, purposeDiscovery) {
+		if !p.call(ctx, purposeDiscovery) {
 			return ctx.Err()
 		}
 		// from yesterday: a webinar that started before 00:00 UTC is still live.
 		list, err := p.c.ListSources(ctx, kind, Live, now.AddDate(0, 0, -1), now)
 		if extra := pages(len(list), SourcesPageSize) - 1; extra > 0 {
-			p.budget.Spend(extra)
 			p.calls[purposeDiscovery].Add(int64(extra))
 		}
 		if err != nil {
@@ -395,7 +334,7 @@ func (p *Poller) end(ctx context.Context, s *pollSource) error {
 		p.mu.Unlock()
 		return nil
 	}
-	s.gone, s.goneAt = true, p.cfg.Now()
+	s.gone, s.goneAt = true, p.cfg.Clock.Now()
 	src, told := s.src, s.told
 	s.told = true
 	n := s.present()
@@ -410,13 +349,13 @@ func (p *Poller) end(ctx context.Context, s *pollSource) error {
 	// Past QoS closes alerts on their last minutes and fills the final
 	// report; only when it costs at most a tenth of what is left today.
 	if cost := pages(n, QoSPageSize); cost > 0 && p.cfg.Strategy == StrategyMix &&
-		int64(cost) <= p.budget.Stats().Left/10 {
+		int64(cost) <= p.quota.Stats().Left/10 {
 		past := src
 		past.Live = false
 		p.sweepPages(ctx, s, past, Past, "", cost, purposePast)
 	}
 	src.Live = false
-	if err := p.sink.EndSource(ctx, src, p.cfg.Now()); err != nil && ctx.Err() == nil {
+	if err := p.sink.EndSource(ctx, src, p.cfg.Clock.Now()); err != nil && ctx.Err() == nil {
 		p.log.Error("ending a source", "source", src.Key(), "error", err)
 	}
 	// The past sweep's samples marked the source seen (ingest clears
@@ -427,6 +366,11 @@ func (p *Poller) end(ctx context.Context, s *pollSource) error {
 	p.mu.Unlock()
 	return ctx.Err()
 }
+
+// Health is nil while the poller may call Zoom, or says why it cannot and
+// when it resumes (Zoom's Daily-limit, or qoswatch's share spent): for
+// /readyz.
+func (p *Poller) Health() error { return p.quota.Health() }
 
 // Mode names the poller's coverage now: "full" (every participant every
 // interval), "triage" (watch list, triage and details paid, the rest by
@@ -451,9 +395,9 @@ func (p *Poller) setMode(all, cut bool) {
 	p.mode, p.degraded = mode, cut
 	p.mu.Unlock()
 	if cut && !was {
-		b := p.budget.Stats()
+		q := p.quota.Stats()
 		p.log.Warn("API budget near its cap: coverage degraded (watch list or detail calls cut)",
-			"spent", b.Spent, "budget", b.Total, "allowed_per_minute", int(b.AllowedPerMin))
+			"spent", q.DailyUsed, "budget", q.Total, "allowed_per_minute", int(q.AllowedPerMin))
 	} else if !cut && was {
 		p.log.Info("API budget recovered: coverage no longer degraded")
 	}
@@ -498,7 +442,7 @@ func (p *Poller) liveSources() []*pollSource {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []*pollSource
-	now := p.cfg.Now()
+	now := p.cfg.Clock.Now()
 	for _, s := range p.sources {
 		if s.gone && s.explicit && now.Sub(s.goneAt) >= ratingsRecheck {
 			s.gone = false // an explicit source may start again: probe it

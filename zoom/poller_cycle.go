@@ -114,11 +114,8 @@ func (p *Poller) watchList(s *pollSource, hot []string) []string {
 // interval runs one interval's plan: phase A (full sweeps, watch list,
 // triage), then phase B (details, rotation sweeps) on what triage found.
 func (p *Poller) interval(ctx context.Context) error {
-	start := p.cfg.Now()
-	credit, err := p.budget.Refill(ctx, start)
-	if err != nil {
-		return err
-	}
+	start := p.cfg.Clock.Now()
+	credit := p.quota.Credit(p.cfg.Interval)
 	srcs := p.liveSources()
 	if len(srcs) == 0 {
 		p.mu.Lock()
@@ -141,9 +138,7 @@ func (p *Poller) interval(ctx context.Context) error {
 		p.setMode(true, false)
 		return ctx.Err()
 	}
-	if credit, err = p.budget.Refill(ctx, p.cfg.Now()); err != nil {
-		return err
-	}
+	credit = p.quota.Credit(p.cfg.Interval)
 	cutB := p.phaseB(ctx, srcs, full, max(0, credit-owed), start)
 	if err := p.endNotFound(ctx, srcs); err != nil {
 		return err
@@ -282,7 +277,7 @@ func (p *Poller) one(ctx context.Context, s *pollSource, key string, why purpose
 	p.mu.Lock()
 	src := s.src
 	p.mu.Unlock()
-	if !p.call(ctx, &p.heavy, why) {
+	if !p.call(ctx, why) {
 		return
 	}
 	q, err := p.c.ParticipantQoS(ctx, src.Kind, pathID(src), key, Live)
@@ -303,7 +298,7 @@ func (p *Poller) triage(ctx context.Context, s *pollSource, maxPages int) {
 	var all []ParticipantMetrics
 	token := ""
 	for range maxPages {
-		if !p.call(ctx, &p.heavy, purposeTriage) {
+		if !p.call(ctx, purposeTriage) {
 			return
 		}
 		l, err := p.c.participantsPage(ctx, src.Kind, pathID(src), Live, token)
@@ -323,7 +318,7 @@ func (p *Poller) triage(ctx context.Context, s *pollSource, maxPages int) {
 			break
 		}
 	}
-	now := p.cfg.Now()
+	now := p.cfg.Clock.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	rated := false
@@ -363,7 +358,7 @@ func participantKey(userID, id, name string) string {
 
 // rotate continues the source's rotation sweep for n pages.
 func (p *Poller) rotate(ctx context.Context, s *pollSource, n int) {
-	now := p.cfg.Now()
+	now := p.cfg.Clock.Now()
 	p.mu.Lock()
 	token, src := s.sweepToken, s.src
 	if now.Sub(s.sweepAt) >= 14*time.Minute {
@@ -372,7 +367,7 @@ func (p *Poller) rotate(ctx context.Context, s *pollSource, n int) {
 	p.mu.Unlock()
 	next := p.sweepPages(ctx, s, src, Live, token, n, purposeSweep)
 	p.mu.Lock()
-	s.sweepToken, s.sweepAt = next, p.cfg.Now()
+	s.sweepToken, s.sweepAt = next, p.cfg.Clock.Now()
 	p.mu.Unlock()
 }
 
@@ -386,7 +381,7 @@ func (p *Poller) sweepPages(ctx context.Context, s *pollSource, src engine.Sourc
 		at.ID = "" // past data: the instance, by UUID (QoSPage uses it when ID is blank)
 	}
 	for range n {
-		if !p.call(ctx, &p.heavy, why) {
+		if !p.call(ctx, why) {
 			return token
 		}
 		pg, samples, err := p.c.QoSPage(ctx, &d, at, typ, token)
@@ -419,7 +414,7 @@ func (p *Poller) ingest(ctx context.Context, s *pollSource, batch []engine.Sampl
 	if len(batch) == 0 {
 		return
 	}
-	now := p.cfg.Now()
+	now := p.cfg.Clock.Now()
 	p.mu.Lock()
 	var pp *person
 	last := ""

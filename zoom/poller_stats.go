@@ -25,7 +25,7 @@ type SourceCoverage struct {
 type PollerStats struct {
 	Mode           string // "full", "triage", "degraded", "idle", "starting" (see Poller.Mode)
 	Degraded       bool
-	Budget         BudgetStats
+	Quota          QuotaStats // the daily count, the share and its pace
 	CoverageWindow time.Duration
 	Sources        []SourceCoverage
 	Calls          map[string]int64 // calls by purpose: discovery, full_sweep, watch, triage, detail, sweep, past
@@ -35,8 +35,8 @@ type PollerStats struct {
 
 // Stats returns the poller's coverage, budget and counters.
 func (p *Poller) Stats() PollerStats {
-	now := p.cfg.Now()
-	st := PollerStats{Budget: p.budget.Stats(), CoverageWindow: p.cfg.CoverageWindow,
+	now := p.cfg.Clock.Now()
+	st := PollerStats{Quota: p.quota.Stats(), CoverageWindow: p.cfg.CoverageWindow,
 		Calls: map[string]int64{}, Errors: p.errs.Load(), Intervals: p.intervals.Load()}
 	for i := range numPurposes {
 		st.Calls[purposeNames[i]] = p.calls[i].Load()

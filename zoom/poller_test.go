@@ -54,42 +54,46 @@ func (r *recorder) EndSource(_ context.Context, src engine.Source, _ time.Time) 
 }
 
 // rig is a fake Zoom, a client and the clock they share. Time moves only
-// when the poller sleeps, so an hour of polling takes milliseconds.
+// when the client or the poller waits, so an hour of polling takes
+// milliseconds.
 type rig struct {
 	clock *fakeclock.Stepping
+	plan  zoomtest.Plan
 	srv   *zoomtest.Server
 	c     *zoom.Client
 	sink  *recorder
 	logs  *bytes.Buffer
 }
 
-func sleepOn(clock *fakeclock.Stepping) func(context.Context, time.Duration) error {
-	return func(ctx context.Context, d time.Duration) error {
-		if d > 0 {
-			clock.Advance(d)
-		}
-		return ctx.Err()
-	}
-}
-
 func newRig(t *testing.T, plan zoomtest.Plan, start time.Time, scs ...*zoomtest.Scenario) *rig {
 	t.Helper()
 	clock := fakeclock.NewStepping(start)
 	srv := zoomtest.NewServer(zoomtest.Options{Now: clock.Now, Plan: plan, Scenarios: scs})
+	r := &rig{clock: clock, plan: plan, srv: srv, sink: &recorder{now: clock.Now}, logs: &bytes.Buffer{}}
+	r.client(t, 0, zoom.QuotaConfig{})
+	return r
+}
+
+// client (re)makes the rig's client with a daily limit (0: the plan's)
+// and a quota, as a restart would.
+func (r *rig) client(t *testing.T, dailyLimit int, q zoom.QuotaConfig) {
+	t.Helper()
 	c, err := zoom.NewClient(zoom.Config{
 		APIURL: "https://api.zoom.test/v2", OAuthURL: "https://zoom.test/oauth/token",
-		AccountID: srv.AccountID, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
-		Plan: string(plan), HTTPClient: srv.HTTPClient(), Clock: clock,
+		AccountID: r.srv.AccountID, ClientID: r.srv.ClientID, ClientSecret: r.srv.ClientSecret,
+		Plan: string(r.plan), DailyLimit: dailyLimit, Quota: q, HTTPClient: r.srv.HTTPClient(), Clock: r.clock,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &rig{clock: clock, srv: srv, c: c, sink: &recorder{now: clock.Now}, logs: &bytes.Buffer{}}
+	r.c = c
 }
 
 func (r *rig) poller(t *testing.T, cfg zoom.PollerConfig) *zoom.Poller {
 	t.Helper()
-	cfg.Now, cfg.Sleep = r.clock.Now, sleepOn(r.clock)
+	if cfg.Clock == nil {
+		cfg.Clock = r.clock
+	}
 	if cfg.Workers == 0 {
 		cfg.Workers = 1
 	}
@@ -168,12 +172,13 @@ func TestPollerDegradesNearTheCap(t *testing.T) {
 	sc := zoomtest.Generate(zoomtest.Gen{Participants: 3000, Start: start, Duration: 3 * time.Hour, Degraded: 0.02, Seed: 2})
 	r := newRig(t, zoomtest.Business, start, sc)
 	// 2,000 calls a day, half of it ours, from 14:00: about 0.7 a minute of reserve.
-	p := r.poller(t, zoom.PollerConfig{Budget: zoom.BudgetConfig{DailyLimit: 2000, Share: 0.5}})
+	r.client(t, 2000, zoom.QuotaConfig{Share: 0.5})
+	p := r.poller(t, zoom.PollerConfig{})
 	var last zoom.PollerStats
 	lastCalls := int64(0)
 	r.runFor(t, p, 3*time.Hour, func(st zoom.PollerStats) {
-		if st.Budget.Spent > st.Budget.Total {
-			t.Fatalf("spent %d of %d", st.Budget.Spent, st.Budget.Total)
+		if st.Quota.DailyUsed > st.Quota.Total {
+			t.Fatalf("spent %d of %d", st.Quota.DailyUsed, st.Quota.Total)
 		}
 		last = st
 	})
@@ -183,8 +188,8 @@ func TestPollerDegradesNearTheCap(t *testing.T) {
 	if n := strings.Count(r.logs.String(), "coverage degraded"); n != 1 {
 		t.Errorf("%d degraded log lines, want 1:\n%s", n, r.logs.String())
 	}
-	if last.Budget.Left == 0 {
-		t.Errorf("budget used up before the day ended: %+v", last.Budget)
+	if last.Quota.Left == 0 {
+		t.Errorf("budget used up before the day ended: %+v", last.Quota)
 	}
 	for _, n := range last.Calls {
 		lastCalls += n
@@ -242,36 +247,26 @@ func TestPollerExplicitSourceNotFound(t *testing.T) {
 	}
 }
 
-// The day's spend is persisted: a new poller on the same store (a
-// restart) starts from it, and so does the client's daily count.
+// The day's spend is persisted after every poll: a new client on the
+// same store (a restart) starts from it, and it is what Zoom counted.
 func TestPollerSpendSurvivesRestart(t *testing.T) {
 	sc := zoomtest.Generate(zoomtest.Gen{Participants: 200, Start: start, Duration: time.Hour, Seed: 4})
 	r := newRig(t, zoomtest.Pro, start, sc)
 	store := &zoom.MemorySpend{}
-	p := r.poller(t, zoom.PollerConfig{Budget: zoom.BudgetConfig{Spend: store}})
+	r.client(t, 0, zoom.QuotaConfig{Spend: store})
+	p := r.poller(t, zoom.PollerConfig{})
 	r.runFor(t, p, 5*time.Minute, nil)
-	spent := p.Stats().Budget.Spent
-	if spent == 0 {
-		t.Fatal("nothing spent")
+	spent := p.Stats().Quota.DailyUsed
+	if zs := r.srv.Stats(); spent == 0 || spent != int64(zs.Calls[zoomtest.Heavy]+zs.Calls[zoomtest.ResourceIntensive]) {
+		t.Fatalf("spent %d, Zoom counted %v", spent, zs.Calls)
 	}
 	if got, _ := store.Spent(context.Background(), r.clock.Now()); got != spent {
 		t.Fatalf("store has %d, poller spent %d", got, spent)
 	}
-	c2, err := zoom.NewClient(zoom.Config{
-		APIURL: "https://api.zoom.test/v2", OAuthURL: "https://zoom.test/oauth/token",
-		AccountID: r.srv.AccountID, ClientID: r.srv.ClientID, ClientSecret: r.srv.ClientSecret,
-		Plan: "pro", HTTPClient: r.srv.HTTPClient(), Clock: r.clock,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.c = c2
-	p2 := r.poller(t, zoom.PollerConfig{Budget: zoom.BudgetConfig{Spend: store}})
-	if got := p2.Stats().Budget.Spent; got != spent {
-		t.Errorf("after restart spent %d, want %d", got, spent)
-	}
-	if got := c2.DailyRemaining(); got != 30000-int(spent) {
-		t.Errorf("client's daily remaining %d, want %d", got, 30000-spent)
+	r.client(t, 0, zoom.QuotaConfig{Spend: store})
+	p2 := r.poller(t, zoom.PollerConfig{})
+	if got := p2.Stats().Quota; got.DailyUsed != spent || got.DailyRemaining != 30000-spent || got.Left != 15000-spent {
+		t.Errorf("after restart %+v, want %d spent", got, spent)
 	}
 }
 
@@ -280,32 +275,37 @@ func TestPollerRunStopsAndSaves(t *testing.T) {
 	sc := zoomtest.Generate(zoomtest.Gen{Participants: 100, Start: start, Duration: time.Hour, Seed: 5})
 	r := newRig(t, zoomtest.Pro, start, sc)
 	store := &zoom.MemorySpend{}
+	r.client(t, 0, zoom.QuotaConfig{Spend: store})
 	ctx, cancel := context.WithCancel(context.Background())
-	sleep := sleepOn(r.clock)
-	stop := start.Add(10 * time.Minute)
-	p2, err := zoom.NewPoller(r.c, zoom.PollerConfig{Budget: zoom.BudgetConfig{Spend: store}, Workers: 1, Now: r.clock.Now,
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			if err := sleep(ctx, d); err != nil {
-				return err
-			}
-			if !r.clock.Now().Before(stop) {
-				cancel()
-			}
-			return ctx.Err()
-		}}, r.sink)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stop := &stopAt{Stepping: r.clock, at: start.Add(10 * time.Minute), stop: cancel}
+	p2 := r.poller(t, zoom.PollerConfig{Clock: stop})
 	if err := p2.Run(ctx); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	spent := p2.Stats().Budget.Spent
+	spent := p2.Stats().Quota.DailyUsed
 	if got, _ := store.Spent(context.Background(), start); spent == 0 || got != spent {
 		t.Errorf("store has %d, the poller spent %d", got, spent)
 	}
 	if st := p2.Stats(); st.Intervals < 9 || st.Intervals > 11 {
 		t.Errorf("%d intervals in 10 minutes", st.Intervals)
 	}
+}
+
+// stopAt is a stepping clock that cancels a run once a wait reaches at;
+// that wait never fires, so the waiter sees the cancellation.
+type stopAt struct {
+	*fakeclock.Stepping
+	at   time.Time
+	stop context.CancelFunc
+}
+
+func (c *stopAt) After(d time.Duration) <-chan time.Time {
+	if !c.Now().Add(d).Before(c.at) {
+		c.Set(c.at)
+		c.stop()
+		return make(chan time.Time)
+	}
+	return c.Stepping.After(d)
 }
 
 // What the poller logs never carries the client secret or an access token.
@@ -334,7 +334,8 @@ func TestPollerLogsNoSecrets(t *testing.T) {
 func TestPollerConcurrentWorkers(t *testing.T) {
 	sc := zoomtest.Generate(zoomtest.Gen{Participants: 3000, Start: start, Duration: time.Hour, Degraded: 0.05, Seed: 6})
 	r := newRig(t, zoomtest.Business, start, sc)
-	p := r.poller(t, zoom.PollerConfig{Workers: 8, Budget: zoom.BudgetConfig{DailyLimit: 20000}})
+	r.client(t, 20000, zoom.QuotaConfig{})
+	p := r.poller(t, zoom.PollerConfig{Workers: 8})
 	r.runFor(t, p, 15*time.Minute, nil)
 	st := p.Stats()
 	if st.Calls["triage"] == 0 || st.Calls["detail"]+st.Calls["watch"] == 0 || st.Calls["sweep"] == 0 {
@@ -371,7 +372,8 @@ func TestPollerWatchListIsSeenEveryMinute(t *testing.T) {
 		t.Fatalf("participant %+v: want a logged-in user (id apart from user_id)", hot)
 	}
 	r := newRig(t, zoomtest.Business, start, sc)
-	p := r.poller(t, zoom.PollerConfig{Hot: hotList{hot.UserID}, Budget: zoom.BudgetConfig{DailyLimit: 20000}})
+	r.client(t, 20000, zoom.QuotaConfig{})
+	p := r.poller(t, zoom.PollerConfig{Hot: hotList{hot.UserID}})
 	key := "webinar:" + itoa(sc.ID)
 	minute := 0
 	r.runFor(t, p, 15*time.Minute, func(st zoom.PollerStats) {
@@ -423,7 +425,8 @@ func TestPollerStopsAtZoomsDailyLimitUntilTheReset(t *testing.T) {
 }
 
 // Zoom's Daily-limit in the middle of an interval: the calls planned
-// after it are not made, and the budget counts only what Zoom got.
+// after it are not made, the quota counts what Zoom counted (not the
+// refused call), and readiness says when calls resume.
 func TestPollerDailyLimitMidIntervalSpendsNothingMore(t *testing.T) {
 	sc := zoomtest.Generate(zoomtest.Gen{Participants: 500, Start: start, Duration: time.Hour, Seed: 12})
 	r := newRig(t, zoomtest.Business, start.Add(10*time.Minute), sc)
@@ -434,16 +437,19 @@ func TestPollerDailyLimitMidIntervalSpendsNothingMore(t *testing.T) {
 	if zs.DailyLimited != 1 {
 		t.Fatalf("%d Daily-limit 429s, want 1", zs.DailyLimited)
 	}
-	got := zs.Calls[zoomtest.Heavy] + zs.Calls[zoomtest.ResourceIntensive] + zs.DailyLimited
-	if st.Budget.Spent != int64(got) {
-		t.Errorf("the budget counts %d calls spent, Zoom got %d", st.Budget.Spent, got)
+	counted := zs.Calls[zoomtest.Heavy] + zs.Calls[zoomtest.ResourceIntensive]
+	if st.Quota.DailyUsed != int64(counted) {
+		t.Errorf("the quota counts %d calls spent, Zoom counted %d", st.Quota.DailyUsed, counted)
 	}
 	made := int64(0)
 	for _, n := range st.Calls {
 		made += n
 	}
-	if made != int64(got) {
-		t.Errorf("the poller counts %d calls (%v), Zoom got %d", made, st.Calls, got)
+	if made != int64(counted+zs.DailyLimited) {
+		t.Errorf("the poller counts %d calls (%v), Zoom got %d", made, st.Calls, counted+zs.DailyLimited)
+	}
+	if err := p.Health(); err == nil || !strings.Contains(err.Error(), "Zoom daily limit reached") || !strings.Contains(err.Error(), "paused until 00:00 UTC (in 9h47m)") {
+		t.Errorf("health: %v", err)
 	}
 }
 
@@ -460,8 +466,8 @@ func TestPollerBudgetCountsRetries(t *testing.T) {
 		t.Fatalf("%d retries; the faults were not retried", cs.Retries)
 	}
 	got := zs.Calls[zoomtest.Heavy] + zs.Calls[zoomtest.ResourceIntensive] + zs.DailyLimited
-	if st.Budget.Spent != int64(got) {
-		t.Errorf("the budget counts %d calls spent, Zoom counted %d", st.Budget.Spent, got)
+	if st.Quota.DailyUsed != int64(got) {
+		t.Errorf("the budget counts %d calls spent, Zoom counted %d", st.Quota.DailyUsed, got)
 	}
 }
 
@@ -474,7 +480,6 @@ func TestPollerConfigErrors(t *testing.T) {
 		{zoom.PollerConfig{Sources: []string{"room:1"}}, `QOSWATCH_SOURCES "room:1"`},
 		{zoom.PollerConfig{Interval: time.Millisecond}, "QOSWATCH_POLL_INTERVAL"},
 		{zoom.PollerConfig{Watch: []engine.SourceKind{"rooms"}}, "QOSWATCH_WATCH"},
-		{zoom.PollerConfig{Budget: zoom.BudgetConfig{Share: 2}}, "QOSWATCH_BUDGET_SHARE"},
 	} {
 		_, err := zoom.NewPoller(r.c, tc.cfg, r.sink)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -513,7 +518,7 @@ func BenchmarkPollerInterval10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	sink := &recorder{now: clock.Now}
-	p, err := zoom.NewPoller(c, zoom.PollerConfig{Workers: 1, Now: clock.Now, Sleep: sleepOn(clock)}, sink)
+	p, err := zoom.NewPoller(c, zoom.PollerConfig{Workers: 1, Clock: clock}, sink)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -573,12 +578,12 @@ func BenchmarkPollerSweepRateWallClock(b *testing.B) {
 	c, err := zoom.NewClient(zoom.Config{
 		APIURL: srv.APIURL(), OAuthURL: srv.TokenURL(), HTTPClient: hc,
 		AccountID: srv.AccountID, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Plan: "business",
+		Quota: zoom.QuotaConfig{Share: 1},
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	p, err := zoom.NewPoller(c, zoom.PollerConfig{Strategy: zoom.StrategyFullSweep,
-		Budget: zoom.BudgetConfig{Unlimited: true}}, &recorder{now: time.Now})
+	p, err := zoom.NewPoller(c, zoom.PollerConfig{Strategy: zoom.StrategyFullSweep}, &recorder{now: time.Now})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
-	"time"
 )
 
 // outcome is how a call ended, after retries.
@@ -50,15 +49,11 @@ func outcomeOf(e *Error) outcome {
 }
 
 type stats struct {
-	calls   [numCategories][numOutcomes]atomic.Int64
-	retries atomic.Int64
-	// countedRetries: retries of Heavy and Resource-intensive calls whose
-	// failed attempt Zoom counted against the daily cap (anything but a
-	// 429). The poller's budget pays one call per call, and these besides.
-	countedRetries atomic.Int64
-	qps429         atomic.Int64
-	daily429       atomic.Int64
-	tokenFetches   atomic.Int64
+	calls        [numCategories][numOutcomes]atomic.Int64
+	retries      atomic.Int64
+	qps429       atomic.Int64
+	daily429     atomic.Int64
+	tokenFetches atomic.Int64
 }
 
 func (s *stats) call(c Category, o outcome) { s.calls[c][o].Add(1) }
@@ -77,29 +72,19 @@ type Stats struct {
 	QPS429       int64       // 429s with X-RateLimit-Type QPS (or none)
 	Daily429     int64       // 429s with X-RateLimit-Type Daily-limit
 	TokenFetches int64       // OAuth grants made
-
-	DailyUsed      int       // Heavy + Resource-intensive calls today (UTC), by the client's count
-	DailyLimit     int       // the cap the client enforces
-	DailyRemaining int       // DailyLimit - DailyUsed, 0 while paused
-	PausedUntil    time.Time // end of a Daily-limit pause; zero or past when none
+	// The daily count and pause: Quota().Stats().
 
 	Values ValueStats // missing and unparseable QoS values (process-wide)
 }
 
 // Stats returns the client's counters.
 func (c *Client) Stats() Stats {
-	now := c.cfg.Clock.Now()
-	used, paused := c.daily.snapshot(now)
 	s := Stats{
-		Retries:        c.stats.retries.Load(),
-		QPS429:         c.stats.qps429.Load(),
-		Daily429:       c.stats.daily429.Load(),
-		TokenFetches:   c.stats.tokenFetches.Load(),
-		DailyUsed:      used,
-		DailyLimit:     c.limits.Daily,
-		DailyRemaining: c.daily.remaining(now),
-		PausedUntil:    paused,
-		Values:         ParseStats(),
+		Retries:      c.stats.retries.Load(),
+		QPS429:       c.stats.qps429.Load(),
+		Daily429:     c.stats.daily429.Load(),
+		TokenFetches: c.stats.tokenFetches.Load(),
+		Values:       ParseStats(),
 	}
 	for cat := range numCategories {
 		for o := range numOutcomes {

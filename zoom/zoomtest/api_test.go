@@ -12,15 +12,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/zoom"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
 
 // fixture is a fake Zoom with the hand-built webinar, 30 minutes in.
-func fixture(t *testing.T, opts Options) (*Server, *Clock, string) {
+func fixture(t *testing.T, opts Options) (*Server, *fakeclock.Manual, string) {
 	t.Helper()
-	clock := NewClock(t0.Add(30 * time.Minute))
+	clock := fakeclock.NewManual(t0.Add(30 * time.Minute))
 	opts.Now = clock.Now
 	if opts.Scenarios == nil {
 		opts.Scenarios = []*Scenario{handBuilt()}
@@ -333,7 +334,7 @@ func TestDegradationShowsWhereTheScenarioPutsIt(t *testing.T) {
 		}
 		sc.Participants = append(sc.Participants, p)
 	}
-	s := New(t, Options{Now: NewClock(t0.Add(time.Hour)).Now, Scenarios: []*Scenario{sc}, LiveWindow: time.Hour})
+	s := New(t, Options{Now: fakeclock.NewManual(t0.Add(time.Hour)).Now, Scenarios: []*Scenario{sc}, LiveWindow: time.Hour})
 	tok := token(t, s)
 	for i, k := range kinds {
 		var one zoom.ParticipantQoS

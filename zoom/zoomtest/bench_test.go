@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 )
 
 // benchCalls measures one API call of a 10,000-participant webinar through
 // the in-process transport, as the simulator makes them.
 func benchCall(b *testing.B, path string) {
 	sc := Generate(Gen{Participants: 10000, Degraded: 0.02, AudioOnly: 0.1, Guests: 0.1, Churn: 0.2, Duration: 2 * time.Hour, Seed: 1})
-	clock := NewClock(sc.Start.Add(30 * time.Minute))
+	clock := fakeclock.NewManual(sc.Start.Add(30 * time.Minute))
 	s := NewServer(Options{Now: clock.Now, Scenarios: []*Scenario{sc}, NoLimits: true})
 	c := s.HTTPClient()
 	form := "grant_type=account_credentials&account_id=" + s.AccountID

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/zoom"
 )
 
@@ -94,7 +95,7 @@ func TestSamplesGrowMinuteByMinute(t *testing.T) {
 
 func TestTruthFollowsTheEnd(t *testing.T) {
 	sc := handBuilt()
-	s := New(t, Options{Now: NewClock(t0).Now, Scenarios: []*Scenario{sc}})
+	s := New(t, Options{Now: fakeclock.NewManual(t0).Now, Scenarios: []*Scenario{sc}})
 	if got := s.Truth(); len(got) != 1 || got[0].UserID != "16778245" || got[0].What != AudioLoss ||
 		!got[0].From.Equal(t0.Add(10*time.Minute)) || !got[0].To.Equal(t0.Add(15*time.Minute)) || got[0].SourceID != "81234567890" {
 		t.Fatalf("truth %+v", got)

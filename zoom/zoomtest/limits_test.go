@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/zoom"
 )
 
@@ -161,7 +162,7 @@ func rawGet(t *testing.T, s *Server, tok, path string) *http.Response {
 }
 
 func TestInProcessTransport(t *testing.T) {
-	clock := NewClock(t0.Add(30 * time.Minute))
+	clock := fakeclock.NewManual(t0.Add(30 * time.Minute))
 	s := NewServer(Options{Now: clock.Now, Scenarios: []*Scenario{handBuilt()}})
 	c := s.HTTPClient()
 	resp, err := c.PostForm(s.TokenURL(), nil)

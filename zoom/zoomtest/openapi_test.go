@@ -15,6 +15,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 )
 
 // specRouter loads Zoom's OpenAPI description of the Dashboard metrics
@@ -75,7 +77,7 @@ func validate(t *testing.T, r routers.Router, call, route string, status int, h 
 
 func TestResponsesMatchZoomsOpenAPI(t *testing.T) {
 	router := specRouter(t)
-	clock := NewClock(t0.Add(30 * time.Minute))
+	clock := fakeclock.NewManual(t0.Add(30 * time.Minute))
 	liveWebinar := handBuilt()
 	pastWebinar := Generate(Gen{ID: 81000000002, Participants: 40, Degraded: 0.2, AudioOnly: 0.2, Guests: 0.2, Churn: 0.3, Start: t0.Add(-3 * time.Hour), Duration: 20 * time.Minute, MinBad: 2 * time.Minute, MaxBad: 5 * time.Minute, Seed: 2})
 	liveMeeting := Generate(Gen{Kind: Meeting, ID: 85000000001, Participants: 30, Degraded: 0.3, AudioOnly: 0.2, Guests: 0.2, Churn: 0.3, Start: t0, Duration: 2 * time.Hour, Quirks: true, Seed: 3})

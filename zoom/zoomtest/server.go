@@ -21,7 +21,8 @@ import (
 // wall clock with no sources.
 type Options struct {
 	// Now is the fake's clock: samples, access and page tokens and rate
-	// limits follow it. Default time.Now. See Clock for a settable one.
+	// limits follow it. Default time.Now; tests pass a fake clock's Now
+	// (internal/fakeclock).
 	Now func() time.Time
 
 	Scenarios []*Scenario // the webinars and meetings the account has

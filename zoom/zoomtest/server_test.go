@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/zoom"
 )
 
@@ -100,7 +101,7 @@ func get(t *testing.T, s *Server, tok, path string, v any) (int, zoom.APIError, 
 }
 
 func TestQoSPagingOverAStaticScenario(t *testing.T) {
-	clock := NewClock(t0.Add(30 * time.Minute))
+	clock := fakeclock.NewManual(t0.Add(30 * time.Minute))
 	s := New(t, Options{Now: clock.Now, Scenarios: []*Scenario{handBuilt()}})
 	tok := token(t, s)
 
