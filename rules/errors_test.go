@@ -71,8 +71,10 @@ func TestErrorPositions(t *testing.T) {
 		{"expr-in-mixed", []string{"2]"}},
 		{"expr-block", []string{"avg_los > 1"}}, // line 2 of a folded block
 		{"clear-bad", []string{`< "1"`}},
-		{"template-field", []string{".Name }}"}}, // text/template points at the field
-		{"template-label", []string{".Labels.owner }}"}},
+		{"template-field", []string{".name }}"}}, // text/template points at the last name
+		{"template-label", []string{".owner }}"}},
+		{"template-typo", []string{".user_nmae }}"}},
+		{"template-go-name", []string{".UserName }}"}},
 		{"route-when", []string{"critical\n"}},
 		{"route-redact", []string{"ssn]"}},
 		{"label-name", []string{"owner-team"}},

@@ -46,5 +46,5 @@ type RuleSpec struct {
 	RepeatInterval string            `yaml:"repeat_interval" json:"repeat_interval" kind:"duration" doc:"Tell again after this long while firing. Default: defaults.repeat_interval."`
 	Severity       string            `yaml:"severity" json:"severity" kind:"severity" doc:"info, warning or critical. Default: defaults.severity."`
 	Labels         map[string]string `yaml:"labels" json:"labels" doc:"Extra key/value pairs for routes and silences (team: support)."`
-	Summary        string            `yaml:"summary" json:"summary" kind:"template" doc:"A Go text/template over the notification: {{ .Participant.UserName }}, {{ .Sample.AudioInput.AvgLoss }}."`
+	Summary        string            `yaml:"summary" json:"summary" kind:"template" doc:"A Go text/template naming values as when does: {{ .participant.user_name }}, {{ num .audio_input.avg_loss }}, {{ .labels.team }}."`
 }

@@ -25,13 +25,13 @@ var TestFileSchema []byte
 // its fields' tags (yaml key, doc, kind).
 func GenerateSchema() []byte {
 	return topSchema(reflect.TypeFor[File](), "qoswatch rules file",
-		"Rules that watch Zoom call quality and where their alerts go. See the README, section Rules.", "rules")
+		"Rules that watch Zoom call quality and where their alerts go. See docs/rules.md.", "rules")
 }
 
 // GenerateTestSchema derives the JSON Schema of rule test files.
 func GenerateTestSchema() []byte {
 	return topSchema(reflect.TypeFor[TestFile](), "qoswatch rule tests",
-		"Series of QoS values per participant, fed to the real engine, and the alerts expected at given minutes. See the README, section Rules.", "rules", "tests")
+		"Series of QoS values per participant, fed to the real engine, and the alerts expected at given minutes. See docs/rules.md.", "rules", "tests")
 }
 
 func topSchema(t reflect.Type, title, desc string, required ...string) []byte {

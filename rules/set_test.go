@@ -186,7 +186,7 @@ func TestSummaryRender(t *testing.T) {
   - name: a
     when: latency > 150
     labels: {team: support}
-    summary: "{{ .Participant.UserName }} sends {{ num .Sample.AudioInput.AvgLoss }}% loss, video {{ num .Sample.VideoInput.FrameRate }} fps ({{ .Rule.Labels.team }})"
+    summary: "{{ .participant.user_name }} sends {{ num .audio_input.avg_loss }}% loss, video {{ num .video_input.frame_rate }} fps ({{ .labels.team }})"
 `)
 	n := &engine.Notification{Rule: engine.RuleInfo{Name: "a", Labels: map[string]string{"team": "support"}},
 		Participant: engine.Participant{UserName: "Jane Doe"}, Sample: engine.NewSample()}

@@ -24,65 +24,65 @@ const moreRules = `
   - name: choppy-incoming-audio
     when: audio_output.avg_loss > 3 && audio_output.jitter > 30
     labels: {team: support}
-    summary: "{{ .Participant.UserName }} hears others break up ({{ num .Sample.AudioOutput.AvgLoss }}% loss, {{ num .Sample.AudioOutput.Jitter }} ms jitter)"
+    summary: "{{ .participant.user_name }} hears others break up ({{ num .audio_output.avg_loss }}% loss, {{ num .audio_output.jitter }} ms jitter)"
   - name: high-jitter
     when: jitter > 60
     labels: {team: support}
-    summary: "{{ .Participant.UserName }}: {{ num .Sample.Jitter }} ms jitter"
+    summary: "{{ .participant.user_name }}: {{ num .jitter }} ms jitter"
   - name: high-latency
     when: latency > 300
     for: 3m
     labels: {team: support}
-    summary: "{{ .Participant.UserName }}: {{ num .Sample.Latency }} ms latency"
+    summary: "{{ .participant.user_name }}: {{ num .latency }} ms latency"
   - name: burst-loss
     when: max_loss > 20 && avg_loss > 2
     labels: {team: support}
-    summary: "{{ .Participant.UserName }} loses packets in bursts ({{ num .Sample.MaxLoss }}% max, {{ num .Sample.AvgLoss }}% average)"
+    summary: "{{ .participant.user_name }} loses packets in bursts ({{ num .max_loss }}% max, {{ num .avg_loss }}% average)"
   - name: low-audio-bitrate
     when: audio_input.bitrate < 12 && known(audio_input.bitrate)
     severity: info
     labels: {team: av}
-    summary: "{{ .Participant.UserName }} sends audio at {{ num .Sample.AudioInput.Bitrate }} kbps"
+    summary: "{{ .participant.user_name }} sends audio at {{ num .audio_input.bitrate }} kbps"
   - name: low-video-resolution
     when: video_input.height < 180 && video_input.frame_rate > 10
     severity: info
     labels: {team: av}
-    summary: "{{ .Participant.UserName }} sends video at {{ .Sample.VideoInput.Resolution }}"
+    summary: "{{ .participant.user_name }} sends video at {{ .video_input.resolution }}"
   - name: screen-share-frozen
     when: as_output.frame_rate < 1 && as_output.bitrate < 10
     labels: {team: av}
-    summary: "{{ .Participant.UserName }} sees a frozen screen share"
+    summary: "{{ .participant.user_name }} sees a frozen screen share"
   - name: system-cpu-maxed
     when: cpu_usage.system_max_cpu_usage > 98
     severity: info
     labels: {team: it}
-    summary: "{{ .Participant.UserName }}'s {{ .Participant.Device }} runs at {{ num .Sample.CPUUsage.SystemMaxCPUUsage }}% CPU"
+    summary: "{{ .participant.user_name }}'s {{ .participant.device }} runs at {{ num .cpu_usage.system_max_cpu_usage }}% CPU"
   - name: wifi-and-loss
     when: wifi_rssi.min_rssi < -80 && avg_loss > 1
     labels: {team: it}
-    summary: "{{ .Participant.UserName }} loses {{ num .Sample.AvgLoss }}% on Wi-Fi at {{ num .Sample.WiFiRSSI.MinRSSI }} dBm"
+    summary: "{{ .participant.user_name }} loses {{ num .avg_loss }}% on Wi-Fi at {{ num .wifi_rssi.min_rssi }} dBm"
   - name: cellular-loss
     when: 'participant.network_type startsWith "Cellular" && avg_loss > 3'
     severity: info
     labels: {team: support}
-    summary: "{{ .Participant.UserName }} loses {{ num .Sample.AvgLoss }}% on a cellular network"
+    summary: "{{ .participant.user_name }} loses {{ num .avg_loss }}% on a cellular network"
   - name: host-video-frozen
     when: 'participant.role == "host" && video_input.frame_rate < 10'
     for: 1m
     severity: critical
     labels: {team: av}
-    summary: "The host's video is frozen ({{ num .Sample.VideoInput.FrameRate }} fps)"
+    summary: "The host's video is frozen ({{ num .video_input.frame_rate }} fps)"
   - name: poor-quality-rating
     when: 'participant.audio_quality in ["poor", "bad"]'
     for: 3m
     severity: info
     labels: {team: support}
-    summary: "Zoom rates {{ .Participant.UserName }}'s audio {{ .Participant.AudioQuality }}"
+    summary: "Zoom rates {{ .participant.user_name }}'s audio {{ .participant.audio_quality }}"
   - name: old-client-loss
     when: 'participant.version < "5.15" && avg_loss > 2'
     severity: info
     labels: {team: it}
-    summary: "{{ .Participant.UserName }} runs Zoom {{ .Participant.Version }} and loses {{ num .Sample.AvgLoss }}%"
+    summary: "{{ .participant.user_name }} runs Zoom {{ .participant.version }} and loses {{ num .avg_loss }}%"
 `
 
 // benchRules compiles rules.example.yaml plus moreRules: 20 rules.
