@@ -10,12 +10,13 @@ import (
 // Error is one problem in a rules file, positioned for an editor:
 // `rules.yaml:14:11: rule "choppy-audio": when: unknown name lantecy`.
 type Error struct {
-	File   string
-	Line   int    // 1-based; 0 when the problem is the whole file
-	Column int    // 1-based
-	Rule   string // the rule it is in, if any
-	Test   string // in a rule test file: the test it is in, if any
-	Msg    string
+	File    string
+	Line    int    // 1-based; 0 when the problem is the whole file
+	Column  int    // 1-based
+	Rule    string // the rule it is in, if any
+	Test    string // in a rule test file: the test it is in, if any
+	Msg     string
+	Warning bool // the file loads, but probably does not do what its author meant
 }
 
 func (e *Error) Error() string {
@@ -25,6 +26,9 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
 	}
 	b.WriteString(": ")
+	if e.Warning {
+		b.WriteString("warning: ")
+	}
 	if e.Rule != "" {
 		fmt.Fprintf(&b, "rule %q: ", e.Rule)
 	}

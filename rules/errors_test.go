@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"os"
@@ -57,6 +58,7 @@ func TestErrorPositions(t *testing.T) {
 		{"wrong-type", []string{"[support]"}},
 		{"bad-duration", []string{"2 minutes"}},
 		{"negative-duration", []string{"-1h"}},
+		{"negative-for", []string{"-1m"}},
 		{"unknown-severity", []string{"urgent"}},
 		{"duplicate-name", []string{"choppy-audio\n    when: audio_output"}},
 		{"malformed-name", []string{"Choppy Audio"}},
@@ -109,6 +111,35 @@ func TestErrorPositions(t *testing.T) {
 				if !strings.HasPrefix(rest, tt.at[i]) {
 					t.Errorf("error %d (%v) points at %q, want %q", i, e, rest[:min(len(rest), 30)], tt.at[i])
 				}
+			}
+		})
+	}
+}
+
+// TestWarnings: a file with routes that can never match or mentions Slack
+// will not resolve loads (check exits 0), and check says what is wrong
+// (golden testdata/warn/NAME.out).
+func TestWarnings(t *testing.T) {
+	files, _ := filepath.Glob("testdata/warn/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no testdata")
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			var out bytes.Buffer
+			if code := Check(&out, path); code != 0 {
+				t.Errorf("check exit %d, want 0", code)
+			}
+			golden := strings.TrimSuffix(path, ".yaml") + ".out"
+			if *update {
+				os.WriteFile(golden, out.Bytes(), 0o644)
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.String() != string(want) {
+				t.Errorf("output\n%s\nwant\n%s", &out, want)
 			}
 		})
 	}

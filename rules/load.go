@@ -38,9 +38,12 @@ func Parse(name string, data []byte) (*Set, error) {
 	l := &loader{file: name, lines: strings.Split(string(data), "\n")}
 	set := l.parse(data)
 	if len(l.errs) > 0 {
-		l.errs.sort()
-		return nil, l.errs
+		errs := append(l.errs, l.warns...)
+		errs.sort()
+		return nil, errs
 	}
+	l.warns.sort()
+	set.warnings = l.warns
 	return set, nil
 }
 
@@ -48,7 +51,8 @@ type loader struct {
 	file     string
 	lines    []string // the source, to map positions inside block scalars
 	errs     Errors
-	testFile bool // a rule test file: the name errors carry is a test's
+	warns    Errors // problems that do not stop the file from loading
+	testFile bool   // a rule test file: the name errors carry is a test's
 }
 
 // errorf records a problem at node n; in names the rule (or, in a test
@@ -56,6 +60,16 @@ type loader struct {
 func (l *loader) errorf(n ast.Node, in, format string, args ...any) {
 	line, col := nodePos(n)
 	l.errorAt(line, col, in, format, args...)
+}
+
+// warnf records a warning at node n.
+func (l *loader) warnf(n ast.Node, in, format string, args ...any) {
+	line, col := nodePos(n)
+	l.warnAt(line, col, in, format, args...)
+}
+
+func (l *loader) warnAt(line, col int, in, format string, args ...any) {
+	l.warns = append(l.warns, &Error{File: l.file, Line: line, Column: col, Rule: in, Msg: fmt.Sprintf(format, args...), Warning: true})
 }
 
 func (l *loader) errorAt(line, col int, in, format string, args ...any) {
@@ -240,6 +254,7 @@ var labelRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 // build validates the decoded file and compiles it. Nodes give positions.
 func (l *loader) build(spec *File, root *ast.MappingNode, routeNodes, ruleNodes []ast.Node) *Set {
 	set := &Set{file: l.file, channel: spec.Defaults.Channel}
+	var routeWhens []routeWhen // for the label check, once the rules are known
 	d := asMap(mapGet(root, "defaults"))
 	def := engine.Rule{
 		For:            l.duration(d, "for", spec.Defaults.For, DefaultFor, "", false),
@@ -257,7 +272,11 @@ func (l *loader) build(spec *File, root *ast.MappingNode, routeNodes, ruleNodes 
 		if strings.TrimSpace(rs.When) != "" {
 			if c := l.compile(mapGet(n, "when"), rs.When, "", routeEnv, fmt.Sprintf("routes[%d].when", rs.index)); c != nil {
 				r.prog = c.prog
+				routeWhens = append(routeWhens, routeWhen{c, mapGet(n, "when"), rs.index})
 			}
+		}
+		if rs.Mention != "" {
+			l.checkMention(mapGet(n, "mention"), rs.Mention, rs.index)
 		}
 		for j, field := range rs.Redact {
 			if !slices.Contains(participantFields, field) {
@@ -320,10 +339,14 @@ func (l *loader) build(spec *File, root *ast.MappingNode, routeNodes, ruleNodes 
 		}
 		set.rules = append(set.rules, r)
 	}
+	l.checkRouteLabels(routeWhens, set.rules)
 	return set
 }
 
 // duration parses a Go duration key, or returns def when the key is unset.
+// One rule for every duration: never negative; for and keep_firing_for
+// may be 0 (fire on the first sample that holds; resolve on the first that
+// does not), repeat_interval may not (it would repeat every minute).
 func (l *loader) duration(m *ast.MappingNode, key, v string, def time.Duration, rule string, positive bool) time.Duration {
 	if v == "" {
 		return def
@@ -332,8 +355,10 @@ func (l *loader) duration(m *ast.MappingNode, key, v string, def time.Duration, 
 	switch {
 	case err != nil:
 		l.errorf(mapGet(m, key), rule, "%s: %q is not a duration (use 90s, 2m, 1h)", key, v)
-	case d < 0 || (positive && d == 0):
+	case positive && d <= 0:
 		l.errorf(mapGet(m, key), rule, "%s: %s must be more than 0", key, v)
+	case d < 0:
+		l.errorf(mapGet(m, key), rule, "%s: %s must be 0 or more (0s: at once)", key, v)
 	}
 	return d
 }

@@ -11,10 +11,11 @@ import (
 // Set is a compiled rules file: the rules for the engine and the routes
 // for the notifier. It is immutable; a reload makes a new one.
 type Set struct {
-	file    string
-	rules   []engine.Rule
-	routes  []route
-	channel string // defaults.channel: where an alert no route matches goes
+	file     string
+	warnings Errors
+	rules    []engine.Rule
+	routes   []route
+	channel  string // defaults.channel: where an alert no route matches goes
 }
 
 type route struct {
@@ -24,6 +25,11 @@ type route struct {
 }
 
 var _ engine.Router = (*Set)(nil)
+
+// Warnings are the problems of the file that do not stop it from loading
+// (a route on a label no rule sets, a mention Slack will not resolve), in
+// file order, each an *Error with Warning set.
+func (s *Set) Warnings() Errors { return s.warnings }
 
 // File is the name the set was loaded from.
 func (s *Set) File() string { return s.file }

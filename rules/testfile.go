@@ -92,6 +92,7 @@ type TestNotify struct {
 	Summary     string `yaml:"summary" json:"summary" doc:"The rendered summary, when given."`
 	Reason      string `yaml:"reason" json:"reason" doc:"For resolved: recovered, left, stale, ended."`
 	Channel     string `yaml:"channel" json:"channel" doc:"The channel the rules file's routes send it to, when given."`
+	Mention     string `yaml:"mention" json:"mention" doc:"The mention the route adds (<!here>, <!subteam^S…>), when given."`
 }
 
 // parseSeries reads "0 0 3.5 _ 2x3": one value a minute; "_" is missing

@@ -42,8 +42,8 @@ type failure struct {
 func runTestFile(ctx context.Context, w io.Writer, path string) bool {
 	suite, err := loadTestFile(path)
 	if err != nil {
-		n := printErrors(w, err)
-		fmt.Fprintf(w, "%s: FAILED: %s\n", path, plural(n, "error"))
+		printErrors(w, err)
+		fmt.Fprintf(w, "%s: FAILED: %s\n", path, plural(countErrors(err), "error"))
 		return false
 	}
 	tf := suite.file
@@ -241,8 +241,9 @@ func diffNotifications(set *Set, want []TestNotify, got []engine.Notification) s
 	gotN := make([]TestNotify, len(got))
 	for i := range got {
 		n := &got[i]
+		route := set.Route(n)
 		gotN[i] = TestNotify{Kind: string(n.Kind), Rule: n.Key.Rule, Participant: n.Key.Participant,
-			Reason: string(n.Reason), Channel: set.Route(n).Channel, Summary: n.Summary}
+			Reason: string(n.Reason), Channel: route.Channel, Mention: route.Mention, Summary: n.Summary}
 		g = append(g, gotN[i].String())
 	}
 	return diffLists(w, g, func(wi, gi int) bool {
@@ -252,6 +253,7 @@ func diffNotifications(set *Set, want []TestNotify, got []engine.Notification) s
 		return a.Kind == b.Kind && a.Rule == b.Rule && a.Participant == b.Participant &&
 			(a.Reason == "" || a.Reason == b.Reason) &&
 			(a.Channel == "" || a.Channel == b.Channel) &&
+			(a.Mention == "" || a.Mention == b.Mention) &&
 			(a.Summary == "" || a.Summary == b.Summary)
 	})
 }
@@ -263,6 +265,9 @@ func (n TestNotify) String() string {
 	}
 	if n.Channel != "" {
 		s += " channel=" + n.Channel
+	}
+	if n.Mention != "" {
+		s += " mention=" + n.Mention
 	}
 	if n.Summary != "" {
 		s += fmt.Sprintf(" summary=%q", n.Summary)

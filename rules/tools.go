@@ -18,12 +18,16 @@ func Check(w io.Writer, files ...string) int {
 	for _, path := range files {
 		set, err := Load(path)
 		if err == nil {
-			fmt.Fprintf(w, "%s: OK: %d rules, %d routes\n", path, len(set.rules), len(set.routes))
+			warned := ""
+			if len(set.warnings) > 0 {
+				warned = ", " + plural(printErrors(w, set.warnings), "warning")
+			}
+			fmt.Fprintf(w, "%s: OK: %d rules, %d routes%s\n", path, len(set.rules), len(set.routes), warned)
 			continue
 		}
 		code = 1
-		n := printErrors(w, err)
-		fmt.Fprintf(w, "%s: FAILED: %s\n", path, plural(n, "error"))
+		printErrors(w, err)
+		fmt.Fprintf(w, "%s: FAILED: %s\n", path, plural(countErrors(err), "error"))
 	}
 	return code
 }
@@ -52,6 +56,21 @@ func printErrors(w io.Writer, err error) int {
 		}
 	}
 	return len(es)
+}
+
+// countErrors counts the errors of err, not its warnings.
+func countErrors(err error) int {
+	var es Errors
+	if !errors.As(err, &es) {
+		return 1
+	}
+	n := 0
+	for _, e := range es {
+		if !e.Warning {
+			n++
+		}
+	}
+	return n
 }
 
 // plural is "1 error", "2 errors".
