@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"os"
@@ -127,7 +128,7 @@ func TestWarnings(t *testing.T) {
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			var out bytes.Buffer
-			if code := Check(&out, path); code != 0 {
+			if code := Check(context.Background(), &out, path); code != 0 {
 				t.Errorf("check exit %d, want 0", code)
 			}
 			golden := strings.TrimSuffix(path, ".yaml") + ".out"

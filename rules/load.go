@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -30,6 +31,36 @@ func Load(path string) (*Set, error) {
 		return nil, Errors{{File: path, Msg: err.Error()}}
 	}
 	return Parse(path, data)
+}
+
+// LoadContext is Load that gives up when ctx is done (a signal, a
+// deadline). A read of a FIFO or of a hung network mount blocks in the
+// kernel, where no context reaches, so the load runs on its own goroutine,
+// which is left to end on its own; everything after the read is bounded
+// by the file limits.
+func LoadContext(ctx context.Context, path string) (*Set, error) {
+	return withContext(ctx, path, func() (*Set, error) { return Load(path) })
+}
+
+// withContext runs f until it returns or ctx is done; then the error
+// names path and wraps the context's cause.
+func withContext[T any](ctx context.Context, path string, f func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1) // f's goroutine never blocks on it
+	go func() {
+		v, err := f()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, fmt.Errorf("%s: %w", path, context.Cause(ctx))
+	}
 }
 
 // Parse compiles a rules file's content; name is the file name the errors

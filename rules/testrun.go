@@ -21,11 +21,15 @@ var DefaultTestStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // rules file it names, drives the real engine minute by minute and checks
 // every expectation. It writes each failure, with what was expected and
 // what came, and a summary line per file. The result is the exit code: 0
-// when all pass, 1 otherwise.
+// when all pass, 1 otherwise, ExitInterrupted when ctx is done first.
 func RunTestFiles(ctx context.Context, w io.Writer, files ...string) int {
 	code := 0
 	for _, f := range files {
-		if !runTestFile(ctx, w, f) {
+		ok := runTestFile(ctx, w, f)
+		if ctx.Err() != nil {
+			return ExitInterrupted
+		}
+		if !ok {
 			code = 1
 		}
 	}
@@ -40,7 +44,11 @@ type failure struct {
 }
 
 func runTestFile(ctx context.Context, w io.Writer, path string) bool {
-	suite, err := loadTestFile(path)
+	suite, err := withContext(ctx, path, func() (*testSuite, error) { return loadTestFile(path) })
+	if ctx.Err() != nil {
+		fmt.Fprintf(w, "%s: interrupted\n", path)
+		return false
+	}
 	if err != nil {
 		printErrors(w, err)
 		fmt.Fprintf(w, "%s: FAILED: %s\n", path, plural(countErrors(err), "error"))

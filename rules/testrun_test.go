@@ -91,7 +91,7 @@ func TestWrongKindOfFile(t *testing.T) {
 		t.Errorf("test on a rules file = %d:\n%s", code, &out)
 	}
 	out.Reset()
-	if code := Check(&out, "../rules.example.test.yaml"); code != 1 ||
+	if code := Check(context.Background(), &out, "../rules.example.test.yaml"); code != 1 ||
 		!strings.Contains(out.String(), "this is a rule test file, not a rules file: run it with `qoswatch test ../rules.example.test.yaml`") ||
 		strings.Count(out.String(), "\n") != 4 {
 		t.Errorf("check on a test file = %d:\n%s", code, &out)

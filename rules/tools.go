@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,14 +10,22 @@ import (
 	"github.com/qoswatch/qoswatch/engine"
 )
 
+// ExitInterrupted is the exit code of check, test and explain when a
+// signal (or ctx) stopped them: 128 + SIGINT, as shells report.
+const ExitInterrupted = 130
+
 // Check loads each rules file (qoswatch check) and writes a one-line
 // summary per good file, or every error of a bad one with the line it is
 // on and a caret under the column. The result is the exit code: 0 when
-// every file loads, 1 otherwise.
-func Check(w io.Writer, files ...string) int {
+// every file loads, 1 otherwise, ExitInterrupted when ctx is done first.
+func Check(ctx context.Context, w io.Writer, files ...string) int {
 	code := 0
 	for _, path := range files {
-		set, err := Load(path)
+		set, err := LoadContext(ctx, path)
+		if ctx.Err() != nil {
+			fmt.Fprintf(w, "%s: interrupted\n", path)
+			return ExitInterrupted
+		}
 		if err == nil {
 			warned := ""
 			if len(set.warnings) > 0 {
@@ -85,12 +94,16 @@ func plural(n int, noun string) string {
 // whether `when` holds, and the value of every comparison in it
 // (qoswatch explain). A rule fires only after holding for its `for`, so one
 // sample says "holds", not "fires".
-func Explain(w io.Writer, set *Set, samples []engine.Sample) error {
+func Explain(ctx context.Context, w io.Writer, set *Set, samples []engine.Sample) error {
 	width := 0
 	for _, r := range set.rules {
 		width = max(width, len(r.Name))
 	}
+	noRole := false // a rule read a role the samples do not carry
 	for i := range samples {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		s := &samples[i]
 		p := &s.Participant
 		who := p.UserName
@@ -110,9 +123,11 @@ func Explain(w io.Writer, set *Set, samples []engine.Sample) error {
 		if len(attrs) > 0 {
 			head += " (" + strings.Join(attrs, ", ") + ")"
 		}
-		head += fmt.Sprintf(" · %s %s", s.Source.Kind, s.Source.ID)
-		if s.Source.Topic != "" {
-			head += fmt.Sprintf(" %q", s.Source.Topic)
+		if s.Source.ID != "" {
+			head += fmt.Sprintf(" · %s %s", s.Source.Kind, s.Source.ID)
+			if s.Source.Topic != "" {
+				head += fmt.Sprintf(" %q", s.Source.Topic)
+			}
 		}
 		if !s.Time.IsZero() {
 			head += " · " + s.Time.UTC().Format("2006-01-02 15:04 UTC")
@@ -133,6 +148,7 @@ func Explain(w io.Writer, set *Set, samples []engine.Sample) error {
 			parts := make([]string, len(terms))
 			for j, t := range terms {
 				parts[j] = withUnits(t)
+				noRole = noRole || (t.Field == "participant.role" && t.Value == "missing")
 			}
 			line := fmt.Sprintf("  %s  %-*s  %s", verdict, width, r.Name, strings.Join(parts, ", "))
 			if err != nil {
@@ -142,6 +158,10 @@ func Explain(w io.Writer, set *Set, samples []engine.Sample) error {
 				return err
 			}
 		}
+	}
+	if noRole {
+		_, err := fmt.Fprintln(w, "Note: saved QoS carries no participant.role; give it with --role host, or per participant --role USER_ID=host,USER_ID=panelist")
+		return err
 	}
 	return nil
 }

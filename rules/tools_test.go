@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -28,14 +29,14 @@ func golden(t *testing.T, path string, got []byte) {
 // every error with its source line and a caret, and exit 1.
 func TestCheck(t *testing.T) {
 	var out bytes.Buffer
-	if code := Check(&out, "../rules.example.yaml"); code != 0 {
+	if code := Check(context.Background(), &out, "../rules.example.yaml"); code != 0 {
 		t.Fatalf("exit %d: %s", code, &out)
 	}
 	if got, want := out.String(), "../rules.example.yaml: OK: 7 rules, 3 routes\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	out.Reset()
-	if code := Check(&out, "testdata/bad/many-errors.yaml", "testdata/bad/missing.yaml"); code != 1 {
+	if code := Check(context.Background(), &out, "testdata/bad/many-errors.yaml", "testdata/bad/missing.yaml"); code != 1 {
 		t.Fatalf("exit %d", code)
 	}
 	golden(t, "testdata/check-many-errors.out", out.Bytes())
@@ -63,7 +64,7 @@ func TestExplain(t *testing.T) {
 		s.VideoInput.FrameRate = 3
 	})
 	var out bytes.Buffer
-	if err := Explain(&out, set, []engine.Sample{*jane, *kim}); err != nil {
+	if err := Explain(context.Background(), &out, set, []engine.Sample{*jane, *kim}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "testdata/explain.out", out.Bytes())

@@ -232,3 +232,30 @@ func TestUnsafeRuleRefused(t *testing.T) {
 		t.Errorf("explain = %d\n%s%s", code, &out, &errOut)
 	}
 }
+
+// TestExplainRole: saved QoS carries no role, so explain takes it as a flag
+// (for everyone or per user_id) and a role-based rule can hold; without
+// --source the header names no webinar (it said "webinar 0").
+func TestExplainRole(t *testing.T) {
+	explain := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), append([]string{"qoswatch", "explain", "--rules", "../../rules.example.yaml"}, append(args, "../../rules/testdata/explain/webinar-qos.json")...), &out, &errOut, envOf(nil))
+		return code, out.String(), errOut.String()
+	}
+	code, out, _ := explain()
+	if code != 0 || strings.Contains(out, "webinar 0") || !regexp.MustCompile(`(?m)^Jane Doe \(user_id 16778240, Mac\) · 2026-03-02 15:04 UTC$`).MatchString(out) ||
+		!regexp.MustCompile(`-\s+speaker-degraded\s+participant.role = missing`).MatchString(out) || !strings.Contains(out, "Note: saved QoS carries no participant.role") {
+		t.Errorf("no role = %d\n%s", code, out)
+	}
+	code, out, _ = explain("--role", "16778240=host,16779264=attendee")
+	if code != 0 || !regexp.MustCompile(`HOLDS\s+speaker-degraded\s+participant.role = "host" in \["host", "panelist"\] ✓`).MatchString(out) ||
+		!strings.Contains(out, "Jane Doe (user_id 16778240, host, Mac)") || !strings.Contains(out, "Sam Lee (user_id 16779264, attendee, Windows)") || strings.Contains(out, "Note:") {
+		t.Errorf("--role per user = %d\n%s", code, out)
+	}
+	if code, out, _ = explain("--role", "panelist"); code != 0 || strings.Count(out, `participant.role = "panelist"`) != 2 {
+		t.Errorf("--role for all = %d\n%s", code, out)
+	}
+	if code, _, errOut := explain("--role", "boss"); code != 2 || !strings.Contains(errOut, `--role "boss": the role is host, panelist or attendee`) {
+		t.Errorf("--role boss = %d %s", code, errOut)
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"github.com/qoswatch/qoswatch/daemon"
 	"github.com/qoswatch/qoswatch/engine"
@@ -13,7 +15,7 @@ import (
 	"github.com/qoswatch/qoswatch/rules"
 )
 
-func cmdCheck(_ context.Context, c *cli, args []string) int {
+func cmdCheck(ctx context.Context, c *cli, args []string) int {
 	f := newFlags(c, "qoswatch check", "FILE...",
 		"Checks rules files: exit 0 and a summary line per file, or exit 1 and every\nerror of every file, each as file:line:col: rule \"name\": what is wrong.")
 	if code, done := parseOrExit(f, args); done {
@@ -23,15 +25,16 @@ func cmdCheck(_ context.Context, c *cli, args []string) int {
 		fmt.Fprintln(c.stderr, "qoswatch check: give at least one rules file (like rules.yaml)")
 		return 2
 	}
-	return rules.Check(c.stdout, f.Args()...)
+	return rules.Check(ctx, c.stdout, f.Args()...)
 }
 
-func cmdExplain(_ context.Context, c *cli, args []string) int {
+func cmdExplain(ctx context.Context, c *cli, args []string) int {
 	f := newFlags(c, "qoswatch explain", "[flags] QOS.json...",
 		"Shows, for each participant minute of a saved Zoom QoS response (the JSON of\nGET /metrics/webinars/{id}/participants/qos, a page or one participant's\n.../participants/{id}/qos), every rule: whether `when` holds, and the value\nof every comparison in it.")
-	var rulesFile, source string
+	var rulesFile, source, role string
 	f.String(&rulesFile, "rules", "QOSWATCH_RULES", "rules.yaml", "rules file")
-	f.String(&source, "source", "", "webinar:0", "the webinar or meeting the response is of: webinar:ID or meeting:ID")
+	f.String(&source, "source", "", "", "the webinar or meeting the response is of, for rules on source.*: webinar:ID or meeting:ID")
+	f.String(&role, "role", "", "", "the participants' role, which saved QoS does not carry: host, panelist or attendee for all,\nor per user_id: 16778240=host,16779264=panelist")
 	if code, done := parseOrExit(f, args); done {
 		return code
 	}
@@ -39,39 +42,117 @@ func cmdExplain(_ context.Context, c *cli, args []string) int {
 		fmt.Fprintln(c.stderr, "qoswatch explain: give a saved QoS response (JSON), like rules/testdata/explain/webinar-qos.json")
 		return 2
 	}
-	kind, id, err := daemon.ParseSource(source)
+	var src engine.Source
+	if source != "" {
+		kind, id, err := daemon.ParseSource(source)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "qoswatch explain: --source %v\n", err)
+			return 2
+		}
+		src = engine.Source{Kind: engine.SourceKind(kind), ID: id}
+	}
+	roles, err := parseRoles(role)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "qoswatch explain: --source %v\n", err)
+		fmt.Fprintf(c.stderr, "qoswatch explain: --role %v\n", err)
 		return 2
 	}
-	set, err := rules.Load(rulesFile)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "%v\n", err)
+	// A file read blocks where no context reaches (a FIFO, a hung
+	// mount): the reads run on their own goroutine, and a signal ends the
+	// command without waiting for them.
+	type loaded struct {
+		set     *rules.Set
+		samples []engine.Sample
+		err     error
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		var l loaded
+		if l.set, l.err = rules.Load(rulesFile); l.err != nil {
+			done <- l
+			return
+		}
+		for _, file := range f.Args() {
+			got, err := readQoS(file, src)
+			if err != nil {
+				l.err = fmt.Errorf("qoswatch explain: %w", err)
+				break
+			}
+			l.samples = append(l.samples, got...)
+		}
+		done <- l
+	}()
+	var l loaded
+	select {
+	case l = <-done:
+	case <-ctx.Done():
+		fmt.Fprintln(c.stderr, "qoswatch explain: interrupted")
+		return rules.ExitInterrupted
+	}
+	if l.err != nil {
+		fmt.Fprintf(c.stderr, "%v\n", l.err)
 		return 1
 	}
-	src := engine.Source{Kind: engine.SourceKind(kind), ID: id}
-	var samples []engine.Sample
-	for _, file := range f.Args() {
-		got, err := readQoS(file, src)
-		if err != nil {
-			fmt.Fprintf(c.stderr, "qoswatch explain: %v\n", err)
-			return 1
+	set, samples := l.set, l.samples
+	for i := range samples {
+		p := &samples[i].Participant
+		if r, ok := roles[p.UserID]; ok {
+			p.Role = r
+		} else if r, ok := roles[""]; ok {
+			p.Role = r
 		}
-		samples = append(samples, got...)
 	}
-	if err := rules.Explain(c.stdout, set, samples); err != nil {
+	if err := rules.Explain(ctx, c.stdout, set, samples); err != nil {
 		fmt.Fprintf(c.stderr, "qoswatch explain: %v\n", err)
+		if ctx.Err() != nil {
+			return rules.ExitInterrupted
+		}
 		return 1
 	}
 	return 0
 }
 
+// parseRoles reads --role: "host" (everyone) or "ID=role,ID=role"; the
+// key "" is everyone's.
+func parseRoles(s string) (map[string]string, error) {
+	roles := map[string]string{}
+	if s == "" {
+		return roles, nil
+	}
+	for item := range strings.SplitSeq(s, ",") {
+		id, role, ok := strings.Cut(strings.TrimSpace(item), "=")
+		if !ok {
+			id, role = "", id
+		}
+		switch role {
+		case engine.RoleHost, engine.RolePanelist, engine.RoleAttendee:
+		default:
+			return nil, fmt.Errorf("%q: the role is host, panelist or attendee", item)
+		}
+		if _, dup := roles[id]; dup {
+			return nil, fmt.Errorf("%q: given twice", item)
+		}
+		roles[id] = role
+	}
+	return roles, nil
+}
+
 // readQoS reads a saved participants-QoS page, or one participant's QoS,
 // into samples. The error names the file.
 func readQoS(file string, src engine.Source) ([]engine.Sample, error) {
-	data, err := os.ReadFile(file)
+	fh, err := os.Open(file)
 	if err != nil {
 		return nil, err
+	}
+	defer fh.Close()
+	// A saved page is ~10 participants; one participant's whole webinar
+	// is a few MB. More is not a QoS response.
+	const maxQoSBytes = 64 << 20
+	data, err := io.ReadAll(io.LimitReader(fh, maxQoSBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if len(data) > maxQoSBytes {
+		return nil, fmt.Errorf("%s: over %d MiB: not a saved QoS response", file, maxQoSBytes>>20)
 	}
 	var page zoom.ParticipantQoSList
 	if err := json.Unmarshal(data, &page); err != nil {
