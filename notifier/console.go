@@ -30,11 +30,17 @@ func (c *Console) Post(_ context.Context, channel, threadTS string, m Message) (
 	defer c.mu.Unlock()
 	c.n++
 	ts := fmt.Sprintf("%d", c.n)
-	where := channel
-	if threadTS != "" {
-		where += " ↳ thread of #" + threadTS
+	b := body(m)
+	var err error
+	switch {
+	case threadTS != "" && strings.Count(b, "\n") == 1:
+		// A one-line reply (a resolve: the update above told it all).
+		_, err = fmt.Fprintf(c.w, "   ↳ #%s in the thread of #%s: %s", ts, threadTS, b)
+	case threadTS != "":
+		_, err = fmt.Fprintf(c.w, "\n── #%s to %s ↳ thread of #%s ──\n%s", ts, channel, threadTS, b)
+	default:
+		_, err = fmt.Fprintf(c.w, "\n── #%s to %s ──\n%s", ts, channel, b)
 	}
-	_, err := fmt.Fprintf(c.w, "\n── #%s to %s ──\n%s", ts, where, body(m))
 	return engine.MessageRef{Channel: channel, TS: ts}, err
 }
 
@@ -48,7 +54,7 @@ func (c *Console) Update(_ context.Context, ref engine.MessageRef, m Message) er
 
 func body(m Message) string {
 	if len(m.Blocks) == 0 {
-		return strings.TrimRight(m.Text, "\n") + "\n"
+		return unescape(strings.TrimRight(m.Text, "\n")) + "\n"
 	}
 	return BlocksText(m.Blocks)
 }

@@ -20,21 +20,31 @@ type RenderOptions struct {
 	// DashboardURL links a source to its Zoom Dashboard page; nil means
 	// DefaultDashboardURL(DashboardBase).
 	DashboardURL func(engine.Source) string
-	// WorstN is how many participants a grouped message names (5).
+	// WorstN is how many participants a storm message names at the top,
+	// worst first (5); the others follow in continuation messages.
 	WorstN int
+	// Summarize writes a notification's summary again from its rule's
+	// template (the daemon passes the current rules'). A route that
+	// redacts fields gets its summary written from the redacted
+	// notification, so the summary says [redacted] where the template
+	// printed a hidden field. Nil: such a route's messages carry no
+	// summary (the generated "X matches rule Y" line stands in).
+	Summarize func(*engine.Notification) (string, error)
 }
 
 // Renderer turns notifications into Block Kit messages with a plain-text
-// fallback. It is pure: the same notification gives the same message.
+// fallback, within Slack's limits (blocks.go). It is pure: the same
+// notification gives the same message.
 type Renderer struct {
-	loc    *time.Location
-	link   func(engine.Source) string
-	worstN int
+	loc       *time.Location
+	link      func(engine.Source) string
+	worstN    int
+	summarize func(*engine.Notification) (string, error)
 }
 
 // NewRenderer returns a renderer with o's settings and defaults.
 func NewRenderer(o RenderOptions) *Renderer {
-	r := &Renderer{loc: o.Location, link: o.DashboardURL, worstN: o.WorstN}
+	r := &Renderer{loc: o.Location, link: o.DashboardURL, worstN: o.WorstN, summarize: o.Summarize}
 	if r.loc == nil {
 		r.loc = time.UTC
 	}
@@ -51,13 +61,9 @@ func NewRenderer(o RenderOptions) *Renderer {
 	return r
 }
 
-// Slack's limits for the pieces of a message.
-const (
-	maxHeader  = 150
-	maxSection = 3000
-	maxField   = 2000
-	maxText    = 3900 // chat.postMessage truncates text beyond 40,000; keep previews short
-)
+// maxPreview bounds a single alert's fallback text: it is the preview in
+// a notification, far below Slack's 40,000.
+const maxPreview = 4000
 
 func severityEmoji(s engine.Severity) string {
 	switch s {
@@ -74,39 +80,38 @@ func severityEmoji(s engine.Severity) string {
 // on its own: a new alert, or a repeat or resolve with no thread to go to
 // (webhook mode). The route's redactions apply to the blocks and the text.
 func (r *Renderer) Render(n *engine.Notification, route engine.Route) Message {
-	return r.render(redact(n, route.Redact), route, standalone)
+	key := keyText(n, route.Redact)
+	n = redact(n, route.Redact, r.summarize)
+	switch n.Kind {
+	case engine.KindResolved:
+		return r.resolved(n, key, false)
+	case engine.KindRepeat:
+		return r.firing(n, key, route.Mention, true, false)
+	}
+	return r.firing(n, key, route.Mention, false, false)
 }
 
 // RenderReply renders a repeat or a resolve as a reply in the alert's
 // thread: the participant and source are in the message just above, so
-// the reply tells only what changed.
+// the reply tells only what changed; a resolve is one line.
 func (r *Renderer) RenderReply(n *engine.Notification, route engine.Route) Message {
-	return r.render(redact(n, route.Redact), route, reply)
+	key := keyText(n, route.Redact)
+	n = redact(n, route.Redact, r.summarize)
+	switch n.Kind {
+	case engine.KindResolved:
+		return r.resolvedLine(n)
+	case engine.KindRepeat:
+		return r.firing(n, key, route.Mention, true, true)
+	}
+	return r.firing(n, key, route.Mention, false, true)
 }
 
 // RenderResolvedUpdate is what the alert's first message becomes when it
-// resolves, so the channel shows at a glance what is over.
+// resolves, so the channel shows at a glance what is over, and what was
+// wrong: the update replaces the firing message.
 func (r *Renderer) RenderResolvedUpdate(n *engine.Notification, route engine.Route) Message {
-	return r.resolved(redact(n, route.Redact), update)
-}
-
-type mode int
-
-const (
-	standalone mode = iota
-	reply
-	update
-)
-
-func (r *Renderer) render(n *engine.Notification, route engine.Route, m mode) Message {
-	switch n.Kind {
-	case engine.KindResolved:
-		return r.resolved(n, m)
-	case engine.KindRepeat:
-		return r.firing(n, route.Mention, true, m)
-	default:
-		return r.firing(n, route.Mention, false, m)
-	}
+	key := keyText(n, route.Redact)
+	return r.resolved(redact(n, route.Redact, r.summarize), key, true)
 }
 
 func who(p engine.Participant) string {
@@ -135,17 +140,19 @@ func (r *Renderer) clock(t time.Time) string {
 	return t.In(r.loc).Format("15:04:05 MST")
 }
 
-func (r *Renderer) firing(n *engine.Notification, mention string, repeat bool, m mode) Message {
-	name, src := who(n.Participant), sourceName(n.Source)
+// firing renders a firing or a repeat; a reply leaves out the
+// participant and source, which the thread's first message shows.
+func (r *Renderer) firing(n *engine.Notification, key, mention string, repeat, reply bool) Message {
+	name, src, rule := escape(who(n.Participant)), escape(sourceName(n.Source)), escape(n.Rule.Name)
 	var title, lead string
 	if repeat {
-		title = fmt.Sprintf("🔁 Still firing (%s): %s — %s · %s", duration(n.At.Sub(n.Since)), n.Rule.Name, name, src)
+		title = fmt.Sprintf("🔁 Still firing (%s): %s — %s · %s", duration(n.At.Sub(n.Since)), rule, name, src)
 		lead = "FIRING (repeat)"
 	} else {
-		title = fmt.Sprintf("%s Firing: %s — %s · %s", severityEmoji(n.Rule.Severity), n.Rule.Name, name, src)
+		title = fmt.Sprintf("%s Firing: %s — %s · %s", severityEmoji(n.Rule.Severity), rule, name, src)
 		lead = "FIRING"
 	}
-	blocks := []slack.Block{header(title), r.summaryBlock(n, mention)}
+	blocks := []slack.Block{header(title), section(r.lead(n, mention), capLead)}
 	valuesTitle := "*What fired*"
 	if n.Rule.For > 0 {
 		valuesTitle += fmt.Sprintf(" (held for %s)", duration(n.Rule.For))
@@ -153,42 +160,91 @@ func (r *Renderer) firing(n *engine.Notification, mention string, repeat bool, m
 	if repeat {
 		valuesTitle = "*Now*"
 	}
-	blocks = append(blocks, mrkdwn(valuesTitle+"\n"+termLines(n.Explain)))
-	if m != reply {
+	blocks = append(blocks, section(valuesTitle+"\n"+termLines(n.Explain), capValues))
+	if !reply {
 		blocks = append(blocks, r.participantBlock(n), r.sourceBlock(n.Source))
 	}
-	blocks = append(blocks,
-		contextBlock(fmt.Sprintf("🕒 Firing since %s · severity *%s*%s · alert `%s`",
-			r.since(n), n.Rule.Severity, labelText(n.Rule.Labels), escape(n.Key.String()))),
-	)
-	text := r.fallback(n, mention, lead, []string{"firing since " + r.since(n)})
-	return Message{Blocks: blocks, Text: text}
+	blocks = append(blocks, contextBlock(fmt.Sprintf("🕒 Firing since %s · severity *%s*%s · alert `%s`",
+		r.since(n), escape(string(n.Rule.Severity)), labelText(n.Rule.Labels), escape(key))))
+	var body []string
+	if n.Summary != "" {
+		body = append(body, escape(n.Summary))
+	}
+	if v := termPlain(n.Explain); v != "" {
+		body = append(body, v)
+	}
+	return Message{Blocks: blocks, Text: r.fallback(n, mention, lead, body, "firing since "+r.since(n))}
 }
 
-func (r *Renderer) resolved(n *engine.Notification, m mode) Message {
-	name, src := who(n.Participant), sourceName(n.Source)
+// resolved renders a resolve as a message of its own: standalone (no
+// thread to go to) or the update of the alert's first message. It tells
+// what was wrong and how it ended, in the past tense: the rule's summary
+// is left out, for it was written for a firing (and, on the latest
+// sample, would contradict itself: "frozen (21 fps)").
+func (r *Renderer) resolved(n *engine.Notification, key string, update bool) Message {
+	name, src, rule := escape(who(n.Participant)), escape(sourceName(n.Source)), escape(n.Rule.Name)
 	lasted := duration(n.Duration())
-	title := fmt.Sprintf("✅ Resolved after %s: %s — %s · %s", lasted, n.Rule.Name, name, src)
+	title := fmt.Sprintf("✅ Resolved after %s: %s — %s · %s", lasted, rule, name, src)
 	why := reasonText(n.Reason, n.Source.Kind)
 	body := fmt.Sprintf("*Over after %s* — %s.\nFired %s, resolved %s.", lasted, why, r.clock(n.Since), r.clock(n.At))
-	if n.Summary != "" {
-		body = "*" + escape(n.Summary) + "*\n" + body
+	if n.Rule.Description != "" {
+		body += "\n_" + escape(n.Rule.Description) + "_"
 	}
-	blocks := []slack.Block{
-		header(title),
-		mrkdwn(body),
-		mrkdwn("*Last values*\n" + termLines(n.Explain)),
-	}
-	if m != reply {
-		blocks = append(blocks, r.participantBlock(n), r.sourceBlock(n.Source))
-	}
-	foot := fmt.Sprintf("severity *%s*%s · alert `%s`", n.Rule.Severity, labelText(n.Rule.Labels), escape(n.Key.String()))
-	if m == update {
+	blocks := []slack.Block{header(title), section(body, capLead), section(r.changeLines(n), capValues)}
+	blocks = append(blocks, r.participantBlock(n), r.sourceBlock(n.Source))
+	foot := fmt.Sprintf("severity *%s*%s · alert `%s`", escape(string(n.Rule.Severity)), labelText(n.Rule.Labels), escape(key))
+	if update {
 		foot = "This alert is over; its thread has the history. · " + foot
 	}
 	blocks = append(blocks, contextBlock(foot))
-	text := r.fallback(n, "", "RESOLVED", []string{fmt.Sprintf("lasted %s (%s–%s), %s", lasted, r.clock(n.Since), r.clock(n.At), why)})
-	return Message{Blocks: blocks, Text: text}
+	var lines []string
+	if c := changePlain(n); c != "" {
+		lines = append(lines, c)
+	}
+	return Message{Blocks: blocks, Text: r.fallback(n, "", "RESOLVED", lines, fmt.Sprintf("lasted %s (%s–%s), %s", lasted, r.clock(n.Since), r.clock(n.At), why))}
+}
+
+// resolvedLine is a resolve as a reply in the alert's thread: one line,
+// for the first message above it was updated with the whole story.
+func (r *Renderer) resolvedLine(n *engine.Notification) Message {
+	line := func(bold string) string {
+		l := fmt.Sprintf("✅ %sResolved%s: %s, after %s (%s–%s): %s.", bold, bold, escape(who(n.Participant)),
+			duration(n.Duration()), r.clock(n.Since), r.clock(n.At), reasonText(n.Reason, n.Source.Kind))
+		if c := changePlain(n); c != "" {
+			l += " " + c + "."
+		}
+		return l
+	}
+	text := fmt.Sprintf("[RESOLVED] %s: %s", escape(n.Rule.Name), line(""))
+	return Message{Blocks: []slack.Block{section(line("*"), maxSection)}, Text: clip(text, maxPreview)}
+}
+
+// changeLines tells what was wrong and how it ended, a line per field:
+// "• Video received frame rate: was *0 fps*, now *21 fps* (rule: < 10 fps)".
+func (r *Renderer) changeLines(n *engine.Notification) string {
+	cs := changes(n)
+	if len(cs) == 0 {
+		return "_no values recorded_"
+	}
+	title := "*What was wrong*"
+	if n.Reason == engine.ReasonRecovered {
+		title = "*What was wrong, and now*"
+	}
+	lines := []string{title}
+	for _, c := range cs {
+		lines = append(lines, fmt.Sprintf("• %s: %s (rule: %s) `%s`", escape(label(c.field)), c.words(n.Reason, "*"), c.thresholds(), escape(c.field)))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// changePlain is changeLines on one line, for fallback text and replies:
+// "Audio sent avg loss was 3.5 %, now 0.4 %; Latency was 180 ms, now 95 ms".
+func changePlain(n *engine.Notification) string {
+	var parts []string
+	for _, c := range changes(n) {
+		parts = append(parts, escape(label(c.field))+" "+c.words(n.Reason, ""))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // since is when the alert started firing, with how long ago at this event.
@@ -217,65 +273,39 @@ func reasonText(r engine.Reason, kind engine.SourceKind) string {
 	case "":
 		return "resolved"
 	}
-	return string(r)
+	return escape(string(r))
 }
 
-func (r *Renderer) summaryBlock(n *engine.Notification, mention string) slack.Block {
+// lead is the message's first section: the route's mention (Slack markup,
+// so never escaped), the summary or a generated line, the description.
+func (r *Renderer) lead(n *engine.Notification, mention string) string {
 	var b strings.Builder
 	if mention != "" {
-		b.WriteString(mention + " ") // a mention is Slack markup, so never escaped
+		b.WriteString(mention + " ")
 	}
 	if n.Summary != "" {
-		b.WriteString("*" + escape(n.Summary) + "*")
+		b.WriteString("*" + clip(escape(n.Summary), capLead/2) + "*")
 	} else {
 		fmt.Fprintf(&b, "*%s* matches rule *%s*", escape(who(n.Participant)), escape(n.Rule.Name))
 	}
 	if n.Rule.Description != "" {
-		b.WriteString("\n_" + escape(n.Rule.Description) + "_")
+		b.WriteString("\n_" + clip(escape(n.Rule.Description), capLead/3) + "_")
 	}
-	return mrkdwn(b.String())
-}
-
-// termLines renders the explained comparisons, holding ones first in the
-// expression's order: "• Audio sent avg loss *3.5 %* (rule: > 2 %)".
-func termLines(terms []engine.Term) string {
-	if len(terms) == 0 {
-		return "_no values recorded_"
-	}
-	var lines []string
-	for _, t := range terms {
-		l := fmt.Sprintf("• %s *%s* (rule: %s %s) `%s`", label(t.Field), escape(withUnit(t.Value, t.Field)), escape(t.Op), escape(withUnit(t.Threshold, t.Field)), escape(t.Field))
-		if !t.Holds {
-			l += " — not met"
-		}
-		lines = append(lines, l)
-	}
-	return strings.Join(lines, "\n")
-}
-
-func termPlain(terms []engine.Term) string {
-	var parts []string
-	for _, t := range terms {
-		if t.Holds {
-			parts = append(parts, fmt.Sprintf("%s %s (%s %s)", label(t.Field), withUnit(t.Value, t.Field), t.Op, withUnit(t.Threshold, t.Field)))
-		}
-	}
-	return strings.Join(parts, "; ")
+	return b.String()
 }
 
 func (r *Renderer) participantBlock(n *engine.Notification) slack.Block {
 	p := n.Participant
-	var fields []*slack.TextBlockObject
-	add := func(name, value string) {
-		if value != "" {
-			fields = append(fields, slack.NewTextBlockObject(slack.MarkdownType, truncate("*"+name+"*\n"+escape(value), maxField), false, false))
-		}
-	}
 	nm := who(p)
 	if p.Role != "" {
 		nm += " (" + p.Role + ")"
 	}
-	add("Participant", nm)
+	fields := []*slack.TextBlockObject{fieldText("Participant", escape(nm), capName)}
+	add := func(name, value string) {
+		if value != "" {
+			fields = append(fields, fieldText(name, escape(value), capField))
+		}
+	}
 	add("Email", p.Email)
 	add("Device", p.Device)
 	add("Client", strings.TrimSpace(p.Client+" "+p.Version))
@@ -289,7 +319,7 @@ func (r *Renderer) participantBlock(n *engine.Notification) slack.Block {
 			add("In session", duration(n.At.Sub(p.JoinTime)))
 		}
 	}
-	return slack.NewSectionBlock(nil, fields, nil)
+	return fieldsBlock(fields) // ten at most, as Slack allows
 }
 
 func (r *Renderer) sourceBlock(s engine.Source) slack.Block {
@@ -301,12 +331,12 @@ func (r *Renderer) sourceBlock(s engine.Source) slack.Block {
 	if s.Live {
 		live = " (live)"
 	}
-	line := fmt.Sprintf("*%s%s* <%s|%s>", kind, live, r.link(s), escape(sourceName(s)))
-	line += " · ID `" + escape(s.ID) + "`"
+	line := fmt.Sprintf("*%s%s* <%s|%s>", escape(kind), live, r.link(s), clip(escape(sourceName(s)), 600))
+	line += " · ID `" + clip(escape(s.ID), 100) + "`"
 	if s.Host != "" {
-		line += " · host " + escape(s.Host)
+		line += " · host " + clip(escape(s.Host), 300)
 	}
-	return mrkdwn(line)
+	return section(line, capSource)
 }
 
 func labelText(l map[string]string) string {
@@ -320,6 +350,8 @@ func labelText(l map[string]string) string {
 	return " · labels " + strings.Join(parts, " ")
 }
 
+// participantLine is the participant in one line of plain text (escaped,
+// for Slack parses the fallback text too).
 func participantLine(p engine.Participant) string {
 	parts := []string{who(p)}
 	for _, v := range []string{p.Email, p.Device, strings.TrimSpace(p.Client + " " + p.Version), p.Location, p.NetworkType} {
@@ -333,44 +365,24 @@ func participantLine(p engine.Participant) string {
 	if p.IPAddress != "" {
 		parts = append(parts, "IP "+p.IPAddress)
 	}
-	return strings.Join(parts, " · ")
+	return clip(escape(strings.Join(parts, " · ")), capLine)
 }
 
 // fallback is the plain text Slack shows in notifications and to screen
-// readers: the same facts as the blocks, without layout.
-func (r *Renderer) fallback(n *engine.Notification, mention, lead string, when []string) string {
+// readers: the same facts as the blocks, without layout. Slack parses it
+// like mrkdwn, so every value in it is escaped; only the route's mention
+// is markup.
+func (r *Renderer) fallback(n *engine.Notification, mention, lead string, body []string, when string) string {
 	var b strings.Builder
 	if mention != "" {
 		b.WriteString(mention + " ")
 	}
-	fmt.Fprintf(&b, "[%s] %s %s: %s · %s %q (%s)\n", lead, n.Rule.Severity, n.Rule.Name, who(n.Participant), n.Source.Kind, sourceName(n.Source), n.Source.ID)
-	if n.Summary != "" {
-		b.WriteString(n.Summary + "\n")
-	}
-	if v := termPlain(n.Explain); v != "" {
-		b.WriteString(v + "\n")
+	fmt.Fprintf(&b, "[%s] %s %s: %s · %s \"%s\" (%s)\n", lead, escape(string(n.Rule.Severity)), escape(n.Rule.Name),
+		escape(who(n.Participant)), escape(string(n.Source.Kind)), clip(escape(sourceName(n.Source)), 600), clip(escape(n.Source.ID), 100))
+	for _, l := range body {
+		b.WriteString(clip(l, capLead) + "\n")
 	}
 	b.WriteString(participantLine(n.Participant) + "\n")
-	b.WriteString(strings.Join(when, "; ") + " · " + r.link(n.Source))
-	return truncate(b.String(), maxText)
-}
-
-func header(s string) slack.Block {
-	return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(s, maxHeader), true, false))
-}
-
-func mrkdwn(s string) slack.Block {
-	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(s, maxSection), false, false), nil, nil)
-}
-
-func contextBlock(s string) slack.Block {
-	return slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, truncate(s, maxSection), false, false))
-}
-
-// truncate cuts s to max runes, marking the cut.
-func truncate(s string, max int) string {
-	if len([]rune(s)) <= max {
-		return s
-	}
-	return string([]rune(s)[:max-1]) + "…"
+	b.WriteString(when + " · " + r.link(n.Source))
+	return clip(b.String(), maxPreview)
 }

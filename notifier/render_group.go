@@ -11,11 +11,20 @@ import (
 	"github.com/slack-go/slack"
 )
 
+// told is the comparisons that made the alert fire: for a resolve, as
+// its firing told them (Fired), when it carries them.
+func told(n *engine.Notification) []engine.Term {
+	if len(n.Fired) > 0 {
+		return n.Fired
+	}
+	return n.Explain
+}
+
 // worstTerm is the comparison a storm is ranked by: the first one that
 // held, with a number, in the first notification.
 func worstTerm(ns []*engine.Notification) (field, op string) {
 	for _, n := range ns {
-		for _, t := range n.Explain {
+		for _, t := range told(n) {
 			if _, ok := termValue(t); ok && t.Holds {
 				return t.Field, t.Op
 			}
@@ -25,7 +34,7 @@ func worstTerm(ns []*engine.Notification) (field, op string) {
 }
 
 func valueOf(n *engine.Notification, field string) (engine.Term, float64, bool) {
-	for _, t := range n.Explain {
+	for _, t := range told(n) {
 		if t.Field == field {
 			v, ok := termValue(t)
 			return t, v, ok
@@ -84,7 +93,7 @@ func breakdown(ns []*engine.Notification, attr func(engine.Participant) string) 
 	other := 0
 	for i, e := range all {
 		if i < 4 {
-			lines = append(lines, fmt.Sprintf("%s: %d", escape(e.k), e.n))
+			lines = append(lines, fmt.Sprintf("%s: %d", clip(escape(e.k), 100), e.n))
 		} else {
 			other += e.n
 		}
@@ -95,28 +104,38 @@ func breakdown(ns []*engine.Notification, attr func(engine.Participant) string) 
 	return strings.Join(lines, "\n")
 }
 
-// oneLine is a participant in a list: "Alice Example — 9.1 % · Paris (FR) · wifi · Zoom 5.17".
+// oneLine is a participant in a list, escaped:
+// "Alice Example — 9.1 % · Paris (FR) · wifi · Zoom 5.17".
 func oneLine(n *engine.Notification, field string) string {
-	parts := []string{who(n.Participant)}
+	parts := []string{escape(who(n.Participant))}
 	if t, _, ok := valueOf(n, field); ok {
-		parts[0] += " — " + withUnit(t.Value, field)
+		parts[0] += " — " + escape(withUnit(t.Value, field))
 	}
 	for _, v := range []string{n.Participant.Location, n.Participant.NetworkType, strings.TrimSpace(n.Participant.Client + " " + n.Participant.Version)} {
 		if v != "" {
-			parts = append(parts, v)
+			parts = append(parts, clip(escape(v), 200))
 		}
 	}
 	return strings.Join(parts, " · ")
 }
 
+// Room for a list in a continuation message: the budget less its title,
+// and every block but the title's.
+const (
+	contRoom   = msgBudget - capTitle
+	contBlocks = maxBlocks - 1
+)
+
 // RenderGroup renders a storm: many firing alerts of one rule in one
 // source, as one message. ns are the group's firing notifications.
 // earlier is how many of the storm's alerts were posted one by one just
-// before it was recognised.
+// before it was recognised. The message names the worst WorstN; every
+// other member is named in continuation messages (Message.More), so a
+// storm of any size stays within Slack's limits and names everyone.
 func (r *Renderer) RenderGroup(ns []*engine.Notification, earlier int, route engine.Route) Message {
 	rs := make([]*engine.Notification, len(ns))
 	for i, n := range ns {
-		rs[i] = redact(n, route.Redact)
+		rs[i] = redact(n, route.Redact, nil)
 	}
 	first := rs[0]
 	field, op := worstTerm(rs)
@@ -126,60 +145,117 @@ func (r *Renderer) RenderGroup(ns []*engine.Notification, earlier int, route eng
 			since = n.Since
 		}
 	}
-	src := sourceName(first.Source)
+	src, rule := escape(sourceName(first.Source)), escape(first.Rule.Name)
 	total := len(rs) + earlier
-	title := fmt.Sprintf("%s Storm: %s — %d participants · %s", severityEmoji(first.Rule.Severity), first.Rule.Name, total, src)
+	title := fmt.Sprintf("%s Storm: %s — %d participants · %s", severityEmoji(first.Rule.Severity), rule, total, src)
 
 	var lead strings.Builder
 	if route.Mention != "" {
 		lead.WriteString(route.Mention + " ")
 	}
-	fmt.Fprintf(&lead, "*%d participants* match rule *%s* since %s.", total, escape(first.Rule.Name), r.clock(since))
-	if earlier > 0 {
+	fmt.Fprintf(&lead, "*%d participants* match rule *%s* since %s.", total, rule, r.clock(since))
+	switch {
+	case earlier == 1:
+		fmt.Fprintf(&lead, " 1 of them was posted on its own just before; here are the other %d.", len(rs))
+	case earlier > 1:
 		fmt.Fprintf(&lead, " %d of them were posted one by one just before; here are the other %d.", earlier, len(rs))
 	}
 	if first.Rule.Description != "" {
-		lead.WriteString("\n_" + escape(first.Rule.Description) + "_")
+		lead.WriteString("\n_" + clip(escape(first.Rule.Description), capLead/3) + "_")
 	}
 
-	worst := rankWorst(rs, field, op)
-	shown := worst[:min(r.worstN, len(worst))]
-	var wl []string
-	for _, n := range shown {
-		wl = append(wl, "• "+escape(oneLine(n, field)))
-	}
-	if more := len(rs) - len(shown); more > 0 {
-		wl = append(wl, fmt.Sprintf("…and %d more (each one's resolve follows in the thread)", more))
-	}
 	worstTitle := "*Worst*"
 	if field != "" {
-		worstTitle = fmt.Sprintf("*Worst by %s* (rule: %s %s) `%s`", label(field), escape(op), escape(withUnit(thresholdOf(first, field), field)), field)
+		worstTitle = fmt.Sprintf("*Worst by %s* (rule: %s %s) `%s`", escape(label(field)), escape(op), escape(withUnit(thresholdOf(first, field), field)), escape(field))
+	}
+	worst := rankWorst(rs, field, op)
+	var lines []string
+	for _, n := range worst {
+		lines = append(lines, "• "+oneLine(n, field))
+	}
+	// The top names the worst, as many as fit in one section.
+	shown := min(r.worstN, len(lines))
+	for shown > 1 && chars(worstTitle)+1+chars(strings.Join(sections(lines[:shown]), "\n")) > maxSection-200 {
+		shown--
+	}
+	rest := lines[shown:]
+	pages := paginate(rest, contRoom, contBlocks, contRoom, contBlocks)
+	if len(rest) == 0 {
+		pages = nil
+	}
+	worstText := worstTitle + "\n" + strings.Join(sections(lines[:shown]), "\n")
+	more := ""
+	if len(rest) > 0 {
+		more = fmt.Sprintf("…and %d more, named in the %s (%s)", len(rest), plural(len(pages), "message that follows", "messages that follow"), partRange(2, len(pages)+1))
+		worstText += "\n" + more
 	}
 
 	fields := []*slack.TextBlockObject{
-		slack.NewTextBlockObject(slack.MarkdownType, truncate("*By location*\n"+breakdown(rs, func(p engine.Participant) string { return p.Location }), maxField), false, false),
-		slack.NewTextBlockObject(slack.MarkdownType, truncate("*By network*\n"+breakdown(rs, func(p engine.Participant) string { return p.NetworkType }), maxField), false, false),
-		slack.NewTextBlockObject(slack.MarkdownType, truncate("*By client version*\n"+breakdown(rs, func(p engine.Participant) string { return strings.TrimSpace(p.Client + " " + p.Version) }), maxField), false, false),
+		fieldText("By location", breakdown(rs, func(p engine.Participant) string { return p.Location }), 600),
+		fieldText("By network", breakdown(rs, func(p engine.Participant) string { return p.NetworkType }), 600),
+		fieldText("By client version", breakdown(rs, func(p engine.Participant) string { return strings.TrimSpace(p.Client + " " + p.Version) }), 600),
 	}
 	blocks := []slack.Block{
 		header(title),
-		mrkdwn(lead.String()),
-		mrkdwn(worstTitle + "\n" + strings.Join(wl, "\n")),
-		slack.NewSectionBlock(nil, fields, nil),
+		section(lead.String(), capLead),
+		section(worstText, maxSection),
+		fieldsBlock(fields),
 		r.sourceBlock(first.Source),
-		contextBlock(fmt.Sprintf("🌩 Storm control: one message instead of %d · severity *%s*%s", len(rs), first.Rule.Severity, labelText(first.Rule.Labels))),
+		contextBlock(fmt.Sprintf("🌩 Storm control: one message instead of %d · severity *%s*%s", len(rs), escape(string(first.Rule.Severity)), labelText(first.Rule.Labels))),
 	}
 
 	var t strings.Builder
 	if route.Mention != "" {
 		t.WriteString(route.Mention + " ")
 	}
-	fmt.Fprintf(&t, "[STORM] %s %s: %d participants · %s %q (%s) · since %s\n", first.Rule.Severity, first.Rule.Name, total, first.Source.Kind, src, first.Source.ID, r.clock(since))
-	for _, n := range shown {
-		t.WriteString(oneLine(n, field) + "\n")
+	fmt.Fprintf(&t, "[STORM] %s %s: %d participants · %s \"%s\" (%s) · since %s\n", escape(string(first.Rule.Severity)), rule, total,
+		escape(string(first.Source.Kind)), clip(src, 600), clip(escape(first.Source.ID), 100), r.clock(since))
+	for _, l := range lines[:shown] {
+		t.WriteString(clip(l, capLine) + "\n")
+	}
+	if more != "" {
+		t.WriteString(more + "\n")
 	}
 	t.WriteString(r.link(first.Source))
-	return Message{Blocks: blocks, Text: truncate(t.String(), maxText)}
+	m := Message{Blocks: blocks, Text: clip(t.String(), maxPreview)}
+
+	contTitle := fmt.Sprintf("🌩 Storm: %s — %d participants · %s, continued", rule, total, clip(src, 200))
+	from := shown + 1
+	for i, p := range pages {
+		head := continuation(fmt.Sprintf("*%s: %d–%d of %d*", contTitle, from, from+p.lines-1, len(rs)), i+2, len(pages)+1)
+		m.More = append(m.More, listMessage(head, p, "[STORM] "))
+		from += p.lines
+	}
+	return m
+}
+
+// listMessage is one page of a list as a message: its title, its
+// sections; the fallback text is the same lines (escaped, as Slack
+// parses it).
+func listMessage(title string, p page, tag string) Message {
+	blocks := []slack.Block{section(title, capTitle)}
+	var t strings.Builder
+	t.WriteString(tag + strings.ReplaceAll(title, "*", "") + "\n")
+	for _, s := range p.sections {
+		blocks = append(blocks, section(s, maxSection))
+		t.WriteString(s + "\n")
+	}
+	return Message{Blocks: blocks, Text: clip(strings.TrimRight(t.String(), "\n"), maxText)}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// partRange is "2/3" or "2/4–4/4".
+func partRange(from, n int) string {
+	if from == n {
+		return fmt.Sprintf("%d/%d", n, n)
+	}
+	return fmt.Sprintf("%d/%d–%d/%d", from, n, n, n)
 }
 
 func thresholdOf(n *engine.Notification, field string) string {
@@ -187,60 +263,102 @@ func thresholdOf(n *engine.Notification, field string) string {
 	return t.Threshold
 }
 
+// shortReason is why one participant of a list resolved, in a few words.
+func shortReason(r engine.Reason, kind engine.SourceKind) string {
+	switch r {
+	case engine.ReasonRecovered:
+		return "recovered"
+	case engine.ReasonLeft:
+		return "left"
+	case engine.ReasonStale:
+		return "no QoS data any more"
+	case engine.ReasonEnded:
+		if kind == "" {
+			kind = "webinar"
+		}
+		return "the " + string(kind) + " ended"
+	case engine.ReasonRuleRemoved:
+		return "the rule was removed"
+	}
+	return "resolved"
+}
+
 // RenderThreadBatch renders notifications of one kind that belong to a
 // storm's thread as one reply: participants that joined the storm, those
-// still firing, those resolved.
+// still firing, those resolved. (It is also the message for a burst of
+// follow-ups with no thread to go to.) Every participant is named: a list
+// too long for one message continues in Message.More ("2/3").
 func (r *Renderer) RenderThreadBatch(kind engine.NotificationKind, ns []*engine.Notification, route engine.Route) Message {
 	rs := make([]*engine.Notification, len(ns))
 	for i, n := range ns {
-		rs[i] = redact(n, route.Redact)
+		rs[i] = redact(n, route.Redact, nil)
 	}
 	first := rs[0]
 	field, _ := worstTerm(rs)
+	rule := escape(first.Rule.Name)
 	var head string
 	switch kind {
 	case engine.KindResolved:
-		head = fmt.Sprintf("✅ Resolved: %d participants", len(rs))
+		head = fmt.Sprintf("✅ Resolved: %d participants of %s", len(rs), rule)
 	case engine.KindRepeat:
-		head = fmt.Sprintf("🔁 Still firing: %d participants", len(rs))
+		head = fmt.Sprintf("🔁 Still firing: %d participants of %s", len(rs), rule)
 	default:
-		head = fmt.Sprintf("➕ %d more participants match %s", len(rs), first.Rule.Name)
+		head = fmt.Sprintf("➕ %d more participants match %s", len(rs), rule)
 	}
 	var lines []string
-	for i, n := range rs {
-		if i == 50 {
-			lines = append(lines, fmt.Sprintf("…and %d more", len(rs)-i))
-			break
-		}
-		l := oneLine(n, field)
+	for _, n := range rs {
+		var l string
 		switch kind {
 		case engine.KindResolved:
-			l = fmt.Sprintf("%s — after %s, %s", who(n.Participant), duration(n.Duration()), reasonText(n.Reason, n.Source.Kind))
+			l = fmt.Sprintf("%s — %s after %s", escape(who(n.Participant)), shortReason(n.Reason, n.Source.Kind), duration(n.Duration()))
+			if c := changeOf(n, field); c != "" {
+				l += " · " + c
+			}
 		case engine.KindRepeat:
-			l += fmt.Sprintf(" — firing %s", duration(n.At.Sub(n.Since)))
+			l = oneLine(n, field) + " — firing " + duration(n.At.Sub(n.Since))
+		default:
+			l = oneLine(n, field)
 		}
-		lines = append(lines, l)
+		lines = append(lines, "• "+l)
 	}
 	// No mention: the storm message paged people once already.
-	var body strings.Builder
-	body.WriteString("*" + escape(head) + "*")
-	for _, l := range lines {
-		body.WriteString("\n• " + escape(l))
+	tag := "[" + strings.ToUpper(string(kind)) + "] "
+	pages := paginate(lines, msgBudget-capTitle, maxBlocks-1, contRoom, contBlocks)
+	n := len(pages)
+	title := func(i int) string {
+		if n == 1 {
+			return "*" + head + "*"
+		}
+		return continuation("*"+head+"*", i, n)
 	}
-	text := "[" + strings.ToUpper(string(kind)) + "] " + first.Rule.Name + ": " + head + "\n" + strings.Join(lines, "\n")
-	return Message{Blocks: []slack.Block{mrkdwn(body.String())}, Text: truncate(text, maxText)}
+	m := listMessage(title(1), pages[0], tag)
+	for i, p := range pages[1:] {
+		m.More = append(m.More, listMessage(title(i+2), p, tag))
+	}
+	return m
+}
+
+// changeOf is how one field of a resolved alert changed, in a list:
+// "Audio sent avg loss was 6.2 %, now 0.4 %".
+func changeOf(n *engine.Notification, field string) string {
+	for _, c := range changes(n) {
+		if c.field == field || field == "" {
+			return escape(label(c.field)) + " " + c.words(n.Reason, "")
+		}
+	}
+	return ""
 }
 
 // RenderGroupOver is what a storm's message becomes once every
 // participant in it resolved.
 func (r *Renderer) RenderGroupOver(first *engine.Notification, count int, since, at time.Time, route engine.Route) Message {
-	first = redact(first, route.Redact)
-	src := sourceName(first.Source)
-	title := fmt.Sprintf("✅ Storm over after %s: %s — %d participants · %s", duration(at.Sub(since)), first.Rule.Name, count, src)
+	first = redact(first, route.Redact, nil)
+	src, rule := escape(sourceName(first.Source)), escape(first.Rule.Name)
+	title := fmt.Sprintf("✅ Storm over after %s: %s — %d participants · %s", duration(at.Sub(since)), rule, count, src)
 	body := fmt.Sprintf("All %d participants of this storm resolved. Fired %s, last resolved %s; the thread has each one.", count, r.clock(since), r.clock(at))
 	return Message{
-		Blocks: []slack.Block{header(title), mrkdwn(body), r.sourceBlock(first.Source),
-			contextBlock(fmt.Sprintf("severity *%s*%s", first.Rule.Severity, labelText(first.Rule.Labels)))},
-		Text: fmt.Sprintf("[RESOLVED] %s: storm of %d participants over · %s %q (%s)", first.Rule.Name, count, first.Source.Kind, src, first.Source.ID),
+		Blocks: []slack.Block{header(title), section(body, capLead), r.sourceBlock(first.Source),
+			contextBlock(fmt.Sprintf("severity *%s*%s", escape(string(first.Rule.Severity)), labelText(first.Rule.Labels)))},
+		Text: clip(fmt.Sprintf("[RESOLVED] %s: storm of %d participants over · %s \"%s\" (%s)", rule, count, escape(string(first.Source.Kind)), src, escape(first.Source.ID)), maxPreview),
 	}
 }

@@ -197,12 +197,20 @@ func TestConsoleThreadsAndUpdates(t *testing.T) {
 		"• Video received frame rate 4 fps (rule: < 10 fps) `video_output.frame_rate`",
 		"Participant: Zoë <b>bold</b>   Email: zoe@example.com",
 		"── #1 in #demo updated ──\n✅ Resolved after 3m",
-		"── #2 to #demo ↳ thread of #1 ──",
-		"the participant left",
+		"• Video received frame rate: was 4 fps (rule: < 10 fps)",
+		// The reply in the thread is one line: the update told it all.
+		"\n   ↳ #2 in the thread of #1: ✅ Resolved: Zoë <b>bold</b>, after 3m (13:41:00 UTC–13:44:00 UTC): the participant left. Video received frame rate was 4 fps; Participant ip address was 203.0.113.7.\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("console output lacks %q:\n%s", want, got)
 		}
+	}
+	// The resolve is told in full once (the update), not twice.
+	if n := strings.Count(got, "Participant: Zoë"); n != 2 {
+		t.Errorf("the participant block is printed %d times, want 2 (the firing, the update):\n%s", n, got)
+	}
+	if !strings.HasSuffix(got, "203.0.113.7.\n") {
+		t.Errorf("the reply is not the one last line:\n%s", got)
 	}
 }
 

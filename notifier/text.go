@@ -55,8 +55,8 @@ var (
 	itRe   = regexp.MustCompile(`(^|\s)_([^_\n]+)_`)
 )
 
-// plain strips mrkdwn: *bold*, _italic_, <url|label> → label (url),
-// and the &amp; &lt; &gt; escapes.
+// plain strips mrkdwn (*bold*, _italic_, <url|label> → label (url)) and
+// undoes the &amp; &lt; &gt; escapes, which every text object carries.
 func plain(t *slack.TextBlockObject) string {
 	if t == nil {
 		return ""
@@ -66,7 +66,11 @@ func plain(t *slack.TextBlockObject) string {
 		s = linkRe.ReplaceAllString(s, "$2 ($1)")
 		s = boldRe.ReplaceAllString(s, "$1")
 		s = itRe.ReplaceAllString(s, "$1$2")
-		s = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 	}
-	return s
+	return unescape(s)
 }
+
+var unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+
+// unescape undoes escape, for people reading a terminal.
+func unescape(s string) string { return unescaper.Replace(s) }

@@ -188,7 +188,12 @@ func notif(kind engine.NotificationKind, p person, r engine.RuleInfo, at time.Ti
 		Since:   t0, At: at, Created: at,
 	}
 	if kind == engine.KindResolved {
+		// As the engine makes it: the firing's comparisons in Fired, the
+		// latest (recovered) sample's in Explain, and the summary
+		// template rendered on the latest sample.
 		n.Reason = engine.ReasonRecovered
+		n.Fired = n.Explain
+		n.Summary = fmt.Sprintf("%s sends audio with 0.4%% loss", p.name)
 		n.Explain = []engine.Term{
 			{Field: "audio_input.avg_loss", Value: "0.4", Op: ">", Threshold: "2", Holds: false},
 			{Field: "latency", Value: "95", Op: ">", Threshold: "150", Holds: false},
