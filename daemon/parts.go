@@ -92,6 +92,7 @@ func newCore(cc coreConfig) (*core, error) {
 	c.disp, err = notifier.New(notifier.Options{
 		Outbox: c.db, Router: router, Sender: cc.sender, DefaultChannel: cc.channel,
 		Logger: cc.log.With("component", "notifier"), Now: cc.clock.Now, Sleep: sleeper(cc.clock),
+		Render: notifier.RenderOptions{Summarize: c.summarize},
 	})
 	if err != nil {
 		return fail(fmt.Errorf("notifier: %w", err))
@@ -162,4 +163,15 @@ func (c *core) close(grace time.Duration) error {
 		c.log.Warn("outbox not empty at shutdown; it is delivered at the next start", "error", err, "pending", c.db.Stats().OutboxDepth)
 	}
 	return c.db.Close()
+}
+
+// summarize writes a notification's summary again from its rule's
+// template in the current rules, for a route that redacts fields (the
+// renderer hands it the redacted notification).
+func (c *core) summarize(n *engine.Notification) (string, error) {
+	r, ok := c.reloader.Current().Rule(n.Rule.Name)
+	if !ok || r.Summary == nil {
+		return "", fmt.Errorf("rule %q: no summary template in the current rules", n.Rule.Name)
+	}
+	return r.Summary.Render(n)
 }
