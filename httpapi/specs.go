@@ -22,8 +22,9 @@ func DefaultSpecs() map[string]Spec {
 		"zoom.QPS429":             {Name: "qoswatch_zoom_api_429_total", Help: "Zoom 429 answers by X-RateLimit-Type.", Kind: Counter, Const: prometheus.Labels{"type": "qps"}},
 		"zoom.Daily429":           {Name: "qoswatch_zoom_api_429_total", Help: "Zoom 429 answers by X-RateLimit-Type.", Kind: Counter, Const: prometheus.Labels{"type": "daily_limit"}},
 		"zoom.TokenFetches":       {Name: "qoswatch_zoom_oauth_token_fetches_total", Help: "Server-to-Server OAuth grants made.", Kind: Counter},
-		"zoom.Values.Blank":       {Name: "qoswatch_qos_values_missing_total", Help: "QoS values that were missing, by cause (blank: Zoom sent none; unparseable: not a number in a known unit).", Kind: Counter, Const: cause("blank")},
-		"zoom.Values.Unparseable": {Name: "qoswatch_qos_values_missing_total", Help: "QoS values that were missing, by cause (blank: Zoom sent none; unparseable: not a number in a known unit).", Kind: Counter, Const: cause("unparseable")},
+		"zoom.Values.Blank":       {Name: "qoswatch_qos_values_missing_total", Help: "QoS values that were missing, by cause (blank: Zoom sent none; unparseable: not a number in a known unit; impossible: a number its unit cannot have).", Kind: Counter, Const: cause("blank")},
+		"zoom.Values.Unparseable": {Name: "qoswatch_qos_values_missing_total", Help: "QoS values that were missing, by cause (blank: Zoom sent none; unparseable: not a number in a known unit; impossible: a number its unit cannot have).", Kind: Counter, Const: cause("unparseable")},
+		"zoom.Values.Impossible":  {Name: "qoswatch_qos_values_missing_total", Help: "QoS values that were missing, by cause (blank: Zoom sent none; unparseable: not a number in a known unit; impossible: a number its unit cannot have).", Kind: Counter, Const: cause("impossible")},
 		"zoom.Values.BadTimes":    {Name: "qoswatch_qos_bad_times_total", Help: "date_time, join_time or leave_time values that are not RFC 3339.", Kind: Counter},
 
 		// notifier.Dispatcher.Stats()

@@ -21,7 +21,7 @@ func benchPage(tb testing.TB) []byte {
 			PCName: "pc", Domain: "example.com", Version: "6.2.5.12345",
 		}
 		for m := range 5 {
-			s := func(res, fps string) *StreamQoS {
+			s := func(res, fps Value) *StreamQoS {
 				return &StreamQoS{Bitrate: "1055 kbps", Latency: "129 ms", Jitter: "11 ms", AvgLoss: "0.3%", MaxLoss: "4.9%", Resolution: res, FrameRate: fps}
 			}
 			p.UserQoS = append(p.UserQoS, UserQoS{

@@ -99,10 +99,9 @@ func (c *Client) ParticipantsQoS(ctx context.Context, kind engine.SourceKind, id
 
 // QoSPage fetches one page of the participants QoS list of src (its Kind
 // and ID, or UUID when ID is blank) from token ("" for the first page)
-// and returns its paging fields and samples, decoded by d straight from
-// the body: the poller's hot path, one Heavy call. The samples' slice is
-// reused by d's next Decode. An expired token is an *Error with Code
-// CodePageTokenExpired.
+// and returns its paging fields and samples, converted by d: the poller's
+// hot path, one Heavy call. The samples' slice is reused by d's next use.
+// An expired token is an *Error with Code CodePageTokenExpired.
 func (c *Client) QoSPage(ctx context.Context, d *PageDecoder, src engine.Source, typ, token string) (Page, []engine.Sample, error) {
 	id := src.ID
 	if id == "" {
@@ -120,23 +119,11 @@ func (c *Client) QoSPage(ctx context.Context, d *PageDecoder, src engine.Source,
 	if token != "" {
 		r.query.Set("next_page_token", token)
 	}
-	sp := &samplePage{d: d, src: src}
-	if err := c.get(ctx, r, sp); err != nil {
+	var l ParticipantQoSList
+	if err := c.get(ctx, r, &l); err != nil {
 		return Page{}, nil, err
 	}
-	return sp.page, sp.samples, nil
-}
-
-type samplePage struct {
-	d       *PageDecoder
-	src     engine.Source
-	page    Page
-	samples []engine.Sample
-}
-
-func (p *samplePage) decodeBody(body []byte) (err error) {
-	p.page, p.samples, err = p.d.Decode(body, p.src)
-	return err
+	return l.Page, d.samplesOf(src, &l), nil
 }
 
 // Participants returns the participants list of a webinar or meeting (300

@@ -238,21 +238,13 @@ func (c *Client) exchange(ctx context.Context, r *request, token string, out any
 		}
 		return e
 	}
-	if bd, ok := out.(bodyDecoder); ok {
-		err = bd.decodeBody(body)
-	} else {
-		err = json.Unmarshal(body, out)
-	}
-	if err != nil {
+	if err := json.Unmarshal(body, out); err != nil {
 		e.Message = "decoding the body"
 		e.Err = fmt.Errorf("%w: %v", errDecode, err)
 		return e
 	}
 	return nil
 }
-
-// bodyDecoder is a response target that decodes the body itself.
-type bodyDecoder interface{ decodeBody(body []byte) error }
 
 // rateLimited reads a 429's headers into e and, for the daily limit,
 // pauses Heavy calls and says so once.

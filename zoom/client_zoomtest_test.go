@@ -444,18 +444,19 @@ func TestListSources(t *testing.T) {
 func TestFakePagesBecomeSamples(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	src := engine.Source{Kind: engine.Webinar, ID: "81234567890", Live: true}
-	var d zoom.PageDecoder
 	before := zoom.ParseStats()
 	var samples []engine.Sample
 	err := e.client.ParticipantsQoS(context.Background(), engine.Webinar, src.ID, zoom.Live, func(l *zoom.ParticipantQoSList) error {
-		samples = append(samples, d.Samples(src, l)...)
+		for i := range l.Participants {
+			samples = zoom.AppendSamples(samples, src, &l.Participants[i])
+		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := zoom.ParseStats().Unparseable - before.Unparseable; d != 0 {
-		t.Errorf("%d unparseable values in the fake's answers", d)
+	if s := zoom.ParseStats(); s.Unparseable != before.Unparseable || s.Impossible != before.Impossible {
+		t.Errorf("%d unparseable and %d impossible values in the fake's answers", s.Unparseable-before.Unparseable, s.Impossible-before.Impossible)
 	}
 	if len(samples) == 0 {
 		t.Fatal("no samples")
@@ -574,8 +575,8 @@ func TestEndedWebinarIsNotFoundLiveAndAnswersPast(t *testing.T) {
 
 // End to end: a generated webinar with Zoom's other spellings of values
 // ("27.15kbps", "1.2 Mbps", "0ms", "-"), read past: every value parses, the
-// fast decoder agrees with encoding/json, and the numbers say what the
-// fake's ground truth says.
+// poller's QoSPage gives the samples the sweep gives, and the numbers say
+// what the fake's ground truth says.
 func TestGeneratedWebinarParsesAndMatchesTruth(t *testing.T) {
 	start := t0.Add(-3 * time.Hour)
 	sc := zoomtest.Generate(zoomtest.Gen{Participants: 30, Degraded: 0.3, AudioOnly: 0.2, Guests: 0.2, Churn: 0.2,
@@ -607,8 +608,8 @@ func TestGeneratedWebinarParsesAndMatchesTruth(t *testing.T) {
 			break
 		}
 	}
-	if n := zoom.ParseStats().Unparseable - before.Unparseable; n != 0 {
-		t.Errorf("%d unparseable values in the fake's answers", n)
+	if s := zoom.ParseStats(); s.Unparseable != before.Unparseable || s.Impossible != before.Impossible {
+		t.Errorf("%d unparseable and %d impossible values in the fake's answers", s.Unparseable-before.Unparseable, s.Impossible-before.Impossible)
 	}
 	if len(fast) != len(slow) || len(fast) < 30*20 {
 		t.Fatalf("fast %d samples, slow %d; want the same, over 600", len(fast), len(slow))

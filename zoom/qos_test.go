@@ -2,7 +2,6 @@ package zoom
 
 import (
 	"math"
-	"strconv"
 	"testing"
 )
 
@@ -87,13 +86,67 @@ func TestParseDimension(t *testing.T) {
 		{"12 fps", dimBitrate, math.NaN()},
 		{"12 fps", dimRate, 12},
 		{"12", dimRate, 12},
+		{"-67", dimSignal, -67},
+		{"-67.5", dimSignal, -67.5},
+		{"-67 dBm", dimSignal, -67},
+		{"-67 ms", dimSignal, math.NaN()},
 	}
 	for _, tt := range tests {
-		got := parse(tt.in, tt.d, nil)
+		got := parse(tt.in, tt.d)
 		if math.IsNaN(tt.want) != math.IsNaN(got) || (!math.IsNaN(got) && got != tt.want) {
 			t.Errorf("parse(%q, dim %d) = %v, want %v", tt.in, tt.d, got, tt.want)
 		}
 	}
+}
+
+// A number its unit cannot have is missing and counted as impossible:
+// it never reaches a rule, and an operator sees it in the metrics.
+func TestImpossibleValuesAreMissing(t *testing.T) {
+	tests := []struct {
+		in         string
+		d          dim
+		impossible bool
+	}{
+		{"-1 kbps", dimBitrate, true},
+		{"0 kbps", dimBitrate, false},
+		{"1000000 kbps", dimBitrate, false}, // 1 Gbps: the most a stream may claim
+		{"1.5 Gbps", dimBitrate, true},
+		{"-3 ms", dimTime, true},
+		{"600000 ms", dimTime, false},
+		{"10000000000000000000000 ms", dimTime, true}, // 1e22 ms
+		{"700 s", dimTime, true},
+		{"-0.1%", dimPercent, true},
+		{"100%", dimPercent, false},
+		{"100.1%", dimPercent, true},
+		{"250%", dimPercent, true},
+		{"-12 fps", dimRate, true},
+		{"0 fps", dimRate, false}, // a frozen picture is real
+		{"1000 fps", dimRate, false},
+		{"1001 fps", dimRate, true},
+		{"-150", dimSignal, false},
+		{"-151", dimSignal, true},
+		{"0", dimSignal, false},
+		{"12", dimSignal, true},
+	}
+	for _, tt := range tests {
+		before := ParseStats()
+		got := parse(tt.in, tt.d)
+		d := statsDelta(before, ParseStats())
+		if tt.impossible {
+			if !math.IsNaN(got) || d != (ValueStats{Impossible: 1}) {
+				t.Errorf("parse(%q, dim %d) = %v, counted %+v; want missing, counted once as impossible", tt.in, tt.d, got, d)
+			}
+			continue
+		}
+		if math.IsNaN(got) || d != (ValueStats{}) {
+			t.Errorf("parse(%q, dim %d) = %v, counted %+v; want a value, nothing counted", tt.in, tt.d, got, d)
+		}
+	}
+}
+
+func statsDelta(from, to ValueStats) ValueStats {
+	return ValueStats{Blank: to.Blank - from.Blank, Unparseable: to.Unparseable - from.Unparseable,
+		Impossible: to.Impossible - from.Impossible, BadTimes: to.BadTimes - from.BadTimes}
 }
 
 func TestParseResolution(t *testing.T) {
@@ -114,6 +167,9 @@ func TestParseResolution(t *testing.T) {
 		{"*720", 0, 0, false},
 		{"a*b", 0, 0, false},
 		{"-1*720", 0, 0, false},
+		{"0*720", 0, 0, false},     // impossible: a picture has two sides
+		{"20000*720", 0, 0, false}, // impossible: wider than 16K
+		{"1280 x 720", 1280, 720, true},
 	}
 	for _, tt := range tests {
 		w, h, ok := ParseResolution(tt.in)
@@ -143,32 +199,42 @@ func TestParseDoesNotAllocate(t *testing.T) {
 	}
 }
 
+// Every value is a number its unit can have, or missing and counted
+// exactly once, whatever the text.
 func FuzzParseValue(f *testing.F) {
-	for _, s := range []string{"23 kbps", "27.15kbps", "1.2 Mbps", "126 ms", "0ms", "0.3%", "12 fps", "8%", "1280*720", "0*0", "", "-", "N/A", "+.", "1e309", "9007199254740993", "0.1234567890123456789", "123456789012345678901234567890.5 ms"} {
+	for _, s := range []string{"23 kbps", "27.15kbps", "1.2 Mbps", "126 ms", "0ms", "0.3%", "12 fps", "8%", "1280*720", "0*0", "", "-", "N/A", "+.", "1e309", "9007199254740993", "0.1234567890123456789", "123456789012345678901234567890.5 ms", "-67.5", "-67 dBm", "0x10", "1_000", "Inf ms"} {
 		f.Add(s)
 	}
+	counted := func(before ValueStats) int64 {
+		d := statsDelta(before, ParseStats())
+		return d.Blank + d.Unparseable + d.Impossible
+	}
 	f.Fuzz(func(t *testing.T, s string) {
+		before := ParseStats()
 		v := ParseValue(s)
 		if math.IsInf(v, 0) {
 			t.Errorf("ParseValue(%q) = %v, want a finite number or NaN", s, v)
 		}
-		for _, d := range []dim{dimBitrate, dimTime, dimPercent, dimRate} {
-			if got := parse(s, d, nil); !math.IsNaN(got) && math.IsNaN(v) {
-				t.Errorf("parse(%q, %d) = %v but ParseValue = NaN", s, d, got)
+		if n := counted(before); (n == 1) != math.IsNaN(v) || n > 1 {
+			t.Errorf("ParseValue(%q) = %v and counted %d missing values", s, v, n)
+		}
+		for _, d := range []dim{dimBitrate, dimTime, dimPercent, dimRate, dimSignal} {
+			before := ParseStats()
+			got := parse(s, d)
+			if n := counted(before); (n == 1) != math.IsNaN(got) || n > 1 {
+				t.Errorf("parse(%q, %d) = %v and counted %d missing values", s, d, got, n)
+			}
+			if !math.IsNaN(got) && (math.IsNaN(v) || !possible(got, d)) {
+				t.Errorf("parse(%q, %d) = %v, ParseValue = %v, limits %v", s, d, got, v, limits[d])
 			}
 		}
-		if b := parse([]byte(s), dimAny, nil); !(b == v || (math.IsNaN(b) && math.IsNaN(v))) {
-			t.Errorf("parse([]byte(%q)) = %v, ParseValue = %v", s, b, v)
-		}
-		// The fast decimal path gives what strconv gives.
-		if n, ok := number(s); ok {
-			if want, err := strconv.ParseFloat(s, 64); err != nil || n != want {
-				t.Errorf("number(%q) = %v, strconv.ParseFloat = %v, %v", s, n, want, err)
-			}
-		}
+		before = ParseStats()
 		w, h, ok := ParseResolution(s)
-		if ok && (math.IsNaN(w) || math.IsNaN(h) || w < 0 || h < 0) {
+		if ok && (!possible(w, dimPixels) || !possible(h, dimPixels) || w == 0 || h == 0) {
 			t.Errorf("ParseResolution(%q) = %v, %v, true", s, w, h)
+		}
+		if n := counted(before); ok && n != 0 || n > 1 {
+			t.Errorf("ParseResolution(%q) = %v and counted %d missing values", s, ok, n)
 		}
 	})
 }

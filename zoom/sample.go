@@ -2,7 +2,6 @@ package zoom
 
 import (
 	"encoding/json"
-	"math"
 	"strconv"
 	"time"
 
@@ -18,7 +17,7 @@ func AppendSamples(dst []engine.Sample, src engine.Source, p *ParticipantQoS) []
 	part := ParticipantOf(p)
 	for i := range p.UserQoS {
 		q := &p.UserQoS[i]
-		t, ok := parseTime(q.DateTime, nil)
+		t, ok := parseTime(q.DateTime)
 		if !ok {
 			continue
 		}
@@ -55,8 +54,8 @@ func ParticipantOf(p *ParticipantQoS) engine.Participant {
 		PCName:     p.PCName,
 		MacAddr:    p.MacAddr,
 		HarddiskID: p.HarddiskID,
-		JoinTime:   optTime(p.JoinTime, nil),
-		LeaveTime:  optTime(p.LeaveTime, nil),
+		JoinTime:   optTime(p.JoinTime),
+		LeaveTime:  optTime(p.LeaveTime),
 	}
 }
 
@@ -88,10 +87,10 @@ func MergeParticipant(dst *engine.Participant, m *ParticipantMetrics) {
 	set(&dst.AudioQuality, m.AudioQuality)
 	set(&dst.VideoQuality, m.VideoQuality)
 	set(&dst.ScreenShareQuality, m.ScreenShareQuality)
-	if t := optTime(m.JoinTime, nil); !t.IsZero() {
+	if t := optTime(m.JoinTime); !t.IsZero() {
 		dst.JoinTime = t
 	}
-	if t := optTime(m.LeaveTime, nil); !t.IsZero() {
+	if t := optTime(m.LeaveTime); !t.IsZero() {
 		dst.LeaveTime = t
 	}
 }
@@ -108,51 +107,33 @@ func SourceOf(kind engine.SourceKind, live bool, m *SourceMetrics) engine.Source
 	}
 }
 
-// PageDecoder decodes participants QoS pages and converts them to samples,
-// reusing its buffers from page to page. Not safe for concurrent use.
+// PageDecoder decodes participants QoS pages to samples, reusing its
+// sample slice from page to page. Not safe for concurrent use.
 type PageDecoder struct {
-	list    ParticipantQoSList
 	samples []engine.Sample
-
-	// The fast path's scratch (pagedecode.go).
-	buf   []byte
-	times [8]struct {
-		raw []byte
-		t   time.Time
-		ok  bool
-	}
-	resolutions []string
-	next        int
-	tally       tally // missing values of the page, counted once it decoded
 }
 
-// Decode parses one page of GET .../participants/qos and returns its
-// paging fields and its samples, the same as json.Unmarshal followed by
-// AppendSamples would, at a fraction of the cost. The page is valid
-// until the next call to Decode; the samples may be kept (their strings
-// are not shared with body) but their slice is reused.
+// Decode parses one page of GET .../participants/qos with encoding/json
+// and returns its paging fields and its samples (AppendSamples). A QoS
+// value of any JSON kind decodes: what does not parse is missing and
+// counted, never an error; only a page that is not the participants QoS
+// list is. The samples may be kept (they share nothing with body) but
+// their slice is reused by the next Decode.
 func (d *PageDecoder) Decode(body []byte, src engine.Source) (Page, []engine.Sample, error) {
-	if err := d.decodeFast(body, src); err == nil {
-		return d.list.Page, d.samples, nil
-	}
-	// A fresh list: encoding/json merges into old slice elements, which
-	// would leak one participant's fields into the next.
-	d.list = ParticipantQoSList{}
-	if err := json.Unmarshal(body, &d.list); err != nil {
+	var l ParticipantQoSList // fresh: encoding/json merges into old slice elements
+	if err := json.Unmarshal(body, &l); err != nil {
 		return Page{}, nil, err
 	}
-	d.samples = d.Samples(src, &d.list)
-	return d.list.Page, d.samples, nil
+	return l.Page, d.samplesOf(src, &l), nil
 }
 
-// Samples converts a decoded page to samples, reusing the decoder's buffer.
-func (d *PageDecoder) Samples(src engine.Source, l *ParticipantQoSList) []engine.Sample {
-	s := d.samples[:0]
+// samplesOf converts a decoded page to samples in the decoder's slice.
+func (d *PageDecoder) samplesOf(src engine.Source, l *ParticipantQoSList) []engine.Sample {
+	d.samples = d.samples[:0]
 	for i := range l.Participants {
-		s = AppendSamples(s, src, &l.Participants[i])
+		d.samples = AppendSamples(d.samples, src, &l.Participants[i])
 	}
-	d.samples = s
-	return s
+	return d.samples
 }
 
 func setStream(st *engine.Stream, q *StreamQoS) {
@@ -160,19 +141,19 @@ func setStream(st *engine.Stream, q *StreamQoS) {
 	if q == nil {
 		return
 	}
-	st.Bitrate = parse(q.Bitrate, dimBitrate, nil)
-	st.Latency = parse(q.Latency, dimTime, nil)
-	st.Jitter = parse(q.Jitter, dimTime, nil)
-	st.AvgLoss = parse(q.AvgLoss, dimPercent, nil)
-	st.MaxLoss = parse(q.MaxLoss, dimPercent, nil)
+	st.Bitrate = parse(string(q.Bitrate), dimBitrate)
+	st.Latency = parse(string(q.Latency), dimTime)
+	st.Jitter = parse(string(q.Jitter), dimTime)
+	st.AvgLoss = parse(string(q.AvgLoss), dimPercent)
+	st.MaxLoss = parse(string(q.MaxLoss), dimPercent)
 	// Audio streams have no frame rate or resolution: absent is not a
 	// missing value worth counting.
 	if q.FrameRate != "" {
-		st.FrameRate = parse(q.FrameRate, dimRate, nil)
+		st.FrameRate = parse(string(q.FrameRate), dimRate)
 	}
 	if q.Resolution != "" {
-		if w, h, ok := parseResolution(q.Resolution, nil); ok {
-			st.Width, st.Height, st.Resolution = w, h, q.Resolution
+		if w, h, ok := ParseResolution(string(q.Resolution)); ok {
+			st.Width, st.Height, st.Resolution = w, h, string(q.Resolution)
 		}
 	}
 }
@@ -182,31 +163,34 @@ func setCPU(c *engine.CPUUsage, q *CPUQoS) {
 		*c = engine.CPUUsage{ZoomMinCPUUsage: engine.NaN, ZoomAvgCPUUsage: engine.NaN, ZoomMaxCPUUsage: engine.NaN, SystemMaxCPUUsage: engine.NaN}
 		return
 	}
-	c.ZoomMinCPUUsage = parse(q.ZoomMinCPUUsage, dimPercent, nil)
-	c.ZoomAvgCPUUsage = parse(q.ZoomAvgCPUUsage, dimPercent, nil)
-	c.ZoomMaxCPUUsage = parse(q.ZoomMaxCPUUsage, dimPercent, nil)
-	c.SystemMaxCPUUsage = parse(q.SystemMaxCPUUsage, dimPercent, nil)
+	c.ZoomMinCPUUsage = parse(string(q.ZoomMinCPUUsage), dimPercent)
+	c.ZoomAvgCPUUsage = parse(string(q.ZoomAvgCPUUsage), dimPercent)
+	c.ZoomMaxCPUUsage = parse(string(q.ZoomMaxCPUUsage), dimPercent)
+	c.SystemMaxCPUUsage = parse(string(q.SystemMaxCPUUsage), dimPercent)
 }
 
+// setWiFi: Zoom sends wifi_rssi only for participants on Wi-Fi, and may
+// leave out one of its numbers: absent is not a missing value worth
+// counting.
 func setWiFi(w *engine.WiFiRSSI, q *WiFiQoS) {
 	*w = engine.WiFiRSSI{MaxRSSI: engine.NaN, AvgRSSI: engine.NaN, MinRSSI: engine.NaN}
 	if q == nil {
 		return
 	}
-	w.MaxRSSI, w.AvgRSSI, w.MinRSSI = intOrNaN(q.MaxRSSI), intOrNaN(q.AvgRSSI), intOrNaN(q.MinRSSI)
-}
-
-func intOrNaN(p *int) float64 {
-	if p == nil {
-		return math.NaN()
+	for _, f := range [...]struct {
+		dst *float64
+		v   Number
+	}{{&w.MaxRSSI, q.MaxRSSI}, {&w.AvgRSSI, q.AvgRSSI}, {&w.MinRSSI, q.MinRSSI}} {
+		if f.v != "" {
+			*f.dst = parse(string(f.v), dimSignal)
+		}
 	}
-	return float64(*p)
 }
 
-func parseTime(s string, tl *tally) (time.Time, bool) {
+func parseTime(s string) (time.Time, bool) {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		tl.addBadTime()
+		valueStats.badTimes.Add(1)
 		return time.Time{}, false
 	}
 	return t, true
@@ -214,10 +198,10 @@ func parseTime(s string, tl *tally) (time.Time, bool) {
 
 // optTime parses a time that may be absent (a participant still in the
 // webinar has no leave_time).
-func optTime(s string, tl *tally) time.Time {
+func optTime(s string) time.Time {
 	if s == "" {
 		return time.Time{}
 	}
-	t, _ := parseTime(s, tl)
+	t, _ := parseTime(s)
 	return t
 }

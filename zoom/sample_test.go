@@ -63,7 +63,6 @@ func TestReferenceSampleGolden(t *testing.T) {
 }
 
 func TestAppendSamplesMissing(t *testing.T) {
-	rssi := func(v int) *int { return &v }
 	p := ParticipantQoS{
 		UserID: "16778240", UserName: "Guest", // a guest: blank id
 		JoinTime: "2026-11-28T09:00:00Z",
@@ -72,7 +71,7 @@ func TestAppendSamplesMissing(t *testing.T) {
 				DateTime:   "2026-11-28T09:01:00Z",
 				AudioInput: &StreamQoS{Bitrate: "27.15kbps", Latency: "210 ms", Jitter: "12ms", AvgLoss: "3.1%", MaxLoss: "9%"},
 				ASInput:    &StreamQoS{Bitrate: "", Latency: "-", Jitter: "", AvgLoss: "", MaxLoss: "", Resolution: "", FrameRate: ""},
-				WiFiRSSI:   &WiFiQoS{MaxRSSI: rssi(-40), AvgRSSI: rssi(-55), MinRSSI: rssi(-71), RSSIUnit: "dBm"},
+				WiFiRSSI:   &WiFiQoS{MaxRSSI: "-40", AvgRSSI: "-55", MinRSSI: "-71", RSSIUnit: "dBm"},
 			},
 			{DateTime: "yesterday"}, // no usable time: skipped
 			{DateTime: "2026-11-28T09:02:00Z"},

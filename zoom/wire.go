@@ -6,6 +6,11 @@ package zoom
 // (see shared/zoom/dashboard-metrics.openapi.json). They are shared by the
 // client and by zoomtest, the fake Zoom, so the two cannot drift apart.
 
+import (
+	"bytes"
+	"encoding/json"
+)
+
 // Page is the pagination object of every list response.
 type Page struct {
 	NextPageToken string `json:"next_page_token"`
@@ -85,31 +90,78 @@ type ParticipantList struct {
 	Participants []ParticipantMetrics `json:"participants"`
 }
 
-// StreamQoS is one stream of one QoS minute, as strings ("23 kbps").
+// Value is one QoS value as Zoom writes it: a string with a unit ("23
+// kbps", "0.3%", "1280*720"). It decodes from any JSON value, so one value
+// of an unexpected kind is that value missing (AppendSamples counts it),
+// never a page that fails to decode.
+type Value string
+
+func (v *Value) UnmarshalJSON(b []byte) error {
+	s, err := anyText(b)
+	*v = Value(s)
+	return err
+}
+
+// Number is a QoS value Zoom sends as a JSON number (wifi_rssi: -55). It
+// decodes from any JSON value as Value does (-67.5, "-67", garbage), and
+// encodes as a JSON number when it is one.
+type Number string
+
+func (n *Number) UnmarshalJSON(b []byte) error {
+	s, err := anyText(b)
+	*n = Number(s)
+	return err
+}
+
+func (n Number) MarshalJSON() ([]byte, error) {
+	if b := []byte(n); json.Valid(b) && (b[0] == '-' || ('0' <= b[0] && b[0] <= '9')) {
+		return b, nil
+	}
+	return json.Marshal(string(n))
+}
+
+// anyText is the text of a JSON value: a string's content, null as "",
+// anything else (a number, true, an object) as its JSON text, which the
+// value parser reads as a number or counts as unparseable.
+func anyText(b []byte) (string, error) {
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		return "", nil
+	case b[0] != '"':
+		return string(b), nil
+	case bytes.IndexByte(b, '\\') < 0:
+		return string(b[1 : len(b)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(b, &s) // escapes: encoding/json reads them
+	return s, err
+}
+
+// StreamQoS is one stream of one QoS minute ("23 kbps").
 type StreamQoS struct {
-	Bitrate    string `json:"bitrate"`
-	Latency    string `json:"latency"`
-	Jitter     string `json:"jitter"`
-	AvgLoss    string `json:"avg_loss"`
-	MaxLoss    string `json:"max_loss"`
-	Resolution string `json:"resolution,omitempty"`
-	FrameRate  string `json:"frame_rate,omitempty"`
+	Bitrate    Value `json:"bitrate"`
+	Latency    Value `json:"latency"`
+	Jitter     Value `json:"jitter"`
+	AvgLoss    Value `json:"avg_loss"`
+	MaxLoss    Value `json:"max_loss"`
+	Resolution Value `json:"resolution,omitempty"`
+	FrameRate  Value `json:"frame_rate,omitempty"`
 }
 
 // CPUQoS is the CPU usage of one QoS minute ("12%").
 type CPUQoS struct {
-	ZoomMinCPUUsage   string `json:"zoom_min_cpu_usage"`
-	ZoomAvgCPUUsage   string `json:"zoom_avg_cpu_usage"`
-	ZoomMaxCPUUsage   string `json:"zoom_max_cpu_usage"`
-	SystemMaxCPUUsage string `json:"system_max_cpu_usage"`
+	ZoomMinCPUUsage   Value `json:"zoom_min_cpu_usage"`
+	ZoomAvgCPUUsage   Value `json:"zoom_avg_cpu_usage"`
+	ZoomMaxCPUUsage   Value `json:"zoom_max_cpu_usage"`
+	SystemMaxCPUUsage Value `json:"system_max_cpu_usage"`
 }
 
-// WiFiQoS is the Wi-Fi signal of one QoS minute; Zoom sends integers.
+// WiFiQoS is the Wi-Fi signal of one QoS minute, in dBm.
 type WiFiQoS struct {
-	MaxRSSI  *int   `json:"max_rssi,omitempty"`
-	AvgRSSI  *int   `json:"avg_rssi,omitempty"`
-	MinRSSI  *int   `json:"min_rssi,omitempty"`
-	RSSIUnit string `json:"rssi_unit,omitempty"`
+	MaxRSSI  Number `json:"max_rssi,omitempty"`
+	AvgRSSI  Number `json:"avg_rssi,omitempty"`
+	MinRSSI  Number `json:"min_rssi,omitempty"`
+	RSSIUnit Value  `json:"rssi_unit,omitempty"`
 }
 
 // UserQoS is one minute of one participant's QoS.

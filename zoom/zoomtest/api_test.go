@@ -256,7 +256,7 @@ func checkStream(t *testing.T, who, name string, s *zoom.StreamQoS, wantEmpty bo
 		t.Errorf("%s %s: missing", who, name)
 		return
 	}
-	fields := map[string]string{"bitrate": s.Bitrate, "latency": s.Latency, "jitter": s.Jitter, "avg_loss": s.AvgLoss, "max_loss": s.MaxLoss}
+	fields := map[string]zoom.Value{"bitrate": s.Bitrate, "latency": s.Latency, "jitter": s.Jitter, "avg_loss": s.AvgLoss, "max_loss": s.MaxLoss}
 	if strings.HasPrefix(name, "video") || strings.HasPrefix(name, "as") {
 		fields["resolution"], fields["frame_rate"] = s.Resolution, s.FrameRate
 	}
@@ -265,7 +265,7 @@ func checkStream(t *testing.T, who, name string, s *zoom.StreamQoS, wantEmpty bo
 			if v != "" {
 				t.Errorf("%s %s.%s = %q, want \"\"", who, name, f, v)
 			}
-		} else if !formats[f].MatchString(v) {
+		} else if !formats[f].MatchString(string(v)) {
 			t.Errorf("%s %s.%s = %q, not in Zoom's format", who, name, f, v)
 		}
 	}
@@ -291,8 +291,8 @@ func TestSamplesLookLikeZooms(t *testing.T) {
 		for name, st := range map[string]*zoom.StreamQoS{"audio_input": q.AudioInput, "audio_output": q.AudioOutput, "video_input": q.VideoInput, "video_output": q.VideoOutput, "as_input": q.ASInput, "as_output": q.ASOutput} {
 			checkStream(t, "host", name, st, false)
 		}
-		for _, v := range []string{q.CPUUsage.ZoomMinCPUUsage, q.CPUUsage.ZoomAvgCPUUsage, q.CPUUsage.ZoomMaxCPUUsage, q.CPUUsage.SystemMaxCPUUsage} {
-			if !formats["cpu"].MatchString(v) {
+		for _, v := range []zoom.Value{q.CPUUsage.ZoomMinCPUUsage, q.CPUUsage.ZoomAvgCPUUsage, q.CPUUsage.ZoomMaxCPUUsage, q.CPUUsage.SystemMaxCPUUsage} {
+			if !formats["cpu"].MatchString(string(v)) {
 				t.Errorf("host cpu %q", v)
 			}
 		}
@@ -352,8 +352,9 @@ func TestDegradationShowsWhereTheScenarioPutsIt(t *testing.T) {
 
 // looksBad is what a rule author would check for each impairment.
 func looksBad(k Impairment, q zoom.UserQoS) bool {
-	n := func(s string) float64 {
+	n := func(v zoom.Value) float64 {
 		var f float64
+		s := string(v)
 		for _, suf := range []string{" kbps", " ms", " fps", "%"} {
 			s = strings.TrimSuffix(s, suf)
 		}
@@ -372,7 +373,7 @@ func looksBad(k Impairment, q zoom.UserQoS) bool {
 	case CPUHog:
 		return n(q.CPUUsage.ZoomAvgCPUUsage) >= 85 && q.CPUUsage.SystemMaxCPUUsage == "100%"
 	case WeakWiFi:
-		return *q.WiFiRSSI.AvgRSSI <= -80 && n(q.AudioInput.AvgLoss) >= 3
+		return n(zoom.Value(q.WiFiRSSI.AvgRSSI)) <= -80 && n(q.AudioInput.AvgLoss) >= 3
 	}
 	return false
 }

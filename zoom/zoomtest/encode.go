@@ -89,11 +89,12 @@ func appendUserQoS(b []byte, q *zoom.UserQoS) []byte {
 		sep := ""
 		for _, f := range []struct {
 			name string
-			v    *int
+			v    zoom.Number
 		}{{"max_rssi", w.MaxRSSI}, {"avg_rssi", w.AvgRSSI}, {"min_rssi", w.MinRSSI}} {
-			if f.v != nil {
+			if f.v != "" {
+				n, _ := f.v.MarshalJSON() // a number as itself, anything else quoted
 				b = append(b, sep+`"`+f.name+`":`...)
-				b = strconv.AppendInt(b, int64(*f.v), 10)
+				b = append(b, n...)
 				sep = ","
 			}
 		}
@@ -124,8 +125,8 @@ func appendStream(b []byte, name string, s *zoom.StreamQoS) []byte {
 	return append(b, '}')
 }
 
-func field(b []byte, prefix, v string) []byte {
-	return appendString(append(b, prefix...), v)
+func field[T ~string](b []byte, prefix string, v T) []byte {
+	return appendString(append(b, prefix...), string(v))
 }
 
 // appendString writes a JSON string. Plain printable ASCII is copied;

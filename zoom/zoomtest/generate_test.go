@@ -149,9 +149,9 @@ func TestQuirksSpellValuesZoomsOtherWays(t *testing.T) {
 		"ms nospace": regexp.MustCompile(`^\d+ms$`),
 		"-":          regexp.MustCompile(`^-$`),
 	}
-	classify := func(v string, names ...string) {
+	classify := func(v zoom.Value, names ...string) {
 		for _, n := range names {
-			if forms[n].MatchString(v) {
+			if forms[n].MatchString(string(v)) {
 				seen[n]++
 				return
 			}

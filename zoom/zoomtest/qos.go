@@ -33,27 +33,27 @@ var (
 	lossTab = table(1001, lossTab0)
 )
 
-func table(n int, f func(int) string) []string {
-	t := make([]string, n)
+func table(n int, f func(int) string) []zoom.Value {
+	t := make([]zoom.Value, n)
 	for i := range t {
-		t[i] = f(i)
+		t[i] = zoom.Value(f(i))
 	}
 	return t
 }
 
-func lookup(tab []string, i int, f func(int) string) string {
+func lookup(tab []zoom.Value, i int, f func(int) string) zoom.Value {
 	if i >= 0 && i < len(tab) {
 		return tab[i]
 	}
-	return f(i)
+	return zoom.Value(f(i))
 }
 
-func kbps(v float64) string { return lookup(kbpsTab, int(v+0.5), kbpsTab0) }
-func ms(v float64) string   { return lookup(msTab, int(v+0.5), msTab0) }
-func loss(v float64) string { return lookup(lossTab, int(v*10+0.5), lossTab0) }
-func fps(v int) string      { return lookup(fpsTab, v, fpsTab0) }
-func pct(v float64) string  { return lookup(pctTab, int(v+0.5), pctTab0) }
-func res(w, h int) string {
+func kbps(v float64) zoom.Value { return lookup(kbpsTab, int(v+0.5), kbpsTab0) }
+func ms(v float64) zoom.Value   { return lookup(msTab, int(v+0.5), msTab0) }
+func loss(v float64) zoom.Value { return lookup(lossTab, int(v*10+0.5), lossTab0) }
+func fps(v int) zoom.Value      { return lookup(fpsTab, v, fpsTab0) }
+func pct(v float64) zoom.Value  { return lookup(pctTab, int(v+0.5), pctTab0) }
+func res(w, h int) zoom.Value {
 	switch {
 	case w == 1280 && h == 720:
 		return "1280*720"
@@ -62,7 +62,7 @@ func res(w, h int) string {
 	case w == 1920 && h == 1080:
 		return "1920*1080"
 	}
-	return strconv.Itoa(w) + "*" + strconv.Itoa(h)
+	return zoom.Value(strconv.Itoa(w) + "*" + strconv.Itoa(h))
 }
 
 // The formats themselves: the tables hold their first values.
@@ -71,7 +71,7 @@ func msTab0(i int) string      { return strconv.Itoa(i) + " ms" }
 func lossTab0(i int) string    { return strconv.FormatFloat(float64(i)/10, 'f', 1, 64) + "%" }
 func fpsTab0(i int) string     { return strconv.Itoa(i) + " fps" }
 func pctTab0(i int) string     { return strconv.Itoa(i) + "%" }
-func intp(v int) *int          { return &v }
+func dbm(v int) zoom.Number    { return zoom.Number(strconv.Itoa(v)) }
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // stamp returns the date_time of the minute starting at off, from a
@@ -228,7 +228,7 @@ func (sc *Scenario) userQoS(p *Participant, off time.Duration) zoom.UserQoS {
 		if bad.has(WeakWiFi) {
 			avg = r.intn(-90, -80)
 		}
-		q.WiFiRSSI = &zoom.WiFiQoS{MaxRSSI: intp(avg + r.intn(1, 5)), AvgRSSI: intp(avg), MinRSSI: intp(avg - r.intn(1, 6)), RSSIUnit: "dBm"}
+		q.WiFiRSSI = &zoom.WiFiQoS{MaxRSSI: dbm(avg + r.intn(1, 5)), AvgRSSI: dbm(avg), MinRSSI: dbm(avg - r.intn(1, 6)), RSSIUnit: "dBm"}
 	}
 	return q
 }
@@ -288,16 +288,16 @@ func quirks(q *zoom.UserQoS, r *rng) {
 		if s == nil || s.Bitrate == "" {
 			continue
 		}
-		if n, err := strconv.Atoi(strings.TrimSuffix(s.Bitrate, " kbps")); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSuffix(string(s.Bitrate), " kbps")); err == nil {
 			switch x := r.next() % 10; {
 			case n >= 1000 && x < 5:
-				s.Bitrate = strconv.FormatFloat(float64(n)/1000, 'f', 2, 64) + " Mbps"
+				s.Bitrate = zoom.Value(strconv.FormatFloat(float64(n)/1000, 'f', 2, 64) + " Mbps")
 			case x < 3:
-				s.Bitrate = strconv.Itoa(n) + "." + strconv.Itoa(10+int(r.next()%90)) + "kbps"
+				s.Bitrate = zoom.Value(strconv.Itoa(n) + "." + strconv.Itoa(10+int(r.next()%90)) + "kbps")
 			}
 		}
 		if r.next()%10 < 3 {
-			s.Latency = strings.Replace(s.Latency, " ms", "ms", 1)
+			s.Latency = zoom.Value(strings.Replace(string(s.Latency), " ms", "ms", 1))
 		}
 		if r.next()%20 == 0 {
 			s.Jitter = "-"
