@@ -115,32 +115,32 @@ type QSSEntry struct {
 // QSSDetails are the values of one QSS item, with their units, as Zoom
 // sends them ("63 kbps"); the same formats as the Dashboard API's.
 type QSSDetails struct {
-	Bitrate    flexString `json:"bitrate,omitempty"`
-	Latency    flexString `json:"latency,omitempty"`
-	Jitter     flexString `json:"jitter,omitempty"`
-	AvgLoss    flexString `json:"avg_loss,omitempty"`
-	MaxLoss    flexString `json:"max_loss,omitempty"`
-	Resolution flexString `json:"resolution,omitempty"`
-	FrameRate  flexString `json:"frame_rate,omitempty"`
+	Bitrate    Value `json:"bitrate,omitempty"`
+	Latency    Value `json:"latency,omitempty"`
+	Jitter     Value `json:"jitter,omitempty"`
+	AvgLoss    Value `json:"avg_loss,omitempty"`
+	MaxLoss    Value `json:"max_loss,omitempty"`
+	Resolution Value `json:"resolution,omitempty"`
+	FrameRate  Value `json:"frame_rate,omitempty"`
 
-	ZoomMinCPUUsage   flexString `json:"zoom_min_cpu_usage,omitempty"`
-	ZoomAvgCPUUsage   flexString `json:"zoom_avg_cpu_usage,omitempty"`
-	ZoomMaxCPUUsage   flexString `json:"zoom_max_cpu_usage,omitempty"`
-	SystemMaxCPUUsage flexString `json:"system_max_cpu_usage,omitempty"`
+	ZoomMinCPUUsage   Value `json:"zoom_min_cpu_usage,omitempty"`
+	ZoomAvgCPUUsage   Value `json:"zoom_avg_cpu_usage,omitempty"`
+	ZoomMaxCPUUsage   Value `json:"zoom_max_cpu_usage,omitempty"`
+	SystemMaxCPUUsage Value `json:"system_max_cpu_usage,omitempty"`
 
 	// Wi-Fi RSSI, in dBm: strings in one example, integers in another, in
 	// a wifi_rssi item or beside a stream's values.
-	MaxRSSI flexString `json:"max_rssi,omitempty"`
-	AvgRSSI flexString `json:"avg_rssi,omitempty"`
-	MinRSSI flexString `json:"min_rssi,omitempty"`
+	MaxRSSI Value `json:"max_rssi,omitempty"`
+	AvgRSSI Value `json:"avg_rssi,omitempty"`
+	MinRSSI Value `json:"min_rssi,omitempty"`
 
-	Quality      flexString `json:"quality,omitempty"` // good|fair|poor|bad
-	QualityScore flexString `json:"quality_score,omitempty"`
+	Quality      Value `json:"quality,omitempty"` // good|fair|poor|bad
+	QualityScore Value `json:"quality_score,omitempty"`
 }
 
 // flexString reads a JSON string or number as its text. Anything else (an
-// object where Zoom's schema once nested one, null) reads as blank, so
-// one odd field never costs the whole event.
+// object, null) reads as blank. It is for identifiers (an object's id is
+// a number in some events, a string in others); QoS values are Value.
 type flexString string
 
 func (f *flexString) UnmarshalJSON(b []byte) error {
@@ -223,8 +223,8 @@ func (p *EventParticipant) participant() engine.Participant {
 		ID:        cmpOr(p.ID, p.ParticipantUserID),
 		UserName:  p.UserName,
 		Email:     p.Email,
-		JoinTime:  optTime(p.JoinTime, nil),
-		LeaveTime: optTime(p.LeaveTime, nil),
+		JoinTime:  optTime(p.JoinTime),
+		LeaveTime: optTime(p.LeaveTime),
 	}
 }
 
@@ -236,7 +236,7 @@ func qssSamples(src engine.Source, part engine.Participant, items []QSSEntry) []
 	at := map[time.Time]int{} // date_time → index in out
 	for i := range items {
 		it := &items[i]
-		t, ok := parseTime(it.DateTime, nil)
+		t, ok := parseTime(it.DateTime)
 		if !ok {
 			continue // counted in ParseStats().BadTimes
 		}
@@ -283,8 +283,8 @@ func applyQSS(s *engine.Sample, it *QSSEntry) {
 		rating = &s.Participant.ScreenShareQuality
 	case "cpu_usage":
 		setCPU(&s.CPUUsage, &CPUQoS{
-			ZoomMinCPUUsage: string(d.ZoomMinCPUUsage), ZoomAvgCPUUsage: string(d.ZoomAvgCPUUsage),
-			ZoomMaxCPUUsage: string(d.ZoomMaxCPUUsage), SystemMaxCPUUsage: string(d.SystemMaxCPUUsage),
+			ZoomMinCPUUsage: d.ZoomMinCPUUsage, ZoomAvgCPUUsage: d.ZoomAvgCPUUsage,
+			ZoomMaxCPUUsage: d.ZoomMaxCPUUsage, SystemMaxCPUUsage: d.SystemMaxCPUUsage,
 		})
 	case "wifi_rssi":
 	default:
@@ -292,18 +292,15 @@ func applyQSS(s *engine.Sample, it *QSSEntry) {
 	}
 	if st != nil {
 		setStream(st, &StreamQoS{
-			Bitrate: string(d.Bitrate), Latency: string(d.Latency), Jitter: string(d.Jitter),
-			AvgLoss: string(d.AvgLoss), MaxLoss: string(d.MaxLoss),
-			Resolution: string(d.Resolution), FrameRate: string(d.FrameRate),
+			Bitrate: d.Bitrate, Latency: d.Latency, Jitter: d.Jitter, AvgLoss: d.AvgLoss, MaxLoss: d.MaxLoss,
+			Resolution: d.Resolution, FrameRate: d.FrameRate,
 		})
 	}
 	if q := string(d.Quality); rating != nil && q != "" && (*rating == "" || ratingOrder(q) > ratingOrder(*rating)) {
 		*rating = q // the worst rating of the minute
 	}
 	if d.MaxRSSI != "" || d.AvgRSSI != "" || d.MinRSSI != "" {
-		s.WiFiRSSI = engine.WiFiRSSI{
-			MaxRSSI: ParseValue(string(d.MaxRSSI)), AvgRSSI: ParseValue(string(d.AvgRSSI)), MinRSSI: ParseValue(string(d.MinRSSI)),
-		}
+		setWiFi(&s.WiFiRSSI, &WiFiQoS{MaxRSSI: Number(d.MaxRSSI), AvgRSSI: Number(d.AvgRSSI), MinRSSI: Number(d.MinRSSI)})
 	}
 }
 

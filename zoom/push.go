@@ -327,7 +327,7 @@ func (h *Events) apply(ctx context.Context, kind engine.SourceKind, what eventKi
 
 	switch what {
 	case evEnded:
-		at := optTime(o.EndTime, nil)
+		at := optTime(o.EndTime)
 		if at.IsZero() {
 			at = ev.At()
 		}

@@ -188,9 +188,9 @@ func qssItems(q zoom.UserQoS) []map[string]any {
 		item("cpu_usage", map[string]any{"zoom_min_cpu_usage": c.ZoomMinCPUUsage, "zoom_avg_cpu_usage": c.ZoomAvgCPUUsage,
 			"zoom_max_cpu_usage": c.ZoomMaxCPUUsage, "system_max_cpu_usage": c.SystemMaxCPUUsage})
 	}
-	if w := q.WiFiRSSI; w != nil && w.AvgRSSI != nil {
+	if w := q.WiFiRSSI; w != nil && w.AvgRSSI != "" {
 		// Zoom's examples send RSSI both as strings and as integers.
-		item("wifi_rssi", map[string]any{"max_rssi": strconv.Itoa(*w.MaxRSSI), "avg_rssi": *w.AvgRSSI, "min_rssi": strconv.Itoa(*w.MinRSSI), "rssi_unit": "dBm"})
+		item("wifi_rssi", map[string]any{"max_rssi": string(w.MaxRSSI), "avg_rssi": w.AvgRSSI, "min_rssi": string(w.MinRSSI), "rssi_unit": "dBm"})
 	}
 	return items
 }
