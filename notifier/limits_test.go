@@ -308,3 +308,29 @@ func TestEveryMessageWithinSlackLimitsNamesEveryone(t *testing.T) {
 	}
 	t.Logf("the longest list took %d messages", maxMsgs)
 }
+
+// TestStormMessageNamesAFewOthersItself: a storm of 12 is one message
+// naming all 12 (worst first); a storm of 60 names the worst and
+// continues ("2/…") with the rest.
+func TestStormMessageNamesAFewOthersItself(t *testing.T) {
+	r := notifier.NewRenderer(notifier.RenderOptions{})
+	for _, tc := range []struct{ n, msgs int }{{12, 1}, {25, 1}, {26, 2}, {60, 2}} {
+		var ns []*engine.Notification
+		for i := range tc.n {
+			n := firing()
+			n.Participant.UserName = fmt.Sprintf("Attendee %03d", i)
+			n.Participant.UserID = fmt.Sprint(i)
+			ns = append(ns, &n)
+		}
+		m := r.RenderGroup(ns, 0, engine.Route{})
+		all := checkMessage(t, fmt.Sprintf("storm of %d", tc.n), m, "")
+		if got := 1 + len(m.More); got != tc.msgs {
+			t.Errorf("storm of %d: %d messages, want %d", tc.n, got, tc.msgs)
+		}
+		for i := range tc.n {
+			if !strings.Contains(all, fmt.Sprintf("Attendee %03d", i)) {
+				t.Errorf("storm of %d: Attendee %03d is not named", tc.n, i)
+			}
+		}
+	}
+}

@@ -124,6 +124,9 @@ func oneLine(n *engine.Notification, field string) string {
 const (
 	contRoom   = msgBudget - capTitle
 	contBlocks = maxBlocks - 1
+	// maxInline is how many members beyond the worst a storm message
+	// names itself, when they fit; a longer list continues apart.
+	maxInline = 20
 )
 
 // RenderGroup renders a storm: many firing alerts of one rule in one
@@ -179,30 +182,40 @@ func (r *Renderer) RenderGroup(ns []*engine.Notification, earlier int, route eng
 		shown--
 	}
 	rest := lines[shown:]
-	pages := paginate(rest, contRoom, contBlocks, contRoom, contBlocks)
-	if len(rest) == 0 {
-		pages = nil
-	}
 	worstText := worstTitle + "\n" + strings.Join(sections(lines[:shown]), "\n")
-	more := ""
-	if len(rest) > 0 {
-		more = fmt.Sprintf("…and %d more, named in the %s (%s)", len(rest), plural(len(pages), "message that follows", "messages that follow"), partRange(2, len(pages)+1))
-		worstText += "\n" + more
-	}
 
 	fields := []*slack.TextBlockObject{
 		fieldText("By location", breakdown(rs, func(p engine.Participant) string { return p.Location }), 600),
 		fieldText("By network", breakdown(rs, func(p engine.Participant) string { return p.NetworkType }), 600),
 		fieldText("By client version", breakdown(rs, func(p engine.Participant) string { return strings.TrimSpace(p.Client + " " + p.Version) }), 600),
 	}
-	blocks := []slack.Block{
-		header(title),
-		section(lead.String(), capLead),
-		section(worstText, maxSection),
+	top := []slack.Block{header(title), section(lead.String(), capLead)}
+	bottom := []slack.Block{
 		fieldsBlock(fields),
 		r.sourceBlock(first.Source),
 		contextBlock(fmt.Sprintf("🌩 Storm control: one message instead of %d · severity *%s*%s", len(rs), escape(string(first.Rule.Severity)), labelText(first.Rule.Labels))),
 	}
+	fixed := blocksChars(top) + blocksChars(bottom) + chars(worstText)
+
+	// A few others are named in the storm message itself; more continue
+	// in messages of their own (in its thread, or after it).
+	var middle []slack.Block
+	var pages []page
+	more := ""
+	if len(rest) > 0 {
+		inline := paginate(rest, msgBudget-fixed-capTitle, maxBlocks-len(top)-len(bottom)-2, 0, 0)
+		if len(rest) <= maxInline && len(inline) == 1 {
+			middle = append(middle, section(fmt.Sprintf("*Also affected (%d)*", len(rest)), capTitle))
+			for _, sec := range inline[0].sections {
+				middle = append(middle, section(sec, maxSection))
+			}
+		} else {
+			pages = paginate(rest, contRoom, contBlocks, contRoom, contBlocks)
+			more = fmt.Sprintf("…and %d more, named in the %s (%s)", len(rest), plural(len(pages), "message that follows", "messages that follow"), partRange(2, len(pages)+1))
+			worstText += "\n" + more
+		}
+	}
+	blocks := append(append(append(top, section(worstText, maxSection)), middle...), bottom...)
 
 	var t strings.Builder
 	if route.Mention != "" {
@@ -210,7 +223,11 @@ func (r *Renderer) RenderGroup(ns []*engine.Notification, earlier int, route eng
 	}
 	fmt.Fprintf(&t, "[STORM] %s %s: %d participants · %s \"%s\" (%s) · since %s\n", escape(string(first.Rule.Severity)), rule, total,
 		escape(string(first.Source.Kind)), clip(src, 600), clip(escape(first.Source.ID), 100), r.clock(since))
-	for _, l := range lines[:shown] {
+	named := lines[:shown]
+	if middle != nil {
+		named = lines
+	}
+	for _, l := range named {
 		t.WriteString(clip(l, capLine) + "\n")
 	}
 	if more != "" {
