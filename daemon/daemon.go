@@ -157,11 +157,12 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 			Ready: []httpapi.Check{
 				{Name: "store", Check: func(context.Context) error { _, err := os.Stat(c.db.Path()); return err }},
 				{Name: "rules", Check: func(context.Context) error {
-					if c.reloader.Current() == nil {
+					if c.rules.Load() == nil {
 						return errors.New("no rules loaded")
 					}
 					return nil
 				}},
+				{Name: "notifier", Check: func(context.Context) error { return c.disp.Health() }},
 				{Name: "zoom_token", Check: func(context.Context) error {
 					if client.Stats().TokenFetches == 0 {
 						return errors.New("no Zoom access token yet")

@@ -168,7 +168,7 @@ func demoSummary(out io.Writer, dbPath string, truth []zoomtest.Truth) error {
 	byRule := map[string]int{}
 	alerted := map[string]bool{}
 	for _, a := range snap.Alerts {
-		if a.Told || !a.FiredAt.IsZero() {
+		if !a.FiredAt.IsZero() { // fired (notified or held back by a silence)
 			byRule[a.Key.Rule]++
 			alerted[a.Key.Participant] = true
 		}

@@ -1,6 +1,9 @@
 package daemon
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -8,6 +11,7 @@ import (
 
 	"github.com/qoswatch/qoswatch"
 	"github.com/qoswatch/qoswatch/internal/fakeclock"
+	"github.com/qoswatch/qoswatch/internal/syncbuf"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
 
@@ -57,4 +61,62 @@ func cpuHogWebinarWith(t *testing.T, id int64, webinarLen, hogUntil time.Duratio
 	cfg.Zoom = zoomConfig(fake)
 	cfg.Rules, cfg.DB, cfg.Listen, cfg.Watch = rules, filepath.Join(dir, "db"), "127.0.0.1:0", []string{"webinars"}
 	return cfg, clock, start
+}
+
+// running is a daemon started by startRun.
+type running struct {
+	addr   string
+	logs   *syncbuf.Buffer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startRun starts Run in the background with a text logger into a buffer
+// (unless opts has one) and waits until it listens; it fails the test if
+// Run returns first. stop ends it and returns Run's error.
+func startRun(t *testing.T, cfg Config, opts Options) *running {
+	t.Helper()
+	r := &running{logs: &syncbuf.Buffer{}, done: make(chan error, 1)}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if opts.Console == nil {
+		opts.Console = io.Discard
+	}
+	if opts.HUP == nil {
+		opts.HUP = make(chan os.Signal) // never: tests do not share the process's SIGHUP
+	}
+	addrc := make(chan string, 1)
+	opts.Listening = func(a string) { addrc <- a }
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() { r.done <- Run(ctx, cfg, opts) }()
+	select {
+	case r.addr = <-addrc:
+	case err := <-r.done:
+		cancel()
+		t.Fatalf("Run: %v\n%s", err, r.logs.String())
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-r.done:
+		case <-time.After(time.Minute):
+		}
+	})
+	return r
+}
+
+// stop cancels Run and waits for it, at most wait.
+func (r *running) stop(t *testing.T, wait time.Duration) error {
+	t.Helper()
+	r.cancel()
+	select {
+	case err := <-r.done:
+		r.done <- err // for the cleanup
+		return err
+	case <-time.After(wait):
+		t.Fatalf("Run did not return %s after its context ended\n%s", wait, r.logs.String())
+		return nil
+	}
 }

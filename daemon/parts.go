@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,7 +25,9 @@ import (
 type core struct {
 	log      *slog.Logger
 	rulesSrc string
-	reloader *rules.Reloader
+	rules    liveRules // the running set; the routes of what it decided
+	clock    engine.Clock
+	loading  atomic.Bool // a rules load is running (perhaps abandoned)
 	db       *store.DB
 	eng      *engine.Engine
 	disp     *notifier.Dispatcher
@@ -57,17 +60,18 @@ func settingError(setting, value string, err error) error {
 }
 
 func newCore(cc coreConfig) (*core, error) {
-	c := &core{log: cc.log, rulesSrc: cc.rules, reg: cc.reg, metrics: newDaemonMetrics(cc.reg, cc.clock)}
+	c := &core{log: cc.log, rulesSrc: cc.rules, clock: cc.clock, reg: cc.reg, metrics: newDaemonMetrics(cc.reg, cc.clock)}
 	var err error
 	if _, err := os.Stat(cc.rules); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("QOSWATCH_RULES=%s: no such file (start from rules.example.yaml; qoswatch check tells what is wrong)", cc.rules)
 	}
-	c.reloader, err = rules.NewReloader(cc.rules)
+	set, err := rules.Load(cc.rules)
 	if err != nil {
 		return nil, settingError("QOSWATCH_RULES", cc.rules, err)
 	}
+	c.rules.Store(set)
 
-	c.db, err = store.Open(cc.db, store.Options{Logger: cc.log.With("component", "store"), Now: cc.clock.Now})
+	c.db, err = store.Open(cc.db, store.Options{Logger: cc.log.With("component", "store"), Clock: cc.clock, Registerer: cc.reg})
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
 			return nil, fmt.Errorf("QOSWATCH_DB=%s: locked by another qoswatch process (one daemon per database file)", cc.db)
@@ -82,16 +86,16 @@ func newCore(cc coreConfig) (*core, error) {
 	if err != nil {
 		return fail(fmt.Errorf("QOSWATCH_DB=%s: %w", cc.db, err))
 	}
-	if err := c.eng.SetRules(context.Background(), c.reloader.Current().Rules()); err != nil {
+	if err := c.eng.SetRules(context.Background(), set.Rules()); err != nil {
 		return fail(fmt.Errorf("rules: %w", err))
 	}
-	var router engine.Router = c.reloader
+	var router engine.Router = &c.rules
 	if cc.force != "" {
-		router = oneChannel{c.reloader, cc.force}
+		router = oneChannel{&c.rules, cc.force}
 	}
 	c.disp, err = notifier.New(notifier.Options{
 		Outbox: c.db, Router: router, Sender: cc.sender, DefaultChannel: cc.channel,
-		Logger: cc.log.With("component", "notifier"), Now: cc.clock.Now, Sleep: sleeper(cc.clock),
+		Logger: cc.log.With("component", "notifier"), Clock: cc.clock, Registerer: c.reg,
 		Render: notifier.RenderOptions{Summarize: c.summarize},
 	})
 	if err != nil {
@@ -99,11 +103,14 @@ func newCore(cc coreConfig) (*core, error) {
 	}
 	c.reg.MustRegister(engineCollector{stats: c.eng.Stats, alerts: c.eng.Alerts})
 	c.stats = httpapi.NewMetrics(cc.clock.Now)
-	c.stats.Add(httpapi.StatsSource{Subsystem: "store", Stats: func() any { return c.db.Stats() }})
-	c.stats.Add(httpapi.StatsSource{Subsystem: "notifier", Stats: func() any { return c.disp.Stats() }})
 	c.reg.MustRegister(c.stats)
 	return c, nil
 }
+
+// liveRules routes with the running rule set, swapped whole on reload.
+type liveRules struct{ atomic.Pointer[rules.Set] }
+
+func (l *liveRules) Route(n *engine.Notification) engine.Route { return l.Load().Route(n) }
 
 // oneChannel sends every notification to one channel, keeping the
 // route's mention and redactions.
@@ -118,18 +125,54 @@ func (o oneChannel) Route(n *engine.Notification) engine.Route {
 	return r
 }
 
+// reloadDeadline bounds a rules reload on the daemon's clock: a file that
+// takes longer to read and compile (a FIFO, a hung network mount, a
+// pathological file) is given up, and the running rules stay.
+const reloadDeadline = 30 * time.Second
+
 // reload loads the rules file again. A bad file keeps the running rules:
-// the error is logged and counted, nothing else changes.
+// the error is logged and counted, nothing else changes. The load runs
+// under reloadDeadline and is given up when shutdown begins (ctx), so a
+// stuck file never holds the daemon.
 func (c *core) reload(ctx context.Context, why string) {
-	// The routes swap only once the engine took the rules: a failed
-	// SetRules keeps the old rules and the old routes together.
-	set, err := c.reloader.ReloadWith(func(s *rules.Set) error { return c.eng.SetRules(ctx, s.Rules()) })
-	c.metrics.reloaded(err)
-	if err != nil {
-		c.log.Error("rules reload failed; the running rules stay", "file", c.rulesSrc, "trigger", why, "error", err)
+	log := c.log.With("file", c.rulesSrc, "trigger", why)
+	if !c.loading.CompareAndSwap(false, true) {
+		log.Warn("rules reload skipped: an earlier one is still reading the file")
 		return
 	}
-	c.log.Info("rules reloaded", "file", c.rulesSrc, "trigger", why, "rules", len(set.Rules()))
+	type loaded struct {
+		set *rules.Set
+		err error
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		// rules.Load takes no context: a load given up finishes (or
+		// hangs) here, alone; the next reload waits for it.
+		defer c.loading.Store(false)
+		set, err := rules.Load(c.rulesSrc)
+		done <- loaded{set, err}
+	}()
+	var l loaded
+	select {
+	case l = <-done:
+	case <-ctx.Done():
+		log.Warn("rules reload given up: shutting down; the running rules stay")
+		return
+	case <-c.clock.After(reloadDeadline):
+		l.err = fmt.Errorf("still loading after %s (is the file a pipe, or on a mount that hangs?)", reloadDeadline)
+	}
+	// The routes swap only once the engine took the rules: a failed
+	// SetRules keeps the old rules and the old routes together.
+	if l.err == nil {
+		l.err = c.eng.SetRules(ctx, l.set.Rules())
+	}
+	c.metrics.reloaded(l.err)
+	if l.err != nil {
+		log.Error("rules reload failed; the running rules stay", "error", l.err)
+		return
+	}
+	c.rules.Store(l.set)
+	log.Info("rules reloaded", "rules", len(l.set.Rules()))
 }
 
 // sink is the poller's way into the engine. A batch in hand is finished
@@ -169,7 +212,7 @@ func (c *core) close(grace time.Duration) error {
 // template in the current rules, for a route that redacts fields (the
 // renderer hands it the redacted notification).
 func (c *core) summarize(n *engine.Notification) (string, error) {
-	r, ok := c.reloader.Current().Rule(n.Rule.Name)
+	r, ok := c.rules.Load().Rule(n.Rule.Name)
 	if !ok || r.Summary == nil {
 		return "", fmt.Errorf("rule %q: no summary template in the current rules", n.Rule.Name)
 	}

@@ -95,7 +95,8 @@ func TestRulesReload(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("Run: %v\n%s", err, logs.String())
 	}
-	waitMetric(t, addr, &logs, "qoswatch_rules_loaded 7", "qoswatch_rules_last_reload_success 1")
+	waitMetric(t, addr, &logs, "qoswatch_rules_loaded 7", "qoswatch_rules_last_reload_success 1",
+		"qoswatch_store_writable 1", "qoswatch_store_write_errors_total 0") // the store registers its own
 
 	// A typo: the running rules stay, the log and the metric say why.
 	bad := bytes.Replace(qoswatch.ExampleRules, []byte("audio_input.avg_loss > 2 && latency > 150"), []byte("audio_input.avg_loss > 2 && lantecy > 150"), 1)

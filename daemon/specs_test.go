@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/qoswatch/qoswatch/httpapi"
-	"github.com/qoswatch/qoswatch/notifier"
 	"github.com/qoswatch/qoswatch/store"
 	"github.com/qoswatch/qoswatch/zoom"
 )
@@ -17,10 +16,9 @@ import (
 // metric name silently (it falls back to an automatic one).
 func TestMetricSpecsNameRealFields(t *testing.T) {
 	types := map[string]reflect.Type{
-		"store":    reflect.TypeFor[store.Stats](),
-		"zoom":     reflect.TypeFor[zoom.Stats](),
-		"poller":   reflect.TypeFor[zoom.PollerStats](),
-		"notifier": reflect.TypeFor[notifier.Stats](),
+		"store":  reflect.TypeFor[store.Stats](),
+		"zoom":   reflect.TypeFor[zoom.Stats](),
+		"poller": reflect.TypeFor[zoom.PollerStats](),
 	}
 	for path := range httpapi.DefaultSpecs() {
 		parts := strings.Split(path, ".")

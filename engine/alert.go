@@ -104,30 +104,32 @@ type AlertKey struct {
 func (k AlertKey) String() string { return k.Rule + "/" + k.Source + "/" + k.Participant }
 
 // Alert is the state of one (rule, source, participant). Times are sample
-// times unless named otherwise.
+// times unless named otherwise. The json names are the stored form.
 type Alert struct {
-	Key      AlertKey
-	State    State
-	Severity Severity
-	Labels   map[string]string
+	Key      AlertKey          `json:"key"`
+	State    State             `json:"state"`
+	Severity Severity          `json:"severity,omitempty"`
+	Labels   map[string]string `json:"labels,omitempty"`
 
-	ActiveSince time.Time // when the condition started to hold (pending)
-	FiredAt     time.Time // when it became firing
-	ClearSince  time.Time // when it started resolving
-	LastSample  time.Time // the newest sample evaluated
-	ResolvedAt  time.Time
-	Reason      Reason // why it resolved
+	ActiveSince time.Time `json:"active_since,omitzero"` // when the condition started to hold (pending)
+	FiredAt     time.Time `json:"fired_at,omitzero"`     // when it became firing
+	ClearSince  time.Time `json:"clear_since,omitzero"`  // when it started resolving
+	LastSample  time.Time `json:"last_sample,omitzero"`  // the newest sample evaluated
+	ResolvedAt  time.Time `json:"resolved_at,omitzero"`
+	Reason      Reason    `json:"reason,omitempty"` // why it resolved
 
-	// Told is true once the firing was notified (a silence can hold it
-	// back); LastNotified is the wall-clock time of the last firing or
-	// repeat notification, for repeat_interval.
-	Told         bool
-	LastNotified time.Time
+	// Notified is true once the engine queued this firing's notification
+	// in the outbox (a silence can hold it back); the resolve is queued
+	// only for a notified firing. Queued is not delivered: the outbox and
+	// the notifier say what reached Slack. LastNotified is the wall-clock
+	// time of the last firing or repeat notification, for repeat_interval.
+	Notified     bool      `json:"notified,omitempty"`
+	LastNotified time.Time `json:"last_notified,omitzero"`
 
-	Source      Source
-	Participant Participant
-	Sample      Sample // the sample that made it fire (or the latest while firing)
-	Explain     []Term
+	Source      Source      `json:"source"`
+	Participant Participant `json:"participant"`
+	Sample      Sample      `json:"sample"` // the sample that made it fire (or the latest while firing)
+	Explain     []Term      `json:"explain,omitempty"`
 }
 
 // NotificationKind is what a notification tells.
@@ -142,27 +144,27 @@ const (
 // Notification is one message the engine decided to send. It carries what
 // the message needs; the notifier adds nothing but routing and rendering.
 type Notification struct {
-	ID   uint64 // outbox sequence, assigned by the store; increases
-	Kind NotificationKind
-	Key  AlertKey
+	ID   uint64           `json:"id"` // outbox sequence, assigned by the store; increases
+	Kind NotificationKind `json:"kind"`
+	Key  AlertKey         `json:"key"`
 
-	Rule        RuleInfo
-	Source      Source
-	Participant Participant
-	Sample      Sample // the sample that fired, or the latest one
-	Explain     []Term // the comparisons of `when` on Sample
-	Summary     string // the rule's rendered summary
+	Rule        RuleInfo    `json:"rule"`
+	Source      Source      `json:"source"`
+	Participant Participant `json:"participant"`
+	Sample      Sample      `json:"sample"`            // the sample that fired, or the latest one
+	Explain     []Term      `json:"explain,omitempty"` // the comparisons of `when` on Sample
+	Summary     string      `json:"summary,omitempty"` // the rule's rendered summary
 
 	// Fired, for a resolve, is Explain as the last firing or repeat message
 	// told it: the values that were wrong, so the resolve can say "was 0
 	// fps, now 21 fps". Nil for other kinds, and for a resolve queued by a
 	// release without it.
-	Fired []Term
+	Fired []Term `json:"fired,omitempty"`
 
-	Since   time.Time // when the alert started firing (sample time)
-	At      time.Time // the sample time of this event
-	Reason  Reason    // for resolved
-	Created time.Time // wall clock, when the engine decided
+	Since   time.Time `json:"since,omitzero"`   // when the alert started firing (sample time)
+	At      time.Time `json:"at"`               // the sample time of this event
+	Reason  Reason    `json:"reason,omitempty"` // for resolved
+	Created time.Time `json:"created,omitzero"` // wall clock, when the engine decided
 }
 
 // Duration is how long the alert fired, for resolved notifications.
@@ -171,11 +173,11 @@ func (n *Notification) Duration() time.Duration { return n.At.Sub(n.Since) }
 // RuleInfo is the part of a rule a message shows; copied, because the rule
 // may be reloaded or removed before the message is sent.
 type RuleInfo struct {
-	Name        string
-	Description string
-	Severity    Severity
-	Labels      map[string]string
-	For         time.Duration
+	Name        string            `json:"name"`
+	Description string            `json:"description,omitempty"`
+	Severity    Severity          `json:"severity,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	For         time.Duration     `json:"for,omitempty"` // nanoseconds
 }
 
 // Route is where a notification goes: the first rules-file route whose

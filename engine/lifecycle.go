@@ -235,10 +235,10 @@ func (t *tx) drop(e *Engine, k AlertKey, ps *partState) {
 
 // fire makes an alert firing and tells it unless a silence holds it back.
 func (e *Engine) fire(t *tx, r *Rule, a *Alert, at time.Time) {
-	a.State, a.FiredAt, a.ClearSince, a.Told, a.LastNotified = StateFiring, at, time.Time{}, false, time.Time{}
+	a.State, a.FiredAt, a.ClearSince, a.Notified, a.LastNotified = StateFiring, at, time.Time{}, false, time.Time{}
 	a.ResolvedAt, a.Reason = time.Time{}, ""
 	e.remind(t, r, a.Key, at)
-	if !a.Told {
+	if !a.Notified {
 		t.quiet++ // held back by a silence; told when the silence ends
 	}
 }
@@ -251,7 +251,7 @@ func (e *Engine) remind(t *tx, r *Rule, k AlertKey, at time.Time) {
 		return
 	}
 	kind := KindFiring
-	if a.Told {
+	if a.Notified {
 		if r.RepeatInterval <= 0 || t.now.Before(a.LastNotified.Add(r.RepeatInterval)) {
 			return
 		}
@@ -261,7 +261,7 @@ func (e *Engine) remind(t *tx, r *Rule, k AlertKey, at time.Time) {
 		return
 	}
 	a = t.mutable(e, k)
-	a.Told, a.LastNotified = true, t.now
+	a.Notified, a.LastNotified = true, t.now
 	e.notify(t, kind, r, a, at, "")
 }
 
@@ -280,7 +280,7 @@ func (e *Engine) resolve(t *tx, r *Rule, k AlertKey, why Reason, at time.Time) {
 	}
 	a = t.mutable(e, k)
 	a.State, a.ResolvedAt, a.Reason = StateResolved, at, why
-	if a.Told {
+	if a.Notified {
 		e.notify(t, KindResolved, r, a, at, why)
 	}
 }

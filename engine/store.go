@@ -30,9 +30,9 @@ type Silence struct {
 // with an empty Participant is a source's end mark (EndSource): no sample
 // of that source up to Last is evaluated.
 type Cursor struct {
-	Source      string // Source.Key()
-	Participant string // Participant.Key()
-	Last        time.Time
+	Source      string    `json:"source"`      // Source.Key()
+	Participant string    `json:"participant"` // Participant.Key()
+	Last        time.Time `json:"last"`
 }
 
 // Changes is what one Ingest decided. The store commits it in one write
@@ -66,8 +66,8 @@ type Store interface {
 // MessageRef is where an alert's first message went, so follow-ups thread
 // under it and a resolve can update it.
 type MessageRef struct {
-	Channel string
-	TS      string
+	Channel string `json:"channel"`
+	TS      string `json:"ts"`
 }
 
 // Outbox is the queue of decided notifications the notifier drains.

@@ -25,7 +25,7 @@ type AlertJSON struct {
 	LastSample  *time.Time         `json:"last_sample,omitempty"`
 	ResolvedAt  *time.Time         `json:"resolved_at,omitempty"`
 	Reason      string             `json:"reason,omitempty"`
-	Told        bool               `json:"told"`
+	Told        bool               `json:"told"` // the firing was queued for Slack (delivery is the outbox's)
 	Explain     []TermJSON         `json:"explain"`
 	Sample      map[string]any     `json:"sample"`
 }
@@ -43,7 +43,7 @@ func NewAlertJSON(a *engine.Alert) AlertJSON {
 		Source: a.Source, Participant: a.Participant,
 		ActiveSince: timePtr(a.ActiveSince), FiredAt: timePtr(a.FiredAt), ClearSince: timePtr(a.ClearSince),
 		LastSample: timePtr(a.LastSample), ResolvedAt: timePtr(a.ResolvedAt),
-		Reason: string(a.Reason), Told: a.Told,
+		Reason: string(a.Reason), Told: a.Notified,
 		Explain: make([]TermJSON, len(a.Explain)),
 		Sample:  sampleValues(&a.Sample),
 	}

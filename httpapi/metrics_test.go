@@ -46,6 +46,7 @@ func TestMetricsFromStatsStructs(t *testing.T) {
 	m.Add(StatsSource{"daemon", func() any {
 		return struct{ NewestSample map[string]time.Time }{map[string]time.Time{"webinar:812345": now.Add(-90 * time.Second)}}
 	}})
+	m.Spec("store.OutboxDepth", Spec{Name: "qoswatch_outbox_depth", Help: "Notifications waiting for delivery."})
 	m.Spec("daemon.NewestSample", Spec{Name: "qoswatch_source_newest_sample_age_seconds", Help: "Age.", Kind: Age, Labels: []string{"source"}})
 	m.Spec("widget.Mode", Spec{Name: "qoswatch_widget_mode", Help: "The widget's mode.", Kind: Info, Labels: []string{"mode"}})
 	w := widgetStats{Mode: "triage", CallsMade: 7, QueueLength: 3, ByCategory: map[string]uint64{"heavy": 5, "light": 2}, LastSweep: now, Backoff: 1500 * time.Millisecond}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/notifier"
 )
@@ -34,16 +36,17 @@ func BenchmarkStorm(b *testing.B) {
 		if err := st.Commit(context.Background(), engine.Changes{Notifications: ns}); err != nil {
 			b.Fatal(err)
 		}
+		reg := prometheus.NewRegistry()
 		d, err := notifier.New(notifier.Options{Outbox: st, Router: router, Sender: notifier.NewConsole(io.Discard),
-			ChannelInterval: -1, Now: func() time.Time { return t0 }})
+			ChannelInterval: -1, Clock: noWaiting{t0}, Registerer: reg})
 		if err != nil {
 			b.Fatal(err)
 		}
 		if err := d.Flush(context.Background()); err != nil {
 			b.Fatal(err)
 		}
-		if s := d.Stats(); s.GroupMessages != 1 {
-			b.Fatalf("stats %+v", s)
+		if n := metric(b, reg, "qoswatch_slack_group_messages_total"); n != 1 {
+			b.Fatalf("group messages = %v, want 1", n)
 		}
 	}
 }

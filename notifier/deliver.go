@@ -3,373 +3,389 @@ package notifier
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
 )
 
-// deliver sends entry i (and, for storms and thread batches, the later
-// entries that go with it) and acks what was sent. It returns an error
-// only when the store failed; delivery failures are handled here.
-func (d *Dispatcher) deliver(ctx context.Context, p *pass, i int) error {
-	e := &p.es[i]
-	if e.Kind == engine.KindRepeat || e.Kind == engine.KindResolved {
-		ref, ok, err := d.ref(ctx, p, e.Key)
-		if err != nil {
-			return err
-		}
-		if ok && ref.TS != "" {
-			// The thread's channel may be rate limited under its id.
-			if !d.ready(p, i, ref.Channel) {
-				return nil
-			}
-			s, isStorm, err := d.stormOf(ctx, ref)
-			if err != nil {
-				return err
-			}
-			if isStorm {
-				return d.threadBatch(ctx, p, i, s)
-			}
-			return d.followUp(ctx, p, i, ref)
-		}
-		// Nothing to thread under (webhook mode, or the firing was
-		// dead-lettered): a new message, batched when many come at once.
-		members, err := d.noRefBatch(ctx, p, i)
-		if err != nil {
-			return err
-		}
-		if len(members) > 1 {
-			return d.postBatch(ctx, p, members, engine.MessageRef{Channel: p.routes[i].Channel}, nil)
-		}
-		return d.single(ctx, p, i)
-	}
+// The deliverer makes planned messages so: it sends each through the
+// Sender, keeps to Slack's pace (a slot per channel, Retry-After), backs
+// off after failures, pauses all delivery while Slack refuses the
+// credentials or the store cannot record what was sent, and acks in the
+// store. It never sleeps: what cannot go now is left for a later pass.
 
-	gk := stormKey{e.Key.Rule, e.Key.Source, p.routes[i].Channel}
-	if s := d.storms[gk]; s != nil && e.Created.Before(s.last.Add(d.o.StormWindow)) {
-		if !d.ready(p, i, s.ref.Channel) {
-			return nil
-		}
-		return d.join(ctx, p, i, s)
-	}
-	if d.o.StormThreshold > 0 {
-		cands := d.collect(p, i, func(j int) bool {
-			c := &p.es[j]
-			return c.Kind == engine.KindFiring && p.routes[j].Channel == gk.channel &&
-				c.Key.Rule == gk.rule && c.Key.Source == gk.source &&
-				!c.Created.Before(e.Created) && c.Created.Before(e.Created.Add(d.o.StormWindow))
-		})
-		// Firings posted one by one just before count too: a storm that
-		// trickles in still gets at most StormThreshold-1 messages of its
-		// own before the storm message.
-		if earlier := d.recentCount(gk, e.Created); len(cands)+earlier >= d.o.StormThreshold {
-			return d.group(ctx, p, gk, cands, earlier)
-		}
-	}
-	return d.single(ctx, p, i)
+// flight is a planned message on its way: the calls it made so far. It
+// lives until its entries are acked, so a message half sent (an update
+// made, some continuations posted, a post unanswered, an ack the store
+// refused) is finished where it stopped, never started again.
+type flight struct {
+	p       *planned
+	parts   []Message // the message, then its continuations
+	updated bool      // p.update was made (or failed for good)
+	sent    int       // parts posted
+	ref     engine.MessageRef
+	doubt   *doubt // parts[sent]'s last post went unanswered
+	onFaith bool   // a part was taken as posted without Slack's word
+	acked   bool   // the entries left the outbox; what remains is p.over
+	dead    bool   // Slack refused the message for good: ack untold
 }
 
-// collect returns i and the later entries that match and may go now.
-func (d *Dispatcher) collect(p *pass, i int, match func(j int) bool) []int {
-	now := d.o.Now()
-	out := []int{i}
-	for j := i + 1; j < len(p.es); j++ {
-		if !p.eligible(j) || !match(j) {
-			continue
-		}
-		if r, ok := d.retry[p.es[j].Key]; ok && r.next.After(now) {
-			continue
-		}
-		out = append(out, j)
-	}
-	return out
+// doubt is a post that went unanswered: Slack may have it.
+type doubt struct {
+	at    time.Time // when the first unanswered attempt began
+	tries int       // unanswered attempts so far
+	blind bool      // the sender cannot look for it
 }
 
-// recentCount is how many firings of the storm key were posted one by one
-// within the window before t: they count towards the threshold, so a storm
-// that trickles in is still caught.
-func (d *Dispatcher) recentCount(gk stormKey, t time.Time) int {
-	ts := d.recent[gk]
-	keep := ts[:0]
-	for _, c := range ts {
-		if c.After(t.Add(-d.o.StormWindow)) {
-			keep = append(keep, c)
+func (f *flight) keys() []engine.AlertKey {
+	ks := make([]engine.AlertKey, len(f.p.entries))
+	for i, e := range f.p.entries {
+		ks[i] = e.n.Key
+	}
+	return ks
+}
+
+// progressed reports whether the flight made a call whose effect must not
+// be repeated, so it must be finished rather than planned again.
+func (f *flight) progressed() bool { return f.updated || f.sent > 0 || f.doubt != nil || f.dead }
+
+// key is the part's idempotency key: the first entry's outbox id and the
+// part. Outbox ids never repeat in one store.
+func (f *flight) key(part int) string {
+	return "qoswatch-" + strconv.FormatUint(f.p.entries[0].n.ID, 10) + "-" + strconv.Itoa(part)
+}
+
+// pause stops all delivery until a time: Slack refused the credentials, or
+// the store cannot write.
+type pause struct {
+	since, until time.Time
+	backoff      time.Duration
+	err          error
+}
+
+func (p *pause) active() bool { return !p.since.IsZero() }
+
+type retryState struct {
+	next    time.Time
+	backoff time.Duration
+}
+
+// refusal is a channel and a Slack error code refused for good, logged once.
+type refusal struct{ channel, code string }
+
+type deliverer struct {
+	o      *Options
+	clock  engine.Clock
+	log    *slog.Logger
+	m      *metrics
+	groups GroupRefs // nil when the outbox does not remember storm messages
+
+	// slots is, per channel (by id once Slack told it), the earliest time
+	// of its next call: the pace, or a 429's Retry-After.
+	slots  map[string]time.Time
+	chanID map[string]string // route's channel name → Slack's channel id
+	// retry is, per alert, when it may go again after a transient failure.
+	retry   map[engine.AlertKey]retryState
+	flights []*flight
+	auth    pause
+	store   pause
+	refused map[refusal]bool
+	blind   map[string]bool // channels where a lookup was refused (logged once)
+
+	healthMu sync.Mutex
+	health   error
+}
+
+func newDeliverer(o *Options, m *metrics) *deliverer {
+	d := &deliverer{
+		o: o, clock: o.Clock, log: o.Logger, m: m,
+		slots: map[string]time.Time{}, chanID: map[string]string{}, retry: map[engine.AlertKey]retryState{},
+		refused: map[refusal]bool{}, blind: map[string]bool{},
+	}
+	d.groups, _ = o.Outbox.(GroupRefs)
+	return d
+}
+
+// start makes a flight of a planned message.
+func (d *deliverer) start(p *planned) *flight {
+	f := &flight{p: p, parts: append([]Message{p.msg}, p.msg.More...)}
+	for i := range f.parts {
+		f.parts[i].More = nil
+	}
+	return f
+}
+
+// paused returns when delivery may go on, while a pause holds; zero when
+// it may go now.
+func (d *deliverer) paused(now time.Time) time.Time {
+	for _, p := range []*pause{&d.auth, &d.store} {
+		if p.active() && p.until.After(now) {
+			return p.until
 		}
 	}
-	if len(keep) == 0 {
-		delete(d.recent, gk)
-	} else {
-		d.recent[gk] = keep
-	}
-	return len(keep)
+	return time.Time{}
 }
 
-// single posts one notification as its own message, or as a reply when
-// it has no thread of its own.
-func (d *Dispatcher) single(ctx context.Context, p *pass, i int) error {
-	e, route := &p.es[i], p.routes[i]
-	ref, err := d.post(ctx, route.Channel, "", d.r.Render(e, route))
-	var ack engine.MessageRef
-	if ref.TS != "" && e.Kind != engine.KindResolved {
-		ack = ref // later messages of the alert thread under this one
+// held are the alerts that may not be planned now: backing off after a
+// failure, or with a message in flight.
+func (d *deliverer) held(now time.Time) map[engine.AlertKey]bool {
+	h := map[engine.AlertKey]bool{}
+	for k, r := range d.retry {
+		if r.next.After(now) {
+			h[k] = true
+		}
 	}
-	if err == nil && e.Kind == engine.KindFiring {
-		gk := stormKey{e.Key.Rule, e.Key.Source, route.Channel}
-		d.recent[gk] = append(d.recent[gk], e.Created)
+	for _, f := range d.flights {
+		for _, k := range f.keys() {
+			h[k] = true
+		}
 	}
-	return d.finish(ctx, p, []int{i}, route.Channel, err, ack, OutcomeDelivered)
+	return h
 }
 
-// followUp tells a repeat or a resolve in the alert's thread; a resolve
-// first updates the alert's first message, so the channel shows it is over.
-func (d *Dispatcher) followUp(ctx context.Context, p *pass, i int, ref engine.MessageRef) error {
-	e, route := &p.es[i], p.routes[i]
-	if e.Kind == engine.KindResolved {
-		// Update first: it is idempotent, so a retry after the reply
-		// failed repeats the update, never the reply.
-		err := d.o.Sender.Update(ctx, ref, d.r.RenderResolvedUpdate(e, route))
-		d.took(ref.Channel)
-		switch de := classify(err); {
-		case err == nil:
-			d.stats.add(func(s *Stats) { s.Updates++ })
-		case de.Class == Permanent || errors.Is(err, errors.ErrUnsupported):
+// due returns when a flight may make its next call; zero when now.
+func (d *deliverer) due(f *flight, now time.Time) time.Time {
+	if f.acked {
+		return time.Time{}
+	}
+	var at time.Time
+	for _, k := range f.keys() {
+		if r := d.retry[k]; r.next.After(now) && r.next.After(at) {
+			at = r.next
+		}
+	}
+	return at
+}
+
+// step makes the flight's next calls, as many as may go now. It returns
+// whether the flight's entries were acked in this step, and when it may go
+// on (zero when it is finished). err is only ctx's: stop.
+func (d *deliverer) step(ctx context.Context, f *flight) (acked bool, next time.Time, err error) {
+	if f.acked {
+		return false, d.over(ctx, f), nil
+	}
+	if u := f.p.update; u != nil && !f.updated && !f.dead {
+		if t := d.slot(u.ref.Channel); !t.IsZero() {
+			return false, t, nil
+		}
+		uerr := d.o.Sender.Update(ctx, u.ref, u.msg)
+		d.took(u.ref.Channel)
+		switch de := classify(uerr); {
+		case uerr == nil:
+			d.m.updates.Inc()
+			d.worked()
+		case ctx.Err() != nil:
+			return false, time.Time{}, ctx.Err()
+		case de.Class == Permanent || errors.Is(uerr, errors.ErrUnsupported):
 			// The first message is gone or cannot be edited: the reply
 			// still tells the story.
-			d.stats.add(func(s *Stats) { s.UpdateFailures++ })
-			d.log.Warn("notifier: cannot update the alert's first message", "alert", e.Key.String(), "channel", ref.Channel, "code", de.Code)
+			d.m.updateFailures.Inc()
+			d.log.Warn("notifier: cannot update the alert's first message", "alert", f.p.entries[0].n.Key.String(), "channel", u.ref.Channel, "code", de.Code)
 		default:
-			return d.finish(ctx, p, []int{i}, ref.Channel, err, engine.MessageRef{}, OutcomeDelivered)
+			return false, d.failed(f, u.ref.Channel, uerr, time.Time{}), nil
 		}
-		if err := d.waitSlot(ctx, ref.Channel); err != nil {
-			return err
+		f.updated = true
+	}
+	for !f.dead && f.sent < len(f.parts) {
+		ch, thread := f.p.channel, f.p.threadTS
+		if f.sent > 0 && thread == "" {
+			thread = f.ref.TS // continuations go in the first part's thread (none for a webhook)
 		}
-	}
-	_, err := d.post(ctx, ref.Channel, ref.TS, d.r.RenderReply(e, route))
-	return d.finish(ctx, p, []int{i}, ref.Channel, err, engine.MessageRef{}, OutcomeDelivered)
-}
-
-// group posts one storm message for the firings in members and acks each
-// with its ref, so their follow-ups thread under it.
-func (d *Dispatcher) group(ctx context.Context, p *pass, gk stormKey, members []int, earlier int) error {
-	ns := make([]*engine.Notification, len(members))
-	for k, j := range members {
-		ns[k] = &p.es[j]
-	}
-	ref, err := d.post(ctx, gk.channel, "", d.r.RenderGroup(ns, earlier, p.routes[members[0]]))
-	if err == nil {
-		d.stats.add(func(s *Stats) { s.GroupMessages++ })
-		s := &storm{key: gk, ref: ref, first: *ns[0], since: ns[0].Since, members: len(ns)}
-		for _, n := range ns {
-			if n.Since.Before(s.since) {
-				s.since = n.Since
+		if t := d.slot(ch); !t.IsZero() {
+			return false, t, nil
+		}
+		if f.doubt != nil {
+			t, err := d.lookup(ctx, f, ch, thread)
+			if err != nil || !t.IsZero() {
+				return false, t, err
 			}
-			if n.Created.After(s.last) {
-				s.last = n.Created
+			if f.doubt == nil {
+				continue // found (or taken as posted): the next part
 			}
 		}
-		d.storms[gk] = s
-		if ref.TS != "" {
-			d.stormRef[ref] = s
-			if d.groups != nil {
-				if gerr := d.groups.PutGroupRef(ctx, groupRefKey(ref), ref); gerr != nil {
-					d.log.Warn("notifier: cannot record storm message; after a restart its members' resolves may update it", "err", gerr)
-				}
+		m := f.parts[f.sent]
+		m.Key = f.key(f.sent)
+		began := d.clock.Now()
+		ref, perr := d.o.Sender.Post(ctx, ch, thread, m)
+		if perr == nil {
+			d.posted(ctx, f, ch, ref) // first: it learns the channel's id, the slot's key
+			d.took(ch)
+			continue
+		}
+		d.took(ch)
+		if ctx.Err() != nil {
+			return false, time.Time{}, ctx.Err()
+		}
+		if t := d.failed(f, ch, perr, began); !t.IsZero() {
+			return false, t, nil
+		}
+	}
+	return d.ack(ctx, f)
+}
+
+// posted records a part Slack took.
+func (d *deliverer) posted(ctx context.Context, f *flight, ch string, ref engine.MessageRef) {
+	if f.sent == 0 {
+		f.ref = ref
+		if ref.Channel != "" && ref.Channel != ch {
+			d.chanID[ch] = ref.Channel
+		}
+		if f.p.kind == msgGroup && ref.TS != "" && d.groups != nil {
+			// Recorded before the ack: after a restart, the members'
+			// resolves must know this is a storm's message, not theirs.
+			if err := d.groups.PutGroupRef(ctx, groupRefKey(ref), ref); err != nil {
+				d.log.Warn("notifier: cannot record storm message; after a restart its members' resolves may update it", "err", err)
 			}
 		}
-		d.log.Info("notifier: storm grouped", "rule", gk.rule, "source", gk.source, "channel", gk.channel, "alerts", len(ns))
 	}
-	var ack engine.MessageRef
-	if ref.TS != "" {
-		ack = ref
-	}
-	return d.finish(ctx, p, members, gk.channel, err, ack, OutcomeGrouped)
+	f.sent++
+	f.doubt = nil
+	d.worked()
 }
 
-// join adds later firings of an open storm to its thread in one reply.
-func (d *Dispatcher) join(ctx context.Context, p *pass, i int, s *storm) error {
-	until := s.last.Add(d.o.StormWindow)
-	members := d.collect(p, i, func(j int) bool {
-		c := &p.es[j]
-		return c.Kind == engine.KindFiring && p.routes[j].Channel == s.key.channel &&
-			c.Key.Rule == s.key.rule && c.Key.Source == s.key.source && c.Created.Before(until)
-	})
-	ch := s.key.channel
-	if s.ref.TS != "" {
-		ch = s.ref.Channel
+// worked ends a pause for refused credentials: Slack took a call.
+func (d *deliverer) worked() {
+	if d.auth.active() {
+		d.auth = pause{}
+		d.setHealth()
+		d.log.Info("notifier: Slack accepts the credentials again; delivering what was kept")
 	}
-	return d.postBatch(ctx, p, members, engine.MessageRef{Channel: ch, TS: s.ref.TS}, s)
 }
 
-// threadBatch tells the repeats or resolves of a storm's members that are
-// pending now in one reply in the storm's thread.
-func (d *Dispatcher) threadBatch(ctx context.Context, p *pass, i int, s *storm) error {
-	kind := p.es[i].Kind
-	var members []int
-	for _, j := range d.collect(p, i, func(j int) bool { return p.es[j].Kind == kind }) {
-		ref, ok, err := d.ref(ctx, p, p.es[j].Key)
-		if err != nil {
-			return err
-		}
-		if ok && ref == s.ref {
-			members = append(members, j)
-		}
+func groupRefKey(ref engine.MessageRef) string { return "storm/" + ref.Channel + "/" + ref.TS }
+
+// lookup decides what to do with a part whose last post went unanswered:
+// look for it in Slack (found: it counts as posted), or post it again. It
+// returns a time to wait for when it cannot decide now.
+func (d *deliverer) lookup(ctx context.Context, f *flight, ch, thread string) (time.Time, error) {
+	dbt := f.doubt
+	finder, ok := d.o.Sender.(Finder)
+	id := ch // a thread's channel is the id Slack answered with
+	if thread == "" && !isChannelID(ch) {
+		id = d.chanID[ch] // conversations.history wants the channel's id
 	}
-	return d.postBatch(ctx, p, members, s.ref, s)
+	if !ok || dbt.blind || id == "" {
+		return d.blindRetry(f, ch), nil
+	}
+	ref, found, err := finder.Find(ctx, id, thread, f.key(f.sent), dbt.at)
+	switch {
+	case err == nil && found:
+		d.m.lookups.WithLabelValues("found").Inc()
+		d.log.Info("notifier: Slack had posted the message it did not answer for; not posting it again",
+			"alert", f.p.entries[0].n.Key.String(), "channel", ch, "ts", ref.TS)
+		d.posted(ctx, f, ch, ref)
+		return time.Time{}, nil
+	case err == nil:
+		d.m.lookups.WithLabelValues("absent").Inc()
+		return time.Time{}, nil // not there: post it again
+	case ctx.Err() != nil:
+		return time.Time{}, ctx.Err()
+	}
+	d.m.lookups.WithLabelValues("error").Inc()
+	de := Classify(err)
+	now := d.clock.Now()
+	switch de.Class {
+	case RateLimited, Transient:
+		// Slack allows few lookups (conversations.history is Tier 1 for
+		// apps outside the Marketplace): wait, then look again.
+		wait := d.backoff(f, now)
+		if de.Class == RateLimited && de.RetryAfter > wait {
+			wait = min(de.RetryAfter, d.o.MaxRetryAfter)
+			d.holdUntil(f, now.Add(wait))
+		}
+		d.log.Warn("notifier: cannot look for an unanswered message yet; will look again", "channel", ch, "code", de.Code, "in", wait)
+		return now.Add(wait), nil
+	}
+	// Refused (missing_scope, not_in_channel, …): this channel cannot be
+	// looked in; fall back to the bounded policy.
+	if !d.blind[ch] {
+		d.blind[ch] = true
+		d.log.Warn("notifier: cannot look for messages Slack did not answer for; such a message is posted again at most once more "+
+			"(grant the app channels:history and groups:history to make that exact)", "channel", ch, "code", de.Code)
+	}
+	dbt.blind = true
+	return d.blindRetry(f, ch), nil
 }
 
-// noRefBatch returns i and the later follow-ups of the same kind, rule,
-// source and channel that have no message to thread under, when there are
-// at least StormThreshold of them; otherwise just i.
-func (d *Dispatcher) noRefBatch(ctx context.Context, p *pass, i int) ([]int, error) {
-	if d.o.StormThreshold <= 0 {
-		return []int{i}, nil
+// blindRetry is the policy for an unanswered post that cannot be looked
+// for: post it again while fewer than MaxUnanswered posts went
+// unanswered; after that, take it as posted (it most likely was: Slack
+// took the request and was slow to answer), say so, and go on. So a slow
+// Slack posts a message at most MaxUnanswered times, never without bound.
+func (d *deliverer) blindRetry(f *flight, ch string) time.Time {
+	if f.doubt.tries < d.o.MaxUnanswered {
+		return time.Time{}
 	}
-	e := &p.es[i]
-	var members []int
-	for _, j := range d.collect(p, i, func(j int) bool {
-		c := &p.es[j]
-		return c.Kind == e.Kind && c.Key.Rule == e.Key.Rule && c.Key.Source == e.Key.Source && p.routes[j].Channel == p.routes[i].Channel
-	}) {
-		ref, ok, err := d.ref(ctx, p, p.es[j].Key)
-		if err != nil {
-			return nil, err
-		}
-		if !ok || ref.TS == "" {
-			members = append(members, j)
-		}
-	}
-	if len(members) < d.o.StormThreshold {
-		return []int{i}, nil
-	}
-	return members, nil
+	d.log.Warn("notifier: Slack did not answer for a message, repeatedly, and it cannot be looked for; taking it as posted",
+		"alert", f.p.entries[0].n.Key.String(), "channel", ch, "unanswered", f.doubt.tries)
+	f.onFaith = true
+	d.posted(context.Background(), f, ch, engine.MessageRef{Channel: ch})
+	return time.Time{}
 }
 
-// postBatch posts one message telling members (all of one kind) at where:
-// a reply when where.TS is set. s is the storm they belong to, if any.
-func (d *Dispatcher) postBatch(ctx context.Context, p *pass, members []int, where engine.MessageRef, s *storm) error {
-	first := members[0]
-	kind := p.es[first].Kind
-	ns := make([]*engine.Notification, len(members))
-	for k, j := range members {
-		ns[k] = &p.es[j]
+// ack removes the flight's entries from the outbox, all in one transaction
+// where the outbox can. A store that cannot write pauses all delivery:
+// posting on would post every later message without being able to record
+// it, and post it again and again.
+func (d *deliverer) ack(ctx context.Context, f *flight) (bool, time.Time, error) {
+	var ref engine.MessageRef
+	switch p := f.p; {
+	case f.dead:
+	case p.ackPosted && f.ref.TS != "":
+		ref = f.ref
+	case p.ackRef.TS != "":
+		ref = p.ackRef
 	}
-	_, err := d.post(ctx, where.Channel, where.TS, d.r.RenderThreadBatch(kind, ns, p.routes[first]))
-	var ack engine.MessageRef
-	if err == nil {
-		d.stats.add(func(st *Stats) { st.ThreadBatches++ })
-		if s != nil && kind == engine.KindFiring {
-			s.members += len(ns)
-			for _, n := range ns {
-				if n.Created.After(s.last) {
-					s.last = n.Created
-				}
-			}
-			ack = s.ref
-		}
-	}
-	if ack.TS == "" {
-		ack = engine.MessageRef{}
-	}
-	if ferr := d.finish(ctx, p, members, where.Channel, err, ack, OutcomeGrouped); ferr != nil || err != nil {
-		return ferr
-	}
-	if s != nil && kind == engine.KindResolved {
-		d.stormResolved(ctx, s, ns)
-	}
-	return nil
-}
-
-// stormResolved marks a storm's message over once all its members resolved.
-// Best effort: a failure is logged and counted, never retried.
-func (d *Dispatcher) stormResolved(ctx context.Context, s *storm, ns []*engine.Notification) {
-	s.resolved += len(ns)
-	if s.members == 0 || s.resolved < s.members {
-		return
-	}
-	at := ns[len(ns)-1].At
-	for _, n := range ns {
-		if n.At.After(at) {
-			at = n.At
-		}
-	}
-	if err := d.waitSlot(ctx, s.ref.Channel); err != nil {
-		return
-	}
-	err := d.o.Sender.Update(ctx, s.ref, d.r.RenderGroupOver(&s.first, s.members, s.since, at, engine.Route{}))
-	d.took(s.ref.Channel)
+	err := d.ackAll(ctx, f.p.entries, ref)
+	now := d.clock.Now()
 	if err != nil {
-		d.stats.add(func(st *Stats) { st.UpdateFailures++ })
-		d.log.Warn("notifier: cannot mark storm message over", "channel", s.ref.Channel, "code", classify(err).Code)
-	} else {
-		d.stats.add(func(st *Stats) { st.Updates++ })
-	}
-	delete(d.stormRef, s.ref)
-	if d.storms[s.key] == s {
-		delete(d.storms, s.key)
-	}
-}
-
-// post sends one message and takes the channel's slot; then its
-// continuations (m.More), each in its own slot, in the message's thread
-// (or as plain messages when the sender cannot thread). A continuation
-// that fails fails the whole entry, so it is retried and nothing is lost.
-func (d *Dispatcher) post(ctx context.Context, channel, threadTS string, m Message) (engine.MessageRef, error) {
-	more := m.More
-	m.More = nil
-	ref, err := d.o.Sender.Post(ctx, channel, threadTS, m)
-	if err == nil && ref.Channel != "" && ref.Channel != channel {
-		d.chanID[channel] = ref.Channel
-	}
-	d.took(channel)
-	if err != nil || len(more) == 0 {
-		return ref, err
-	}
-	thread := threadTS
-	if thread == "" {
-		thread = ref.TS // empty for a webhook: plain messages
-	}
-	for _, c := range more {
-		if err := d.waitSlot(ctx, channel); err != nil {
-			return ref, err
+		if ctx.Err() != nil {
+			return false, time.Time{}, ctx.Err()
 		}
-		_, err := d.o.Sender.Post(ctx, channel, thread, c)
-		d.took(channel)
-		if err != nil {
-			return ref, err
+		d.m.storeFailures.Inc()
+		d.m.storeUnwritable.Set(1)
+		s := &d.store
+		if !s.active() {
+			s.since = now
+			d.log.Error("notifier: the store cannot record what was sent; delivery is paused so nothing is posted twice. Free space or fix the file; delivery resumes by itself",
+				"err", err, "alert", f.p.entries[0].n.Key.String())
 		}
+		s.err = err
+		s.backoff = min(max(s.backoff*2, d.o.BackoffMin), d.o.BackoffMax)
+		s.until = now.Add(s.backoff)
+		d.setHealth()
+		return false, s.until, nil
 	}
-	return ref, nil
-}
-
-// took records a call to channel, for the per-channel limiter.
-func (d *Dispatcher) took(channel string) {
-	next := d.o.Now().Add(d.o.ChannelInterval)
-	if k := d.limKey(channel); next.After(d.chanNext[k]) {
-		d.chanNext[k] = next
+	if d.store.active() {
+		d.log.Info("notifier: the store records again; delivery resumes", "paused_for", now.Sub(d.store.since).Round(time.Second))
+		d.store = pause{}
+		d.m.storeUnwritable.Set(0)
+		d.setHealth()
 	}
-}
-
-// waitSlot waits until channel may take another call.
-func (d *Dispatcher) waitSlot(ctx context.Context, channel string) error {
-	if w := d.chanNext[d.limKey(channel)].Sub(d.o.Now()); w > 0 {
-		return d.o.Sleep(ctx, w)
+	outcome := f.p.outcome
+	switch {
+	case f.dead:
+		outcome = OutcomeDeadLettered
+	case f.onFaith:
+		outcome = OutcomeMaybeSent
+	case f.p.kind == msgGroup:
+		d.m.groupMessages.Inc()
+	case f.p.kind == msgJoin || f.p.kind == msgBatch:
+		d.m.threadBatches.Inc()
 	}
-	return nil
-}
-
-// limKey is the limiter's key for a channel: its id once Slack told it,
-// so "#av-oncall" and "C0AV" share one limit.
-func (d *Dispatcher) limKey(channel string) string {
-	if id, ok := d.chanID[channel]; ok {
-		return id
+	for _, e := range f.p.entries {
+		delete(d.retry, e.n.Key)
+		d.m.notified(string(e.n.Kind), outcome, 1)
 	}
-	return channel
-}
-
-func classify(err error) *DeliveryError {
-	if err == nil {
-		return &DeliveryError{}
+	f.acked = true
+	if f.dead || f.p.over == nil {
+		return true, time.Time{}, nil
 	}
-	return Classify(err)
+	return true, d.over(ctx, f), nil
 }
 
 // batchAcker is an Outbox that acks several entries in one transaction
@@ -379,110 +395,210 @@ type batchAcker interface {
 	AckAll(ctx context.Context, ids []uint64, keys []engine.AlertKey, ref engine.MessageRef) error
 }
 
-// ack acks the members, all at once where the outbox can.
-func (d *Dispatcher) ack(ctx context.Context, p *pass, members []int, ref engine.MessageRef) error {
-	if b, ok := d.o.Outbox.(batchAcker); ok && len(members) > 1 {
-		ids := make([]uint64, len(members))
-		keys := make([]engine.AlertKey, len(members))
-		for i, j := range members {
-			ids[i], keys[i] = p.es[j].ID, p.es[j].Key
+func (d *deliverer) ackAll(ctx context.Context, es []*pending, ref engine.MessageRef) error {
+	if b, ok := d.o.Outbox.(batchAcker); ok && len(es) > 1 {
+		ids := make([]uint64, len(es))
+		keys := make([]engine.AlertKey, len(es))
+		for i, e := range es {
+			ids[i], keys[i] = e.n.ID, e.n.Key
 		}
 		return b.AckAll(ctx, ids, keys, ref)
 	}
-	for _, j := range members {
-		if err := d.o.Outbox.Ack(ctx, p.es[j].ID, p.es[j].Key, ref); err != nil {
+	for _, e := range es {
+		if err := d.o.Outbox.Ack(ctx, e.n.ID, e.n.Key, ref); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// finish acks members after a success, or decides what a failure means:
-// wait (429), retry later (transient) or dead-letter (permanent).
-func (d *Dispatcher) finish(ctx context.Context, p *pass, members []int, channel string, err error, ack engine.MessageRef, outcome string) error {
-	if err == nil {
-		if aerr := d.ack(ctx, p, members, ack); aerr != nil {
-			return aerr
-		}
-		if !d.authPaused.IsZero() {
-			d.authPaused = time.Time{}
-			delete(d.logged, "\x00auth") // a later outage is told again
-			d.log.Info("notifier: Slack accepts the credentials again; delivering what was kept")
-		}
-		for _, j := range members {
-			e := &p.es[j]
-			p.done[j] = true
-			if ack != (engine.MessageRef{}) {
-				p.refs[e.Key] = refResult{ack, true}
-			}
-			delete(d.retry, e.Key)
-			d.stats.notified(string(e.Kind), outcome, 1)
-		}
-		return nil
+// over marks a storm's message over once all its members resolved. Best
+// effort: a failure is logged and counted, never retried. It returns when
+// to try when the channel's slot is not free yet; zero once done.
+func (d *deliverer) over(ctx context.Context, f *flight) time.Time {
+	u := f.p.over
+	if t := d.slot(u.ref.Channel); !t.IsZero() {
+		return t
 	}
-	if ctx.Err() != nil {
-		return ctx.Err()
+	err := d.o.Sender.Update(ctx, u.ref, u.msg)
+	d.took(u.ref.Channel)
+	if err != nil {
+		d.m.updateFailures.Inc()
+		d.log.Warn("notifier: cannot mark storm message over", "channel", u.ref.Channel, "code", classify(err).Code)
+	} else {
+		d.m.updates.Inc()
 	}
+	f.p.over = nil
+	return time.Time{}
+}
+
+// failed decides what a failed call means: wait (429), pause (the
+// credentials), give up (permanent) or retry later (transient). It
+// returns when the flight may go on; zero when it goes on now (a refused
+// message is dead-lettered, a refused continuation skipped). began is
+// when a post began (zero for an update).
+func (d *deliverer) failed(f *flight, ch string, err error, began time.Time) time.Time {
+	post := !began.IsZero()
 	de := Classify(err)
-	now := d.o.Now()
-	first := &p.es[members[0]]
-	log := d.log.With("alert", first.Key.String(), "kind", string(first.Kind), "channel", channel, "code", de.Code)
+	now := d.clock.Now()
+	first := &f.p.entries[0].n
+	log := d.log.With("alert", first.Key.String(), "kind", string(first.Kind), "channel", ch, "code", de.Code)
 	switch de.Class {
 	case RateLimited:
 		wait := de.RetryAfter
 		if wait <= 0 {
 			wait = d.o.DefaultRetryAfter
 		}
-		d.chanNext[d.limKey(channel)] = now.Add(wait)
-		p.later(now.Add(wait))
-		d.stats.add(func(s *Stats) { s.RateLimited++ })
+		if wait > d.o.MaxRetryAfter {
+			// A Retry-After of days would park the channel for good.
+			d.m.retryAfterCapped.Inc()
+			log.Warn("notifier: Slack asked to wait longer than qoswatch waits; waiting the cap", "retry_after", de.RetryAfter, "cap", d.o.MaxRetryAfter)
+			wait = d.o.MaxRetryAfter
+		}
+		d.slots[d.limKey(ch)] = now.Add(wait)
+		d.m.rateLimited.Inc()
 		log.Warn("notifier: Slack rate limit; channel waits", "retry_after", wait)
+		return now.Add(wait)
 	case Unauthorized:
 		// Every later call would fail the same way: pause all delivery,
 		// keep every entry, and say so once per outage.
-		d.authPaused = now.Add(d.o.AuthRetry)
-		p.later(d.authPaused)
-		d.stats.add(func(s *Stats) { s.AuthFailures++ })
-		if d.logged["\x00auth"] {
+		d.m.authFailures.Inc()
+		if !d.auth.active() {
+			d.auth.since = now
+			log.Error("notifier: Slack refused the credentials; nothing is sent until they work, nothing is dropped", "err", de, "retry_every", d.o.AuthRetry)
+		} else {
 			log.Debug("notifier: Slack still refuses the credentials", "err", de)
-			break
 		}
-		d.logged["\x00auth"] = true
-		log.Error("notifier: Slack refused the credentials; nothing is sent until they work, nothing is dropped", "err", de, "retry_every", d.o.AuthRetry)
+		d.auth.err, d.auth.until = de, now.Add(d.o.AuthRetry)
+		d.setHealth()
+		return d.auth.until
 	case Permanent:
+		if post && f.sent > 0 {
+			// A continuation refused (the first part is in Slack): go on
+			// with the rest rather than post the first again.
+			log.Error("notifier: Slack refused a continuation of a message; the rest is still posted", "err", de, "part", f.sent+1)
+			f.sent++
+			return time.Time{}
+		}
 		// Dead-letter: retrying cannot help, and a stuck entry must not
 		// hold the alert's later messages back for ever.
-		if aerr := d.ack(ctx, p, members, engine.MessageRef{}); aerr != nil {
-			return aerr
-		}
-		for _, j := range members {
-			e := &p.es[j]
-			p.done[j] = true
-			delete(d.retry, e.Key)
-			d.stats.notified(string(e.Kind), OutcomeDeadLettered, 1)
-		}
-		d.stats.add(func(s *Stats) { s.PermanentByChannel[channel] += uint64(len(members)) })
-		if k := channel + "\x00" + de.Code; !d.logged[k] {
-			d.logged[k] = true
-			log.Error("notifier: Slack refused the channel; notifications to it are dropped until fixed", "err", de, "dropped", len(members))
+		f.dead = true
+		d.m.permanent.WithLabelValues(ch).Add(float64(len(f.p.entries)))
+		if k := (refusal{ch, de.Code}); !d.refused[k] {
+			d.refused[k] = true
+			log.Error("notifier: Slack refused the channel; notifications to it are dropped until fixed", "err", de, "dropped", len(f.p.entries))
 		} else {
 			log.Debug("notifier: dropped notification (permanent error)", "err", de)
 		}
-		return nil
-	default:
-		d.stats.add(func(s *Stats) { s.Retries++ })
-		for _, j := range members {
-			k := p.es[j].Key
-			r := d.retry[k]
-			r.backoff = min(max(r.backoff*2, d.o.BackoffMin), d.o.BackoffMax)
-			r.next = now.Add(r.backoff)
-			d.retry[k] = r
-			p.later(r.next)
+		return time.Time{}
+	}
+	d.m.retries.Inc()
+	if post && de.Unanswered {
+		if f.doubt == nil {
+			f.doubt = &doubt{at: began}
 		}
-		log.Warn("notifier: delivery failed; will retry", "err", de, "in", d.retry[first.Key].backoff)
+		f.doubt.tries++
 	}
-	for _, j := range members {
-		p.blocked[p.es[j].Key] = true
+	wait := d.backoff(f, now)
+	log.Warn("notifier: delivery failed; will retry", "err", de, "in", wait, "unanswered", de.Unanswered)
+	return now.Add(wait)
+}
+
+// backoff doubles the flight's alerts' back-off and holds them for it.
+func (d *deliverer) backoff(f *flight, now time.Time) time.Duration {
+	var b time.Duration
+	for _, k := range f.keys() {
+		r := d.retry[k]
+		r.backoff = min(max(r.backoff*2, d.o.BackoffMin), d.o.BackoffMax)
+		r.next = now.Add(r.backoff)
+		d.retry[k] = r
+		b = max(b, r.backoff)
 	}
-	return nil
+	return b
+}
+
+// holdUntil holds the flight's alerts until t.
+func (d *deliverer) holdUntil(f *flight, t time.Time) {
+	for _, k := range f.keys() {
+		r := d.retry[k]
+		r.next = t
+		d.retry[k] = r
+	}
+}
+
+// slot returns when channel may take its next call; zero when now.
+func (d *deliverer) slot(channel string) time.Time {
+	if t := d.slots[d.limKey(channel)]; t.After(d.clock.Now()) {
+		return t
+	}
+	return time.Time{}
+}
+
+// took records a call to channel, for the per-channel pace.
+func (d *deliverer) took(channel string) {
+	next := d.clock.Now().Add(d.o.ChannelInterval)
+	if k := d.limKey(channel); next.After(d.slots[k]) {
+		d.slots[k] = next
+	}
+}
+
+// limKey is the pace's key for a channel: its id once Slack told it, so
+// "#av-oncall" and "C0AV" share one slot.
+func (d *deliverer) limKey(channel string) string {
+	if id, ok := d.chanID[channel]; ok {
+		return id
+	}
+	return channel
+}
+
+// prune forgets channel slots in the past and back-offs of alerts with
+// nothing pending, so memory stays flat over months.
+func (d *deliverer) prune(now time.Time, pendingKeys map[engine.AlertKey]bool) {
+	for k, t := range d.slots {
+		if t.Before(now) {
+			delete(d.slots, k)
+		}
+	}
+	for k, r := range d.retry {
+		if !pendingKeys[k] && r.next.Before(now) {
+			delete(d.retry, k)
+		}
+	}
+}
+
+// setHealth publishes the pause, if any, for Health.
+func (d *deliverer) setHealth() {
+	var err error
+	switch {
+	case d.store.active():
+		err = fmt.Errorf("store unwritable since %s: %v; delivery paused, retrying every %s",
+			d.store.since.UTC().Format("15:04:05 UTC"), d.store.err, d.store.backoff)
+	case d.auth.active():
+		err = fmt.Errorf("Slack refuses the credentials since %s (%s); delivery paused, nothing is dropped",
+			d.auth.since.UTC().Format("15:04:05 UTC"), Classify(d.auth.err).Code)
+	}
+	d.healthMu.Lock()
+	d.health = err
+	d.healthMu.Unlock()
+}
+
+func classify(err error) *DeliveryError {
+	if err == nil {
+		return &DeliveryError{}
+	}
+	return Classify(err)
+}
+
+// isChannelID reports whether s looks like a Slack conversation id
+// ("C0123ABCD", "G…", "D…") rather than a name.
+func isChannelID(s string) bool {
+	if len(s) < 9 || (s[0] != 'C' && s[0] != 'G' && s[0] != 'D') {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
 }

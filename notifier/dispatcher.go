@@ -4,6 +4,12 @@
 // with a per-channel rate limit, 429 handling and retries. An entry leaves
 // the outbox only once it was delivered (or failed for good), so a Slack
 // outage of any length loses nothing.
+//
+// The Dispatcher runs passes over the outbox. Each pass hands the pending
+// entries to the planner (plan.go: a pure function that decides what
+// messages to send, grouping storms and batching follow-ups) and each
+// planned message to the deliverer (deliver.go: pace, retries, pauses,
+// acks).
 package notifier
 
 import (
@@ -11,8 +17,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/qoswatch/qoswatch/engine"
 )
@@ -36,10 +46,11 @@ type Options struct {
 	// channel (webhooks ignore the channel).
 	DefaultChannel string
 
-	// Now is the clock; Sleep waits d or until ctx is done. Both are
-	// injected so tests run a long outage instantly.
-	Now   func() time.Time
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Clock is the wall clock of pacing, back-off and pauses; nil is the
+	// system clock. Tests inject one so a long outage runs instantly.
+	Clock engine.Clock
+	// Registerer gets the notifier's metrics; nil registers none.
+	Registerer prometheus.Registerer
 
 	// ChannelInterval is the least time between two calls to one channel
 	// (Slack allows about one message a second per channel). Default 1s;
@@ -48,6 +59,14 @@ type Options struct {
 	// DefaultRetryAfter is how long a channel waits after a 429 that
 	// carries no Retry-After. Default 30s.
 	DefaultRetryAfter time.Duration
+	// MaxRetryAfter is the longest Retry-After honoured; a longer one is
+	// logged and the channel waits this long. Default 1h.
+	MaxRetryAfter time.Duration
+	// MaxUnanswered is how many posts of one message may go unanswered
+	// (a timeout) before it is taken as posted, where the sender cannot
+	// look for it in Slack (a webhook, or no history scope). Default 2:
+	// a slow Slack shows a message at most twice.
+	MaxUnanswered int
 	// AuthRetry is how long all delivery pauses after Slack refused the
 	// token or webhook (Unauthorized), before one entry tries again.
 	// Default 5m.
@@ -82,11 +101,8 @@ func (o *Options) defaults() error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Sleep == nil {
-		o.Sleep = sleep
+	if o.Clock == nil {
+		o.Clock = engine.SystemClock{}
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -100,6 +116,10 @@ func (o *Options) defaults() error {
 		o.ChannelInterval = 0 // no limit: the console
 	}
 	def(&o.DefaultRetryAfter, 30*time.Second)
+	def(&o.MaxRetryAfter, time.Hour)
+	if o.MaxUnanswered <= 0 {
+		o.MaxUnanswered = 2
+	}
 	def(&o.AuthRetry, 5*time.Minute)
 	def(&o.BackoffMin, time.Second)
 	def(&o.BackoffMax, 5*time.Minute)
@@ -117,17 +137,6 @@ func (o *Options) defaults() error {
 	return nil
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // callFinish is how long Run lets a call in flight finish after its
 // context is done: longer than a Slack call's own timeout (10s).
 const callFinish = 15 * time.Second
@@ -135,49 +144,22 @@ const callFinish = 15 * time.Second
 // Dispatcher drains an outbox into a Sender. Run it in one goroutine.
 type Dispatcher struct {
 	o      Options
-	r      *Renderer
+	clock  engine.Clock
 	log    *slog.Logger
-	groups GroupRefs // nil when the outbox does not remember groups
 	wake   chan struct{}
-	stats  stats
+	m      *metrics
+	plan   planner
+	groups GroupRefs // nil when the outbox does not remember storm messages
 
-	mu sync.Mutex // one pass at a time
-	// Per channel: the earliest time of the next call (limiter and 429),
-	// keyed by channel id once known (chanID maps route names to ids).
-	chanNext map[string]time.Time
-	chanID   map[string]string
-	// Per alert: when to retry after a transient failure, and the back-off.
-	retry map[engine.AlertKey]retryState
-	// Open storms by (rule, source, channel), and every storm message by ref.
-	storms   map[stormKey]*storm
-	stormRef map[engine.MessageRef]*storm
-	// Firings posted one by one lately, by storm key: their Created times.
-	recent map[stormKey][]time.Time
-	// Permanent failures already logged, by channel and code.
-	logged map[string]bool
-	// authPaused is when delivery may try again after Slack refused the
-	// credentials; zero while they work.
-	authPaused time.Time
-	// The newest Notification.Created seen: the storm windows' clock.
-	newest time.Time
-}
-
-type retryState struct {
-	next    time.Time
-	backoff time.Duration
-}
-
-type stormKey struct{ rule, source, channel string }
-
-// storm is a grouped message and what the dispatcher knows of its members.
-type storm struct {
-	key      stormKey
-	ref      engine.MessageRef
-	first    engine.Notification
-	since    time.Time // the earliest Since of its members
-	last     time.Time // the latest Created of its members: the window slides
-	members  int
-	resolved int
+	mu     sync.Mutex // one pass at a time; guards what follows
+	del    *deliverer
+	storms *storms
+	newest time.Time       // the newest Notification.Created seen: the storm windows' clock
+	acked  int             // entries acked in this pass
+	gone   map[uint64]bool // their ids
+	// progress counts entries acked since start, so Flush can go on at
+	// once after a pass that moved, and never spins after one that did not.
+	progress atomic.Int64
 }
 
 // New returns a dispatcher; it checks the options and applies defaults.
@@ -186,22 +168,23 @@ func New(o Options) (*Dispatcher, error) {
 		return nil, err
 	}
 	d := &Dispatcher{
-		o: o, r: NewRenderer(o.Render), log: o.Logger,
-		wake:     make(chan struct{}, 1),
-		chanNext: map[string]time.Time{},
-		chanID:   map[string]string{},
-		retry:    map[engine.AlertKey]retryState{},
-		storms:   map[stormKey]*storm{},
-		stormRef: map[engine.MessageRef]*storm{},
-		recent:   map[stormKey][]time.Time{},
-		logged:   map[string]bool{},
+		o: o, clock: o.Clock, log: o.Logger, wake: make(chan struct{}, 1), m: newMetrics(o.Registerer),
+		plan:   planner{r: NewRenderer(o.Render), threshold: o.StormThreshold, window: o.StormWindow},
+		storms: newStorms(),
 	}
+	d.del = newDeliverer(&d.o, d.m)
 	d.groups, _ = o.Outbox.(GroupRefs)
 	return d, nil
 }
 
-// Stats returns the counters since start.
-func (d *Dispatcher) Stats() Stats { return d.stats.snapshot() }
+// Health is nil while delivery works, else why it is paused (the store
+// cannot record what was sent; Slack refuses the credentials): what
+// /readyz shows.
+func (d *Dispatcher) Health() error {
+	d.del.healthMu.Lock()
+	defer d.del.healthMu.Unlock()
+	return d.del.health
+}
 
 // Wake makes a waiting Run look at the outbox now (the engine calls it
 // after a commit that added notifications). It never blocks.
@@ -232,30 +215,22 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if err != nil {
 			d.log.Error("notifier: outbox pass failed; retrying", "err", err, "in", wait)
 		} else if !next.IsZero() {
-			wait = min(max(next.Sub(d.o.Now()), 10*time.Millisecond), wait)
+			wait = min(max(next.Sub(d.clock.Now()), 10*time.Millisecond), wait)
 		}
-		d.sleepOrWake(ctx, wait)
+		select {
+		case <-ctx.Done():
+		case <-d.wake:
+		case <-d.clock.After(wait):
+		}
 	}
 }
 
-func (d *Dispatcher) sleepOrWake(ctx context.Context, wait time.Duration) {
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-d.wake:
-			cancel()
-		case <-sctx.Done():
-		}
-	}()
-	_ = d.o.Sleep(sctx, wait)
-}
-
 // Flush drains until the outbox is empty, waiting out rate limits and
-// back-offs on the injected clock; for dry runs, demo and tests. It
+// back-offs on the clock; for dry runs, demo, shutdown and tests. It
 // returns when the outbox is empty or ctx is done.
 func (d *Dispatcher) Flush(ctx context.Context) error {
 	for {
+		before := d.progress.Load()
 		next, err := d.Drain(ctx)
 		if err != nil {
 			return err
@@ -263,48 +238,22 @@ func (d *Dispatcher) Flush(ctx context.Context) error {
 		if next.IsZero() {
 			return nil
 		}
-		if err := d.o.Sleep(ctx, max(next.Sub(d.o.Now()), time.Millisecond)); err != nil {
+		wait := next.Sub(d.clock.Now())
+		if wait <= 0 && d.progress.Load() == before {
+			wait = time.Millisecond // nothing moved: never spin
+		}
+		if err := engine.Sleep(ctx, d.clock, wait); err != nil {
 			return err
 		}
 	}
 }
 
-// pass is one look at the outbox: the entries, oldest first, and what this
-// pass did with them.
-type pass struct {
-	es      []engine.Notification
-	routes  []engine.Route
-	prev    []int  // index of the previous entry of the same alert, or -1
-	done    []bool // delivered or dead-lettered in this pass
-	blocked map[engine.AlertKey]bool
-	refs    map[engine.AlertKey]refResult
-	next    time.Time // the earliest time something skipped can go
-}
-
-type refResult struct {
-	ref engine.MessageRef
-	ok  bool
-}
-
-func (p *pass) later(t time.Time) {
-	if p.next.IsZero() || t.Before(p.next) {
-		p.next = t
-	}
-}
-
-// eligible reports whether entry j may go now: its alert is not held back
-// in this pass and its own earlier entries are done, so an alert's
-// messages never change order.
-func (p *pass) eligible(j int) bool {
-	return !p.done[j] && !p.blocked[p.es[j].Key] && (p.prev[j] < 0 || p.done[p.prev[j]])
-}
-
 // Drain makes one pass over the outbox: it sends what may go now and
 // returns the earliest time something left behind may go (zero when the
-// outbox is empty).
+// outbox is empty and nothing is in flight).
 func (d *Dispatcher) Drain(ctx context.Context) (time.Time, error) { return d.drain(ctx, ctx) }
 
-// drain is Drain that stops between entries when stop is done but makes
+// drain is Drain that stops between messages when stop is done but makes
 // its calls with ctx, so a message already on its way to Slack is
 // finished and acked rather than cut off and posted again later.
 func (d *Dispatcher) drain(stop, ctx context.Context) (time.Time, error) {
@@ -314,145 +263,164 @@ func (d *Dispatcher) drain(stop, ctx context.Context) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("notifier: read outbox: %w", err)
 	}
-	d.stats.add(func(s *Stats) { s.Pending = len(es) })
-	// Storm state can go once no entry can join it any more: measure from
-	// the oldest pending decision (the newest seen when none is pending).
-	ref := d.newest
-	for i := range es {
-		if es[i].Created.After(d.newest) {
-			d.newest = es[i].Created
-		}
-		if i == 0 || es[i].Created.Before(ref) {
-			ref = es[i].Created
-		}
-	}
-	d.prune(d.o.Now(), ref)
-	if len(es) == 0 {
+	d.m.pending.Set(float64(len(es)))
+	d.acked, d.gone = 0, map[uint64]bool{}
+	now := d.clock.Now()
+	d.observe(es, now)
+	if len(es) == 0 && len(d.del.flights) == 0 {
 		return time.Time{}, nil
 	}
-	if d.authPaused.After(d.o.Now()) {
-		return d.authPaused, nil // the credentials were refused: wait, keep everything
+	if t := d.del.paused(now); !t.IsZero() {
+		return t, nil // credentials refused, or the store cannot write: wait, keep everything
 	}
-	p := &pass{
-		es: es, routes: make([]engine.Route, len(es)), prev: make([]int, len(es)), done: make([]bool, len(es)),
-		blocked: map[engine.AlertKey]bool{}, refs: map[engine.AlertKey]refResult{},
-	}
-	last := map[engine.AlertKey]int{}
-	for i := range es {
-		p.routes[i] = d.o.Router.Route(&es[i])
-		if p.routes[i].Channel == "" {
-			p.routes[i].Channel = d.o.DefaultChannel
+	var next time.Time
+	later := func(t time.Time) {
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
 		}
-		p.prev[i] = -1
-		if j, ok := last[es[i].Key]; ok {
-			p.prev[i] = j
-		}
-		last[es[i].Key] = i
 	}
-	for i := range es {
+	// Messages half sent first: they are finished where they stopped.
+	flights := d.del.flights
+	d.del.flights = nil
+	for i, f := range flights {
+		if stop.Err() != nil || !d.del.paused(d.clock.Now()).IsZero() {
+			d.del.flights = append(d.del.flights, flights[i:]...)
+			break
+		}
+		if t := d.del.due(f, d.clock.Now()); !t.IsZero() {
+			d.del.flights = append(d.del.flights, f)
+			later(t)
+			continue
+		}
+		t, err := d.step(ctx, f)
+		if err != nil {
+			return time.Time{}, err
+		}
+		later(t)
+	}
+	if stop.Err() != nil {
+		return time.Time{}, stop.Err()
+	}
+	if t := d.del.paused(d.clock.Now()); !t.IsZero() {
+		return t, nil
+	}
+	// What a flight acked above is gone from the outbox, not from es.
+	total := len(es)
+	es = slices.DeleteFunc(slices.Clone(es), func(n engine.Notification) bool { return d.gone[n.ID] })
+	plans, err := d.planPass(ctx, es)
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, p := range plans {
 		if stop.Err() != nil {
 			return time.Time{}, stop.Err()
 		}
-		if p.done[i] {
-			continue // went out with an earlier entry's storm or batch
+		if t := d.del.paused(d.clock.Now()); !t.IsZero() {
+			return t, nil
 		}
-		if !p.eligible(i) {
-			p.blocked[es[i].Key] = true
-			continue
+		t, err := d.step(ctx, d.del.start(p))
+		if err != nil {
+			return time.Time{}, err
 		}
-		now := d.o.Now()
-		if r, ok := d.retry[es[i].Key]; ok && r.next.After(now) {
-			p.blocked[es[i].Key] = true
-			p.later(r.next)
-			continue
-		}
-		ch := p.routes[i].Channel
-		if t := d.chanNext[d.limKey(ch)]; t.After(now) {
-			p.blocked[es[i].Key] = true
-			p.later(t)
-			continue
-		}
-		if err := d.deliver(ctx, p, i); err != nil {
-			return time.Time{}, err // the store failed; Run retries the pass
-		}
+		later(t)
 	}
+	// Alerts backing off go again when their back-off ends.
+	now = d.clock.Now()
 	for i := range es {
-		if !p.done[i] {
-			if p.next.IsZero() {
-				p.next = d.o.Now() // something is left: look again soon
-			}
-			return p.next, nil
+		if r, ok := d.del.retry[es[i].Key]; ok && r.next.After(now) {
+			later(r.next)
 		}
 	}
-	return time.Time{}, nil
+	if next.IsZero() && (d.acked < total || total == d.o.BatchSize || len(d.del.flights) > 0) {
+		next = now // the pass planned each alert's oldest entry; the rest may go now
+	}
+	return next, nil
 }
 
-// ref returns the alert's recorded message, cached for the pass.
-func (d *Dispatcher) ref(ctx context.Context, p *pass, k engine.AlertKey) (engine.MessageRef, bool, error) {
-	if r, ok := p.refs[k]; ok {
-		return r.ref, r.ok, nil
+// step runs one step of a flight, keeps it while it must be finished, and
+// tells the storms what went out.
+func (d *Dispatcher) step(ctx context.Context, f *flight) (time.Time, error) {
+	acked, next, err := d.del.step(ctx, f)
+	if acked {
+		for _, e := range f.p.entries {
+			d.gone[e.n.ID] = true
+		}
+		d.acked += len(f.p.entries)
+		d.progress.Add(int64(len(f.p.entries)))
 	}
-	ref, ok, err := d.o.Outbox.Ref(ctx, k)
-	if err != nil {
-		return ref, false, fmt.Errorf("notifier: ref of %s: %w", k, err)
+	if acked && !f.dead {
+		d.storms.sent(f.p, f.ref, d.o.StormWindow)
+		if f.p.kind == msgGroup {
+			d.log.Info("notifier: storm grouped", "rule", f.p.gk.rule, "source", f.p.gk.source, "channel", f.p.gk.channel, "alerts", len(f.p.entries))
+		}
 	}
-	p.refs[k] = refResult{ref, ok}
-	return ref, ok, nil
+	finished := f.acked && f.p.over == nil
+	if !finished && (err != nil || !next.IsZero()) && (f.progressed() || f.acked) {
+		d.del.flights = append(d.del.flights, f)
+	}
+	return next, err
 }
 
-// stormOf returns the storm whose message ref is, if it is one.
-func (d *Dispatcher) stormOf(ctx context.Context, ref engine.MessageRef) (*storm, bool, error) {
-	if s, ok := d.stormRef[ref]; ok {
-		return s, true, nil
+// observe advances the storms' clock and forgets what can no longer
+// matter. Storm state can go once no entry can join it any more: measured
+// from the oldest pending decision (the newest seen when none is pending).
+func (d *Dispatcher) observe(es []engine.Notification, now time.Time) {
+	ref := d.newest
+	keys := map[engine.AlertKey]bool{}
+	for i := range es {
+		d.newest = maxTime(d.newest, es[i].Created)
+		if i == 0 || es[i].Created.Before(ref) {
+			ref = es[i].Created
+		}
+		keys[es[i].Key] = true
 	}
-	if d.groups == nil || ref.TS == "" {
-		return nil, false, nil
+	d.storms.prune(ref, d.o.StormWindow)
+	d.del.prune(now, keys)
+}
+
+// planPass routes the entries, reads what the planner needs from the
+// store (the alerts' messages, which of them are storms) and plans.
+func (d *Dispatcher) planPass(ctx context.Context, es []engine.Notification) ([]*planned, error) {
+	ps := make([]pending, len(es))
+	refs := map[engine.AlertKey]engine.MessageRef{}
+	for i := range es {
+		ps[i] = pending{n: es[i], route: d.o.Router.Route(&es[i])}
+		if ps[i].route.Channel == "" {
+			ps[i].route.Channel = d.o.DefaultChannel
+		}
+		k := es[i].Key
+		if _, ok := refs[k]; ok || es[i].Kind == engine.KindFiring {
+			continue
+		}
+		ref, ok, err := d.o.Outbox.Ref(ctx, k)
+		if err != nil {
+			return nil, fmt.Errorf("notifier: ref of %s: %w", k, err)
+		}
+		if !ok {
+			continue
+		}
+		refs[k] = ref
+		if err := d.knowStorm(ctx, ref); err != nil {
+			return nil, err
+		}
+	}
+	return d.plan.plan(ps, refs, d.storms, d.del.held(d.clock.Now())), nil
+}
+
+// knowStorm learns from the store whether ref is a storm's message the
+// dispatcher does not remember (one from before a restart). Its tally is
+// gone, so its message is never marked over, but members still thread
+// under it.
+func (d *Dispatcher) knowStorm(ctx context.Context, ref engine.MessageRef) error {
+	if ref.TS == "" || d.groups == nil || d.storms.byRef[ref] != nil {
+		return nil
 	}
 	_, ok, err := d.groups.GroupRef(ctx, groupRefKey(ref))
-	if err != nil || !ok {
-		return nil, false, err
+	if err != nil {
+		return fmt.Errorf("notifier: storm message %s: %w", ref.TS, err)
 	}
-	// A storm from before a restart: its tally is gone, so its message is
-	// never marked over, but its members still thread under it.
-	s := &storm{ref: ref}
-	d.stormRef[ref] = s
-	return s, true, nil
-}
-
-func groupRefKey(ref engine.MessageRef) string { return "storm/" + ref.Channel + "/" + ref.TS }
-
-// prune forgets what can no longer matter, so a daemon that runs for
-// months keeps its memory flat: storms no firing can join any more (their
-// message refs stay until their members resolve), old single firings, and
-// channel slots in the past. Storm windows are on the engine's decision
-// times, so they are measured from one of those (ref), not from now.
-func (d *Dispatcher) prune(now, ref time.Time) {
-	gone := ref.Add(-2 * d.o.StormWindow)
-	for k, s := range d.storms {
-		if s.last.Before(gone) {
-			delete(d.storms, k)
-		}
+	if ok {
+		d.storms.byRef[ref] = &storm{ref: ref}
 	}
-	for k, ts := range d.recent {
-		if len(ts) == 0 || ts[len(ts)-1].Before(gone) {
-			delete(d.recent, k)
-		}
-	}
-	for k, t := range d.chanNext {
-		if t.Before(now) {
-			delete(d.chanNext, k)
-		}
-	}
-}
-
-// ready reports whether channel may take a call now; if not, entry i's
-// alert waits for this pass and the pass looks again when it may.
-func (d *Dispatcher) ready(p *pass, i int, channel string) bool {
-	t := d.chanNext[d.limKey(channel)]
-	if !t.After(d.o.Now()) {
-		return true
-	}
-	p.blocked[p.es[i].Key] = true
-	p.later(t)
-	return false
+	return nil
 }

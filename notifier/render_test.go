@@ -177,7 +177,7 @@ func TestConsoleThreadsAndUpdates(t *testing.T) {
 	d, err := notifier.New(notifier.Options{
 		Outbox: st, Router: routerFunc(func(*engine.Notification) engine.Route { return engine.Route{Channel: "#demo"} }),
 		Sender: notifier.NewConsole(&out), ChannelInterval: -1,
-		Now: func() time.Time { return t0 }, Sleep: func(context.Context, time.Duration) error { panic("the console needs no waiting") },
+		Clock: noWaiting{t0},
 	})
 	if err != nil {
 		t.Fatal(err)

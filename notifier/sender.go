@@ -26,10 +26,15 @@ type Message struct {
 	// (webhooks). An update (chat.update) never has More. Senders ignore
 	// the field: they are handed one message at a time.
 	More []Message
+	// Key identifies this message across retries (the deliverer sets it;
+	// it names no participant). A sender that can carries it with the
+	// message (the bot: in the message's metadata), so that a Finder can
+	// tell whether a post Slack never answered arrived after all.
+	Key string
 }
 
-// Sender delivers rendered messages: notifier/slack (bot token or webhook)
-// and the Console implement it.
+// Sender delivers rendered messages: notifier/slackapp (bot token or
+// webhook) and the Console implement it.
 type Sender interface {
 	// Post sends m to channel, as a reply in the thread of threadTS when it
 	// is not empty. The returned ref has an empty TS when the sender cannot
@@ -37,6 +42,18 @@ type Sender interface {
 	Post(ctx context.Context, channel, threadTS string, m Message) (engine.MessageRef, error)
 	// Update replaces the message at ref with m.
 	Update(ctx context.Context, ref engine.MessageRef, m Message) error
+}
+
+// Finder is a Sender that can look for a message it posted. The deliverer
+// asks it before posting again a message whose earlier post went
+// unanswered (DeliveryError.Unanswered): Slack may have posted it and
+// answered after the client gave up.
+type Finder interface {
+	// Find looks in channel (an id), or in the thread of threadTS when it
+	// is not empty, among the messages posted since since, for the one
+	// carrying key. It returns that message's ref and true when found.
+	// An error means it cannot tell (classified like a delivery error).
+	Find(ctx context.Context, channel, threadTS, key string, since time.Time) (engine.MessageRef, bool, error)
 }
 
 // ErrorClass says what the dispatcher does with a failed delivery.
@@ -80,6 +97,11 @@ type DeliveryError struct {
 	Class      ErrorClass
 	Code       string        // Slack's error code ("channel_not_found") or "http_503"
 	RetryAfter time.Duration // for RateLimited; 0 means "use the default"
+	// Unanswered: the request was sent (or may have been) and no answer
+	// came: a timeout, or a connection closed after the request went.
+	// Slack may have posted the message; the deliverer looks before it
+	// posts it again.
+	Unanswered bool
 	Err        error
 }
 

@@ -1,71 +1,69 @@
 package notifier
 
 import (
-	"maps"
-	"sync"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Outcomes of a notification, for Stats.
+// Outcomes of a notification, the outcome label of qoswatch_notifications_total.
 const (
 	OutcomeDelivered    = "delivered"     // its own message or thread reply
 	OutcomeGrouped      = "grouped"       // told inside a storm message or a thread batch
 	OutcomeDeadLettered = "dead_lettered" // a permanent error: removed from the outbox untold
+	OutcomeMaybeSent    = "maybe_sent"    // Slack did not answer in time, the message could not be looked up, and the retries allowed for that were spent
 )
 
-// Stats are the dispatcher's counters since start, for /metrics.
-type Stats struct {
-	// Notifications by kind (firing, repeat, resolved), then outcome.
-	Notifications map[string]map[string]uint64
-	RateLimited   uint64 // 429 answers
-	AuthFailures  uint64 // calls Slack refused for the credentials (delivery paused, nothing dropped)
-	Retries       uint64 // transient failures (5xx, timeouts, network) retried later
-	// PermanentByChannel counts permanent failures (channel_not_found...)
-	// by channel; the entries were dead-lettered.
-	PermanentByChannel map[string]uint64
-	GroupMessages      uint64 // storm messages posted
-	ThreadBatches      uint64 // replies that told several notifications at once
-	Updates            uint64 // first messages updated on resolve
-	UpdateFailures     uint64 // updates that failed for good (message deleted...)
-	Pending            int    // outbox entries seen at the last pass
+// metrics are the notifier's counters, incremented where things happen.
+// Their names and help texts are a public interface: keep them.
+type metrics struct {
+	notifications    *prometheus.CounterVec
+	rateLimited      prometheus.Counter
+	authFailures     prometheus.Counter
+	retries          prometheus.Counter
+	permanent        *prometheus.CounterVec
+	groupMessages    prometheus.Counter
+	threadBatches    prometheus.Counter
+	updates          prometheus.Counter
+	updateFailures   prometheus.Counter
+	pending          prometheus.Gauge
+	storeFailures    prometheus.Counter
+	storeUnwritable  prometheus.Gauge
+	retryAfterCapped prometheus.Counter
+	lookups          *prometheus.CounterVec
 }
 
-type stats struct {
-	mu sync.Mutex
-	s  Stats
-}
-
-func (st *stats) add(f func(s *Stats)) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.s.Notifications == nil {
-		st.s.Notifications = map[string]map[string]uint64{}
-		st.s.PermanentByChannel = map[string]uint64{}
+func newMetrics(reg prometheus.Registerer) *metrics {
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
 	}
-	f(&st.s)
+	m := &metrics{
+		notifications:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qoswatch_notifications_total", Help: "Notifications by kind and delivery outcome."}, []string{"kind", "outcome"}),
+		rateLimited:    counter("qoswatch_slack_rate_limited_total", "429 answers from Slack."),
+		authFailures:   counter("qoswatch_slack_auth_failures_total", "Calls Slack refused for the token or webhook; delivery pauses and keeps every notification."),
+		retries:        counter("qoswatch_slack_retries_total", "Transient delivery failures (5xx, timeouts, network) retried later."),
+		permanent:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qoswatch_slack_permanent_failures_total", Help: "Deliveries that failed for good (channel_not_found, not_in_channel, invalid_auth), by channel."}, []string{"channel"}),
+		groupMessages:  counter("qoswatch_slack_group_messages_total", "Storm messages posted (one for many alerts of a rule in a source)."),
+		threadBatches:  counter("qoswatch_slack_thread_batches_total", "Thread replies that told several notifications at once."),
+		updates:        counter("qoswatch_slack_updates_total", "First messages updated on resolve."),
+		updateFailures: counter("qoswatch_slack_update_failures_total", "Updates that failed for good."),
+		pending:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "qoswatch_notifier_pending", Help: "Outbox entries seen at the dispatcher's last pass."}),
+		storeFailures: counter("qoswatch_notifier_store_write_failures_total",
+			"Acks the store could not write after Slack took the message (disk full, read-only file); delivery pauses until it can, and the message is not posted again."),
+		storeUnwritable: prometheus.NewGauge(prometheus.GaugeOpts{Name: "qoswatch_notifier_store_unwritable",
+			Help: "1 while delivery is paused because the store cannot record what was sent."}),
+		retryAfterCapped: counter("qoswatch_slack_retry_after_capped_total", "429 answers whose Retry-After was longer than the longest wait honoured (1h); the channel waited the cap."),
+		lookups: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qoswatch_slack_lookups_total",
+			Help: "Looks in Slack for a message whose post went unanswered (a timeout), before posting it again, by result (found, absent, error)."}, []string{"result"}),
+	}
+	for _, r := range []string{"found", "absent", "error"} {
+		m.lookups.WithLabelValues(r) // shown at 0, so a rate() works from the start
+	}
+	if reg != nil {
+		reg.MustRegister(m.notifications, m.rateLimited, m.authFailures, m.retries, m.permanent, m.groupMessages,
+			m.threadBatches, m.updates, m.updateFailures, m.pending, m.storeFailures, m.storeUnwritable, m.retryAfterCapped, m.lookups)
+	}
+	return m
 }
 
-func (st *stats) notified(kind, outcome string, n int) {
-	st.add(func(s *Stats) {
-		m := s.Notifications[kind]
-		if m == nil {
-			m = map[string]uint64{}
-			s.Notifications[kind] = m
-		}
-		m[outcome] += uint64(n)
-	})
-}
-
-func (st *stats) snapshot() Stats {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	out := st.s
-	out.Notifications = map[string]map[string]uint64{}
-	for k, m := range st.s.Notifications {
-		out.Notifications[k] = maps.Clone(m)
-	}
-	out.PermanentByChannel = maps.Clone(st.s.PermanentByChannel)
-	if out.PermanentByChannel == nil {
-		out.PermanentByChannel = map[string]uint64{}
-	}
-	return out
+func (m *metrics) notified(kind, outcome string, n int) {
+	m.notifications.WithLabelValues(kind, outcome).Add(float64(n))
 }

@@ -39,9 +39,9 @@ func (db *DB) Collect(ctx context.Context, before time.Time) (Collected, error) 
 		var gone []engine.AlertKey
 		alerted := map[string]bool{} // cursor keys of participants with an alert left
 		err = tx.Bucket(bucketAlerts).ForEach(func(k, v []byte) error {
-			a, err := decodeAlert(v)
-			if err != nil {
-				return decodeErr("alert", k, err)
+			var a engine.Alert
+			if err := decode("alert", k, v, &a); err != nil {
+				return err
 			}
 			if a.State == engine.StateResolved && a.ResolvedAt.Before(before) {
 				gone = append(gone, a.Key)
@@ -61,18 +61,18 @@ func (db *DB) Collect(ctx context.Context, before time.Time) (Collected, error) 
 		got.Alerts = len(gone)
 
 		if got.Cursors, err = deleteWhere(tx.Bucket(bucketCursors), func(k, v []byte) (bool, error) {
-			c, err := decodeCursor(v)
-			if err != nil {
-				return false, decodeErr("cursor", k, err)
+			var c engine.Cursor
+			if err := decode("cursor", k, v, &c); err != nil {
+				return false, err
 			}
 			return c.Last.Before(before) && !alerted[string(k)], nil
 		}); err != nil {
 			return err
 		}
 		if got.Silences, err = deleteWhere(tx.Bucket(bucketSilences), func(k, v []byte) (bool, error) {
-			s, err := decodeSilence(v)
-			if err != nil {
-				return false, decodeErr("silence", k, err)
+			var s engine.Silence
+			if err := decode("silence", k, v, &s); err != nil {
+				return false, err
 			}
 			return !s.EndsAt.IsZero() && s.EndsAt.Before(before), nil
 		}); err != nil {
@@ -85,9 +85,9 @@ func (db *DB) Collect(ctx context.Context, before time.Time) (Collected, error) 
 			return err
 		}
 		if got.GroupRefs, err = deleteWhere(tx.Bucket(bucketGroupRefs), func(k, v []byte) (bool, error) {
-			r, err := decodeRef(v)
-			if err != nil {
-				return false, decodeErr("group ref", k, err)
+			var r storedRef
+			if err := decode("group ref", k, v, &r); err != nil {
+				return false, err
 			}
 			return r.At.Before(before), nil
 		}); err != nil {

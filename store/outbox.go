@@ -16,9 +16,9 @@ func (db *DB) Pending(ctx context.Context, limit int) ([]engine.Notification, er
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
-			n, err := decodeNotification(v)
-			if err != nil {
-				return decodeErr("outbox entry", k, err)
+			var n engine.Notification
+			if err := decode("outbox entry", k, v, &n); err != nil {
+				return err
 			}
 			out = append(out, n)
 		}
@@ -57,6 +57,13 @@ func (db *DB) AckAll(ctx context.Context, ids []uint64, keys []engine.AlertKey, 
 
 func (db *DB) ackAll(ctx context.Context, ids []uint64, keys []engine.AlertKey, ref engine.MessageRef) error {
 	removed := 0
+	var refv []byte
+	if ref != (engine.MessageRef{}) {
+		var err error
+		if refv, err = encode("message ref", storedRef{MessageRef: ref, At: db.now()}); err != nil {
+			return err
+		}
+	}
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		removed = 0
 		outbox, refs := tx.Bucket(bucketOutbox), tx.Bucket(bucketRefs)
@@ -64,9 +71,9 @@ func (db *DB) ackAll(ctx context.Context, ids []uint64, keys []engine.AlertKey, 
 			k := seqKey(id)
 			if v := outbox.Get(k); v != nil {
 				// The entry's own key counts, whatever the caller passed.
-				n, err := decodeNotification(v)
-				if err != nil {
-					return decodeErr("outbox entry", k, err)
+				var n engine.Notification
+				if err := decode("outbox entry", k, v, &n); err != nil {
+					return err
 				}
 				if err := outbox.Delete(k); err != nil {
 					return err
@@ -76,8 +83,8 @@ func (db *DB) ackAll(ctx context.Context, ids []uint64, keys []engine.AlertKey, 
 				}
 				removed++
 			}
-			if ref != (engine.MessageRef{}) {
-				if err := refs.Put(alertKey(keys[i]), encodeRef(storedRef{MessageRef: ref, At: db.now()})); err != nil {
+			if refv != nil {
+				if err := refs.Put(alertKey(keys[i]), refv); err != nil {
 					return fmt.Errorf("ref of %s: %w", keys[i], err)
 				}
 			}
@@ -103,8 +110,12 @@ func (db *DB) PutGroupRef(ctx context.Context, key string, ref engine.MessageRef
 	if key == "" {
 		return fmt.Errorf("store: group ref without a key")
 	}
-	err := db.update(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketGroupRefs).Put([]byte(key), encodeRef(storedRef{MessageRef: ref, At: db.now()}))
+	v, err := encode("group ref", storedRef{MessageRef: ref, At: db.now()})
+	if err != nil {
+		return fmt.Errorf("store: group ref %q: %w", key, err)
+	}
+	err = db.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketGroupRefs).Put([]byte(key), v)
 	})
 	if err != nil {
 		return fmt.Errorf("store: group ref %q: %w", key, err)
@@ -128,10 +139,11 @@ func (db *DB) getRef(ctx context.Context, bucket, key []byte, name string) (engi
 		if v == nil {
 			return nil
 		}
-		var err error
-		ref, err = decodeRef(v)
-		found = err == nil
-		return err
+		if err := decode(string(bucket), key, v, &ref); err != nil {
+			return err
+		}
+		found = true
+		return nil
 	})
 	if err != nil {
 		return engine.MessageRef{}, false, fmt.Errorf("store: %s %s: %w", bucket, name, err)

@@ -15,9 +15,9 @@ func (db *DB) Load(ctx context.Context) (engine.Snapshot, error) {
 	var snap engine.Snapshot
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		err := tx.Bucket(bucketAlerts).ForEach(func(k, v []byte) error {
-			a, err := decodeAlert(v)
-			if err != nil {
-				return decodeErr("alert", k, err)
+			var a engine.Alert
+			if err := decode("alert", k, v, &a); err != nil {
+				return err
 			}
 			snap.Alerts = append(snap.Alerts, a)
 			return nil
@@ -26,9 +26,9 @@ func (db *DB) Load(ctx context.Context) (engine.Snapshot, error) {
 			return err
 		}
 		err = tx.Bucket(bucketCursors).ForEach(func(k, v []byte) error {
-			c, err := decodeCursor(v)
-			if err != nil {
-				return decodeErr("cursor", k, err)
+			var c engine.Cursor
+			if err := decode("cursor", k, v, &c); err != nil {
+				return err
 			}
 			snap.Cursors = append(snap.Cursors, c)
 			return nil
@@ -37,9 +37,9 @@ func (db *DB) Load(ctx context.Context) (engine.Snapshot, error) {
 			return err
 		}
 		return tx.Bucket(bucketSilences).ForEach(func(k, v []byte) error {
-			s, err := decodeSilence(v)
-			if err != nil {
-				return decodeErr("silence", k, err)
+			var s engine.Silence
+			if err := decode("silence", k, v, &s); err != nil {
+				return err
 			}
 			snap.Silences = append(snap.Silences, s)
 			return nil
@@ -68,8 +68,11 @@ func (db *DB) Commit(ctx context.Context, c engine.Changes) error {
 				return fmt.Errorf("outbox sequence: %w", err)
 			}
 			n.ID = id
-			// bbolt keeps values until the commit: a fresh buffer each.
-			if err := outbox.Put(seqKey(id), encodeNotification(nil, n)); err != nil {
+			v, err := encode("notification", n)
+			if err != nil {
+				return err
+			}
+			if err := outbox.Put(seqKey(id), v); err != nil {
 				return fmt.Errorf("notification %s %s: %w", n.Kind, n.Key, err)
 			}
 			if err := addPending(tx, n.Key, 1); err != nil {
@@ -85,7 +88,11 @@ func (db *DB) Commit(ctx context.Context, c engine.Changes) error {
 		alerts := tx.Bucket(bucketAlerts)
 		for i := range c.Alerts {
 			a := &c.Alerts[i]
-			if err := alerts.Put(alertKey(a.Key), encodeAlert(nil, a)); err != nil {
+			v, err := encode("alert", a)
+			if err != nil {
+				return err
+			}
+			if err := alerts.Put(alertKey(a.Key), v); err != nil {
 				return fmt.Errorf("alert %s: %w", a.Key, err)
 			}
 		}
@@ -97,7 +104,11 @@ func (db *DB) Commit(ctx context.Context, c engine.Changes) error {
 		}
 		for i := range c.Cursors {
 			cur := &c.Cursors[i]
-			if err := cursors.Put(cursorKey(*cur), encodeCursor(cur)); err != nil {
+			v, err := encode("cursor", cur)
+			if err != nil {
+				return err
+			}
+			if err := cursors.Put(cursorKey(*cur), v); err != nil {
 				return fmt.Errorf("cursor %s/%s: %w", cur.Source, cur.Participant, err)
 			}
 		}
@@ -157,8 +168,12 @@ func (db *DB) PutSilence(ctx context.Context, s engine.Silence) error {
 	if s.ID == "" {
 		return fmt.Errorf("store: silence without an id")
 	}
-	err := db.update(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSilences).Put([]byte(s.ID), encodeSilence(&s))
+	v, err := encode("silence", &s)
+	if err != nil {
+		return fmt.Errorf("store: silence %q: %w", s.ID, err)
+	}
+	err = db.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSilences).Put([]byte(s.ID), v)
 	})
 	if err != nil {
 		return fmt.Errorf("store: silence %q: %w", s.ID, err)

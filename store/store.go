@@ -7,8 +7,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,9 +18,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
@@ -30,9 +36,10 @@ var (
 	_ engine.Outbox = (*DB)(nil)
 )
 
-// FormatVersion is the layout of the file this release writes. A file with
-// a newer version is refused; older ones are migrated on Open.
-const FormatVersion = 1
+// FormatVersion is the layout of the file this release writes: records in
+// JSON (format 1, qoswatch v0, had a positional binary codec). A file
+// with another version is refused with what to do; none is migrated.
+const FormatVersion = 2
 
 // Buckets. Renaming one loses its data: don't.
 var (
@@ -48,138 +55,378 @@ var (
 
 	allBuckets = [][]byte{bucketMeta, bucketAlerts, bucketCursors, bucketSilences, bucketOutbox,
 		bucketPending, bucketRefs, bucketGroupRefs, bucketSpend}
+	// jsonBuckets hold JSON records; the others big-endian counters.
+	jsonBuckets = [][]byte{bucketAlerts, bucketCursors, bucketSilences, bucketOutbox, bucketRefs, bucketGroupRefs, bucketInbox}
 
-	metaFormat = []byte("format_version")
+	// The marker: a file is qoswatch's when its meta bucket says so.
+	metaFormat = []byte("format_version") // uint32, big-endian
+	metaApp    = []byte("application")    // "qoswatch" (since format 2)
+	appName    = []byte("qoswatch")
 )
 
 // DefaultLockTimeout is how long Open waits for another process to let go
 // of the file before it gives up with ErrLocked.
 const DefaultLockTimeout = time.Second
 
-// ErrLocked means another process has the file open.
-var ErrLocked = errors.New("locked by another process")
+var (
+	// ErrLocked means another process has the file open.
+	ErrLocked = errors.New("locked by another process")
+	// ErrDamaged means the file cannot be read as a database: truncated,
+	// overwritten, or failing bbolt's consistency check.
+	ErrDamaged = errors.New("damaged")
+	// ErrNotQoswatch means the file is another program's (a bbolt file
+	// without qoswatch's marker, or no bbolt file at all). It is left as
+	// it is.
+	ErrNotQoswatch = errors.New("not a qoswatch database")
+	// ErrFormat means another release of qoswatch wrote the file in a
+	// format this one does not read.
+	ErrFormat = errors.New("written by another qoswatch release")
+	// ErrWriteFailed is in the error of every write the file refused (a
+	// full disk, a read-only mount, an I/O error). Nothing of that write
+	// was saved; reads go on working, and writes work again once the
+	// cause is gone.
+	ErrWriteFailed = errors.New("write failed")
+)
+
+// damagedAdvice is what an operator can do about a damaged file.
+const damagedAdvice = "restore the last `qoswatch backup` to this path, or move the file aside to start with an empty state"
 
 // Options tune Open. The zero value is good.
 type Options struct {
 	// LockTimeout is how long to wait for the file lock; 0 means
 	// DefaultLockTimeout.
 	LockTimeout time.Duration
-	// Now is the wall clock, for the age of group refs. Default time.Now.
-	Now    func() time.Time
+	// Clock is the wall clock, for the age of group refs. Default
+	// engine.SystemClock.
+	Clock  engine.Clock
 	Logger *slog.Logger
+	// Registerer, when set, gets the store's metrics; Close unregisters
+	// them.
+	Registerer prometheus.Registerer
+	// OpenFile opens the file, as bbolt's option of that name (default
+	// os.OpenFile). Tests use it to get a store whose writes the kernel
+	// refuses (storetest.ReadOnlyFile).
+	OpenFile func(name string, flag int, perm os.FileMode) (*os.File, error)
 }
 
 // DB is the bbolt-backed store. It is safe for concurrent use.
 type DB struct {
-	bolt   *bolt.DB
-	path   string
-	page   int64 // bbolt page size
-	now    func() time.Time
-	log    *slog.Logger
-	outbox atomic.Int64 // entries in the outbox
-	txs    atomic.Int64 // write transactions committed
-	engine atomic.Int64 // of which engine Commits
+	bolt       *bolt.DB
+	path       string
+	page       int64 // bbolt page size
+	now        func() time.Time
+	log        *slog.Logger
+	outbox     atomic.Int64          // entries in the outbox
+	txs        atomic.Int64          // write transactions committed
+	engine     atomic.Int64          // of which engine Commits
+	writeErrs  atomic.Int64          // write transactions the file refused
+	unwritable atomic.Pointer[error] // the last write's failure; nil once a write succeeds
+	collectors []prometheus.Collector
+	registerer prometheus.Registerer
 }
 
-// Open opens (creating it 0600 if needed) the store at path. It fails with
-// a clear error when another process holds the file (ErrLocked), when the
-// file is not a qoswatch database, or when a newer release wrote it.
+// Open opens (creating it 0600 if needed) the store at path, after
+// checking that it is whole: every page readable, every record JSON and
+// bbolt's consistency check clean. It fails with a clear error that says
+// what to do when another process holds the file (ErrLocked), when the
+// file is damaged (ErrDamaged), another program's (ErrNotQoswatch), or
+// written by a release in another format (ErrFormat). A file it refuses
+// is not modified.
 func Open(path string, opts Options) (*DB, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = DefaultLockTimeout
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.Clock == nil {
+		opts.Clock = engine.SystemClock{}
 	}
 	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
+	openFile := opts.OpenFile
+	if openFile == nil {
+		openFile = os.OpenFile
+	}
+	// The file bbolt opened, so that a panic inside bolt.Open can still
+	// close it (and release its lock).
+	var file *os.File
+	bopts := &bolt.Options{Timeout: opts.LockTimeout, OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		f, err := openFile(name, flag, perm)
+		file = f
+		return f, err
+	}}
+	var bdb *bolt.DB
+	err := guard(func() (err error) {
+		bdb, err = bolt.Open(path, 0o600, bopts)
+		return err
+	})
 	switch {
+	case err == nil:
+	case errors.As(err, new(panicked)): // the file bbolt opened stays open
+		if file != nil {
+			file.Close()
+		}
+		return nil, fmt.Errorf("store: %s is %w (bbolt: %v): %s", path, ErrDamaged, err, damagedAdvice)
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, fmt.Errorf("store: %s is %w (is another qoswatch running? waited %s)", path, ErrLocked, opts.LockTimeout)
 	case errors.As(err, new(*fs.PathError)):
 		return nil, fmt.Errorf("store: open %s: %w", path, err) // the OS error names the path
-	case err != nil:
-		// ErrInvalid, ErrChecksum, "file size too small", …
-		return nil, fmt.Errorf("store: %s is not a qoswatch database (or is damaged): %w", path, err)
+	default:
+		// ErrInvalid, ErrChecksum, ErrVersionMismatch, "file size too
+		// small": not a bbolt file, or its first pages are damaged.
+		return nil, fmt.Errorf("store: %s is %w, or is %w (%v): if it is qoswatch's, %s; if not, point QOSWATCH_DB elsewhere",
+			path, ErrNotQoswatch, ErrDamaged, err, damagedAdvice)
 	}
-	db := &DB{bolt: bdb, path: path, page: int64(bdb.Info().PageSize), now: opts.Now, log: opts.Logger.With("store", filepath.Base(path))}
+	db := &DB{bolt: bdb, path: path, page: int64(bdb.Info().PageSize), now: opts.Clock.Now,
+		log: opts.Logger.With("store", filepath.Base(path))}
 	if err := db.init(); err != nil {
 		bdb.Close()
 		return nil, err
 	}
-	db.txs.Add(1)
+	if opts.Registerer != nil {
+		if err := db.register(opts.Registerer); err != nil {
+			bdb.Close()
+			return nil, fmt.Errorf("store: %s: metrics: %w", path, err)
+		}
+	}
 	return db, nil
 }
 
-// init creates the buckets, checks the format version and counts the
-// outbox.
+// guard runs fn, turning a panic into a panicked error: bbolt panics on
+// pages it cannot make sense of, and reading a page past the end of a
+// truncated file is a memory fault, which SetPanicOnFault makes a panic
+// of this goroutine. A damaged file must get an answer, not a crash.
+func guard(fn func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			err = panicked{p}
+		}
+	}()
+	return fn()
+}
+
+// panicked is a panic guard recovered.
+type panicked struct{ p any }
+
+func (p panicked) Error() string { return fmt.Sprint(p.p) }
+
+// fileKind is what init found in the file.
+type fileKind int
+
+const (
+	fileEmpty   fileKind = iota // no bucket yet: a new file
+	fileCurrent                 // FormatVersion
+)
+
+// init checks the file (see Open), creates the buckets of a new one and
+// counts the outbox. It writes only to a new file.
 func (db *DB) init() error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		for _, name := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return fmt.Errorf("store: %s: create bucket %s: %w", db.path, name, err)
+	start := time.Now()
+	var kind fileKind
+	err := guard(func() error {
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			var err error
+			if err = db.checkSize(tx); err != nil {
+				return err
 			}
+			if kind, err = db.identify(tx); err != nil || kind == fileEmpty {
+				return err
+			}
+			if err := db.checkRecords(tx); err != nil {
+				return err
+			}
+			// Every page was read above, in this goroutine; bbolt's own
+			// check (free list, page references) runs in one of its own.
+			var errs []error
+			for err := range tx.Check() {
+				errs = append(errs, err)
+			}
+			if len(errs) > 0 {
+				return fmt.Errorf("store: %s is %w: bbolt's consistency check found %d problems, the first: %v: %s",
+					db.path, ErrDamaged, len(errs), errs[0], damagedAdvice)
+			}
+			db.outbox.Store(int64(tx.Bucket(bucketOutbox).Stats().KeyN))
+			return nil
+		})
+	})
+	if err != nil {
+		if errors.As(err, new(panicked)) {
+			return fmt.Errorf("store: %s is %w (bbolt: %v): %s", db.path, ErrDamaged, err, damagedAdvice)
 		}
-		meta := tx.Bucket(bucketMeta)
-		v := meta.Get(metaFormat)
-		switch {
-		case v == nil:
+		return err
+	}
+	if kind == fileEmpty {
+		return db.update(context.Background(), func(tx *bolt.Tx) error {
+			for _, name := range allBuckets {
+				if _, err := tx.CreateBucket(name); err != nil {
+					return fmt.Errorf("create bucket %s: %w", name, err)
+				}
+			}
+			meta := tx.Bucket(bucketMeta)
 			if err := meta.Put(metaFormat, binary.BigEndian.AppendUint32(nil, FormatVersion)); err != nil {
-				return fmt.Errorf("store: %s: %w", db.path, err)
+				return err
 			}
-		case len(v) != 4:
-			return fmt.Errorf("store: %s: format version is %d bytes, want 4: not a qoswatch database?", db.path, len(v))
-		default:
-			if got := binary.BigEndian.Uint32(v); got > FormatVersion {
-				return fmt.Errorf("store: %s has format version %d, newer than this release reads (%d): upgrade qoswatch, or start from a backup", db.path, got, FormatVersion)
-			}
-			// Versions older than FormatVersion would be migrated here.
-		}
-		db.outbox.Store(int64(tx.Bucket(bucketOutbox).Stats().KeyN))
+			return meta.Put(metaApp, appName)
+		})
+	}
+	db.log.Debug("opened and checked", "took", time.Since(start), "bytes", db.fileSize())
+	return nil
+}
+
+// checkSize refuses a file shorter than its own pages reach: a truncated
+// copy (a backup cut short, a full disk during a copy).
+func (db *DB) checkSize(tx *bolt.Tx) error {
+	size := db.fileSize()
+	if size >= 0 && size < tx.Size() {
+		return fmt.Errorf("store: %s is %w: it is %d bytes, but its pages reach %d (truncated): %s",
+			db.path, ErrDamaged, size, tx.Size(), damagedAdvice)
+	}
+	return nil
+}
+
+// identify tells a new file, a qoswatch file of this format, and refuses
+// everything else.
+func (db *DB) identify(tx *bolt.Tx) (fileKind, error) {
+	var names []string
+	_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		names = append(names, string(name))
 		return nil
 	})
+	if len(names) == 0 {
+		return fileEmpty, nil
+	}
+	meta := tx.Bucket(bucketMeta)
+	var v []byte
+	if meta != nil {
+		v = meta.Get(metaFormat)
+	}
+	if len(v) != 4 {
+		if len(names) > 5 {
+			names = append(names[:5], "…")
+		}
+		return 0, fmt.Errorf("store: %s is %w: it is a bbolt file of another program (buckets %s) and is left as it is: point QOSWATCH_DB at a new path",
+			db.path, ErrNotQoswatch, strings.Join(names, ", "))
+	}
+	switch got := binary.BigEndian.Uint32(v); {
+	case got == 1:
+		return 0, fmt.Errorf("store: %s is %w: qoswatch v0 wrote it in file format 1, which this release (format %d) does not read. "+
+			"To keep its state, run v0 until `qoswatch alerts` shows nothing firing and its outbox is empty (qoswatch_outbox_depth 0), "+
+			"and write down its silences (`qoswatch silence list`); then move the file aside (mv %s %s.v0) and start this release: "+
+			"it starts empty, so set the silences again; an alert still firing is told once more",
+			db.path, ErrFormat, FormatVersion, db.path, db.path)
+	case got > FormatVersion:
+		return 0, fmt.Errorf("store: %s is %w: it has format version %d, newer than this release reads (%d): upgrade qoswatch, or restore a backup this release wrote",
+			db.path, ErrFormat, got, FormatVersion)
+	case got < FormatVersion || string(meta.Get(metaApp)) != string(appName):
+		return 0, fmt.Errorf("store: %s is %w: its meta bucket has format version %d and application %q: point QOSWATCH_DB at a new path",
+			db.path, ErrNotQoswatch, got, meta.Get(metaApp))
+	}
+	for _, name := range allBuckets {
+		if tx.Bucket(name) == nil {
+			return 0, fmt.Errorf("store: %s is %w: bucket %s is missing: %s", db.path, ErrDamaged, name, damagedAdvice)
+		}
+	}
+	return fileCurrent, nil
+}
+
+// checkRecords reads every key and value of the file: a page that cannot
+// be read panics here, under guard, and a record that is not JSON is
+// named by its bucket and key.
+func (db *DB) checkRecords(tx *bolt.Tx) error {
+	return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+		isJSON := slices.ContainsFunc(jsonBuckets, func(j []byte) bool { return string(j) == string(name) })
+		return b.ForEach(func(k, v []byte) error {
+			if v == nil && !bytes.Equal(name, bucketInboxSeen) { // inbox_seen: a bucket per hour
+				return fmt.Errorf("store: %s is %w: bucket %s holds a nested bucket %q: %s", db.path, ErrDamaged, name, k, damagedAdvice)
+			}
+			if isJSON && !json.Valid(v) {
+				return fmt.Errorf("store: %s is %w: %s %q is not a JSON record: %s", db.path, ErrDamaged, name, k, damagedAdvice)
+			}
+			return nil
+		})
+	})
+}
+
+func (db *DB) fileSize() int64 {
+	fi, err := os.Stat(db.path)
+	if err != nil {
+		return -1
+	}
+	return fi.Size()
 }
 
 // Path is the file the store was opened from.
 func (db *DB) Path() string { return db.path }
 
-// Close releases the file and its lock.
+// Close releases the file and its lock, and unregisters the metrics.
 func (db *DB) Close() error {
+	for _, c := range db.collectors {
+		db.registerer.Unregister(c)
+	}
+	db.collectors = nil
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("store: close %s: %w", db.path, err)
 	}
 	return nil
 }
 
-// update runs one write transaction (fsynced) and counts it.
+// update runs one write transaction (fsynced) and counts it. An error of
+// fn rolls back and is returned as it is; a commit the file refused is
+// ErrWriteFailed, named with the file, logged when the store turns
+// unwritable and again when it recovers.
 func (db *DB) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
-	if err := db.run(ctx, db.bolt.Update, fn); err != nil {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	tx, err := db.bolt.Begin(true)
+	if err != nil {
+		return db.closedErr(err)
+	}
+	defer tx.Rollback() // after a panic in fn, or an error; a no-op after Commit
+	if err := fn(tx); err != nil {
 		return err
+	}
+	if err := tx.Commit(); err != nil {
+		db.writeErrs.Add(1)
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == db.path {
+			err = fmt.Errorf("%s: %w", pe.Op, pe.Err) // the file is named once, below
+		}
+		err = fmt.Errorf("%s: %w (is the disk full or read-only?): %w", db.path, ErrWriteFailed, err)
+		if db.unwritable.Swap(&err) == nil {
+			db.log.Error("the store cannot write; nothing of the failed change was saved", "error", err)
+		}
+		return err
+	}
+	if db.unwritable.Swap(nil) != nil {
+		db.log.Info("the store writes again")
 	}
 	db.txs.Add(1)
 	return nil
 }
 
-// view runs one read transaction.
-func (db *DB) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
-	return db.run(ctx, db.bolt.View, fn)
+// WriteError is the failure of the last write transaction, or nil when it
+// succeeded: for readiness checks. It stays set until a write succeeds.
+func (db *DB) WriteError() error {
+	if p := db.unwritable.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
-// run runs fn in a transaction of tx (bbolt's Update or View), unless ctx
-// is done, and names the file when it is closed.
-func (db *DB) run(ctx context.Context, tx func(func(*bolt.Tx) error) error, fn func(tx *bolt.Tx) error) error {
+// view runs one read transaction.
+func (db *DB) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	if err := tx(fn); err != nil {
-		if errors.Is(err, berrors.ErrDatabaseNotOpen) {
-			return fmt.Errorf("store: %s is closed: %w", db.path, err)
-		}
-		return err
+	return db.closedErr(db.bolt.View(fn))
+}
+
+// closedErr names the file when bbolt says it is closed.
+func (db *DB) closedErr(err error) error {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return fmt.Errorf("store: %s is closed: %w", db.path, err)
 	}
-	return nil
+	return err
 }
 
 // Stats are the store's counters, for metrics and the benchmark report.
@@ -190,6 +437,7 @@ type Stats struct {
 	WriteTxs     int64 // all write transactions (commits, acks, silences, …)
 	BytesWritten int64 // page bytes written by write transactions, meta pages included
 	PageWrites   int64 // write calls to the file
+	WriteErrors  int64 // write transactions the file refused
 }
 
 // Stats returns the counters since Open.
@@ -200,13 +448,12 @@ func (db *DB) Stats() Stats {
 		Commits:     db.engine.Load(),
 		WriteTxs:    db.txs.Load(),
 		PageWrites:  bs.TxStats.GetWrite(),
+		WriteErrors: db.writeErrs.Load(),
 	}
 	// Every dirty page is allocated fresh (copy on write), and each commit
 	// also writes one meta page.
 	s.BytesWritten = bs.TxStats.GetPageAlloc() + s.WriteTxs*db.page
-	if fi, err := os.Stat(db.path); err == nil {
-		s.FileSize = fi.Size()
-	}
+	s.FileSize = max(db.fileSize(), 0)
 	return s
 }
 

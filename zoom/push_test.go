@@ -87,7 +87,7 @@ func newPushRig(t *testing.T, mod func(*zoom.EventsConfig)) *pushRig {
 
 func (r *pushRig) open(path string, mod func(*zoom.EventsConfig)) {
 	t := r.t
-	db, err := store.Open(path, store.Options{Now: r.clock.Now})
+	db, err := store.Open(path, store.Options{Clock: r.clock})
 	if err != nil {
 		t.Fatal(err)
 	}

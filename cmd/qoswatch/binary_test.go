@@ -215,7 +215,7 @@ func TestBinaryAlertsAndStopsOnSIGTERM(t *testing.T) {
 	} else {
 		snap, err := db.Load(context.Background())
 		db.Close()
-		if err != nil || len(snap.Silences) != 1 || !slices.ContainsFunc(snap.Alerts, func(a engine.Alert) bool { return a.Key.Rule == "zoom-cpu-hog" && a.Told }) {
+		if err != nil || len(snap.Silences) != 1 || !slices.ContainsFunc(snap.Alerts, func(a engine.Alert) bool { return a.Key.Rule == "zoom-cpu-hog" && a.Notified }) {
 			t.Errorf("the backup lacks the told alert or the silence: %v, %d alerts, %d silences", err, len(snap.Alerts), len(snap.Silences))
 		}
 	}

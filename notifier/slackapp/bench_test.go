@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/notifier"
 	"github.com/qoswatch/qoswatch/store"
@@ -38,16 +40,17 @@ func BenchmarkStormBolt(b *testing.B) {
 			b.Fatal(err)
 		}
 		clock := newClock()
+		reg := prometheus.NewRegistry()
 		d, err := notifier.New(notifier.Options{Outbox: db, Router: toChannel("#c"), Sender: notifier.NewConsole(io.Discard),
-			Now: clock.Now, Sleep: clock.Sleep})
+			Clock: clock, Registerer: reg})
 		if err != nil {
 			b.Fatal(err)
 		}
 		if err := d.Flush(context.Background()); err != nil {
 			b.Fatal(err)
 		}
-		if s := d.Stats(); s.GroupMessages != 1 || s.Notifications["resolved"][notifier.OutcomeGrouped] != 200 {
-			b.Fatalf("stats %+v", s)
+		if g, res := metric(b, reg, "qoswatch_slack_group_messages_total"), metric(b, reg, "qoswatch_notifications_total", "kind", "resolved", "outcome", notifier.OutcomeGrouped); g != 1 || res != 200 {
+			b.Fatalf("group messages %v, grouped resolves %v", g, res)
 		}
 		_ = db.Close()
 	}

@@ -99,9 +99,8 @@ func Test429(t *testing.T) {
 			if got := calls[1].At.Sub(start); got < tc.wait {
 				t.Errorf("#busy retried after %s, want at least %s", got, tc.wait)
 			}
-			st := r.d.Stats()
-			if st.RateLimited != 1 || st.Notifications["firing"][notifier.OutcomeDelivered] != 2 {
-				t.Errorf("stats = %v", st)
+			if rl, ok := metric(t, r.reg, "qoswatch_slack_rate_limited_total"), metric(t, r.reg, "qoswatch_notifications_total", "kind", "firing", "outcome", notifier.OutcomeDelivered); rl != 1 || ok != 2 {
+				t.Errorf("rate limited = %v, delivered = %v; want 1 and 2", rl, ok)
 			}
 		})
 	}
@@ -136,8 +135,8 @@ func TestServerErrorsRetried(t *testing.T) {
 			t.Errorf("attempt %d came %s after the previous, want >= %s", i+2, got, want)
 		}
 	}
-	if st := r.d.Stats(); st.Retries != 3 {
-		t.Errorf("retries = %d, want 3", st.Retries)
+	if n := metric(t, r.reg, "qoswatch_slack_retries_total"); n != 3 {
+		t.Errorf("qoswatch_slack_retries_total = %v, want 3", n)
 	}
 }
 
@@ -247,9 +246,10 @@ func TestPermanentErrors(t *testing.T) {
 	if calls := r.slack.Calls(); len(calls) != 1 || calls[0].Channel != "Cgood" {
 		t.Fatalf("calls = %v, want one to #good", calls)
 	}
-	st := r.d.Stats()
-	if st.PermanentByChannel["#gone"] != 3 || st.Notifications["firing"][notifier.OutcomeDeadLettered] != 2 || st.Notifications["resolved"][notifier.OutcomeDeadLettered] != 1 {
-		t.Errorf("stats = %v", st)
+	if p, f, res := metric(t, r.reg, "qoswatch_slack_permanent_failures_total", "channel", "#gone"),
+		metric(t, r.reg, "qoswatch_notifications_total", "kind", "firing", "outcome", notifier.OutcomeDeadLettered),
+		metric(t, r.reg, "qoswatch_notifications_total", "kind", "resolved", "outcome", notifier.OutcomeDeadLettered); p != 3 || f != 2 || res != 1 {
+		t.Errorf("permanent failures in #gone = %v, dead-lettered firings = %v, resolves = %v; want 3, 2, 1", p, f, res)
 	}
 	if n := strings.Count(r.logs.String(), `"level":"ERROR"`); n != 1 {
 		t.Errorf("%d error lines, want the refused channel logged once:\n%s", n, r.logs.String())
@@ -302,7 +302,7 @@ func TestRestartKeepsThreading(t *testing.T) {
 	r := newRigWith(t, boltBox(t), toChannel("#webinar-support"))
 	r.ob.add(notif(engine.KindFiring, people[0], rule, t0))
 	r.flush(t)
-	d2, err := notifier.New(notifier.Options{Outbox: r.ob.queue, Router: toChannel("#webinar-support"), Sender: r.bot, Now: r.clock.Now, Sleep: r.clock.Sleep})
+	d2, err := notifier.New(notifier.Options{Outbox: r.ob.queue, Router: toChannel("#webinar-support"), Sender: r.bot, Clock: r.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +338,7 @@ func TestStormJoinsThread(t *testing.T) {
 		t.Fatalf("calls = %v; want the storm message and one reply with the 3 joiners", calls)
 	}
 	// A restarted dispatcher knows the storm only from the store.
-	d2, err := notifier.New(notifier.Options{Outbox: r.ob.queue, Router: toChannel("#webinar-support"), Sender: r.bot, Now: r.clock.Now, Sleep: r.clock.Sleep})
+	d2, err := notifier.New(notifier.Options{Outbox: r.ob.queue, Router: toChannel("#webinar-support"), Sender: r.bot, Clock: r.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +363,7 @@ func TestWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	ob := memBox(t)
-	d, err := notifier.New(notifier.Options{Outbox: ob.queue, Router: toChannel("#webinar-support"), Sender: wh, Now: clock.Now, Sleep: clock.Sleep})
+	d, err := notifier.New(notifier.Options{Outbox: ob.queue, Router: toChannel("#webinar-support"), Sender: wh, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,9 +490,8 @@ func TestRevokedTokenKeepsEverything(t *testing.T) {
 			t.Fatalf("a call got through while the token was refused, at %s", c.At)
 		}
 	}
-	st := r.d.Stats()
-	if st.AuthFailures == 0 || st.Notifications["firing"][notifier.OutcomeDeadLettered] != 0 {
-		t.Errorf("stats = %+v; want auth failures counted and nothing dead-lettered", st)
+	if a, dl := metric(t, r.reg, "qoswatch_slack_auth_failures_total"), metric(t, r.reg, "qoswatch_notifications_total", "kind", "firing", "outcome", notifier.OutcomeDeadLettered); a == 0 || dl != 0 {
+		t.Errorf("auth failures = %v, dead-lettered = %v; want auth failures counted and nothing dead-lettered", a, dl)
 	}
 	// Paused, not hammering: one try per AuthRetry (5m) over 30 minutes.
 	if a := len(r.slack.Attempts()); a > 6+3+8 {

@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/notifier"
 	"github.com/qoswatch/qoswatch/notifier/slackapp"
 )
@@ -21,7 +23,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 type rig struct {
-	clock *fakeClock
+	clock *fakeclock.Stepping
+	reg   *prometheus.Registry
 	slack *fakeSlack
 	ob    box
 	logs  *logBuffer
@@ -38,14 +41,14 @@ func newRig(t *testing.T, router engine.Router, opts ...func(*notifier.Options))
 
 func newRigWith(t *testing.T, ob box, router engine.Router, opts ...func(*notifier.Options)) *rig {
 	t.Helper()
-	r := &rig{clock: newClock(), ob: ob, logs: &logBuffer{}}
+	r := &rig{clock: newClock(), ob: ob, logs: &logBuffer{}, reg: prometheus.NewRegistry()}
 	r.slack = newFakeSlack(t, r.clock)
 	bot, err := slackapp.NewBot(testToken, slackapp.Options{APIURL: r.slack.url(), Timeout: 5 * time.Second, Logger: r.logs.logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.bot = bot
-	o := notifier.Options{Outbox: r.ob.queue, Router: router, Sender: bot, Logger: r.logs.logger(), Now: r.clock.Now, Sleep: r.clock.Sleep}
+	o := notifier.Options{Outbox: r.ob.queue, Router: router, Sender: bot, Logger: r.logs.logger(), Clock: r.clock, Registerer: r.reg}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -130,12 +133,14 @@ func TestMessagesGolden(t *testing.T) {
 			t.Errorf("call %d (%s): %s ts=%s thread=%s, want %s ts=%s thread=%s", i, names[i], c.Method, c.TS, c.ThreadTS, w.method, w.ts, w.thread)
 		}
 	}
-	st := r.d.Stats()
-	if st.GroupMessages != 1 || st.Notifications["firing"][notifier.OutcomeGrouped] != 5 || st.Notifications["resolved"][notifier.OutcomeGrouped] != 5 {
-		t.Errorf("stats = %+v", st)
+	n := func(kind, outcome string) float64 {
+		return metric(t, r.reg, "qoswatch_notifications_total", "kind", kind, "outcome", outcome)
 	}
-	if st.Notifications["firing"][notifier.OutcomeDelivered] != 1 || st.Notifications["repeat"][notifier.OutcomeDelivered] != 1 || st.Updates != 2 {
-		t.Errorf("stats = %+v", st)
+	if g := metric(t, r.reg, "qoswatch_slack_group_messages_total"); g != 1 || n("firing", notifier.OutcomeGrouped) != 5 || n("resolved", notifier.OutcomeGrouped) != 5 {
+		t.Errorf("group messages = %v, grouped firings = %v, resolves = %v; want 1, 5, 5", g, n("firing", notifier.OutcomeGrouped), n("resolved", notifier.OutcomeGrouped))
+	}
+	if u := metric(t, r.reg, "qoswatch_slack_updates_total"); n("firing", notifier.OutcomeDelivered) != 1 || n("repeat", notifier.OutcomeDelivered) != 1 || u != 2 {
+		t.Errorf("delivered firings = %v, repeats = %v, updates = %v; want 1, 1, 2", n("firing", notifier.OutcomeDelivered), n("repeat", notifier.OutcomeDelivered), u)
 	}
 }
 

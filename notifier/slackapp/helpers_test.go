@@ -12,34 +12,51 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/internal/fakeslack"
 	"github.com/qoswatch/qoswatch/notifier"
 	"github.com/qoswatch/qoswatch/store"
 )
 
-// fakeClock is the injected clock: Sleep advances it at once, so a
+// newClock is the injected clock: every wait advances it at once, so a
 // 10-minute outage takes no wall time.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
+func newClock() *fakeclock.Stepping {
+	return fakeclock.NewStepping(time.Date(2026, 3, 12, 14, 0, 0, 0, time.UTC))
 }
 
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 3, 12, 14, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-	return ctx.Err()
+// metric reads a metric as /metrics shows it: its name and label pairs
+// ("kind", "firing", …); 0 when it has no sample with those labels.
+func metric(t testing.TB, reg *prometheus.Registry, name string, labels ...string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			for i := 0; i+1 < len(labels); i += 2 {
+				found := false
+				for _, lp := range m.GetLabel() {
+					found = found || (lp.GetName() == labels[i] && lp.GetValue() == labels[i+1])
+				}
+				if !found {
+					continue next
+				}
+			}
+			if c := m.GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return 0
 }
 
 // call is one request the fake Slack accepted.
@@ -59,7 +76,7 @@ type fault struct {
 // client talks to it.
 type fakeSlack struct{ *fakeslack.Server }
 
-func newFakeSlack(t *testing.T, clock *fakeClock) *fakeSlack {
+func newFakeSlack(t *testing.T, clock *fakeclock.Stepping) *fakeSlack {
 	return &fakeSlack{fakeslack.New(t, clock.Now)}
 }
 

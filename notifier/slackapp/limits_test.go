@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/notifier"
 	"github.com/qoswatch/qoswatch/notifier/slackapp"
 )
@@ -25,10 +26,10 @@ func longNamed(n int) []person {
 
 // stormOf60 posts a storm of 60 attendees with long names and then their
 // resolves, through sender, and returns what Slack accepted.
-func stormOf60(t *testing.T, fs *fakeSlack, clock *fakeClock, sender notifier.Sender) ([]person, []call) {
+func stormOf60(t *testing.T, fs *fakeSlack, clock *fakeclock.Stepping, sender notifier.Sender) ([]person, []call) {
 	t.Helper()
 	ob := memBox(t)
-	d, err := notifier.New(notifier.Options{Outbox: ob.queue, Router: toChannel("#webinar-support"), Sender: sender, Now: clock.Now, Sleep: clock.Sleep})
+	d, err := notifier.New(notifier.Options{Outbox: ob.queue, Router: toChannel("#webinar-support"), Sender: sender, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestHostileNamesReachSlackEscaped(t *testing.T) {
 				t.Fatal(err)
 			}
 			ob := memBox(t)
-			d, err := notifier.New(notifier.Options{Outbox: ob.queue, Router: toChannel("#webinar-support"), Sender: sender, Now: clock.Now, Sleep: clock.Sleep})
+			d, err := notifier.New(notifier.Options{Outbox: ob.queue, Router: toChannel("#webinar-support"), Sender: sender, Clock: clock})
 			if err != nil {
 				t.Fatal(err)
 			}

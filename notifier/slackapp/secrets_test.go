@@ -104,7 +104,7 @@ func TestSecretsNeverInLogsOrErrors(t *testing.T) {
 		clock := newClock()
 		ob := memBox(t)
 		ob.add(notif(engine.KindFiring, people[0], rule, t0))
-		d, _ := notifier.New(notifier.Options{Outbox: ob.queue, Router: toChannel("#c"), Sender: wh, Logger: logs.logger(), Now: clock.Now, Sleep: clock.Sleep})
+		d, _ := notifier.New(notifier.Options{Outbox: ob.queue, Router: toChannel("#c"), Sender: wh, Logger: logs.logger(), Clock: clock})
 		if _, err := d.Drain(context.Background()); err != nil {
 			t.Fatal(err)
 		}
