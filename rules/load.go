@@ -311,7 +311,7 @@ func (l *loader) build(spec *File, root *ast.MappingNode, routeNodes, ruleNodes 
 		}
 		for j, field := range rs.Redact {
 			if !slices.Contains(participantFields, field) {
-				l.errorf(seqItems(mapGet(n, "redact"))[j], "", "routes[%d].redact: %q is not a participant field (one of %s)", rs.index, field, strings.Join(participantFields, ", "))
+				l.errorf(itemAt(mapGet(n, "redact"), j), "", "routes[%d].redact: %q is not a participant field (one of %s)", rs.index, field, strings.Join(participantFields, ", "))
 			}
 		}
 		if r.Channel == "" {

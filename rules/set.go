@@ -65,9 +65,7 @@ func (s *Set) Route(n *engine.Notification) engine.Route {
 		if r.prog == nil {
 			return r.Route
 		}
-		m := vms.Get().(*vm.VM)
-		out, err := m.Run(r.prog, &env)
-		vms.Put(m)
+		out, err := run(r.prog, &env)
 		if ok, _ := out.(bool); ok && err == nil {
 			return r.Route
 		}

@@ -95,6 +95,10 @@ type TestNotify struct {
 	Mention     string `yaml:"mention" json:"mention" doc:"The mention the route adds (<!here>, <!subteam^S…>), when given."`
 }
 
+// MaxTestMinutes is how long a rule test may run: a week of minutes.
+// The engine runs every minute up to the last value or expectation.
+const MaxTestMinutes = 7 * 24 * 60
+
 // parseSeries reads "0 0 3.5 _ 2x3": one value a minute; "_" is missing
 // (NaN); VxN is V repeated N times.
 func parseSeries(s string) ([]float64, error) {
@@ -107,6 +111,9 @@ func parseSeries(s string) ([]float64, error) {
 				return nil, fmt.Errorf("%q: the repeat count after x must be a whole number", f)
 			}
 			v, n = f[:i], c
+		}
+		if n > MaxTestMinutes-len(out) {
+			return nil, fmt.Errorf("%q: a series is at most %d values (a week of minutes)", f, MaxTestMinutes)
 		}
 		x := math.NaN()
 		if v != "_" {

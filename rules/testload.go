@@ -28,6 +28,14 @@ type testSuite struct {
 	stale time.Duration
 }
 
+// node is test i's node, or nil (a test list reached through an alias).
+func (s *testSuite) node(i int) ast.Node {
+	if i < len(s.nodes) {
+		return s.nodes[i]
+	}
+	return nil
+}
+
 // loadTestFile reads and checks a test file and loads the rules file it
 // names. The error is an Errors: the test file's problems, or the rules
 // file's (with that file's name).
@@ -176,7 +184,7 @@ func (l *loader) vetTestFile(s *testSuite, m *ast.MappingNode) {
 	l.vetSource(&tf.Source, asMap(mapGet(m, "source")), "")
 	for i := range tf.Tests {
 		tc := &tf.Tests[i]
-		n := asMap(s.nodes[i])
+		n := asMap(s.node(i))
 		name := testName(n, i)
 		if tc.Source != nil {
 			l.vetSource(tc.Source, asMap(mapGet(n, "source")), name)
@@ -185,25 +193,25 @@ func (l *loader) vetTestFile(s *testSuite, m *ast.MappingNode) {
 		for j, p := range tc.Participants {
 			id := p.Attributes["user_id"]
 			if id == "" {
-				l.errorf(seqItems(mapGet(n, "participants"))[j], name, "participants[%d]: user_id is required: expectations name participants by it", j)
+				l.errorf(itemAt(mapGet(n, "participants"), j), name, "participants[%d]: user_id is required: expectations name participants by it", j)
 			}
 			ids[id] = true
 		}
-		if tc.EndAt != nil && *tc.EndAt < 0 {
-			l.errorf(mapGet(n, "end_at"), name, "end_at: minutes count from 0")
+		if tc.EndAt != nil && (*tc.EndAt < 0 || *tc.EndAt >= MaxTestMinutes) {
+			l.errorf(mapGet(n, "end_at"), name, "end_at: a minute from 0 to %d (a week)", MaxTestMinutes-1)
 		}
 		for j, e := range tc.Expect {
-			en := asMap(seqItems(mapGet(n, "expect"))[j])
-			if e.At < 0 {
-				l.errorf(mapGet(en, "at"), name, "expect: at: minutes count from 0")
+			en := asMap(itemAt(mapGet(n, "expect"), j))
+			if e.At < 0 || e.At >= MaxTestMinutes {
+				l.errorf(mapGet(en, "at"), name, "expect: at: a minute from 0 to %d (a week)", MaxTestMinutes-1)
 			}
 			for k, a := range deref(e.Alerts) {
-				an := asMap(seqItems(mapGet(en, "alerts"))[k])
+				an := asMap(itemAt(mapGet(en, "alerts"), k))
 				l.vetOneOf(an, "state", a.State, name, "pending", "firing", "resolving", "resolved")
 				l.vetParticipant(an, a.Participant, ids, name)
 			}
 			for k, x := range deref(e.Notify) {
-				xn := asMap(seqItems(mapGet(en, "notifications"))[k])
+				xn := asMap(itemAt(mapGet(en, "notifications"), k))
 				l.vetOneOf(xn, "kind", x.Kind, name, "firing", "repeat", "resolved")
 				if x.Reason != "" {
 					l.vetOneOf(xn, "reason", x.Reason, name, "recovered", "left", "stale", "ended", "rule_removed")
@@ -288,15 +296,15 @@ func (l *loader) vetRuleNames(s *testSuite) {
 		l.errorf(node, test, "%s", msg)
 	}
 	for i, tc := range s.file.Tests {
-		n := asMap(s.nodes[i])
+		n := asMap(s.node(i))
 		name := testName(n, i)
 		for j, e := range tc.Expect {
-			en := asMap(seqItems(mapGet(n, "expect"))[j])
+			en := asMap(itemAt(mapGet(n, "expect"), j))
 			for k, a := range deref(e.Alerts) {
-				check(asMap(seqItems(mapGet(en, "alerts"))[k]), a.Rule, name)
+				check(asMap(itemAt(mapGet(en, "alerts"), k)), a.Rule, name)
 			}
 			for k, x := range deref(e.Notify) {
-				check(asMap(seqItems(mapGet(en, "notifications"))[k]), x.Rule, name)
+				check(asMap(itemAt(mapGet(en, "notifications"), k)), x.Rule, name)
 			}
 		}
 	}

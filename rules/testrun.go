@@ -62,7 +62,7 @@ func runTestFile(ctx context.Context, w io.Writer, path string) bool {
 			fmt.Fprintf(w, "%s: interrupted\n", path)
 			return false
 		}
-		n, fs := runTestCase(ctx, suite, &tf.Tests[i], suite.nodes[i])
+		n, fs := runTestCase(ctx, suite, &tf.Tests[i], suite.node(i))
 		checks += n
 		fails = append(fails, fs...)
 	}

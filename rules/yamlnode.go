@@ -100,6 +100,15 @@ func seqItems(n ast.Node) []ast.Node {
 	return nil
 }
 
+// itemAt is item i of a list node, or nil: a list reached through an
+// alias decodes, but its items are not the alias node's.
+func itemAt(n ast.Node, i int) ast.Node {
+	if items := seqItems(n); i < len(items) {
+		return items[i]
+	}
+	return nil
+}
+
 // scalar returns a scalar node's text, or "".
 func scalar(n ast.Node) string {
 	if n == nil {
