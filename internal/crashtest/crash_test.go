@@ -105,6 +105,29 @@ func (tag) Render(n *engine.Notification) (string, error) {
 
 var tagRe = regexp.MustCompile(`crash (firing|repeat|resolved) ([a-z-]+) (u\d+) (\d+)`)
 
+// A resolve does not show the summary (it was written for the firing): its
+// tag is read from what it does show, the rule, the person and when it
+// ended ("[RESOLVED] lossy-audio: ✅ Resolved: Person 07, after 23m
+// (09:03:00 UTC–09:26:00 UTC)", or "… Person 07 · … (09:03:00 UTC–09:26:00 UTC)").
+var resolvedRe = regexp.MustCompile(`\[RESOLVED\] (?:[a-z]+ )?([a-z-]+): (?:✅ Resolved: )?Person (\d+)\b.*?\(\d\d:\d\d:\d\d UTC–(\d\d:\d\d:\d\d) UTC\)`)
+
+// tagOf is the notification a message carries, as tag renders it.
+func tagOf(text, blocks string) string {
+	if t := tagRe.FindString(text + " " + blocks); t != "" {
+		return t
+	}
+	m := resolvedRe.FindStringSubmatch(text)
+	if m == nil {
+		return ""
+	}
+	end, err := time.Parse("15:04:05", m[3])
+	if err != nil {
+		return ""
+	}
+	at := time.Date(t0.Year(), t0.Month(), t0.Day(), end.Hour(), end.Minute(), end.Second(), 0, time.UTC)
+	return fmt.Sprintf("crash resolved %s u%s %d", m[1], m[2], int(at.Sub(t0).Seconds()))
+}
+
 func rules() []engine.Rule {
 	return []engine.Rule{
 		{Name: "lossy-audio", When: cond(2), For: 2 * time.Minute, KeepFiringFor: time.Minute,
@@ -240,7 +263,7 @@ func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	run, _ := strconv.Atoi(r.Header.Get("X-Crash-Run"))
 	method := strings.TrimPrefix(r.URL.Path, "/")
-	tagText := tagRe.FindString(r.Form.Get("text") + " " + r.Form.Get("blocks"))
+	tagText := tagOf(r.Form.Get("text"), r.Form.Get("blocks"))
 	time.Sleep(f.latency / 2)       // the request travels
 	defer time.Sleep(f.latency / 2) // the answer travels: a kill now loses it
 	f.mu.Lock()
