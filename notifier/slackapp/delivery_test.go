@@ -64,14 +64,19 @@ func TestRoutingMentionsRedaction(t *testing.T) {
 }
 
 // Test429 obeys Retry-After per channel, and waits the default when a
-// 429 has none; the other channel keeps going meanwhile.
+// 429 has none; the other channel keeps going meanwhile. A Retry-After
+// of 31 years parks the channel for the cap (an hour), said in the log
+// and counted.
 func Test429(t *testing.T) {
 	for _, tc := range []struct {
 		name, retryAfter string
 		wait             time.Duration
+		capped           bool
 	}{
-		{"with Retry-After", "7", 7 * time.Second},
-		{"without Retry-After", "", 30 * time.Second},
+		{"with Retry-After", "7", 7 * time.Second, false},
+		{"without Retry-After", "", 30 * time.Second, false},
+		{"with a Retry-After of 31 years", "999999999", time.Hour, true},
+		{"with a Retry-After past any duration", "99999999999999999", time.Hour, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			router := routerFunc(func(n *engine.Notification) engine.Route {
@@ -96,8 +101,13 @@ func Test429(t *testing.T) {
 			if len(calls) != 2 || calls[0].Channel != "Cquiet" || calls[1].Channel != "Cbusy" {
 				t.Fatalf("calls = %v; want #quiet first (not held up), then #busy once", calls)
 			}
-			if got := calls[1].At.Sub(start); got < tc.wait {
-				t.Errorf("#busy retried after %s, want at least %s", got, tc.wait)
+			if got := calls[1].At.Sub(start); got < tc.wait || got > tc.wait+time.Minute {
+				t.Errorf("#busy retried after %s, want %s", got, tc.wait)
+			}
+			capped := metric(t, r.reg, "qoswatch_slack_retry_after_capped_total")
+			told := strings.Contains(r.logs.String(), "waiting the cap")
+			if tc.capped != (capped == 1) || tc.capped != told {
+				t.Errorf("capped counted %v, logged %v; want both %v:\n%s", capped, told, tc.capped, r.logs.String())
 			}
 			if rl, ok := metric(t, r.reg, "qoswatch_slack_rate_limited_total"), metric(t, r.reg, "qoswatch_notifications_total", "kind", "firing", "outcome", notifier.OutcomeDelivered); rl != 1 || ok != 2 {
 				t.Errorf("rate limited = %v, delivered = %v; want 1 and 2", rl, ok)

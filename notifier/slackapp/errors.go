@@ -114,6 +114,10 @@ func scrub(s string, secrets []string) string {
 	return s
 }
 
+// maxRetryAfterSecs is the longest Retry-After passed on to slack-go: 31
+// years, far inside a time.Duration.
+const maxRetryAfterSecs = 1_000_000_000
+
 // retryAfterTransport rewrites a 429's Retry-After given as an HTTP date
 // into seconds, the only form slack-go parses; otherwise slack-go would
 // fail to parse it and the 429 would look like a network error.
@@ -132,7 +136,13 @@ func (t retryAfterTransport) RoundTrip(req *http.Request) (*http.Response, error
 	if ra == "" {
 		return resp, nil
 	}
-	if _, perr := strconv.ParseInt(ra, 10, 64); perr == nil {
+	if n, perr := strconv.ParseUint(ra, 10, 64); perr == nil || errors.Is(perr, strconv.ErrRange) {
+		// slack-go multiplies by a second: a value past ~292 years would
+		// wrap into a short or negative wait. The notifier caps what it
+		// honours anyway; keep the value long but whole.
+		if n > maxRetryAfterSecs || perr != nil {
+			resp.Header.Set("Retry-After", strconv.Itoa(maxRetryAfterSecs))
+		}
 		return resp, nil
 	}
 	secs := "0" // unparseable: the dispatcher's default wait
