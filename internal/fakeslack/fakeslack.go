@@ -4,14 +4,25 @@
 // answers faults on demand, and, like Slack, refuses a message that breaks
 // Block Kit's limits (invalid_blocks, msg_blocks_too_long, msg_too_long),
 // so a test that posts a message Slack would refuse fails.
+//
+// It keeps what was posted, with its message metadata, and answers
+// conversations.history and conversations.replies over it as Slack does
+// for an app outside the Marketplace: a channel id (not a name), messages
+// after oldest, newest first (history: top-level messages only) or the
+// thread in order (replies), at most 15 a call with has_more, metadata
+// only with include_all_metadata, and one call a minute per method (429
+// with Retry-After beyond).
 package fakeslack
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -32,7 +43,8 @@ type Call struct {
 	ThreadTS string          `json:"thread_ts,omitempty"` // a reply: its thread
 	Text     string          `json:"text"`
 	Blocks   json.RawMessage `json:"blocks"`
-	At       time.Time       `json:"-"` // the server's clock at the call
+	Metadata json.RawMessage `json:"metadata,omitempty"` // chat.postMessage's message metadata
+	At       time.Time       `json:"-"`                  // the server's clock at the call
 }
 
 func (c Call) String() string {
@@ -52,6 +64,10 @@ type Fault struct {
 	RetryAfter string // Retry-After header
 	SlackErr   string // {"ok":false,"error":...}
 	Hangup     bool   // close the connection: a network error
+	// Late accepts the message (it is posted, and visible in history)
+	// but answers only after the client gave up waiting: Slack answering
+	// after the client's timeout.
+	Late bool
 }
 
 // Server is a running fake Slack.
@@ -66,7 +82,8 @@ type Server struct {
 	tokens   map[string]bool
 	seq      int
 	fault    func(method string, v url.Values) *Fault
-	refusals bool // refusals are expected: do not fail the test
+	refusals bool                 // refusals are expected: do not fail the test
+	lookups  map[string]time.Time // conversations.* method → its last call (one a minute)
 }
 
 // New starts a fake Slack, stopped when the test ends. now stamps the
@@ -75,10 +92,12 @@ func New(tb testing.TB, now func() time.Time) *Server {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Server{now: now, tokens: map[string]bool{}}
+	s := &Server{now: now, tokens: map[string]bool{}, lookups: map[string]time.Time{}}
 	s.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", s.handle("chat.postMessage"))
 		c.Handle("/chat.update", s.handle("chat.update"))
+		c.Handle("/conversations.history", s.read("conversations.history"))
+		c.Handle("/conversations.replies", s.read("conversations.replies"))
 		c.Handle(WebhookPath, s.webhook)
 	})
 	s.srv.Start()
@@ -180,12 +199,26 @@ func (s *Server) handle(method string) http.HandlerFunc {
 		if tok := v.Get("token"); tok != "" {
 			s.tokens[tok] = true
 		}
-		if f := s.faultFor(method, v); f != nil {
+		f := s.faultFor(method, v)
+		if f != nil && !f.Late {
 			s.mu.Unlock()
 			answerFault(w, f)
 			return
 		}
 		c := Call{Method: method, Channel: v.Get("channel"), ThreadTS: v.Get("thread_ts"), Text: v.Get("text"), Blocks: json.RawMessage(v.Get("blocks")), At: s.now()}
+		if md := v.Get("metadata"); md != "" && method == "chat.postMessage" {
+			var m struct {
+				EventType    string         `json:"event_type"`
+				EventPayload map[string]any `json:"event_payload"`
+			}
+			if err := json.Unmarshal([]byte(md), &m); err != nil || m.EventType == "" || m.EventPayload == nil {
+				s.mu.Unlock()
+				w.Header().Set("Content-Type", "application/json")
+				_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "invalid_metadata_format"})
+				return
+			}
+			c.Metadata = json.RawMessage(md)
+		}
 		if lerr := Validate(c.Blocks, c.Text); lerr != nil {
 			s.refused = append(s.refused, Refusal{Method: method, Err: lerr})
 			s.mu.Unlock()
@@ -196,14 +229,19 @@ func (s *Server) handle(method string) http.HandlerFunc {
 		if method == "chat.update" {
 			c.TS, c.ThreadTS = v.Get("ts"), ""
 		} else {
+			// Slack's ts is the time it stored the message (seconds and
+			// microseconds); the sequence keeps it unique and ordered.
 			s.seq++
-			c.TS = fmt.Sprintf("1773324000.%06d", s.seq)
+			c.TS = fmt.Sprintf("%d.%06d", c.At.Unix(), s.seq)
 		}
 		if strings.HasPrefix(c.Channel, "#") {
 			c.Channel = "C" + c.Channel[1:] // Slack answers with the channel id
 		}
 		s.calls = append(s.calls, c)
 		s.mu.Unlock()
+		if f != nil && f.Late {
+			<-r.Context().Done() // the client gave up; Slack answers into the void
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": c.Channel, "ts": c.TS})
 	}
@@ -221,7 +259,8 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<22))
 	s.mu.Lock()
 	s.attempts = append(s.attempts, s.now())
-	if f := s.faultFor("webhook", nil); f != nil {
+	f := s.faultFor("webhook", nil)
+	if f != nil && !f.Late {
 		s.mu.Unlock()
 		answerFault(w, f)
 		return
@@ -241,7 +280,109 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.calls = append(s.calls, Call{Method: "webhook", Channel: m.Channel, ThreadTS: m.ThreadTS, Text: m.Text, Blocks: m.Blocks, At: s.now()})
 	s.mu.Unlock()
+	if f != nil && f.Late {
+		<-r.Context().Done()
+	}
 	_, _ = w.Write([]byte("ok"))
+}
+
+// history is one message as conversations.history and .replies show it.
+type history struct {
+	Type     string          `json:"type"`
+	TS       string          `json:"ts"`
+	ThreadTS string          `json:"thread_ts,omitempty"`
+	Text     string          `json:"text"`
+	Metadata json.RawMessage `json:"metadata,omitempty"`
+}
+
+// maxRead is the most messages a conversations.history or .replies call
+// returns to an app outside the Slack Marketplace.
+const maxRead = 15
+
+// read answers conversations.history and conversations.replies from the
+// messages posted so far.
+func (s *Server) read(method string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		v, err := url.ParseQuery(string(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		answer := func(m map[string]any) {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(m)
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if f := s.faultFor(method, v); f != nil {
+			answerFault(w, f)
+			return
+		}
+		now := s.now()
+		if last, ok := s.lookups[method]; ok && now.Sub(last) < time.Minute {
+			// Tier 1 for apps outside the Marketplace: one call a minute.
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil((time.Minute - now.Sub(last)).Seconds()))))
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		s.lookups[method] = now
+		ch, thread := v.Get("channel"), v.Get("ts")
+		known := false
+		for _, c := range s.calls {
+			known = known || (c.Method == "chat.postMessage" && c.Channel == ch)
+		}
+		if !known { // a name ("#general") is not a conversation id
+			answer(map[string]any{"ok": false, "error": "channel_not_found"})
+			return
+		}
+		ts := func(x string) float64 { f, _ := strconv.ParseFloat(x, 64); return f }
+		oldest, latest := ts(v.Get("oldest")), ts(v.Get("latest"))
+		inclusive := v.Get("inclusive") == "1" || v.Get("inclusive") == "true"
+		inRange := func(t float64) bool {
+			if inclusive {
+				return t >= oldest && (latest == 0 || t <= latest)
+			}
+			return t > oldest && (latest == 0 || t < latest)
+		}
+		withMeta := v.Get("include_all_metadata") == "1" || v.Get("include_all_metadata") == "true"
+		var msgs []history
+		parent := false
+		for _, c := range s.calls {
+			if c.Method != "chat.postMessage" || c.Channel != ch {
+				continue
+			}
+			switch {
+			case method == "conversations.history" && c.ThreadTS != "":
+				continue // replies are not in the channel's history
+			case method == "conversations.replies" && c.TS != thread && c.ThreadTS != thread:
+				continue
+			}
+			parent = parent || c.TS == thread
+			if !inRange(ts(c.TS)) {
+				continue
+			}
+			h := history{Type: "message", TS: c.TS, ThreadTS: c.ThreadTS, Text: c.Text}
+			if withMeta {
+				h.Metadata = c.Metadata
+			}
+			msgs = append(msgs, h)
+		}
+		if method == "conversations.replies" && !parent {
+			answer(map[string]any{"ok": false, "error": "thread_not_found"})
+			return
+		}
+		if method == "conversations.history" {
+			slices.Reverse(msgs) // newest first
+		}
+		limit, _ := strconv.Atoi(v.Get("limit"))
+		if limit <= 0 || limit > maxRead {
+			limit = maxRead
+		}
+		more := len(msgs) > limit
+		msgs = msgs[:min(limit, len(msgs))]
+		answer(map[string]any{"ok": true, "messages": msgs, "has_more": more})
+	}
 }
 
 // faultFor asks the fault function; s.mu is held.

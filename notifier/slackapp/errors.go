@@ -2,8 +2,10 @@ package slackapp
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -80,9 +82,23 @@ func classify(err error, secrets ...string) error {
 		case !transientCodes[se.Err]:
 			de.Class = notifier.Permanent
 		}
+	default:
+		// No answer from Slack: a timeout, a connection closed, a body
+		// that did not parse. Unless the connection was never made, the
+		// request may have reached Slack and been posted.
+		var op *net.OpError
+		de.Unanswered = !(errors.As(err, &op) && op.Op == "dial")
+		if de.Unanswered && isTimeout(err) {
+			de.Code = "timeout"
+		}
 	}
 	de.Err = errors.New(scrub(err.Error(), secrets))
 	return de
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // scrub removes secrets from s: each whole, and for URLs their path and

@@ -68,6 +68,7 @@ type fault struct {
 	retryAfter string // Retry-After header
 	slackErr   string // {"ok":false,"error":...}
 	hangup     bool   // close the connection: a network error
+	late       bool   // post it, but answer only after the client gave up
 }
 
 // fakeSlack is internal/fakeslack on the test's clock: slacktest's server
@@ -88,7 +89,7 @@ func (fs *fakeSlack) setFault(f func(method string, v url.Values) *fault) {
 		if x == nil {
 			return nil
 		}
-		return &fakeslack.Fault{Status: x.status, RetryAfter: x.retryAfter, SlackErr: x.slackErr, Hangup: x.hangup}
+		return &fakeslack.Fault{Status: x.status, RetryAfter: x.retryAfter, SlackErr: x.slackErr, Hangup: x.hangup, Late: x.late}
 	})
 }
 

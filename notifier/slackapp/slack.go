@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,6 +99,11 @@ func (b *Bot) Post(ctx context.Context, channel, threadTS string, m notifier.Mes
 	if threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(threadTS))
 	}
+	if m.Key != "" {
+		// The key travels with the message, so Find can tell whether a
+		// post Slack did not answer arrived after all.
+		opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{EventType: MetadataEventType, EventPayload: map[string]any{"key": m.Key}}))
+	}
 	ch, ts, err := b.api.PostMessageContext(ctx, channel, opts...)
 	if err != nil {
 		return engine.MessageRef{}, fmt.Errorf("slack: chat.postMessage to %s: %w", channel, classify(err, b.token))
@@ -107,6 +113,57 @@ func (b *Bot) Post(ctx context.Context, channel, threadTS string, m notifier.Mes
 	}
 	b.log.Debug("slack: posted", "channel", ch, "ts", ts, "thread_ts", threadTS)
 	return engine.MessageRef{Channel: ch, TS: ts}, nil
+}
+
+// MetadataEventType is the event_type of the metadata qoswatch's messages
+// carry; its payload is {"key": Message.Key}, and names no participant.
+const MetadataEventType = "qoswatch_message"
+
+var _ notifier.Finder = (*Bot)(nil)
+
+// Find looks for the message carrying key among those posted in channel
+// (an id) since since (a minute earlier, for the clocks' skew), or in the
+// thread of threadTS: conversations.history or conversations.replies with
+// include_all_metadata (scopes channels:history and groups:history). Slack
+// allows an app outside its Marketplace one such call a minute and 15
+// messages a call; when the window holds more and the key is not among
+// them, Find cannot tell and says so.
+func (b *Bot) Find(ctx context.Context, channel, threadTS, key string, since time.Time) (engine.MessageRef, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
+	defer cancel()
+	oldest := since.Add(-time.Minute)
+	oldestTS := strconv.FormatInt(oldest.Unix(), 10) + "." + fmt.Sprintf("%06d", oldest.Nanosecond()/1000)
+	var (
+		msgs []slack.Message
+		more bool
+		err  error
+		what = "conversations.history"
+	)
+	if threadTS == "" {
+		var h *slack.GetConversationHistoryResponse
+		h, err = b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+			ChannelID: channel, Oldest: oldestTS, Inclusive: true, Limit: 100, IncludeAllMetadata: true})
+		if h != nil {
+			msgs, more = h.Messages, h.HasMore
+		}
+	} else {
+		what = "conversations.replies"
+		msgs, more, _, err = b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+			ChannelID: channel, Timestamp: threadTS, Oldest: oldestTS, Inclusive: true, Limit: 100, IncludeAllMetadata: true})
+	}
+	if err != nil {
+		return engine.MessageRef{}, false, fmt.Errorf("slack: %s of %s: %w", what, channel, classify(err, b.token))
+	}
+	for _, m := range msgs {
+		if m.Metadata.EventType == MetadataEventType && m.Metadata.EventPayload["key"] == key {
+			return engine.MessageRef{Channel: channel, TS: m.Timestamp}, true, nil
+		}
+	}
+	if more {
+		return engine.MessageRef{}, false, fmt.Errorf("slack: %s of %s: %w", what, channel,
+			&notifier.DeliveryError{Class: notifier.Permanent, Code: "window_too_busy", Err: errors.New("more messages since the post than one call returns")})
+	}
+	return engine.MessageRef{}, false, nil
 }
 
 // Update replaces the message at ref with chat.update.
