@@ -202,7 +202,7 @@ func TestCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := notifier.New(notifier.Options{Outbox: db, Router: route{}, Sender: tagged{bot, db},
+	d, err := notifier.New(notifier.Options{Outbox: db, Router: route{}, Sender: bot,
 		ChannelInterval: time.Millisecond, PollInterval: 5 * time.Millisecond, StormThreshold: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -226,32 +226,6 @@ func TestCrashChild(t *testing.T) {
 	for db.Stats().OutboxDepth > 0 {
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-// tagged is the real bot, with the scenario's tag of the notification a
-// message tells added to its text, found by the outbox id in the
-// message's key: the fake Slack tells messages apart by it, whatever the
-// renderer writes (a resolve's reply does not repeat the summary).
-type tagged struct {
-	*slackapp.Bot
-	db *store.DB
-}
-
-func (s tagged) Post(ctx context.Context, channel, thread string, m notifier.Message) (engine.MessageRef, error) {
-	var id uint64
-	if _, err := fmt.Sscanf(m.Key, "qoswatch-%d-", &id); err == nil {
-		ps, err := s.db.Pending(ctx, 0)
-		if err != nil {
-			return engine.MessageRef{}, err
-		}
-		for i := range ps {
-			if ps[i].ID == id {
-				t, _ := tag{}.Render(&ps[i])
-				m.Text += "\n" + t
-			}
-		}
-	}
-	return s.Bot.Post(ctx, channel, thread, m)
 }
 
 // runHeader tells the fake Slack which run sent a request.
