@@ -17,6 +17,7 @@ import (
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/internal/fakeslack"
+	"github.com/qoswatch/qoswatch/internal/promtest"
 	"github.com/qoswatch/qoswatch/notifier"
 	"github.com/qoswatch/qoswatch/store"
 )
@@ -27,36 +28,10 @@ func newClock() *fakeclock.Stepping {
 	return fakeclock.NewStepping(time.Date(2026, 3, 12, 14, 0, 0, 0, time.UTC))
 }
 
-// metric reads a metric as /metrics shows it: its name and label pairs
-// ("kind", "firing", …); 0 when it has no sample with those labels.
+// metric reads a metric as /metrics shows it.
 func metric(t testing.TB, reg *prometheus.Registry, name string, labels ...string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range mf.GetMetric() {
-			for i := 0; i+1 < len(labels); i += 2 {
-				found := false
-				for _, lp := range m.GetLabel() {
-					found = found || (lp.GetName() == labels[i] && lp.GetValue() == labels[i+1])
-				}
-				if !found {
-					continue next
-				}
-			}
-			if c := m.GetCounter(); c != nil {
-				return c.GetValue()
-			}
-			return m.GetGauge().GetValue()
-		}
-	}
-	return 0
+	return promtest.Value(t, reg, name, labels...)
 }
 
 // call is one request the fake Slack accepted.
