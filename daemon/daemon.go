@@ -85,7 +85,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	}
 	// Every line leaves through the scrubber: no configured secret in any
 	// part's log, whatever a server echoed or a client printed.
-	log = slog.New(cfg.Scrubber().Handler(log.Handler()))
+	log = slog.New(outputHandler(log.Handler(), cfg.Scrubber()))
 	if opts.Console == nil {
 		opts.Console = os.Stdout
 	}
@@ -120,17 +120,22 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	if err != nil {
 		return &ConfigError{err}
 	}
+	log.Info("qoswatch starting", "version", opts.Version, "rules", cfg.Rules, "db", cfg.DB, "listen", cfg.Listen, "notifier", mode)
 	client, err := zoom.NewClient(zoom.Config{
 		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL,
 		AccountID: cfg.Zoom.AccountID, ClientID: cfg.Zoom.ClientID, ClientSecret: cfg.Zoom.ClientSecret.Reveal(),
 		Plan: cfg.Zoom.Plan, DailyLimit: cfg.Zoom.DailyLimit, Quota: zoom.QuotaConfig{Share: cfg.BudgetShare, Spend: c.db},
-		Logger: log.With("component", "zoom"), Clock: clock,
+		Logger: log, Clock: clock, // the client names itself (component=zoom)
 	})
 	if err != nil {
 		c.close(time.Second)
 		return &ConfigError{fmt.Errorf("zoom: %w", err)}
 	}
 	c.stats.Add(httpapi.StatsSource{Subsystem: "zoom", Stats: func() any { return client.Stats() }})
+	// The first call can take a while (retries with back-off): say at
+	// once what is being tried, so a silent terminal is never a mystery.
+	log.Info("checking the Zoom app: getting a token and listing live "+firstWatch(cfg),
+		"oauth_url", cfg.Zoom.OAuthURL, "zoom_api", cfg.Zoom.APIURL, "account_id", cfg.Zoom.AccountID, "timeout", credentialsTimeout)
 	if err := checkCredentials(ctx, client, cfg, clock.Now(), log); err != nil {
 		c.close(time.Second)
 		return &ConfigError{err}
@@ -180,9 +185,8 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		MaxHeaderBytes:    64 << 10,
 	}
 	addr := ln.Addr().String()
-	log.Info("qoswatch running", "version", opts.Version, "listen", addr, "rules", cfg.Rules, "db", cfg.DB, "notifier", mode,
-		"poll_interval", cfg.PollInterval, "watch", strings.Join(cfg.Watch, ","), "sources", strings.Join(cfg.Sources, ","),
-		"zoom_api", cfg.Zoom.APIURL, "plan", cfg.Zoom.Plan, "budget_share", cfg.BudgetShare)
+	log.Info("qoswatch running", "listen", addr, "poll_interval", cfg.PollInterval,
+		"watch", strings.Join(cfg.Watch, ","), "sources", strings.Join(cfg.Sources, ","), "plan", cfg.Zoom.Plan, "budget_share", cfg.BudgetShare)
 	if mode == "console" {
 		log.Warn("neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL is set: alerts go to the console (stdout)")
 	}
@@ -258,15 +262,27 @@ func newSender(cfg Config, console io.Writer, log *slog.Logger) (notifier.Sender
 	return notifier.NewConsole(console), "console", nil
 }
 
+// credentialsTimeout bounds the start's first Zoom call.
+const credentialsTimeout = 30 * time.Second
+
+// firstWatch is what the credentials check lists: the first of
+// QOSWATCH_WATCH, else webinars.
+func firstWatch(cfg Config) string {
+	if len(cfg.Watch) > 0 {
+		return cfg.Watch[0]
+	}
+	return "webinars"
+}
+
 // checkCredentials makes one listing call so that credentials Zoom
 // rejects stop the start with one clear line, instead of an error logged
 // every poll. Other failures (Zoom down) are logged; polling retries them.
 func checkCredentials(ctx context.Context, c *zoom.Client, cfg Config, now time.Time, log *slog.Logger) error {
 	kind := engine.Webinar
-	if len(cfg.Watch) > 0 && cfg.Watch[0] == "meetings" {
+	if firstWatch(cfg) == "meetings" {
 		kind = engine.Meeting
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, credentialsTimeout)
 	defer cancel()
 	now = now.UTC()
 	_, err := c.ListSources(ctx, kind, zoom.Live, now.Add(-24*time.Hour), now)
