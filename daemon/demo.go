@@ -26,57 +26,120 @@ type DemoConfig struct {
 	Attendees int           // people in the webinar, host and panelists included
 	Rules     []byte        // the rules file's content (the embedded example)
 	Listen    string        // the HTTP API; "" picks 127.0.0.1:9797 or a free port
+	APIToken  Secret        // QOSWATCH_API_TOKEN, needed to listen beyond loopback
 	Slack     *SlackConfig  // send to Slack instead of the console
 	Seed      int64
+	// Try is how the banner tells to run the CLI: "qoswatch" when it is
+	// on PATH, else "go run ./cmd/qoswatch" (main knows which).
+	Try string
 }
 
-// demoScenario is a live webinar where a few people degrade one by one,
-// a block of attendees behind one bad network degrades together (a
-// storm), and everyone recovers or the webinar ends.
+// demoEvent is one turn of the demo's story: who degrades how, from and
+// to which minute of the webinar, and the example rule that tells.
+type demoEvent struct {
+	first, n int // participants first .. first+n-1
+	kinds    []zoomtest.Impairment
+	from, to int // minutes; to 0 is the webinar's end
+	rule     string
+	story    string // for the banner; %s is the participant's name
+}
+
+// The story. Participant 0 is the host, 1 and 2 panelists.
+const (
+	stormFirst, stormSize = 100, 40
+	demoLastMinute        = 18 // the storm's resolve (14 + keep_firing_for 2m) and the host's screen share firing (15 + for 1m) are told by then
+	demoMaxSpeed          = 600
+)
+
+var demoStory = []demoEvent{
+	{first: 1, n: 1, kinds: []zoomtest.Impairment{zoomtest.FrozenVideo}, from: 2, to: 9, rule: "frozen-video", story: "%s's video freezes"},
+	{first: 2, n: 1, kinds: []zoomtest.Impairment{zoomtest.CPUHog}, from: 3, to: 11, rule: "zoom-cpu-hog", story: "%s's CPU is pegged"},
+	{first: 40, n: 1, kinds: []zoomtest.Impairment{zoomtest.WeakWiFi}, from: 4, to: 14, rule: "weak-wifi", story: "%s's Wi-Fi weakens"},
+	{first: stormFirst, n: stormSize, kinds: []zoomtest.Impairment{zoomtest.AudioLoss, zoomtest.HighLatency}, from: 8, to: 14, rule: "choppy-audio",
+		story: "a storm: %d attendees behind one congested link break up (one grouped message)"},
+	{first: 0, n: 1, kinds: []zoomtest.Impairment{zoomtest.ScreenShareStutter}, from: 15, rule: "stuttering-screen-share", story: "%s's screen share stutters until the end"},
+}
+
+// demoMaxAttendees is what the demo's budget can watch: qoswatch's half
+// of a Business account's 60,000 daily calls is ~21 calls a minute, and
+// the participants list (300 a call) may take half of them.
+var demoMaxAttendees = int(60000*Defaults().BudgetShare/(24*60)) / 2 * 300
+
+// check refuses what the demo cannot honour, saying why.
+func (dc DemoConfig) check() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if dc.Speed <= 0 || dc.Speed > demoMaxSpeed {
+		bad("--speed %g: want above 0 and at most %d (faster, one simulated minute has under 0.1s of this machine to poll, evaluate and tell, and the story breaks up)", dc.Speed, demoMaxSpeed)
+	}
+	if minimum := time.Duration(demoLastMinute+2) * time.Minute; dc.Duration < minimum {
+		bad("--duration %s: the story runs to minute %d (a storm at minute 8 that is over by 16, the host's screen share from 15) and the webinar ends 2m before --duration: use at least %s",
+			dc.Duration, demoLastMinute, minimum)
+	}
+	if minimum := stormFirst + stormSize; dc.Attendees < minimum {
+		bad("--attendees %d: the storm is %d attendees (numbers %d to %d): use at least %d", dc.Attendees, stormSize, stormFirst, minimum-1, minimum)
+	}
+	if dc.Attendees > demoMaxAttendees {
+		bad("--attendees %d: qoswatch's budget in the demo (half of a Business account's 60,000 daily calls) lists at most about %d participants a minute, so most of the story would go unseen: use at most %d",
+			dc.Attendees, demoMaxAttendees, demoMaxAttendees)
+	}
+	return joinLine(errs)
+}
+
+// demoScenario is a live webinar where the story's people degrade and
+// recover, around everyone else's ordinary noise.
 func demoScenario(start time.Time, attendees int, length time.Duration, seed int64) *zoomtest.Scenario {
 	sc := zoomtest.Generate(zoomtest.Gen{
 		ID: 81234567890, Topic: "Quarterly all-hands (demo)", Start: start, Duration: length,
 		Participants: attendees, AudioOnly: 0.1, Guests: 0.05, Churn: 0.05, Seed: seed,
 	})
 	min := func(m int) time.Duration { return time.Duration(m) * time.Minute }
-	bad := func(i int, kind zoomtest.Impairment, from, to int) {
-		if i >= len(sc.Participants) {
-			return
+	for _, ev := range demoStory {
+		to := ev.to
+		if to == 0 {
+			to = int(length / time.Minute)
 		}
-		p := sc.Participants[i]
-		p.Join, p.Leave = 0, 0 // present throughout, so the story is told
-		if kind == zoomtest.FrozenVideo {
-			p.AudioOnly = false
+		for i := ev.first; i < ev.first+ev.n; i++ {
+			p := sc.Participants[i]
+			p.Join, p.Leave = 0, 0 // present throughout, so the story is told
+			for _, k := range ev.kinds {
+				switch k {
+				case zoomtest.FrozenVideo:
+					p.AudioOnly = false
+				case zoomtest.ScreenShareStutter:
+					p.SharesScreen = true
+				}
+				p.Degradations = append(p.Degradations, zoomtest.Degradation{Kind: k, From: min(ev.from), To: min(to)})
+			}
 		}
-		if kind == zoomtest.ScreenShareStutter {
-			p.SharesScreen = true
-		}
-		p.Degradations = append(p.Degradations, zoomtest.Degradation{Kind: kind, From: min(from), To: min(to)})
 	}
-	bad(1, zoomtest.FrozenVideo, 2, 9) // a panelist: attendees send no video
-	bad(2, zoomtest.CPUHog, 3, 11)     // a panelist: the critical rule
-	bad(40, zoomtest.WeakWiFi, 4, 14)
-	// The storm: 40 attendees behind one congested link.
-	for i := 100; i < 140; i++ {
-		bad(i, zoomtest.AudioLoss, 8, 14)
-		bad(i, zoomtest.HighLatency, 8, 14)
-	}
-	bad(0, zoomtest.ScreenShareStutter, 15, 30) // the host, until the webinar ends
 	return sc
 }
 
+// banner is what the demo promises, from the scenario it built.
+func banner(sc *zoomtest.Scenario, webinarLen time.Duration) string {
+	var b strings.Builder
+	for _, ev := range demoStory {
+		what := fmt.Sprintf(ev.story, sc.Participants[ev.first].UserName)
+		if ev.n > 1 {
+			what = fmt.Sprintf(ev.story, ev.n)
+		}
+		fmt.Fprintf(&b, "  minute %2d  %s (%s)\n", ev.from, what, ev.rule)
+	}
+	fmt.Fprintf(&b, "  minute %2d  the webinar ends: what still fires is resolved\n", int(webinarLen/time.Minute))
+	return b.String()
+}
+
 // Demo runs the real daemon against an in-process fake Zoom account on
-// simulated time, with the console notifier (or Slack), and prints a
-// summary at the end.
+// simulated time, with the console notifier (or Slack), prints a summary
+// at the end and checks that the story it promised was told: an error
+// when not.
 func Demo(ctx context.Context, dc DemoConfig, out io.Writer, log *slog.Logger) error {
-	if dc.Speed <= 0 {
-		return fmt.Errorf("--speed %g: must be positive", dc.Speed)
+	if err := dc.check(); err != nil {
+		return &ConfigError{err}
 	}
-	if dc.Duration < 5*time.Minute {
-		return fmt.Errorf("--duration %s: at least 5m of simulated time", dc.Duration)
-	}
-	if dc.Attendees < 10 {
-		return fmt.Errorf("--attendees %d: at least 10", dc.Attendees)
+	if dc.Try == "" {
+		dc.Try = "qoswatch"
 	}
 	dir, err := os.MkdirTemp("", "qoswatch-demo-")
 	if err != nil {
@@ -101,6 +164,7 @@ func Demo(ctx context.Context, dc DemoConfig, out io.Writer, log *slog.Logger) e
 	cfg.Zoom.APIURL, cfg.Zoom.OAuthURL, cfg.Zoom.Plan = fake.APIURL(), fake.TokenURL(), "business"
 	cfg.Rules, cfg.DB = rulesPath, filepath.Join(dir, "qoswatch.db")
 	cfg.Watch = []string{"webinars"}
+	cfg.APIToken = dc.APIToken
 	cfg.Listen = dc.Listen
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:9797"
@@ -123,13 +187,17 @@ func Demo(ctx context.Context, dc DemoConfig, out io.Writer, log *slog.Logger) e
 		opts.Sender = notifier.NewConsole(out)
 	}
 	opts.Listening = func(addr string) {
+		try := fmt.Sprintf("QOSWATCH_LISTEN=%s %s alerts", addr, dc.Try)
+		if dc.APIToken != "" {
+			try = "QOSWATCH_API_TOKEN=… " + try
+		}
 		fmt.Fprintf(out, `qoswatch demo: a simulated Zoom webinar, %q, with %d people.
 Simulated time runs %gx (%s of webinar in %s). Alerts go to %s.
-Watch for: frozen video, a panelist's CPU, weak Wi-Fi, then a storm of 40
-attendees with choppy audio at minute 8 (one grouped message), recoveries,
-and the webinar's end. The HTTP API is on http://%s
-(try: QOSWATCH_LISTEN=%s qoswatch alerts). Database: %s (removed at exit).
-`, sc.Topic, len(sc.Participants), dc.Speed, webinarLen, time.Duration(float64(dc.Duration)/dc.Speed).Round(time.Second), mode, addr, addr, cfg.DB)
+What happens:
+%sThe HTTP API is on http://%s (try: %s).
+Database: %s (removed at exit).
+`, sc.Topic, len(sc.Participants), dc.Speed, webinarLen, time.Duration(float64(dc.Duration)/dc.Speed).Round(time.Second), mode,
+			banner(sc, webinarLen), addr, try, cfg.DB)
 	}
 
 	runCtx, cancel := context.WithTimeout(ctx, time.Duration(float64(dc.Duration)/dc.Speed))
@@ -150,12 +218,14 @@ and the webinar's end. The HTTP API is on http://%s
 	if ctx.Err() != nil {
 		return nil // interrupted: no summary
 	}
-	return demoSummary(out, cfg.DB, fake.Truth())
+	return demoSummary(out, cfg.DB, sc, fake.Truth(), dc.Speed)
 }
 
-// demoSummary reads the database the run left and scores it against the
-// fake's ground truth.
-func demoSummary(out io.Writer, dbPath string, truth []zoomtest.Truth) error {
+// demoSummary reads the database the run left, scores it against the
+// fake's ground truth, and checks the story: every single person's turn
+// told by its rule, most of the storm (it is one grouped message), and an
+// empty outbox. A failed check is an error: the demo exits non-zero.
+func demoSummary(out io.Writer, dbPath string, sc *zoomtest.Scenario, truth []zoomtest.Truth, speed float64) error {
 	db, err := store.Open(dbPath, store.Options{})
 	if err != nil {
 		return err
@@ -167,10 +237,12 @@ func demoSummary(out io.Writer, dbPath string, truth []zoomtest.Truth) error {
 	}
 	byRule := map[string]int{}
 	alerted := map[string]bool{}
+	fired := map[string]bool{} // rule + "/" + user_id
 	for _, a := range snap.Alerts {
 		if !a.FiredAt.IsZero() { // fired (notified or held back by a silence)
 			byRule[a.Key.Rule]++
 			alerted[a.Key.Participant] = true
+			fired[a.Key.Rule+"/"+a.Key.Participant] = true
 		}
 	}
 	degraded := map[string]bool{}
@@ -188,7 +260,28 @@ func demoSummary(out io.Writer, dbPath string, truth []zoomtest.Truth) error {
 		rules = append(rules, fmt.Sprintf("%s ×%d", r, n))
 	}
 	sort.Strings(rules)
+	pending := db.Stats().OutboxDepth
 	fmt.Fprintf(out, "\nDemo over. Alerts that fired: %s.\n%d of the %d participants the fake degraded were alerted; outbox left: %d.\n",
-		strings.Join(rules, ", "), caught, len(degraded), db.Stats().OutboxDepth)
+		strings.Join(rules, ", "), caught, len(degraded), pending)
+
+	var missed []string
+	for _, ev := range demoStory {
+		told := 0
+		for i := ev.first; i < ev.first+ev.n; i++ {
+			if fired[ev.rule+"/"+sc.Participants[i].UserID] {
+				told++
+			}
+		}
+		if told < ev.n/2+1 { // one person: told; the storm: most of it
+			missed = append(missed, fmt.Sprintf("%s told for %d of %d", ev.rule, told, ev.n))
+		}
+	}
+	if pending > 0 {
+		missed = append(missed, fmt.Sprintf("%d notifications never delivered", pending))
+	}
+	if len(missed) > 0 {
+		return fmt.Errorf("the demo's check failed: %s (at --speed %g this machine may not keep up: try a lower --speed)", strings.Join(missed, "; "), speed)
+	}
+	fmt.Fprintln(out, "Check: every turn of the story was told.")
 	return nil
 }

@@ -132,6 +132,9 @@ func TestEveryLogLineIsClean(t *testing.T) {
 		}
 	}
 	t.Logf("%d log lines checked", n)
+	if t.Failed() {
+		t.Log(text)
+	}
 }
 
 // TestStartupSaysWhatItTries: with Zoom's token endpoint unreachable the

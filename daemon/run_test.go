@@ -129,7 +129,10 @@ func TestDemoShowsFiringStormAndResolutions(t *testing.T) {
 	for _, want := range []string{
 		"Firing: frozen-video — Panelist 1", "Firing: zoom-cpu-hog — Panelist 2", "Firing: weak-wifi — Attendee 40",
 		"Storm: choppy-audio", "more participants match choppy-audio", "Storm over after", "Resolved after",
-		"Demo over.", "outbox left: 0",
+		"Demo over.", "outbox left: 0", "Check: every turn of the story was told.",
+		// The banner, from the scenario built: names and minutes.
+		"minute  2  Panelist 1's video freezes (frozen-video)", "minute  8  a storm: 40 attendees",
+		"minute 24  the webinar ends",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the demo never printed %q", want)
@@ -180,7 +183,7 @@ func TestDemoToSlack(t *testing.T) {
 	}
 	slack := newFakeSlack(t)
 	var out syncbuf.Buffer
-	dc := DemoConfig{Speed: 300, Duration: 14 * time.Minute, Attendees: 60, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 2,
+	dc := DemoConfig{Speed: 150, Duration: 20 * time.Minute, Attendees: 140, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 2,
 		Slack: &SlackConfig{BotToken: "xoxb-demo-token-0123456789", APIURL: slack.APIURL(), Channel: "#qoswatch-demo"}}
 	if err := Demo(context.Background(), dc, &out, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)

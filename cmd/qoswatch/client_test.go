@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +123,37 @@ func TestAlertsListsByState(t *testing.T) {
 	}
 	if !strings.Contains(now, "webinar:777 Town hall") || !strings.Contains(now, "avg_loss = 5 > 2 ✓") {
 		t.Errorf("alerts lacks the source or the reason:\n%s", now)
+	}
+}
+
+// TestSilenceListPagesAndShowsTheZone: silence list follows the API's
+// pages (more silences than one page holds) and prints each end with its
+// time zone, so a list read in another zone is not an hour off.
+func TestSilenceListPagesAndShowsTheZone(t *testing.T) {
+	eng, err := engine.New(engine.NewMemoryStore(), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := httpapi.DefaultPage + 3
+	for i := range n {
+		if _, err := eng.AddSilence(context.Background(), engine.Silence{
+			Matchers: []engine.Matcher{{Name: "rule", Value: fmt.Sprint("r", i)}}, EndsAt: time.Now().Add(time.Hour), Comment: "x", CreatedBy: "ops",
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(httpapi.New(httpapi.Options{Engine: eng}))
+	defer srv.Close()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"qoswatch", "silence", "list", "--url", srv.URL}, &out, &errOut, envOf(nil)); code != 0 {
+		t.Fatalf("silence list = %d %s", code, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != n+1 {
+		t.Errorf("silence list printed %d silences, want all %d (pages followed)", len(lines)-1, n)
+	}
+	zone, _ := time.Now().Zone()
+	if !regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ` + regexp.QuoteMeta(zone) + `\s`).MatchString(lines[1]) {
+		t.Errorf("the end time has no zone (%s): %q", zone, lines[1])
 	}
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os/exec"
 	"time"
 
 	"github.com/qoswatch/qoswatch"
@@ -23,14 +25,15 @@ func cmdDemo(ctx context.Context, c *cli, args []string) int {
 	dc := daemon.DemoConfig{Rules: qoswatch.ExampleRules}
 	var slack bool
 	var logLevel string
-	f.Float(&dc.Speed, "speed", "", 60, "simulated seconds per wall second")
-	f.Duration(&dc.Duration, "duration", "", 30*time.Minute, "simulated time to run (the webinar ends 2m before)")
-	f.Int(&dc.Attendees, "attendees", "", 300, "people in the webinar")
+	f.Float(&dc.Speed, "speed", "", 60, "simulated seconds per wall second (at most 600)")
+	f.Duration(&dc.Duration, "duration", "", 30*time.Minute, "simulated time to run (the webinar ends 2m before; at least 20m, the story's length)")
+	f.Int(&dc.Attendees, "attendees", "", 300, "people in the webinar (140 to 3000: the storm is attendees 100-139)")
 	f.String(&dc.Listen, "listen", "", "", "HTTP API address (default 127.0.0.1:9797, or a free port when taken)")
 	f.Bool(&slack, "slack", "", false, "send to Slack with SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL, SLACK_CHANNEL, SLACK_API_URL")
 	f.String(&logLevel, "log-level", "QOSWATCH_LOG_LEVEL", "warn", "log level of the pipeline's own log (stderr)")
 	f.Int64(&dc.Seed, "seed", "", 1, "varies the fake webinar's people and noise")
 	f.EnvOnly("SLACK_BOT_TOKEN", "with --slack: the bot token (or SLACK_WEBHOOK_URL)")
+	f.EnvOnly("QOSWATCH_API_TOKEN", "the HTTP API's token: needed for a --listen beyond loopback")
 	if code, done := parseOrExit(f, args); done {
 		return code
 	}
@@ -55,9 +58,20 @@ func cmdDemo(ctx context.Context, c *cli, args []string) int {
 		}
 		dc.Slack = &r.cfg.Slack
 	}
+	dc.APIToken = daemon.Secret(c.getenv("QOSWATCH_API_TOKEN"))
+	// The banner's "try" line must work as printed: the binary when it is
+	// on PATH, else go run from the repository.
+	dc.Try = "go run ./cmd/qoswatch"
+	if _, err := exec.LookPath("qoswatch"); err == nil {
+		dc.Try = "qoswatch"
+	}
 	log := daemon.NewLogger(c.stderr, "text", logLevel)
 	if err := daemon.Demo(ctx, dc, c.stdout, log); err != nil {
 		fmt.Fprintf(c.stderr, "qoswatch demo: %v\n", err)
+		var ce *daemon.ConfigError
+		if errors.As(err, &ce) {
+			return 2
+		}
 		return 1
 	}
 	return 0
