@@ -25,7 +25,7 @@ import (
 type core struct {
 	log      *slog.Logger
 	rulesSrc string
-	rules    liveRules // the running set; the routes of what it decided
+	rules    liveRules   // the running set; the routes of what it decided
 	loading  atomic.Bool // a rules load is running (perhaps abandoned)
 	db       *store.DB
 	eng      *engine.Engine
