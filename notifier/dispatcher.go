@@ -383,13 +383,18 @@ func (d *Dispatcher) observe(es []engine.Notification, now time.Time) {
 func (d *Dispatcher) planPass(ctx context.Context, es []engine.Notification) ([]*planned, error) {
 	ps := make([]pending, len(es))
 	refs := map[engine.AlertKey]engine.MessageRef{}
+	seen := map[engine.AlertKey]bool{}
 	for i := range es {
 		ps[i] = pending{n: es[i], route: d.o.Router.Route(&es[i])}
 		if ps[i].route.Channel == "" {
 			ps[i].route.Channel = d.o.DefaultChannel
 		}
 		k := es[i].Key
-		if _, ok := refs[k]; ok || es[i].Kind == engine.KindFiring {
+		if seen[k] {
+			continue // only each alert's oldest entry is planned: only its ref matters
+		}
+		seen[k] = true
+		if es[i].Kind == engine.KindFiring {
 			continue
 		}
 		ref, ok, err := d.o.Outbox.Ref(ctx, k)
