@@ -160,14 +160,20 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 			Engine: c.eng, Token: cfg.APIToken.Reveal(), Hosts: cfg.AllowedHosts, Metrics: reg, Logger: log.With("component", "http"),
 			Backup: c.db.Backup,
 			Ready: []httpapi.Check{
-				{Name: "store", Check: func(context.Context) error { _, err := os.Stat(c.db.Path()); return err }},
+				// The store is open and its last write went through.
+				{Name: "store", Check: func(context.Context) error { return c.db.WriteError() }},
 				{Name: "rules", Check: func(context.Context) error {
 					if c.rules.Load() == nil {
 						return errors.New("no rules loaded")
 					}
 					return nil
 				}},
+				// Delivery is not paused (an unwritable store, Slack refusing
+				// the credentials).
 				{Name: "notifier", Check: func(context.Context) error { return c.disp.Health() }},
+				// Calls may be made: not paused by Zoom's Daily-limit nor by
+				// qoswatch's spent share; says until when.
+				{Name: "zoom_quota", Check: func(context.Context) error { return poller.Health() }, Degraded: true},
 				{Name: "zoom_token", Check: func(context.Context) error {
 					if client.Stats().TokenFetches == 0 {
 						return errors.New("no Zoom access token yet")

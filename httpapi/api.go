@@ -41,6 +41,10 @@ type Engine interface {
 type Check struct {
 	Name  string
 	Check func(ctx context.Context) error
+	// Degraded marks a check whose failure is a known pause that ends by
+	// itself (Zoom's daily limit): /readyz says "degraded", not
+	// "not_ready", when only such checks fail. Either way it answers 503.
+	Degraded bool
 }
 
 // Options configure the handler.
@@ -207,20 +211,27 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	checks := map[string]string{}
-	ready := true
+	state := "ready"
 	for _, c := range s.Ready {
-		if err := c.Check(ctx); err != nil {
-			checks[c.Name] = err.Error()
-			ready = false
-		} else {
+		err := c.Check(ctx)
+		switch {
+		case err == nil:
 			checks[c.Name] = "ok"
+		case c.Degraded:
+			checks[c.Name] = "degraded: " + err.Error()
+			if state == "ready" {
+				state = "degraded"
+			}
+		default:
+			checks[c.Name] = err.Error()
+			state = "not_ready"
 		}
 	}
-	status := http.StatusOK
-	if !ready {
-		status = http.StatusServiceUnavailable
+	code := http.StatusOK
+	if state != "ready" {
+		code = http.StatusServiceUnavailable
 	}
-	writeJSON(w, status, map[string]any{"ready": ready, "checks": checks})
+	writeJSON(w, code, map[string]any{"ready": state == "ready", "status": state, "checks": checks})
 }
 
 // page reads ?limit= (default DefaultPage, at most MaxPage) and ?after=

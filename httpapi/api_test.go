@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -69,10 +70,11 @@ func do(t *testing.T, h http.Handler, method, path, token, body string) (int, st
 }
 
 func TestHealthAndReadiness(t *testing.T) {
-	tokenErr := error(nil)
+	tokenErr, quotaErr := error(nil), error(nil)
 	h := New(Options{Engine: firingEngine(t), Ready: []Check{
-		{"store", func(context.Context) error { return nil }},
-		{"zoom_token", func(context.Context) error { return tokenErr }},
+		{Name: "store", Check: func(context.Context) error { return nil }},
+		{Name: "zoom_token", Check: func(context.Context) error { return tokenErr }},
+		{Name: "zoom_quota", Check: func(context.Context) error { return quotaErr }, Degraded: true},
 	}})
 	if code, body := do(t, h, "GET", "/healthz", "", ""); code != 200 || body != "ok\n" {
 		t.Errorf("/healthz = %d %q", code, body)
@@ -83,8 +85,20 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 	tokenErr = context.DeadlineExceeded
 	code, body = do(t, h, "GET", "/readyz", "", "")
-	if code != 503 || !strings.Contains(body, `"zoom_token": "context deadline exceeded"`) || !strings.Contains(body, `"store": "ok"`) {
+	if code != 503 || !strings.Contains(body, `"zoom_token": "context deadline exceeded"`) || !strings.Contains(body, `"store": "ok"`) ||
+		!strings.Contains(body, `"status": "not_ready"`) {
 		t.Errorf("/readyz with no Zoom token = %d %s", code, body)
+	}
+	// A pause that ends by itself is degraded, with its reason; with a
+	// real failure beside it, not ready.
+	tokenErr, quotaErr = nil, errors.New("Zoom daily limit reached; paused until 00:00 UTC")
+	code, body = do(t, h, "GET", "/readyz", "", "")
+	if code != 503 || !strings.Contains(body, `"status": "degraded"`) || !strings.Contains(body, `"zoom_quota": "degraded: Zoom daily limit reached; paused until 00:00 UTC"`) {
+		t.Errorf("/readyz during a daily-limit pause = %d %s", code, body)
+	}
+	tokenErr = context.DeadlineExceeded
+	if _, body = do(t, h, "GET", "/readyz", "", ""); !strings.Contains(body, `"status": "not_ready"`) {
+		t.Errorf("/readyz with a pause and a failure = %s, want not_ready", body)
 	}
 }
 
