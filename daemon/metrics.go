@@ -134,7 +134,7 @@ var engineMetrics = func() []engineMetric {
 		counter("qoswatch_samples_skipped_total", "Samples skipped because their participant's cursor had seen them (poll overlap, restarts).", nil, func(s *engine.Stats) uint64 { return s.SamplesSkipped }),
 		counter("qoswatch_samples_invalid_total", "Samples without a source id, participant or time.", nil, func(s *engine.Stats) uint64 { return s.SamplesInvalid }),
 		counter("qoswatch_rule_evaluations_total", "Rule conditions evaluated.", nil, func(s *engine.Stats) uint64 { return s.Evaluations }),
-		counter("qoswatch_rule_evaluation_errors_total", "Rule evaluations that failed (counted as not holding).", nil, func(s *engine.Stats) uint64 { return s.EvalErrors }),
+		counter("qoswatch_rule_evaluation_errors_total", "Rule evaluations that failed (each disables its rule until a reload).", nil, func(s *engine.Stats) uint64 { return s.EvalErrors }),
 		counter("qoswatch_summary_render_errors_total", "Rule summaries that failed to render.", nil, func(s *engine.Stats) uint64 { return s.RenderErrors }),
 		counter("qoswatch_engine_commits_total", "Ingest batches committed to the store.", nil, func(s *engine.Stats) uint64 { return s.Commits }),
 		counter("qoswatch_engine_commit_errors_total", "Ingest batches whose commit failed (the batch is retried).", nil, func(s *engine.Stats) uint64 { return s.CommitErrors }),
@@ -154,19 +154,35 @@ var engineMetrics = func() []engineMetric {
 	}
 }()
 
-var alertsDesc = prometheus.NewDesc("qoswatch_alerts", "Alerts by rule, state and severity, now.", []string{"rule", "state", "severity"}, nil)
+var (
+	alertsDesc       = prometheus.NewDesc("qoswatch_alerts", "Alerts by rule, state and severity, now.", []string{"rule", "state", "severity"}, nil)
+	ruleDisablesDesc = prometheus.NewDesc("qoswatch_rule_disabled_total", "Times a rule was disabled because evaluating it failed (an error, its evaluation budget), by rule.", []string{"rule"}, nil)
+	ruleDisabledDesc = prometheus.NewDesc("qoswatch_rule_disabled", "1 while a rule is disabled because evaluating it failed (a rules reload enables it again), 0 otherwise.", []string{"rule"}, nil)
+)
 
 func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, m := range engineMetrics {
 		ch <- m.desc
 	}
 	ch <- alertsDesc
+	ch <- ruleDisablesDesc
+	ch <- ruleDisabledDesc
 }
 
 func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.stats()
 	for _, m := range engineMetrics {
 		ch <- prometheus.MustNewConstMetric(m.desc, m.typ, m.value(&s))
+	}
+	for rule, n := range s.RuleDisables {
+		ch <- prometheus.MustNewConstMetric(ruleDisablesDesc, prometheus.CounterValue, float64(n), rule)
+	}
+	for rule, off := range s.RuleDisabled {
+		v := 0.0
+		if off {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(ruleDisabledDesc, prometheus.GaugeValue, v, rule)
 	}
 	type key struct{ rule, state, sev string }
 	counts := map[key]int{}

@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +168,12 @@ func TestEngineMetricsExportEveryStat(t *testing.T) {
 			f.SetUint(uint64(val))
 		case reflect.Int:
 			f.SetInt(int64(val))
+		case reflect.Map: // by rule: a count, or 1 labelled by the rule
+			if f.Type().Elem().Kind() == reflect.Bool {
+				f.Set(reflect.ValueOf(map[string]bool{fmt.Sprint(val): true}))
+			} else {
+				f.Set(reflect.ValueOf(map[string]uint64{"r": uint64(val)}))
+			}
 		default:
 			t.Fatalf("engine.Stats.%s is a %s: export it in engineMetrics and teach this test", v.Type().Field(i).Name, f.Kind())
 		}
@@ -180,6 +188,11 @@ func TestEngineMetricsExportEveryStat(t *testing.T) {
 	for _, mf := range mfs {
 		for _, m := range mf.GetMetric() {
 			delete(want, m.GetCounter().GetValue()+m.GetGauge().GetValue())
+			for _, l := range m.GetLabel() {
+				if v, err := strconv.Atoi(l.GetValue()); err == nil {
+					delete(want, float64(v))
+				}
+			}
 		}
 	}
 	for _, field := range want {

@@ -81,7 +81,7 @@ func newCore(cc coreConfig) (*core, error) {
 		c.db.Close()
 		return nil, err
 	}
-	c.eng, err = engine.New(c.db, engine.Options{Now: cc.clock.Now, StaleAfter: cc.staleAfter, Logger: cc.log.With("component", "engine")})
+	c.eng, err = engine.New(c.db, engine.Options{Clock: cc.clock, StaleAfter: cc.staleAfter, Logger: cc.log.With("component", "engine")})
 	if err != nil {
 		return fail(fmt.Errorf("QOSWATCH_DB=%s: %w", cc.db, err))
 	}

@@ -18,7 +18,9 @@ const (
 // it can be tested without YAML or expr.
 type Condition interface {
 	// Eval reports whether the condition holds for the sample. An error
-	// (a runtime failure of the expression) counts as "does not hold".
+	// (a runtime failure of the expression, its evaluation budget
+	// exceeded, a panic) disables the rule until the next SetRules: its
+	// open alerts resolve with ReasonRuleDisabled, the other rules run on.
 	Eval(s *Sample) (bool, error)
 	// Explain returns every comparison in the expression with the value
 	// it saw, for messages and `qoswatch explain`.
@@ -86,11 +88,12 @@ func (s State) String() string {
 type Reason string
 
 const (
-	ReasonRecovered   Reason = "recovered"    // clear held (or when stopped holding) for keep_firing_for
-	ReasonLeft        Reason = "left"         // the participant left
-	ReasonStale       Reason = "stale"        // no sample for stale_after
-	ReasonEnded       Reason = "ended"        // the webinar or meeting ended
-	ReasonRuleRemoved Reason = "rule_removed" // a reload removed the rule
+	ReasonRecovered    Reason = "recovered"     // clear held (or when stopped holding) for keep_firing_for
+	ReasonLeft         Reason = "left"          // the participant left
+	ReasonStale        Reason = "stale"         // no sample for stale_after
+	ReasonEnded        Reason = "ended"         // the webinar or meeting ended
+	ReasonRuleRemoved  Reason = "rule_removed"  // a reload removed the rule
+	ReasonRuleDisabled Reason = "rule_disabled" // evaluating the rule failed; it is off until a reload
 )
 
 // AlertKey is an alert's identity: (rule, source, participant). It never

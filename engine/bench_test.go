@@ -99,7 +99,7 @@ func benchIngest(b *testing.B, every int) {
 	ctx := context.Background()
 	store := NewMemoryStore()
 	clk := newClock()
-	e, err := New(store, Options{Now: clk.now})
+	e, err := New(store, Options{Clock: clk})
 	if err != nil {
 		b.Fatal(err)
 	}

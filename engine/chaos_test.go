@@ -35,7 +35,7 @@ func chaos(t *testing.T, seed uint64) {
 	var e *Engine
 	start := func() {
 		var err error
-		e, err = New(fs, Options{Now: clk.now, StaleAfter: 3 * time.Minute, ResolvedRetention: 20 * time.Minute})
+		e, err = New(fs, Options{Clock: clk, StaleAfter: 3 * time.Minute, ResolvedRetention: 20 * time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}

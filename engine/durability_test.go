@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -52,7 +53,7 @@ func TestFailedCommitLeavesMemoryAsItWas(t *testing.T) {
 		t.Fatalf("CommitErrors = %d, want %d", st.CommitErrors, beforeStats.CommitErrors+1)
 	}
 	st.CommitErrors = beforeStats.CommitErrors
-	if st != beforeStats { // everything else, to the count
+	if !reflect.DeepEqual(st, beforeStats) { // everything else, to the count
 		t.Fatalf("a failed commit changed the stats: %+v", st)
 	}
 	if got := f.told(); got != nil {

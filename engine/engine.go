@@ -30,9 +30,10 @@ var ErrNoRules = errors.New("engine: no rules set yet")
 
 // Options configures an Engine. Zero values take the defaults.
 type Options struct {
-	// Now is the wall clock, used only for repeat_interval, silences and
-	// Notification.Created. Default time.Now.
-	Now func() time.Time
+	// Clock is the wall clock, used only for repeat_interval, silences,
+	// Notification.Created and rate-limiting log lines. Default
+	// SystemClock.
+	Clock Clock
 	// StaleAfter resolves a participant's alerts (ReasonStale) when its
 	// source has a sample this much newer than the participant's last.
 	StaleAfter time.Duration
@@ -46,6 +47,8 @@ type Options struct {
 	// make every participant of its webinar stale and let GC collect
 	// everything. Default 24h; negative turns the check off.
 	MaxFutureSkew time.Duration
+	// Silences bounds what AddSilence accepts (zero fields: defaults).
+	Silences SilenceLimits
 }
 
 // Engine evaluates samples against rules and runs the alert lifecycle.
@@ -58,11 +61,15 @@ type Engine struct {
 	stale time.Duration
 	keep  time.Duration
 	skew  time.Duration // MaxFutureSkew; < 0: off
+	limit SilenceLimits
 	log   *slog.Logger
 
 	rules    []Rule
 	ruleIdx  map[string]int
 	rulesSet bool
+	// disabled are the rules whose evaluation failed: they are not
+	// evaluated until the next SetRules.
+	disabled map[string]bool
 
 	alerts   map[AlertKey]*Alert     // every record: pending, firing, resolving, resolved
 	sources  map[string]*sourceState // by Source.Key()
@@ -77,7 +84,9 @@ type Engine struct {
 	}
 	scratch []int32 // sort order of a batch, reused
 	tx      *tx     // reused by every call
-	logAt   map[string]time.Time
+	// invalidLogAt is when invalid samples were last logged, so a stream
+	// of them is one line a minute.
+	invalidLogAt time.Time
 
 	stats counters
 }
@@ -104,6 +113,7 @@ type counters struct {
 	evals, evalErrs, renderErrs     atomic.Uint64
 	commits, commitErrs             atomic.Uint64
 	firing, repeat, resolved, quiet atomic.Uint64
+	disables                        map[string]uint64 // by rule; under Engine.mu
 }
 
 // New returns an engine that starts from the store's snapshot. Call
@@ -112,21 +122,23 @@ func New(store Store, opts Options) (*Engine, error) {
 	if store == nil {
 		return nil, errors.New("engine: nil store")
 	}
+	if opts.Clock == nil {
+		opts.Clock = SystemClock{}
+	}
 	e := &Engine{
-		store:   store,
-		now:     opts.Now,
-		stale:   opts.StaleAfter,
-		keep:    opts.ResolvedRetention,
-		skew:    opts.MaxFutureSkew,
-		log:     opts.Logger,
-		ruleIdx: map[string]int{},
-		alerts:  map[AlertKey]*Alert{},
-		sources: map[string]*sourceState{},
-		logAt:   map[string]time.Time{},
+		store:    store,
+		now:      opts.Clock.Now,
+		stale:    opts.StaleAfter,
+		keep:     opts.ResolvedRetention,
+		skew:     opts.MaxFutureSkew,
+		limit:    opts.Silences.withDefaults(),
+		log:      opts.Logger,
+		ruleIdx:  map[string]int{},
+		disabled: map[string]bool{},
+		alerts:   map[AlertKey]*Alert{},
+		sources:  map[string]*sourceState{},
 	}
-	if e.now == nil {
-		e.now = time.Now
-	}
+	e.stats.disables = map[string]uint64{}
 	if e.stale <= 0 {
 		e.stale = DefaultStaleAfter
 	}
@@ -203,7 +215,9 @@ func (e *Engine) sourceOf(s *Source) *sourceState {
 
 // SetRules swaps the rule set atomically. Alerts of rules that still exist
 // keep their state (their severity and labels follow the new rule); alerts
-// of removed rules resolve with ReasonRuleRemoved, told if their firing was.
+// of removed rules resolve with ReasonRuleRemoved, notified if their
+// firing was. Every rule runs again, those disabled for a failed
+// evaluation too (fixed, or disabled again at their next failure).
 func (e *Engine) SetRules(ctx context.Context, rules []Rule) error {
 	idx := make(map[string]int, len(rules))
 	for i, r := range rules {
@@ -247,6 +261,10 @@ func (e *Engine) SetRules(ctx context.Context, rules []Rule) error {
 	e.rules = slices.Clone(rules)
 	e.ruleIdx = idx
 	e.rulesSet = true
+	for name := range e.disabled {
+		e.log.Info("rule enabled again by the new rule set", "rule", name)
+	}
+	clear(e.disabled)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -396,7 +397,7 @@ func TestMaxFutureSkewIsHonoured(t *testing.T) {
 		{-1, 25 * 60, 0, 1},             // off
 	} {
 		f := &fixture{t: t, store: NewMemoryStore(), clock: newClock()}
-		e, err := New(f.store, Options{Now: f.clock.now, MaxFutureSkew: tc.skew})
+		e, err := New(f.store, Options{Clock: f.clock, MaxFutureSkew: tc.skew})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -412,30 +413,105 @@ func TestMaxFutureSkewIsHonoured(t *testing.T) {
 	}
 }
 
-func TestEvalErrorCountsAsNotHoldingAndIsLoggedOnceAMinute(t *testing.T) {
+// A rule whose evaluation fails (an expression error, its evaluation
+// budget exceeded) is disabled: logged once with the sample it failed on,
+// counted by rule, its notified alerts resolved as rule_disabled, not
+// evaluated any more; the other rules run on. A reload enables it again.
+func TestFailingRuleIsDisabledUntilReload(t *testing.T) {
 	var logs strings.Builder
-	boom := cond{name: "x", eval: func(*Sample) (bool, error) { return true, errors.New("boom") }}
+	budget := errors.New("evaluation budget exceeded")
+	broken := true
+	bad := Rule{Name: "bad", Severity: SeverityWarning, When: cond{name: "bad", eval: func(s *Sample) (bool, error) {
+		if broken && s.Participant.UserID == "b" && s.Time.After(t0) {
+			return false, budget
+		}
+		return s.AvgLoss > 2, nil
+	}}}
+	good := loss("loss", 2)
+	good.For = 0
 	f := &fixture{t: t, store: NewMemoryStore(), clock: newClock()}
-	e, err := New(f.store, Options{Now: f.clock.now, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	fs := &flakyStore{MemoryStore: f.store}
+	e, err := New(fs, Options{Clock: f.clock, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.e = e
-	if err := e.SetRules(ctxT(t), []Rule{{Name: "bad", When: boom}}); err != nil {
+	if err := e.SetRules(ctxT(t), []Rule{bad, good}); err != nil {
 		t.Fatal(err)
 	}
-	f.ingest(smp("a", 0, 5), smp("b", 0, 5))
-	if got, st := f.state(), f.e.Stats(); got != "" || st.EvalErrors != 2 || st.Evaluations != 2 {
-		t.Fatalf("state %q, stats %+v", got, st)
+	f.ingest(smp("a", 0, 5), smp("b", 0, 5), smp("c", 0, 5))
+	if got := f.told(); len(got) != 6 {
+		t.Fatalf("minute 0 told %q, want both rules firing for a, b, c", got)
 	}
-	if n := strings.Count(logs.String(), "rule evaluation failed"); n != 1 || !strings.Contains(logs.String(), "rule=bad") ||
-		!strings.Contains(logs.String(), "err=boom") {
-		t.Fatalf("want one log line naming the rule and the error, got:\n%s", logs.String())
+
+	// The commit of the failing page fails: nothing is disabled yet, and
+	// the same page again decides the same.
+	fs.fail = true
+	if err := e.Ingest(ctxT(t), []Sample{smp("a", 1, 5), smp("b", 1, 5), smp("c", 1, 5)}); !errors.Is(err, errDiskFull) {
+		t.Fatalf("Ingest: %v", err)
 	}
-	f.clock.add(time.Minute)
-	f.ingest(smp("a", 1, 5))
-	if n := strings.Count(logs.String(), "rule evaluation failed"); n != 2 {
-		t.Fatalf("a minute later: %d log lines, want 2", n)
+	if st := e.Stats(); st.RuleDisabled["bad"] || strings.Contains(logs.String(), "rule disabled") {
+		t.Fatalf("a failed commit disabled %v", st.RuleDisabled)
+	}
+	fs.fail = false
+	f.ingest(smp("a", 1, 5), smp("b", 1, 5), smp("c", 1, 5))
+	// At the time of each one's last evaluated sample: b failed at minute
+	// 1 and c, after b, was not evaluated again.
+	want := []string{"resolved bad a @1 rule_disabled", "resolved bad b @0 rule_disabled", "resolved bad c @0 rule_disabled"}
+	if got := f.told(); !slices.Equal(got, want) {
+		t.Fatalf("the failing page told %q, want %q", got, want)
+	}
+	st := e.Stats()
+	if !maps.Equal(st.RuleDisabled, map[string]bool{"bad": true, "loss": false}) || st.RuleDisables["bad"] != 1 || st.EvalErrors != 1 {
+		t.Fatalf("stats %+v: want bad disabled once, one eval error", st)
+	}
+	if n := strings.Count(logs.String(), "rule disabled"); n != 1 || !strings.Contains(logs.String(), "rule=bad") ||
+		!strings.Contains(logs.String(), "participant=b") || !strings.Contains(logs.String(), "evaluation budget exceeded") {
+		t.Fatalf("want one log line naming the rule, the participant and the error, got:\n%s", logs.String())
+	}
+	if got := f.state(); got != "bad/a=resolved bad/b=resolved bad/c=resolved loss/a=firing loss/b=firing loss/c=firing" {
+		t.Fatalf("state %q: want bad resolved, loss still firing", got)
+	}
+
+	// Disabled: not evaluated, no new alert, no new log line; the other
+	// rule runs.
+	evals := st.Evaluations
+	f.ingest(smp("a", 2, 0), smp("d", 2, 5))
+	if got := f.told(); !slices.Equal(got, []string{"firing loss d @2"}) {
+		t.Fatalf("with bad disabled, told %q", got)
+	}
+	if st := e.Stats(); st.Evaluations != evals+2 || strings.Count(logs.String(), "rule disabled") != 1 {
+		t.Fatalf("%d evaluations for 2 samples, want 2 (loss only)", st.Evaluations-evals)
+	}
+
+	// The fixed rule, reloaded, runs again.
+	broken = false
+	if err := e.SetRules(ctxT(t), []Rule{bad, good}); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.Stats(); st.RuleDisabled["bad"] || st.RuleDisables["bad"] != 1 {
+		t.Fatalf("after the reload: %+v", st)
+	}
+	f.ingest(smp("b", 3, 5))
+	if got := f.told(); !slices.Equal(got, []string{"firing bad b @3"}) {
+		t.Fatalf("after the reload, told %q", got)
+	}
+}
+
+// A clear condition that fails disables its rule too: the firing alert
+// resolves as rule_disabled instead of firing forever.
+func TestFailingClearDisablesTheRule(t *testing.T) {
+	r := loss("loss", 2)
+	r.For = 0
+	r.Clear = cond{name: "clear", eval: func(*Sample) (bool, error) { return false, errors.New("boom") }}
+	f := newFixture(t, r)
+	f.ingest(smp("a", 0, 5))
+	f.ingest(smp("a", 1, 0)) // when stops holding: clear is asked, and fails
+	if got := f.told(); !slices.Equal(got, []string{"firing loss a @0", "resolved loss a @1 rule_disabled"}) {
+		t.Fatalf("told %q", got)
+	}
+	if st := f.e.Stats(); !st.RuleDisabled["loss"] {
+		t.Fatalf("disabled %v", st.RuleDisabled)
 	}
 }
 
@@ -491,16 +567,21 @@ func TestHotListsParticipantsWithOpenAlerts(t *testing.T) {
 	}
 }
 
-func TestPanickingConditionIsAnEvalError(t *testing.T) {
+// A condition that panics (a bug in a rule function) disables its rule
+// like an error; the other rules run on.
+func TestPanickingConditionDisablesItsRule(t *testing.T) {
 	boom := cond{name: "x", eval: func(s *Sample) (bool, error) {
 		if s.Participant.UserID == "a" {
 			panic("index out of range")
 		}
 		return s.AvgLoss > 2, nil
 	}}
-	f := newFixture(t, Rule{Name: "boom", When: boom})
+	good := loss("loss", 2)
+	good.For = 0
+	f := newFixture(t, Rule{Name: "boom", When: boom}, good)
 	f.ingest(smp("a", 0, 5), smp("b", 0, 5))
-	if got, st := f.told(), f.e.Stats(); !slices.Equal(got, []string{"firing boom b @0"}) || st.EvalErrors != 1 {
+	if got, st := f.told(), f.e.Stats(); !slices.Equal(got, []string{"firing loss a @0", "firing loss b @0"}) ||
+		st.EvalErrors != 1 || !st.RuleDisabled["boom"] || st.RuleDisabled["loss"] {
 		t.Fatalf("told %q, stats %+v", got, st)
 	}
 }

@@ -52,10 +52,18 @@ func smp(p string, m int, loss float64) Sample {
 	return s
 }
 
-// clock is an injected wall clock tests move by hand.
+// clock is an injected wall clock tests move by hand. (internal/fakeclock
+// imports engine, so engine's own tests keep this one.)
 type clock struct{ t time.Time }
 
-func (c *clock) now() time.Time         { return c.t }
+func (c *clock) Now() time.Time { return c.t }
+
+// After fires at once: the engine never waits.
+func (c *clock) After(d time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	ch <- c.t.Add(d)
+	return ch
+}
 func (c *clock) add(d time.Duration)    { c.t = c.t.Add(d) }
 func newClock() *clock                  { return &clock{t: t0} }
 func ctxT(t *testing.T) context.Context { return t.Context() }
@@ -80,7 +88,7 @@ func newFixture(t *testing.T, rules ...Rule) *fixture {
 
 func (f *fixture) engine(s Store) *Engine {
 	f.t.Helper()
-	e, err := New(s, Options{Now: f.clock.now, StaleAfter: 5 * time.Minute, ResolvedRetention: time.Hour})
+	e, err := New(s, Options{Clock: f.clock, StaleAfter: 5 * time.Minute, ResolvedRetention: time.Hour})
 	if err != nil {
 		f.t.Fatal(err)
 	}

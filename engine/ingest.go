@@ -32,6 +32,7 @@ func (e *Engine) Ingest(ctx context.Context, batch []Sample) error {
 		e.ingestParticipant(t, batch, order[start:end])
 		start = end
 	}
+	e.disableFailed(t)
 	e.checkStale(t)
 	e.gc(t)
 	return e.commit(ctx, t)
@@ -55,7 +56,8 @@ func (e *Engine) sortBatch(batch []Sample, now time.Time) []int32 {
 	}
 	if invalid > 0 {
 		e.stats.invalid.Add(uint64(invalid))
-		if e.firstThisMinute("") {
+		if now.Sub(e.invalidLogAt) >= time.Minute {
+			e.invalidLogAt = now
 			e.log.Warn("samples without source id, participant or time, or timed in the future, skipped",
 				"count", invalid, "latest_time", future, "max_future_skew", e.skew)
 		}
@@ -118,18 +120,20 @@ func (e *Engine) ingestParticipant(t *tx, batch []Sample, group []int32) {
 	}
 }
 
-// evaluate runs one sample through every rule. The hot path: a participant
-// without alert records whose conditions do not hold costs one Eval per
-// rule and nothing else.
+// evaluate runs one sample through every rule that is not disabled. The
+// hot path: a participant without alert records whose conditions do not
+// hold costs one Eval per rule and nothing else.
 func (e *Engine) evaluate(t *tx, st *sourceState, pk string, ps *partState, s *Sample) {
 	for i := range e.rules {
 		r := &e.rules[i]
+		if e.isDisabled(t, r.Name) {
+			continue
+		}
 		holds, err := eval(r.When, s)
 		t.evals++
 		if err != nil {
-			t.evalErrs++
-			e.logEvalErr(r, st.key, pk, err)
-			holds = false
+			t.fail(r, s, fmt.Errorf("when: %w", err))
+			continue
 		}
 		if !holds && ps.nAlerts == 0 {
 			continue
@@ -139,23 +143,62 @@ func (e *Engine) evaluate(t *tx, st *sourceState, pk string, ps *partState, s *S
 	}
 }
 
-// logEvalErr logs a rule's evaluation error at most once a minute per rule.
-func (e *Engine) logEvalErr(r *Rule, src, part string, err error) {
-	if e.firstThisMinute(r.Name) {
-		e.log.Warn("rule evaluation failed; counted as not holding",
-			"rule", r.Name, "source", src, "participant", part, "err", err)
+// isDisabled reports whether a rule is off: disabled before, or by a
+// failure earlier in this call.
+func (e *Engine) isDisabled(t *tx, rule string) bool {
+	if e.disabled[rule] {
+		return true
+	}
+	_, off := t.disable[rule]
+	return off
+}
+
+// fail records that evaluating a rule failed on a sample: the rule is
+// disabled from here on (the rest of this call skips it; memory learns it
+// with the commit), so one rule that errors or exceeds its budget costs
+// nothing more and the others keep running.
+func (t *tx) fail(r *Rule, s *Sample, err error) {
+	t.evalErrs++
+	if _, seen := t.disable[r.Name]; !seen {
+		t.disable[r.Name] = ruleFailure{err: err, source: s.Source.Key(), participant: s.Participant.Key(), at: s.Time}
 	}
 }
 
-// firstThisMinute rate-limits a repeated log line (by key) to one a
-// minute of wall time; the counters in Stats still count every case.
-func (e *Engine) firstThisMinute(key string) bool {
-	now := e.now()
-	if at, ok := e.logAt[key]; ok && now.Sub(at) < time.Minute {
-		return false
+// ruleFailure is why a rule was disabled: the error and the sample it
+// failed on.
+type ruleFailure struct {
+	err                 error
+	source, participant string
+	at                  time.Time
+}
+
+// disableFailed resolves the open alerts of the rules this call disabled,
+// with ReasonRuleDisabled (notified if their firing was): nothing
+// evaluates them any more, so nothing could say when they are over.
+func (e *Engine) disableFailed(t *tx) {
+	if len(t.disable) == 0 {
+		return
 	}
-	e.logAt[key] = now
-	return true
+	for _, k := range e.sortedKeys(func(a *Alert) bool { _, off := t.disable[a.Key.Rule]; return off }) {
+		if a := t.get(e, k); a != nil {
+			at := a.LastSample
+			if s := t.touched[k]; s != nil { // a newer sample this call saw
+				at = s.Time
+			}
+			e.resolve(t, e.ruleFor(k), k, ReasonRuleDisabled, at)
+		}
+	}
+	// Alerts this call created before the rule failed.
+	var fresh []AlertKey
+	for k, a := range t.alerts {
+		if _, off := t.disable[k.Rule]; off && a != nil && e.alerts[k] == nil {
+			fresh = append(fresh, k)
+		}
+	}
+	slices.SortFunc(fresh, compareKeys)
+	for _, k := range fresh {
+		e.resolve(t, e.ruleFor(k), k, ReasonRuleDisabled, t.alerts[k].LastSample)
+	}
 }
 
 // eval runs a condition, turning a panic inside it (a bug in a rule

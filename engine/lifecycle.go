@@ -27,9 +27,10 @@ type tx struct {
 
 	samples, skipped, evals, evalErrs, renderErrs, quiet uint64
 
-	ended       []srcTime      // EndSource
-	dropSources []*sourceState // emptied by GC
-	gcAt        time.Time      // sample clock of this call's GC, if it ran
+	ended       []srcTime              // EndSource
+	dropSources []*sourceState         // emptied by GC
+	gcAt        time.Time              // sample clock of this call's GC, if it ran
+	disable     map[string]ruleFailure // rules whose evaluation failed in this call
 }
 
 type partKey struct {
@@ -48,7 +49,8 @@ type srcTime struct {
 func (e *Engine) begin(batchLen int) *tx {
 	t := e.tx
 	if t == nil {
-		t = &tx{alerts: map[AlertKey]*Alert{}, touched: map[AlertKey]*Sample{}, parts: map[partKey]partState{}}
+		t = &tx{alerts: map[AlertKey]*Alert{}, touched: map[AlertKey]*Sample{}, parts: map[partKey]partState{},
+			disable: map[string]ruleFailure{}}
 		e.tx = t
 	}
 	if len(t.parts) > 4096 || len(t.alerts) > 4096 { // a huge call: do not keep its maps' size
@@ -57,7 +59,8 @@ func (e *Engine) begin(batchLen int) *tx {
 	clear(t.alerts)
 	clear(t.touched)
 	clear(t.parts)
-	*t = tx{now: e.now(), alerts: t.alerts, touched: t.touched, parts: t.parts, newest: t.newest[:0]}
+	clear(t.disable)
+	*t = tx{now: e.now(), alerts: t.alerts, touched: t.touched, parts: t.parts, newest: t.newest[:0], disable: t.disable}
 	if batchLen > 0 {
 		t.changes.Cursors = make([]Cursor, 0, batchLen)
 	}
@@ -201,9 +204,8 @@ func (e *Engine) clears(t *tx, r *Rule, s *Sample) bool {
 	ok, err := eval(r.Clear, s)
 	t.evals++
 	if err != nil {
-		t.evalErrs++
-		e.logEvalErr(r, s.Source.Key(), s.Participant.Key(), fmt.Errorf("clear: %w", err))
-		return false // an error is not a recovery: keep firing
+		t.fail(r, s, fmt.Errorf("clear: %w", err))
+		return false // not a recovery; the rule's alerts resolve as disabled
 	}
 	return ok
 }
@@ -491,6 +493,12 @@ func (e *Engine) apply(t *tx) {
 	}
 	if !t.gcAt.IsZero() {
 		e.lastGC = t.gcAt
+	}
+	for name, f := range t.disable {
+		e.disabled[name] = true
+		e.stats.disables[name]++
+		e.log.Error("rule disabled: evaluating it failed; the other rules keep running, a rules reload enables it again",
+			"rule", name, "source", f.source, "participant", f.participant, "sample_time", f.at, "err", f.err)
 	}
 	for _, n := range t.changes.Notifications {
 		switch n.Kind {

@@ -32,6 +32,40 @@ const (
 	MatchParticipant = "participant" // Participant.Key(), user_name or email
 )
 
+// SilenceLimits bound what one caller can make the engine keep: every
+// silence stays in memory and in the store, and is matched against every
+// alert. A silence over a limit is refused with ErrInvalidSilence and a
+// message naming the limit. Zero fields take the Default values.
+type SilenceLimits struct {
+	// MaxMatchers per silence (default 20).
+	MaxMatchers int
+	// MaxValueLen is the longest matcher name or value, a regex included,
+	// and the longest created_by, in bytes (default 1024).
+	MaxValueLen int
+	// MaxCommentLen is the longest comment, in bytes (default 4096).
+	MaxCommentLen int
+	// MaxSilences is how many silences are kept at once: active, pending
+	// and expired ones not yet collected (default 1000). At the limit, a
+	// new silence first makes room by dropping expired ones.
+	MaxSilences int
+	// MaxDuration is how far from now a silence may end (default 30 days):
+	// "rule=~.* until 9999" is refused unless the operator raises it.
+	MaxDuration time.Duration
+}
+
+// DefaultSilenceLimits are the limits Options.Silences falls back to.
+var DefaultSilenceLimits = SilenceLimits{MaxMatchers: 20, MaxValueLen: 1024, MaxCommentLen: 4096, MaxSilences: 1000, MaxDuration: 30 * 24 * time.Hour}
+
+func (l SilenceLimits) withDefaults() SilenceLimits {
+	d := DefaultSilenceLimits
+	l.MaxMatchers = cmp.Or(max(l.MaxMatchers, 0), d.MaxMatchers)
+	l.MaxValueLen = cmp.Or(max(l.MaxValueLen, 0), d.MaxValueLen)
+	l.MaxCommentLen = cmp.Or(max(l.MaxCommentLen, 0), d.MaxCommentLen)
+	l.MaxSilences = cmp.Or(max(l.MaxSilences, 0), d.MaxSilences)
+	l.MaxDuration = cmp.Or(max(l.MaxDuration, 0), d.MaxDuration)
+	return l
+}
+
 // silence is a Silence with its regexes compiled once.
 type silence struct {
 	Silence
@@ -62,11 +96,32 @@ func compileSilence(s Silence) (silence, error) {
 	return c, nil
 }
 
-// validate checks a silence being added or updated. (A stored silence may
-// legitimately end when it starts: one expired before it began.)
-func validate(s Silence, now time.Time) error {
+// validate checks a silence being added or updated, sizes first (before
+// any regex is compiled). (A stored silence may legitimately end when it
+// starts: one expired before it began.)
+func (l SilenceLimits) validate(s Silence, now time.Time) error {
+	name := silenceName(s)
 	if len(s.Matchers) == 0 {
-		return fmt.Errorf("%s: needs at least one matcher", silenceName(s))
+		return fmt.Errorf("%s: needs at least one matcher", name)
+	}
+	if len(s.Matchers) > l.MaxMatchers {
+		return fmt.Errorf("%s: %d matchers, more than the maximum of %d", name, len(s.Matchers), l.MaxMatchers)
+	}
+	for i, m := range s.Matchers {
+		if n := max(len(m.Name), len(m.Value)); n > l.MaxValueLen {
+			return fmt.Errorf("%s: matcher %d has a name or value of %d bytes, longer than the maximum of %d", name, i+1, n, l.MaxValueLen)
+		}
+	}
+	if len(s.CreatedBy) > l.MaxValueLen {
+		return fmt.Errorf("%s: created_by of %d bytes, longer than the maximum of %d", name, len(s.CreatedBy), l.MaxValueLen)
+	}
+	if len(s.Comment) > l.MaxCommentLen {
+		return fmt.Errorf("%s: comment of %d bytes, longer than the maximum of %d", name, len(s.Comment), l.MaxCommentLen)
+	}
+	if d := s.EndsAt.Sub(now); d > l.MaxDuration {
+		return fmt.Errorf("%s: ends_at %s is %s from now, later than the maximum of %s: end it sooner "+
+			"(to stop a rule for good, change the rules file), or raise the maximum if that is what you mean",
+			name, s.EndsAt.Format(time.RFC3339), d.Round(time.Minute), l.MaxDuration)
 	}
 	if !s.EndsAt.After(s.StartsAt) {
 		return fmt.Errorf("%s: ends_at %s is not after starts_at %s",
@@ -145,12 +200,17 @@ func (e *Engine) AddSilence(ctx context.Context, s Silence) (Silence, error) {
 		}
 	}
 	s.Matchers = slices.Clone(s.Matchers)
-	if err := validate(s, now); err != nil {
+	if err := e.limit.validate(s, now); err != nil {
 		return Silence{}, invalidSilence{err}
 	}
 	c, err := compileSilence(s)
 	if err != nil {
 		return Silence{}, invalidSilence{err}
+	}
+	if at < 0 && len(e.silences) >= e.limit.MaxSilences {
+		if err := e.makeRoom(ctx, now); err != nil {
+			return Silence{}, err
+		}
 	}
 	if s.ID == "" { // new: named only once it is valid
 		s.ID = rand.Text()
@@ -208,6 +268,33 @@ func (e *Engine) Silences() []Silence {
 		return cmp.Or(a.StartsAt.Compare(b.StartsAt), cmp.Compare(a.ID, b.ID))
 	})
 	return out
+}
+
+// makeRoom drops expired silences, the longest-ended first, until a new
+// one fits under MaxSilences; when none has expired it refuses.
+func (e *Engine) makeRoom(ctx context.Context, now time.Time) error {
+	expired := []int{}
+	for i := range e.silences {
+		if !e.silences[i].EndsAt.After(now) {
+			expired = append(expired, i)
+		}
+	}
+	slices.SortFunc(expired, func(a, b int) int { return e.silences[a].EndsAt.Compare(e.silences[b].EndsAt) })
+	need := len(e.silences) - e.limit.MaxSilences + 1
+	if len(expired) < need {
+		return invalidSilence{fmt.Errorf("silence: %d silences are active or pending, the maximum is %d: expire one first",
+			len(e.silences)-len(expired), e.limit.MaxSilences)}
+	}
+	drop := map[string]bool{}
+	for _, i := range expired[:need] {
+		id := e.silences[i].ID
+		if err := e.store.DeleteSilence(ctx, id); err != nil {
+			return fmt.Errorf("silence %q: delete to make room: %w", id, err)
+		}
+		drop[id] = true
+	}
+	e.silences = slices.DeleteFunc(e.silences, func(s silence) bool { return drop[s.ID] })
+	return nil
 }
 
 // collectSilences deletes silences that ended more than the retention ago.

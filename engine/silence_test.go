@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,16 @@ func TestAddSilenceValidates(t *testing.T) {
 		{"bad regex", Silence{Matchers: []Matcher{{Name: "participant", Value: "(", IsRegex: true}}, EndsAt: now.Add(time.Hour)}, `matcher participant=~"("`},
 		{"matcher without name", Silence{Matchers: []Matcher{{Value: "x"}}, EndsAt: now.Add(time.Hour)}, "matcher 1 has no name"},
 		{"unknown id", Silence{ID: "nope", Matchers: m, EndsAt: now.Add(time.Hour)}, `silence "nope": silence not found`},
+		// The limits, each named in the error (defaults).
+		{"17,000 matchers", Silence{Matchers: slices.Repeat(m, 17000), EndsAt: now.Add(time.Hour)}, "17000 matchers, more than the maximum of 20"},
+		{"an 880 KB regex", Silence{Matchers: []Matcher{{Name: "participant", Value: strings.Repeat("a|", 440_000), IsRegex: true}}, EndsAt: now.Add(time.Hour)},
+			"matcher 1 has a name or value of 880000 bytes, longer than the maximum of 1024"},
+		{"a long name", Silence{Matchers: []Matcher{{Name: strings.Repeat("n", 2000), Value: "x"}}, EndsAt: now.Add(time.Hour)}, "of 2000 bytes, longer than the maximum of 1024"},
+		{"a long created_by", Silence{Matchers: m, EndsAt: now.Add(time.Hour), CreatedBy: strings.Repeat("x", 1025)}, "created_by of 1025 bytes"},
+		{"a long comment", Silence{Matchers: m, EndsAt: now.Add(time.Hour), Comment: strings.Repeat("x", 5000)}, "comment of 5000 bytes, longer than the maximum of 4096"},
+		{"rule=~.* until 9999", Silence{Matchers: []Matcher{{Name: "rule", Value: ".*", IsRegex: true}}, EndsAt: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)},
+			"later than the maximum of 720h0m0s: end it sooner"},
+		{"starts next year", Silence{Matchers: m, StartsAt: now.AddDate(1, 0, 0), EndsAt: now.AddDate(1, 0, 0).Add(time.Hour)}, "later than the maximum"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -164,11 +175,57 @@ func TestExpireAtOnceSurvivesRestart(t *testing.T) {
 	if err := f.e.ExpireSilence(ctxT(t), s.ID); err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(f.store, Options{Now: f.clock.now})
+	e, err := New(f.store, Options{Clock: f.clock})
 	if err != nil {
 		t.Fatalf("restart: %v", err)
 	}
 	if got := e.Silences(); len(got) != 1 || !got[0].EndsAt.Equal(got[0].StartsAt) {
 		t.Fatalf("after restart %+v", got)
+	}
+}
+
+// The limits are configurable: an operator who means a year-long silence
+// says so with MaxDuration; with MaxSilences at its limit, expired
+// silences make room (oldest first), active ones never do.
+func TestSilenceLimitsAreConfigurable(t *testing.T) {
+	f := &fixture{t: t, store: NewMemoryStore(), clock: newClock()}
+	e, err := New(f.store, Options{Clock: f.clock, Silences: SilenceLimits{MaxDuration: 400 * 24 * time.Hour, MaxSilences: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := f.clock.t
+	m := []Matcher{{Name: "rule", Value: "loss"}}
+	year, err := e.AddSilence(ctxT(t), Silence{Matchers: m, EndsAt: now.AddDate(1, 0, 0)})
+	if err != nil {
+		t.Fatalf("a year with MaxDuration 400 days: %v", err)
+	}
+	short, err := e.AddSilence(ctxT(t), Silence{Matchers: m, EndsAt: now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.AddSilence(ctxT(t), Silence{Matchers: m, EndsAt: now.Add(time.Hour)})
+	if !errors.Is(err, ErrInvalidSilence) || !strings.Contains(err.Error(), "2 silences are active or pending, the maximum is 2") {
+		t.Fatalf("a third silence: %v", err)
+	}
+	if err := e.ExpireSilence(ctxT(t), short.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.add(time.Minute)
+	third, err := e.AddSilence(ctxT(t), Silence{Matchers: m, EndsAt: f.clock.t.Add(time.Hour)})
+	if err != nil {
+		t.Fatalf("with one expired: %v", err)
+	}
+	var ids []string
+	for _, s := range e.Silences() {
+		ids = append(ids, s.ID)
+	}
+	snap, _ := f.store.Load(ctxT(t))
+	if !slices.Contains(ids, year.ID) || !slices.Contains(ids, third.ID) || slices.Contains(ids, short.ID) || len(ids) != 2 || len(snap.Silences) != 2 {
+		t.Fatalf("silences %q (%d stored): want the year-long and the new one, the expired one gone", ids, len(snap.Silences))
+	}
+	// Replacing an existing silence needs no room.
+	year.Comment = "until the ISP fixes it"
+	if _, err := e.AddSilence(ctxT(t), year); err != nil {
+		t.Fatalf("replacing at the limit: %v", err)
 	}
 }

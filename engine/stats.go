@@ -21,6 +21,11 @@ type Stats struct {
 	Sources                              int
 	Rules                                int
 	Silences, ActiveSilences             int
+
+	// For every loaded rule: the times a failed evaluation disabled it,
+	// and whether it is disabled now (until a reload).
+	RuleDisables map[string]uint64
+	RuleDisabled map[string]bool
 }
 
 // Stats returns the counters and the current alert counts.
@@ -54,6 +59,13 @@ func (e *Engine) Stats() Stats {
 		}
 	}
 	s.Rules = len(e.rules)
+	s.RuleDisables = make(map[string]uint64, len(e.rules))
+	s.RuleDisabled = make(map[string]bool, len(e.rules))
+	for i := range e.rules {
+		name := e.rules[i].Name
+		s.RuleDisables[name] = c.disables[name]
+		s.RuleDisabled[name] = e.disabled[name]
+	}
 	s.Silences = len(e.silences)
 	now := e.now()
 	for i := range e.silences {

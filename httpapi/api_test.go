@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 )
 
 // lossOver is a hand-written Condition: audio_input.avg_loss > limit.
@@ -28,7 +29,7 @@ var t0 = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 // firing alert whose sample has missing (NaN) values.
 func firingEngine(t *testing.T) *engine.Engine {
 	t.Helper()
-	e, err := engine.New(engine.NewMemoryStore(), engine.Options{Now: func() time.Time { return t0 }})
+	e, err := engine.New(engine.NewMemoryStore(), engine.Options{Clock: fakeclock.NewManual(t0)})
 	if err != nil {
 		t.Fatal(err)
 	}

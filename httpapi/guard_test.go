@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 )
 
 const goodSilence = `{"matchers":[{"name":"rule","value":"choppy-audio"}],"ends_at":"2026-11-28T12:00:00Z","created_by":"ops","comment":"known"}`
@@ -157,7 +158,7 @@ func TestBodyOverTheLimitIs413(t *testing.T) {
 // manyAlerts is an engine with n firing alerts (one per participant).
 func manyAlerts(t *testing.T, n int) *engine.Engine {
 	t.Helper()
-	e, err := engine.New(engine.NewMemoryStore(), engine.Options{Now: func() time.Time { return t0 }})
+	e, err := engine.New(engine.NewMemoryStore(), engine.Options{Clock: fakeclock.NewManual(t0)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -270,6 +270,8 @@ func reasonText(r engine.Reason, kind engine.SourceKind) string {
 		return "the " + string(kind) + " ended"
 	case engine.ReasonRuleRemoved:
 		return "the rule was removed from the rules file"
+	case engine.ReasonRuleDisabled:
+		return "the rule was disabled: evaluating it failed (see the log; a rules reload enables it again)"
 	case "":
 		return "resolved"
 	}

@@ -151,11 +151,12 @@ func TestRenderLimits(t *testing.T) {
 func TestResolvedReasons(t *testing.T) {
 	r := notifier.NewRenderer(notifier.RenderOptions{Location: time.FixedZone("CET", 3600)})
 	for reason, want := range map[engine.Reason]string{
-		engine.ReasonRecovered:   "recovered",
-		engine.ReasonLeft:        "the participant left",
-		engine.ReasonEnded:       "the meeting ended",
-		engine.ReasonRuleRemoved: "the rule was removed",
-		engine.ReasonStale:       "stale",
+		engine.ReasonRecovered:    "recovered",
+		engine.ReasonLeft:         "the participant left",
+		engine.ReasonEnded:        "the meeting ended",
+		engine.ReasonRuleRemoved:  "the rule was removed",
+		engine.ReasonRuleDisabled: "the rule was disabled: evaluating it failed",
+		engine.ReasonStale:        "stale",
 	} {
 		n := firing()
 		n.Kind, n.Reason, n.At = engine.KindResolved, reason, t0.Add(95*time.Minute)

@@ -12,6 +12,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 )
 
 // DefaultTestStart is minute 0 of a rule test, when the file sets no start.
@@ -152,8 +153,9 @@ func runTestCase(ctx context.Context, suite *testSuite, tc *TestCase, node ast.N
 
 	// The real engine, on a memory store, its clock the sample clock.
 	now := start
+	clock := fakeclock.NewManual(start)
 	store := engine.NewMemoryStore()
-	eng, err := engine.New(store, engine.Options{Now: func() time.Time { return now }, StaleAfter: stale})
+	eng, err := engine.New(store, engine.Options{Clock: clock, StaleAfter: stale})
 	if err != nil {
 		return 0, []failure{fail(nil, "engine: %v", err)}
 	}
@@ -166,19 +168,20 @@ func runTestCase(ctx context.Context, suite *testSuite, tc *TestCase, node ast.N
 	checks := 0
 	for m := 0; m <= last; m++ {
 		now = start.Add(time.Duration(m) * time.Minute)
+		clock.Set(now)
 		var batch []engine.Sample
 		for _, p := range parts {
 			s := engine.NewSample()
 			s.Source, s.Participant, s.Time = src, p.p, now
-			any := false
+			present := false // some series has a value this minute
 			for _, f := range p.series {
-				any = f(&s, m) || any
+				present = f(&s, m) || present
 			}
 			s.Aggregate()
 			for _, f := range p.aggs {
-				any = f(&s, m) || any
+				present = f(&s, m) || present
 			}
-			if any { // a minute where every series is missing sends no sample
+			if present { // a minute where every series is missing sends no sample
 				batch = append(batch, s)
 			}
 		}

@@ -276,7 +276,7 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 		return Result{}, err
 	}
 	store := engine.NewMemoryStore()
-	eng, err := engine.New(store, engine.Options{Now: clock.Now})
+	eng, err := engine.New(store, engine.Options{Clock: clock})
 	if err != nil {
 		return Result{}, err
 	}

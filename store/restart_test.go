@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 )
 
 // lossAbove is a hand-written Condition (the rules package compiles the
@@ -91,7 +92,7 @@ func drain(t *testing.T, o engine.Outbox) []told {
 
 func newEngine(t *testing.T, s engine.Store) *engine.Engine {
 	t.Helper()
-	e, err := engine.New(s, engine.Options{Now: func() time.Time { return t0.Add(time.Hour) }})
+	e, err := engine.New(s, engine.Options{Clock: fakeclock.NewManual(t0.Add(time.Hour))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/httpapi"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/rules"
 )
 
@@ -77,7 +78,7 @@ func TestAlertsListsByState(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
-	eng, err := engine.New(engine.NewMemoryStore(), engine.Options{Now: func() time.Time { return t0 }})
+	eng, err := engine.New(engine.NewMemoryStore(), engine.Options{Clock: fakeclock.NewManual(t0)})
 	if err != nil {
 		t.Fatal(err)
 	}

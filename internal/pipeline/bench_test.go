@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/store"
 	"github.com/qoswatch/qoswatch/zoom"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
@@ -67,8 +68,8 @@ func BenchmarkPipeline(b *testing.B) {
 func benchPipeline(b *testing.B, st engine.Store, drain func(), stats func(phase string, pages int)) {
 	ctx := context.Background()
 	f := newFeed(webinar)
-	var now time.Time
-	eng, err := engine.New(st, engine.Options{Now: func() time.Time { return now }})
+	clock := fakeclock.NewManual(time.Time{})
+	eng, err := engine.New(st, engine.Options{Clock: clock})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -88,8 +89,8 @@ func benchPipeline(b *testing.B, st engine.Store, drain func(), stats func(phase
 		return n
 	}
 	for range warmMinutes {
-		var pages [][]byte
-		now, pages = f.next()
+		now, pages := f.next()
+		clock.Set(now)
 		minute(pages)
 	}
 	warm := eng.Stats()
@@ -106,8 +107,8 @@ func benchPipeline(b *testing.B, st engine.Store, drain func(), stats func(phase
 		if drain != nil {
 			drain()
 		}
-		var body [][]byte
-		now, body = f.next()
+		now, body := f.next()
+		clock.Set(now)
 		if len(body) != 1000 {
 			b.Fatalf("%d pages, want 1,000", len(body))
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/rules"
 	"github.com/qoswatch/qoswatch/zoom"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
@@ -170,9 +171,9 @@ func TestPipelineFires(t *testing.T) {
 	f := newFeed(zoomtest.Gen{Participants: 10, Degraded: 1, Kinds: []zoomtest.Impairment{zoomtest.CPUHog},
 		MinBad: 8 * time.Minute, MaxBad: 10 * time.Minute, Duration: 30 * time.Minute, Seed: 7})
 	f.minute = 0
-	var now time.Time
+	clock := fakeclock.NewManual(time.Time{})
 	store := engine.NewMemoryStore()
-	eng, err := engine.New(store, engine.Options{Now: func() time.Time { return now }})
+	eng, err := engine.New(store, engine.Options{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +185,7 @@ func TestPipelineFires(t *testing.T) {
 	var fired []engine.Notification
 	for range 25 {
 		at, pages := f.next()
-		now = at
+		clock.Set(at)
 		if len(pages) != 1 {
 			t.Fatalf("%d pages for 10 participants", len(pages))
 		}
