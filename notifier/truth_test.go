@@ -10,6 +10,7 @@ import (
 
 	"github.com/qoswatch/qoswatch"
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/notifier"
 	"github.com/qoswatch/qoswatch/rules"
 )
@@ -25,6 +26,7 @@ type live struct {
 	src  engine.Source
 	part engine.Participant
 	at   time.Time
+	wall *fakeclock.Manual // the engine's wall clock, kept at at
 }
 
 func newLive(t *testing.T) *live {
@@ -33,11 +35,11 @@ func newLive(t *testing.T) *live {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &live{t: t, set: set, st: engine.NewMemoryStore(), at: t0,
+	l := &live{t: t, set: set, st: engine.NewMemoryStore(), at: t0, wall: fakeclock.NewManual(t0),
 		src:  engine.Source{Kind: engine.Webinar, ID: "86129471123", Topic: "Q1 All-Hands", Live: true},
 		part: engine.Participant{UserID: "16778240", UserName: "Panelist 2", Device: "Mac", PCName: "Panelist 2's Mac", Role: "panelist", Location: "Paris (FR)"},
 	}
-	l.eng, err = engine.New(l.st, engine.Options{Now: func() time.Time { return l.at }})
+	l.eng, err = engine.New(l.st, engine.Options{Clock: l.wall})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +60,7 @@ func (l *live) minute(fill func(s *engine.Sample)) {
 		l.t.Fatal(err)
 	}
 	l.at = l.at.Add(time.Minute)
+	l.wall.Set(l.at)
 }
 
 // summarize is what the daemon gives the renderer: the current rule's

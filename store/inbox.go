@@ -57,7 +57,7 @@ func (db *DB) EnqueueEvent(ctx context.Context, e engine.InboxEntry) (dup bool, 
 	if err != nil {
 		return false, fmt.Errorf("store: event %s: %w", e.Key, err)
 	}
-	err = db.bolt.Batch(func(tx *bolt.Tx) error {
+	err = db.batch(ctx, func(tx *bolt.Tx) error {
 		// Batch may run this twice (after another call's failure): it
 		// decides afresh each time.
 		dup = false

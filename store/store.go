@@ -7,7 +7,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -55,7 +54,8 @@ var (
 
 	allBuckets = [][]byte{bucketMeta, bucketAlerts, bucketCursors, bucketSilences, bucketOutbox,
 		bucketPending, bucketRefs, bucketGroupRefs, bucketSpend}
-	// jsonBuckets hold JSON records; the others big-endian counters.
+	// jsonBuckets hold JSON records; the others big-endian counters, or
+	// (inbox_seen) a bucket of keys per hour.
 	jsonBuckets = [][]byte{bucketAlerts, bucketCursors, bucketSilences, bucketOutbox, bucketRefs, bucketGroupRefs, bucketInbox}
 
 	// The marker: a file is qoswatch's when its meta bucket says so.
@@ -121,6 +121,7 @@ type DB struct {
 	engine     atomic.Int64          // of which engine Commits
 	writeErrs  atomic.Int64          // write transactions the file refused
 	unwritable atomic.Pointer[error] // the last write's failure; nil once a write succeeds
+	batchTx    atomic.Int64          // the last batch transaction counted in txs
 	collectors []prometheus.Collector
 	registerer prometheus.Registerer
 }
@@ -329,21 +330,28 @@ func (db *DB) identify(tx *bolt.Tx) (fileKind, error) {
 	return fileCurrent, nil
 }
 
-// checkRecords reads every key and value of the file: a page that cannot
-// be read panics here, under guard, and a record that is not JSON is
-// named by its bucket and key.
+// checkRecords reads every key and value of the file, nested buckets
+// included: a page that cannot be read panics here, under guard, and a
+// record that is not JSON is named by its bucket and key.
 func (db *DB) checkRecords(tx *bolt.Tx) error {
-	return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
-		isJSON := slices.ContainsFunc(jsonBuckets, func(j []byte) bool { return string(j) == string(name) })
+	var walk func(b *bolt.Bucket, isJSON bool) error
+	walk = func(b *bolt.Bucket, isJSON bool) error {
 		return b.ForEach(func(k, v []byte) error {
-			if v == nil && !bytes.Equal(name, bucketInboxSeen) { // inbox_seen: a bucket per hour
-				return fmt.Errorf("store: %s is %w: bucket %s holds a nested bucket %q: %s", db.path, ErrDamaged, name, k, damagedAdvice)
+			if v == nil { // a nested bucket
+				return walk(b.Bucket(k), false)
 			}
 			if isJSON && !json.Valid(v) {
-				return fmt.Errorf("store: %s is %w: %s %q is not a JSON record: %s", db.path, ErrDamaged, name, k, damagedAdvice)
+				return fmt.Errorf("%q is not a JSON record", k)
 			}
 			return nil
 		})
+	}
+	return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+		isJSON := slices.ContainsFunc(jsonBuckets, func(j []byte) bool { return string(j) == string(name) })
+		if err := walk(b, isJSON); err != nil {
+			return fmt.Errorf("store: %s is %w: %s %v: %s", db.path, ErrDamaged, name, err, damagedAdvice)
+		}
+		return nil
 	})
 }
 
@@ -387,21 +395,68 @@ func (db *DB) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		db.writeErrs.Add(1)
-		if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == db.path {
-			err = fmt.Errorf("%s: %w", pe.Op, pe.Err) // the file is named once, below
-		}
-		err = fmt.Errorf("%s: %w (is the disk full or read-only?): %w", db.path, ErrWriteFailed, err)
-		if db.unwritable.Swap(&err) == nil {
-			db.log.Error("the store cannot write; nothing of the failed change was saved", "error", err)
-		}
-		return err
+		return db.writeFailed(err)
 	}
+	db.wrote()
+	db.txs.Add(1)
+	return nil
+}
+
+// batch is update for small writes that may share one transaction with
+// concurrent callers (bbolt's Batch: group commit), such as a burst of
+// webhooks. fn may run more than once.
+func (db *DB) batch(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+		if err := fn(tx); err != nil {
+			return fnError{err}
+		}
+		if db.batchTx.Swap(int64(tx.ID())) != int64(tx.ID()) { // count the shared transaction once
+			tx.OnCommit(func() { db.txs.Add(1) })
+		}
+		return nil
+	})
+	var fe fnError
+	switch {
+	case errors.As(err, &fe):
+		return fe.err
+	case errors.Is(err, berrors.ErrDatabaseNotOpen):
+		return db.closedErr(err)
+	case err != nil:
+		db.batchTx.Store(0)
+		return db.writeFailed(err)
+	}
+	db.wrote()
+	return nil
+}
+
+// fnError carries the error of a batch's own function through bbolt's
+// Batch, so it is not taken for a write failure.
+type fnError struct{ err error }
+
+func (e fnError) Error() string { return e.err.Error() }
+
+// writeFailed makes a commit the file refused ErrWriteFailed, named with
+// the file, and notes that the store is unwritable (logged once).
+func (db *DB) writeFailed(err error) error {
+	db.writeErrs.Add(1)
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == db.path {
+		err = fmt.Errorf("%s: %w", pe.Op, pe.Err) // the file is named once, below
+	}
+	err = fmt.Errorf("%s: %w (is the disk full or read-only?): %w", db.path, ErrWriteFailed, err)
+	if db.unwritable.Swap(&err) == nil {
+		db.log.Error("the store cannot write; nothing of the failed change was saved", "error", err)
+	}
+	return err
+}
+
+// wrote notes a successful write: the store is writable (again).
+func (db *DB) wrote() {
 	if db.unwritable.Swap(nil) != nil {
 		db.log.Info("the store writes again")
 	}
-	db.txs.Add(1)
-	return nil
 }
 
 // WriteError is the failure of the last write transaction, or nil when it

@@ -42,7 +42,8 @@ func TestWriteFailureNamesTheFile(t *testing.T) {
 	ackErr := full.Ack(ctx, pend[0].ID, k, engine.MessageRef{Channel: "C1", TS: "1.1"})
 	commitErr := full.Commit(ctx, engine.Changes{Cursors: []engine.Cursor{{Source: "webinar:42", Participant: "u2", Last: t0}}})
 	silenceErr := full.PutSilence(ctx, engine.Silence{ID: "s1", EndsAt: t0})
-	for name, err := range map[string]error{"ack": ackErr, "commit": commitErr, "silence": silenceErr} {
+	_, eventErr := full.EnqueueEvent(ctx, engine.InboxEntry{Key: "meeting.started:1", Received: t0, Body: []byte(`{}`)})
+	for name, err := range map[string]error{"ack": ackErr, "commit": commitErr, "silence": silenceErr, "event (a batch)": eventErr} {
 		if !errors.Is(err, ErrWriteFailed) || !errors.Is(err, syscall.EBADF) || !strings.Contains(err.Error(), path+": write failed (is the disk full or read-only?)") {
 			t.Errorf("%s: err = %v\nwant ErrWriteFailed naming %s and the kernel's error", name, err, path)
 		}
@@ -53,8 +54,8 @@ func TestWriteFailureNamesTheFile(t *testing.T) {
 	if got := metric(t, reg, "qoswatch_store_writable"); got != 0 {
 		t.Errorf("qoswatch_store_writable = %v, want 0", got)
 	}
-	if got := metric(t, reg, "qoswatch_store_write_errors_total"); got != 3 {
-		t.Errorf("qoswatch_store_write_errors_total = %v, want 3", got)
+	if got := metric(t, reg, "qoswatch_store_write_errors_total"); got != 4 {
+		t.Errorf("qoswatch_store_write_errors_total = %v, want 4", got)
 	}
 	if d := full.Stats().OutboxDepth; d != 1 {
 		t.Errorf("outbox depth after a failed ack = %d, want 1", d)
@@ -66,7 +67,7 @@ func TestWriteFailureNamesTheFile(t *testing.T) {
 	db = openT(t, path)
 	snap, _ := db.Load(ctx)
 	pend, _ = db.Pending(ctx, 0)
-	if len(pend) != 1 || len(snap.Cursors) != 0 || len(snap.Silences) != 0 {
+	if n, _ := db.InboxDepth(ctx); len(pend) != 1 || len(snap.Cursors) != 0 || len(snap.Silences) != 0 || n != 0 {
 		t.Errorf("after failed writes: %d pending, %d cursors, %d silences; want 1, 0, 0", len(pend), len(snap.Cursors), len(snap.Silences))
 	}
 	if err := db.Ack(ctx, pend[0].ID, k, engine.MessageRef{Channel: "C1", TS: "1.1"}); err != nil || db.WriteError() != nil {

@@ -96,7 +96,7 @@ func (r *pushRig) open(path string, mod func(*zoom.EventsConfig)) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := engine.New(db, engine.Options{Now: r.clock.Now})
+	eng, err := engine.New(db, engine.Options{Clock: r.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
