@@ -199,3 +199,17 @@ func TestEngineMetricsExportEveryStat(t *testing.T) {
 		t.Errorf("engine.Stats.%s reaches no metric: add it to engineMetrics and testdata/metrics.golden", field)
 	}
 }
+
+// TestEveryMetricIsInTheOperationsDoc: each metric of metrics.golden is
+// named, in full, on docs/operations.md, where operators look.
+func TestEveryMetricIsInTheOperationsDoc(t *testing.T) {
+	doc, err := os.ReadFile("../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range readGolden(t) {
+		if !strings.Contains(string(doc), "`"+name+"`") && !strings.Contains(string(doc), "`"+name+"{") {
+			t.Errorf("docs/operations.md does not name %s", name)
+		}
+	}
+}
