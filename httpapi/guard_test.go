@@ -247,3 +247,28 @@ func TestListsArePaged(t *testing.T) {
 		t.Error("23 alerts do not fit one default page?")
 	}
 }
+
+// TestEngineLimitsAreBadRequests: the engine's caps on silences (matchers,
+// regex size, how long) come back as a 400 that names the limit, never a
+// 500, and nothing is kept.
+func TestEngineLimitsAreBadRequests(t *testing.T) {
+	e := firingEngine(t)
+	h := New(Options{Engine: e, Now: func() time.Time { return t0 }})
+	many := make([]string, engine.DefaultSilenceLimits.MaxMatchers+1)
+	for i := range many {
+		many[i] = fmt.Sprintf(`{"name":"rule","value":"r%d"}`, i)
+	}
+	for _, body := range []string{
+		`{"matchers":[` + strings.Join(many, ",") + `],"ends_at":"2026-11-28T12:00:00Z","comment":"x"}`,
+		`{"matchers":[{"name":"rule","value":"` + strings.Repeat("a", engine.DefaultSilenceLimits.MaxValueLen+1) + `","is_regex":true}],"ends_at":"2026-11-28T12:00:00Z","comment":"x"}`,
+		`{"matchers":[{"name":"rule","value":".*","is_regex":true}],"ends_at":"9999-01-01T00:00:00Z","comment":"forever"}`,
+	} {
+		rec := request(h, "POST", "http://127.0.0.1:9797/api/v1/silences", map[string]string{"Content-Type": "application/json"}, body)
+		if rec.Code != 400 || !strings.Contains(rec.Body.String(), "maximum") {
+			t.Errorf("POST %.80s… = %d %s, want a 400 naming the limit", body, rec.Code, rec.Body)
+		}
+	}
+	if n := len(e.Silences()); n != 0 {
+		t.Errorf("%d silences kept past the limits", n)
+	}
+}
