@@ -66,4 +66,11 @@ func TestDemoRefusalExitsTwo(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut.String(), "qoswatch demo: --duration 5m0s: the story runs to minute 18") {
 		t.Errorf("demo --duration 5m = %d %s", code, errOut.String())
 	}
+	// Beyond loopback without a token, as for run: the demo's API serves
+	// its (fake) participants' data too.
+	errOut.Reset()
+	code = run(context.Background(), []string{"qoswatch", "demo", "--listen", ":0"}, &out, &errOut, envOf(nil))
+	if code != 2 || !strings.Contains(errOut.String(), "QOSWATCH_API_TOKEN is not set") {
+		t.Errorf("demo --listen :0 without a token = %d %s", code, errOut.String())
+	}
 }
