@@ -105,7 +105,7 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// OpenFile opens the file, as bbolt's option of that name (default
 	// os.OpenFile). Tests use it to get a store whose writes the kernel
-	// refuses (storetest.ReadOnlyFile).
+	// refuses (a read-only descriptor: TestWriteFailureNamesTheFile).
 	OpenFile func(name string, flag int, perm os.FileMode) (*os.File, error)
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -11,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/qoswatch/qoswatch/engine"
-	"github.com/qoswatch/qoswatch/internal/storetest"
 )
 
 // A store whose file refuses writes (here: the kernel, through a
@@ -31,7 +31,7 @@ func TestWriteFailureNamesTheFile(t *testing.T) {
 	db.Close()
 
 	reg := prometheus.NewRegistry()
-	full, err := Open(path, Options{OpenFile: storetest.ReadOnlyFile, Registerer: reg})
+	full, err := Open(path, Options{OpenFile: readOnlyFile, Registerer: reg})
 	if err != nil {
 		t.Fatalf("open on a file that refuses writes: %v", err)
 	}
@@ -73,6 +73,16 @@ func TestWriteFailureNamesTheFile(t *testing.T) {
 	if err := db.Ack(ctx, pend[0].ID, k, engine.MessageRef{Channel: "C1", TS: "1.1"}); err != nil || db.WriteError() != nil {
 		t.Errorf("ack once writable: %v (WriteError %v)", err, db.WriteError())
 	}
+}
+
+// readOnlyFile is an OpenFile that opens the database read-only, whatever
+// bbolt asks for: the store opens, checks and reads as usual, and every
+// write fails in the kernel (EBADF) through bbolt's real write path, as on
+// a full disk or a read-only mount, portably and without a child process.
+// (notifier/slackapp's disk-full test uses RLIMIT_FSIZE instead, which it
+// can switch on and off in one run.)
+func readOnlyFile(name string, _ int, perm os.FileMode) (*os.File, error) {
+	return os.OpenFile(name, os.O_RDONLY, perm)
 }
 
 // metric is the value of a metric the registry gathers.
