@@ -228,12 +228,7 @@ func (l *loader) checkTop(m *ast.MappingNode) bool {
 		}
 		i := slices.Index(known, k)
 		if i < 0 {
-			msg := fmt.Sprintf("unknown key %q", k)
-			if s := closest(k, known); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", s)
-			} else {
-				msg += " (known keys: " + strings.Join(known, ", ") + "; x-… for anchors)"
-			}
+			msg := didYouMean(fmt.Sprintf("unknown key %q", k), k, known, "known keys: "+strings.Join(known, ", ")+"; x-… for anchors")
 			l.errorf(mv.Key, "", "%s", msg)
 			continue // the other keys are still worth checking
 		}

@@ -124,12 +124,7 @@ func (l *loader) parseTestFile(data []byte) *testSuite {
 				good = l.checkShape(item, reflect.TypeFor[TestCase](), "", testName(item, j)) && good
 			}
 		case i < 0:
-			msg := fmt.Sprintf("unknown key %q", k)
-			if s := closest(k, known); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", s)
-			} else {
-				msg += " (known keys: " + strings.Join(known, ", ") + ")"
-			}
+			msg := didYouMean(fmt.Sprintf("unknown key %q", k), k, known, "known keys: "+strings.Join(known, ", "))
 			l.errorf(mv.Key, "", "%s", msg)
 			good = false
 		default:
@@ -285,10 +280,7 @@ func (l *loader) vetRuleNames(s *testSuite) {
 		if slices.Contains(names, rule) {
 			return
 		}
-		msg := fmt.Sprintf("rule: no rule %q in %s", rule, s.file.Rules)
-		if c := closest(rule, names); c != "" {
-			msg += fmt.Sprintf(" (did you mean %q?)", c)
-		}
+		msg := didYouMean(fmt.Sprintf("rule: no rule %q in %s", rule, s.file.Rules), rule, names, "")
 		node := ast.Node(n)
 		if v := mapGet(n, "rule"); v != nil {
 			node = v
@@ -327,12 +319,8 @@ func (l *loader) checkParticipant(n ast.Node, key, test string) bool {
 			continue
 		}
 		if !slices.Contains(participantFields, k) {
-			msg := fmt.Sprintf("participants: %q is not a participant field", k)
-			if c := closest(k, append(slices.Clone(participantFields), "series")); c != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", c)
-			} else {
-				msg += " (one of " + strings.Join(participantFields, ", ") + ", or series)"
-			}
+			msg := didYouMean(fmt.Sprintf("participants: %q is not a participant field", k), k,
+				append(slices.Clone(participantFields), "series"), "one of "+strings.Join(participantFields, ", ")+", or series")
 			l.errorf(mv.Key, test, "%s", msg)
 			good = false
 			continue
@@ -361,10 +349,7 @@ func (l *loader) checkSeries(n ast.Node, test string) bool {
 	for _, mv := range m.Values {
 		k := keyString(mv)
 		if !slices.Contains(fields, k) {
-			msg := fmt.Sprintf("series: %q is not a number field of the sample", k)
-			if c := closest(k, fields); c != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", c)
-			}
+			msg := didYouMean(fmt.Sprintf("series: %q is not a number field of the sample", k), k, fields, "")
 			l.errorf(mv.Key, test, "%s", msg)
 			good = false
 			continue

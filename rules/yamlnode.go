@@ -254,11 +254,7 @@ func (l *loader) checkKeys(m *ast.MappingNode, st, elem reflect.Type, key, rule 
 				if key != "" {
 					msg = fmt.Sprintf("%s: unknown key %q", key, k)
 				}
-				if s := closest(k, names); s != "" {
-					msg += fmt.Sprintf(" (did you mean %q?)", s)
-				} else {
-					msg += " (known keys: " + strings.Join(names, ", ") + ")"
-				}
+				msg = didYouMean(msg, k, names, "known keys: "+strings.Join(names, ", "))
 				l.errorf(mv.Key, rule, "%s", msg)
 				good = false
 				continue
@@ -285,6 +281,18 @@ func yamlKeys(t reflect.Type) []string {
 		}
 	}
 	return keys
+}
+
+// didYouMean adds to msg the known name closest to k, or else orElse in
+// parentheses (what to choose from; "" adds nothing).
+func didYouMean(msg, k string, known []string, orElse string) string {
+	if c := closest(k, known); c != "" {
+		return msg + fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	if orElse != "" {
+		return msg + " (" + orElse + ")"
+	}
+	return msg
 }
 
 // closest returns the known key within two edits of k, for "did you mean".

@@ -139,35 +139,29 @@ func (c *valueCounter) count(n ast.Node, depth int) {
 			c.over = n
 		}
 	}
+	// nest counts a mapping or a list, one value, and its children a level deeper.
+	nest := func(children ...ast.Node) {
+		if depth+1 > MaxDepth {
+			c.deep = n
+			return
+		}
+		add(1)
+		for _, child := range children {
+			c.count(child, depth+1)
+		}
+	}
 	switch v := n.(type) {
 	case nil:
 	case *ast.MappingNode:
-		if depth++; depth > MaxDepth {
-			c.deep = n
-			return
-		}
-		add(1)
+		children := make([]ast.Node, 0, 2*len(v.Values))
 		for _, mv := range v.Values {
-			c.count(mv.Key, depth)
-			c.count(mv.Value, depth)
+			children = append(children, mv.Key, mv.Value)
 		}
+		nest(children...)
 	case *ast.MappingValueNode: // a mapping of one key
-		if depth++; depth > MaxDepth {
-			c.deep = n
-			return
-		}
-		add(1)
-		c.count(v.Key, depth)
-		c.count(v.Value, depth)
+		nest(v.Key, v.Value)
 	case *ast.SequenceNode:
-		if depth++; depth > MaxDepth {
-			c.deep = n
-			return
-		}
-		add(1)
-		for _, item := range v.Values {
-			c.count(item, depth)
-		}
+		nest(v.Values...)
 	case *ast.AnchorNode:
 		before := c.n
 		c.count(v.Value, depth)

@@ -119,3 +119,16 @@ func parseOrExit(f *flags, args []string) (code int, done bool) {
 	}
 	return 0, false
 }
+
+// parseWithArgs is parseOrExit for a command that needs at least one
+// argument: without one it says what to give ("give " + need) and exits 2.
+func parseWithArgs(f *flags, args []string, need string) (code int, done bool) {
+	if code, done := parseOrExit(f, args); done {
+		return code, done
+	}
+	if len(f.Args()) == 0 {
+		fmt.Fprintf(f.errOut, "%s: give %s\n", f.name, need)
+		return 2, true
+	}
+	return 0, false
+}

@@ -18,12 +18,8 @@ import (
 func cmdCheck(ctx context.Context, c *cli, args []string) int {
 	f := newFlags(c, "qoswatch check", "FILE...",
 		"Checks rules files: exit 0 and a summary line per file, or exit 1 and every\nerror of every file, each as file:line:col: rule \"name\": what is wrong.")
-	if code, done := parseOrExit(f, args); done {
+	if code, done := parseWithArgs(f, args, "at least one rules file (like rules.yaml)"); done {
 		return code
-	}
-	if len(f.Args()) == 0 {
-		fmt.Fprintln(c.stderr, "qoswatch check: give at least one rules file (like rules.yaml)")
-		return 2
 	}
 	return rules.Check(ctx, c.stdout, f.Args()...)
 }
@@ -35,12 +31,8 @@ func cmdExplain(ctx context.Context, c *cli, args []string) int {
 	f.String(&rulesFile, "rules", "QOSWATCH_RULES", "rules.yaml", "rules file")
 	f.String(&source, "source", "", "", "the webinar or meeting the response is of, for rules on source.*: webinar:ID or meeting:ID")
 	f.String(&role, "role", "", "", "the participants' role, which saved QoS does not carry: host, panelist or attendee for all,\nor per user_id: 16778240=host,16779264=panelist")
-	if code, done := parseOrExit(f, args); done {
+	if code, done := parseWithArgs(f, args, "a saved QoS response (JSON), like rules/testdata/explain/webinar-qos.json"); done {
 		return code
-	}
-	if len(f.Args()) == 0 {
-		fmt.Fprintln(c.stderr, "qoswatch explain: give a saved QoS response (JSON), like rules/testdata/explain/webinar-qos.json")
-		return 2
 	}
 	var src engine.Source
 	if source != "" {
@@ -177,12 +169,8 @@ func readQoS(file string, src engine.Source) ([]engine.Sample, error) {
 func cmdTest(ctx context.Context, c *cli, args []string) int {
 	f := newFlags(c, "qoswatch test", "FILE...",
 		"Runs rule unit tests: each test file names a rules file, gives each participant\na series of values (one a minute) and the alerts expected at given minutes.\nPrints every failed expectation; exit 1 on any failure.")
-	if code, done := parseOrExit(f, args); done {
+	if code, done := parseWithArgs(f, args, "at least one test file (like rules.example.test.yaml)"); done {
 		return code
-	}
-	if len(f.Args()) == 0 {
-		fmt.Fprintln(c.stderr, "qoswatch test: give at least one test file (like rules.example.test.yaml)")
-		return 2
 	}
 	return rules.RunTestFiles(ctx, c.stdout, f.Args()...)
 }

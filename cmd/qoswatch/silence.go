@@ -75,12 +75,8 @@ func silenceAdd(ctx context.Context, c *cli, args []string) int {
 	f.Duration(&dur, "for", "", time.Hour, "how long the silence lasts")
 	f.String(&author, "author", "USER", currentUser(), "who silences")
 	f.String(&comment, "comment", "", "", "why (required)")
-	if code, done := parseOrExit(f, args); done {
+	if code, done := parseWithArgs(f, args, "at least one matcher, like rule=choppy-audio"); done {
 		return code
-	}
-	if len(f.Args()) == 0 {
-		fmt.Fprintln(c.stderr, "qoswatch silence add: give at least one matcher, like rule=choppy-audio")
-		return 2
 	}
 	if comment == "" {
 		fmt.Fprintln(c.stderr, "qoswatch silence add: --comment is required: say why, for the next person on call")
@@ -156,12 +152,8 @@ const listTime = "2006-01-02 15:04:05 MST"
 func silenceExpire(ctx context.Context, c *cli, args []string) int {
 	f := newFlags(c, "qoswatch silence expire", "[flags] ID...", "Ends silences now (DELETE /api/v1/silences/ID).")
 	u, token := apiFlags(f, c)
-	if code, done := parseOrExit(f, args); done {
+	if code, done := parseWithArgs(f, args, "the id of a silence (see qoswatch silence list)"); done {
 		return code
-	}
-	if len(f.Args()) == 0 {
-		fmt.Fprintln(c.stderr, "qoswatch silence expire: give the id of a silence (see qoswatch silence list)")
-		return 2
 	}
 	api := newAPIClient(*u, *token)
 	code := 0
