@@ -164,6 +164,12 @@ type Notification struct {
 	// release without it.
 	Fired []Term `json:"fired,omitempty"`
 
+	// Cause, on a firing, is what the participants firing the same rule
+	// in the same source share far more than the source's other
+	// participants, when something does (SharedCause): the storm
+	// message's hint. Nil otherwise.
+	Cause *Cause `json:"cause,omitempty"`
+
 	Since   time.Time `json:"since,omitzero"`   // when the alert started firing (sample time)
 	At      time.Time `json:"at"`               // the sample time of this event
 	Reason  Reason    `json:"reason,omitempty"` // for resolved

@@ -106,6 +106,10 @@ type sourceState struct {
 type partState struct {
 	last    time.Time
 	nAlerts int32
+	// attrs are the participant's attributes as its newest sample gave
+	// them, for SharedCause; nil until a sample since the start. Shared
+	// while unchanged, so most samples cost no allocation.
+	attrs *attrs
 }
 
 type counters struct {

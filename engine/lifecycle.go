@@ -427,6 +427,7 @@ func (e *Engine) gc(t *tx) {
 // when that succeeded applies it to memory.
 func (e *Engine) commit(ctx context.Context, t *tx) error {
 	c := &t.changes
+	e.attribute(t)
 	for k, a := range t.alerts {
 		if a != nil {
 			c.Alerts = append(c.Alerts, *a)
