@@ -47,7 +47,8 @@ type demoEvent struct {
 // The story. Participant 0 is the host, 1 and 2 panelists.
 const (
 	stormFirst, stormSize = 100, 40
-	demoLastMinute        = 18 // the storm's resolve (14 + keep_firing_for 2m) and the host's screen share firing (15 + for 1m) are told by then
+	stormLocation         = "Manchester (GB)" // the congested link's office
+	demoLastMinute        = 18                // the storm's resolve (14 + keep_firing_for 2m) and the host's screen share firing (15 + for 1m) are told by then
 	demoMaxSpeed          = 600
 )
 
@@ -112,6 +113,12 @@ func demoScenario(start time.Time, attendees int, length time.Duration, seed int
 				p.Degradations = append(p.Degradations, zoomtest.Degradation{Kind: k, From: min(ev.from), To: min(to)})
 			}
 		}
+	}
+	// The storm's attendees sit behind one congested link, in one office:
+	// one location Zoom reports for all of them and for nobody else, which
+	// the storm message's shared-cause hint names.
+	for i := stormFirst; i < stormFirst+stormSize; i++ {
+		sc.Participants[i].Location = stormLocation
 	}
 	return sc
 }

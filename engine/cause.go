@@ -27,7 +27,7 @@ const causeValueLen = 64
 // Cause is an attribute value the affected participants of a source share
 // far more than the others: a likely shared cause of a storm.
 type Cause struct {
-	Attribute string `json:"attribute"` // "data_center", "location", "network_type", "client", "device"
+	Attribute string `json:"attribute"` // "data_center", "location", "network_type", "client_version", "device"
 	Value     string `json:"value"`     // as Zoom gave it
 	Affected  int    `json:"affected"`  // affected participants with the value
 	Of        int    `json:"of"`        // affected participants in all
@@ -42,7 +42,7 @@ var causeAttrs = [...]struct {
 	{"data_center", "data centre"},
 	{"location", "location"},
 	{"network_type", "network"},
-	{"client", "client version"},
+	{"client_version", "client version"},
 	{"device", "device"},
 }
 
@@ -90,8 +90,13 @@ func (c Cause) Words() string {
 // String is the hint in plain words: "Likely shared cause: data centre
 // São Paulo — 58 of 60 affected, 3% of the other 940."
 func (c Cause) String() string {
-	return fmt.Sprintf("Likely shared cause: %s %s — %d of %d affected, %s of the other %d.",
-		c.Words(), c.Value, c.Affected, c.Of, percent(c.Others, c.OthersOf), c.OthersOf)
+	return "Likely shared cause: " + c.Words() + " " + c.Value + " — " + c.Counts() + "."
+}
+
+// Counts is how the value splits the source: "58 of 60 affected, 3% of
+// the other 940".
+func (c Cause) Counts() string {
+	return fmt.Sprintf("%d of %d affected, %s of the other %d", c.Affected, c.Of, percent(c.Others, c.OthersOf), c.OthersOf)
 }
 
 // percent rounds, but never says 0% of something nor 100% of less than all.

@@ -125,6 +125,11 @@ func (g gen) alertSet(n int) []*engine.Notification {
 		nt.Sample.Participant = p
 		ns[i] = nt
 	}
+	if g.r.IntN(2) == 0 { // a shared cause, with a value Zoom controls
+		others := g.r.IntN(2000)
+		ns[n-1].Cause = &engine.Cause{Attribute: []string{"data_center", "location", "network_type", "client_version", "device"}[g.r.IntN(5)],
+			Value: g.str(300), Affected: n, Of: n, Others: g.r.IntN(others + 1), OthersOf: others}
+	}
 	return ns
 }
 

@@ -129,6 +129,30 @@ const (
 	maxInline = 20
 )
 
+// stormCause is the storm's hint, "🔎 *Likely shared cause: location
+// Lagos (NG)* — 38 of 40 affected, 0% of the other 460.", as the newest of
+// its firings saw it (the engine counted the most affected then); "" when
+// the engine found no clear cause, or the route hides the attribute it
+// names (redaction is by field: a hidden location is not told here either).
+func stormCause(ns []*engine.Notification, redacted []string) string {
+	latest := ns[0]
+	for _, n := range ns[1:] {
+		if !n.Created.Before(latest.Created) {
+			latest = n
+		}
+	}
+	c := latest.Cause
+	if c == nil {
+		return ""
+	}
+	for _, f := range redacted {
+		if f == c.Attribute || (c.Attribute == "client_version" && (f == "client" || f == "version")) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("🔎 *Likely shared cause: %s %s* — %s.", c.Words(), clip(escape(c.Value), 100), c.Counts())
+}
+
 // RenderGroup renders a storm: many firing alerts of one rule in one
 // source, as one message. ns are the group's firing notifications.
 // earlier is how many of the storm's alerts were posted one by one just
@@ -189,7 +213,12 @@ func (r *Renderer) RenderGroup(ns []*engine.Notification, earlier int, route eng
 		fieldText("By network", breakdown(rs, func(p engine.Participant) string { return p.NetworkType }), 600),
 		fieldText("By client version", breakdown(rs, func(p engine.Participant) string { return strings.TrimSpace(p.Client + " " + p.Version) }), 600),
 	}
-	top := []slack.Block{header(title), section(lead.String(), capLead)}
+	top := []slack.Block{header(title)}
+	hint := stormCause(rs, route.Redact)
+	if hint != "" {
+		top = append(top, section(hint, capLead))
+	}
+	top = append(top, section(lead.String(), capLead))
 	bottom := []slack.Block{
 		fieldsBlock(fields),
 		r.sourceBlock(first.Source),
@@ -223,6 +252,9 @@ func (r *Renderer) RenderGroup(ns []*engine.Notification, earlier int, route eng
 	}
 	fmt.Fprintf(&t, "[STORM] %s %s: %d participants · %s \"%s\" (%s) · since %s\n", escape(string(first.Rule.Severity)), rule, total,
 		escape(string(first.Source.Kind)), clip(src, 600), clip(escape(first.Source.ID), 100), r.clock(since))
+	if hint != "" {
+		t.WriteString(strings.ReplaceAll(hint, "*", "") + "\n")
+	}
 	named := lines[:shown]
 	if middle != nil {
 		named = lines

@@ -233,6 +233,7 @@ func TestZoomValuesCannotPingOrLink(t *testing.T) {
 		n.Source = engine.Source{Kind: engine.Webinar, ID: h, Topic: h, Host: h, UUID: h}
 		n.Summary, n.Rule.Description, n.Rule.Labels = h+" has 4 fps", h, map[string]string{"team": h}
 		n.Explain = append(n.Explain, engine.Term{Field: "participant.location", Value: h, Op: "==", Threshold: `"` + h + `"`, Holds: true})
+		n.Cause = &engine.Cause{Attribute: "location", Value: h, Affected: 3, Of: 3, OthersOf: 10}
 		res := n
 		res.Kind, res.Reason, res.At, res.Fired = engine.KindResolved, engine.ReasonLeft, t0.Add(time.Hour), n.Explain
 		route := engine.Route{Channel: "#c", Mention: "<!subteam^S0AV>"}
