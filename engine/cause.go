@@ -183,7 +183,9 @@ func stronger(c, than Cause) bool {
 // (rule, source) among them it is computed once: the participants firing
 // (or resolving) that rule in the source, against the source's other
 // current participants (a sample within StaleAfter of the source's newest,
-// so those who left long ago do not count).
+// so those who left long ago do not count). Participants whose alert of
+// the rule is pending are in neither group: a storm still arriving would
+// otherwise count its own next members as unaffected.
 func (e *Engine) attribute(t *tx) {
 	type ruleSource struct{ rule, source string }
 	var done map[ruleSource]*Cause
@@ -226,10 +228,14 @@ func (e *Engine) causeOf(t *tx, rule, source string) *Cause {
 			return
 		}
 		if ps.nAlerts > 0 {
-			if a := t.get(e, AlertKey{Rule: rule, Source: source, Participant: pk}); a != nil &&
-				(a.State == StateFiring || a.State == StateResolving) {
-				affected = append(affected, *ps.attrs)
-				return
+			if a := t.get(e, AlertKey{Rule: rule, Source: source, Participant: pk}); a != nil {
+				switch a.State {
+				case StateFiring, StateResolving:
+					affected = append(affected, *ps.attrs)
+					return
+				case StatePending:
+					return // neither: about to fire, or a blip; not "unaffected"
+				}
 			}
 		}
 		others = append(others, *ps.attrs)

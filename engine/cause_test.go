@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 // crowd is n participants built by f(i).
@@ -36,7 +37,7 @@ func TestSharedCause(t *testing.T) {
 		want     string // the hint, "" for none
 	}{
 		{
-			name: "one cause: 58 of 60 in one data centre, 3% of the others",
+			name:     "one cause: 58 of 60 in one data centre, 3% of the others",
 			affected: append(crowd(58, saoPaulo), crowd(2, mixed)...),
 			others:   append(crowd(28, saoPaulo), crowd(912, mixed)...),
 			want:     "Likely shared cause: data centre BR (São Paulo) — 58 of 60 affected, 3% of the other 940.",
@@ -108,13 +109,21 @@ func TestSharedCause(t *testing.T) {
 			name: "just 3× as common as among the others is enough",
 			// all 10 affected on Satellite; 1 in 3 of the others too
 			affected: crowd(10, func(i int) Participant { p := mixed(i); p.NetworkType = "Satellite"; return p }),
-			others:   crowd(30, func(i int) Participant { p := mixed(i); p.NetworkType = []string{"Satellite", "Wired", "Wifi"}[i%3]; return p }),
-			want:     "Likely shared cause: network Satellite — 10 of 10 affected, 33% of the other 30.",
+			others: crowd(30, func(i int) Participant {
+				p := mixed(i)
+				p.NetworkType = []string{"Satellite", "Wired", "Wifi"}[i%3]
+				return p
+			}),
+			want: "Likely shared cause: network Satellite — 10 of 10 affected, 33% of the other 30.",
 		},
 		{
 			name:     "less than 3× is not",
 			affected: crowd(10, func(i int) Participant { p := mixed(i); p.NetworkType = "Satellite"; return p }),
-			others:   crowd(30, func(i int) Participant { p := mixed(i); p.NetworkType = []string{"Satellite", "Satellite", "Wifi"}[i%3]; return p }),
+			others: crowd(30, func(i int) Participant {
+				p := mixed(i)
+				p.NetworkType = []string{"Satellite", "Satellite", "Wifi"}[i%3]
+				return p
+			}),
 		},
 		{
 			name: "two attributes stand out: the one that covers more wins",
@@ -263,6 +272,37 @@ func TestSharedCauseCountsCurrentParticipants(t *testing.T) {
 		t.Fatalf("%d notifications, first cause %v; want 6 with a cause", len(ns), ns[0].Cause)
 	}
 	if got, want := ns[0].Cause.String(), "Likely shared cause: data centre EU (AMS Crc) — 6 of 6 affected, 0% of the other 24."; got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+// Participants whose alert of the rule is still pending are not counted
+// as unaffected: they are the storm's next members.
+func TestSharedCauseLeavesPendingOut(t *testing.T) {
+	f := newFixture(t, Rule{Name: "loss", When: lossAbove(5), For: time.Minute})
+	minute := func(m int, bad func(i int) bool) {
+		var batch []Sample
+		for i := range 30 {
+			s := smp(fmt.Sprint("p", i), m, 0)
+			if bad(i) {
+				s = smp(fmt.Sprint("p", i), m, 9)
+			}
+			s.Participant.DataCenter = "US (SC Crc)"
+			if i < 10 {
+				s.Participant.DataCenter = "EU (AMS Crc)"
+			}
+			batch = append(batch, s)
+		}
+		f.ingest(batch...)
+	}
+	minute(0, func(int) bool { return false })
+	minute(1, func(i int) bool { return i < 6 })  // 6 pending
+	minute(2, func(i int) bool { return i < 10 }) // 6 fire, 4 more pending
+	ns := f.store.Drain()
+	if len(ns) != 6 || ns[0].Cause == nil {
+		t.Fatalf("%d notifications, first cause %v; want 6 with a cause", len(ns), ns[0].Cause)
+	}
+	if got, want := ns[0].Cause.String(), "Likely shared cause: data centre EU (AMS Crc) — 6 of 6 affected, 0% of the other 20."; got != want {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 }
