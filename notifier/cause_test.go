@@ -9,6 +9,7 @@ import (
 
 	"github.com/qoswatch/qoswatch"
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/notifier"
 	"github.com/qoswatch/qoswatch/rules"
 	"github.com/slack-go/slack"
@@ -24,7 +25,7 @@ func stormOf(t *testing.T, who func(i int) engine.Participant, bad func(i int) b
 		t.Fatal(err)
 	}
 	st := engine.NewMemoryStore()
-	eng, err := engine.New(st, engine.Options{Now: func() time.Time { return t0 }})
+	eng, err := engine.New(st, engine.Options{Clock: fakeclock.NewManual(t0)})
 	if err != nil {
 		t.Fatal(err)
 	}
