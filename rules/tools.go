@@ -165,3 +165,65 @@ func Explain(ctx context.Context, w io.Writer, set *Set, samples []engine.Sample
 	}
 	return nil
 }
+
+// ExplainCauses writes, for each rule that holds for someone on their
+// newest sample, whether what those participants share stands out against
+// the other participants of the samples (engine.SharedCause): the hint a
+// storm message leads with, on demand (qoswatch explain --source). The
+// daemon compares the participants whose alert fires; a saved response
+// has no alerts, so here "affected" is "the rule holds on the newest
+// minute".
+func ExplainCauses(ctx context.Context, w io.Writer, set *Set, samples []engine.Sample) error {
+	newest := map[string]*engine.Sample{}
+	var order []string
+	for i := range samples {
+		s := &samples[i]
+		k := s.Participant.Key()
+		if cur, ok := newest[k]; !ok {
+			order = append(order, k)
+			newest[k] = s
+		} else if s.Time.After(cur.Time) {
+			newest[k] = s
+		}
+	}
+	width := 0
+	for _, r := range set.rules {
+		width = max(width, len(r.Name))
+	}
+	if _, err := fmt.Fprintf(w, "Shared cause (each of the %d participants' newest minute):\n", len(order)); err != nil {
+		return err
+	}
+	told := false
+	for _, r := range set.rules {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var affected, others []engine.Participant
+		for _, k := range order {
+			s := newest[k]
+			if ok, err := r.When.Eval(s); err == nil && ok {
+				affected = append(affected, s.Participant)
+			} else {
+				others = append(others, s.Participant)
+			}
+		}
+		if len(affected) == 0 {
+			continue
+		}
+		told = true
+		verdict := "no attribute stands out"
+		if c, ok := engine.SharedCause(affected, others); ok {
+			verdict = c.String()
+		} else if len(affected) < engine.CauseMinAffected {
+			verdict = fmt.Sprintf("too few to tell (a cause needs %d)", engine.CauseMinAffected)
+		}
+		if _, err := fmt.Fprintf(w, "  %-*s  holds for %d of %d: %s\n", width, r.Name, len(affected), len(order), verdict); err != nil {
+			return err
+		}
+	}
+	if !told {
+		_, err := fmt.Fprintln(w, "  no rule holds for anyone")
+		return err
+	}
+	return nil
+}

@@ -93,7 +93,11 @@ func cmdExplain(ctx context.Context, c *cli, args []string) int {
 			p.Role = r
 		}
 	}
-	if err := rules.Explain(ctx, c.stdout, set, samples); err != nil {
+	err = rules.Explain(ctx, c.stdout, set, samples)
+	if err == nil && source != "" { // the samples are one source's participants: what do the affected share?
+		err = rules.ExplainCauses(ctx, c.stdout, set, samples)
+	}
+	if err != nil {
 		fmt.Fprintf(c.stderr, "qoswatch explain: %v\n", err)
 		if ctx.Err() != nil {
 			return rules.ExitInterrupted
