@@ -40,8 +40,9 @@ func (s Secret) mask() string {
 // Config is every setting of `qoswatch run`. Field comments name the
 // environment variable; cmd/qoswatch documents each in --help.
 type Config struct {
-	Zoom  ZoomConfig
-	Slack SlackConfig
+	Zoom   ZoomConfig
+	Slack  SlackConfig
+	Events EventsConfig // what Zoom pushes: webhooks, WebSocket
 
 	Rules        string        // QOSWATCH_RULES
 	DB           string        // QOSWATCH_DB
@@ -70,6 +71,19 @@ type ZoomConfig struct {
 	DailyLimit   int    // ZOOM_DAILY_LIMIT: 0 means the plan's
 }
 
+// EventsConfig is how Zoom's events reach qoswatch: signed webhooks on a
+// public listener, an outbound Zoom WebSocket, both, or neither (polling
+// only).
+type EventsConfig struct {
+	Listen         string // QOSWATCH_EVENTS_LISTEN: the public listener (POST /zoom/events); off when empty
+	WebhookSecret  Secret // ZOOM_WEBHOOK_SECRET_TOKEN or ZOOM_WEBHOOK_SECRET_TOKEN_FILE: the app's secret token
+	WSSubscription string // ZOOM_WS_SUBSCRIPTION_ID: the WebSocket event subscription; off when empty
+	WSURL          string // ZOOM_WS_URL
+}
+
+// on reports whether any event transport is configured.
+func (e EventsConfig) on() bool { return e.Listen != "" || e.WSSubscription != "" }
+
 // SlackConfig chooses the notifier: a bot token (threads, updates), a
 // webhook (simple), or neither (the console).
 type SlackConfig struct {
@@ -87,7 +101,8 @@ func Defaults() Config {
 			OAuthURL: "https://zoom.us/oauth/token",
 			Plan:     "pro",
 		},
-		Slack: SlackConfig{APIURL: "https://slack.com/api/"},
+		Slack:  SlackConfig{APIURL: "https://slack.com/api/"},
+		Events: EventsConfig{WSURL: zoom.DefaultWSURL},
 
 		Rules:        "rules.yaml",
 		DB:           "qoswatch.db",
@@ -128,6 +143,7 @@ func (c *Config) Validate() error {
 		{"SLACK_BOT_TOKEN", c.Slack.BotToken},
 		{"SLACK_WEBHOOK_URL", c.Slack.WebhookURL},
 		{"QOSWATCH_API_TOKEN", c.APIToken},
+		{"ZOOM_WEBHOOK_SECRET_TOKEN", c.Events.WebhookSecret},
 	} {
 		if n := len(s.v); n > 0 && n < scrub.MinLen {
 			bad("%s is %d characters: a real one has at least %d (check it was pasted whole)", s.env, n, scrub.MinLen)
@@ -178,6 +194,7 @@ func (c *Config) Validate() error {
 			bad("QOSWATCH_ALLOWED_HOSTS: %q: want a host name, without a port or scheme", h)
 		}
 	}
+	c.Events.validate(c.Listen, bad)
 	if c.PollInterval < 10*time.Second {
 		bad("QOSWATCH_POLL_INTERVAL=%s: must be at least 10s (Zoom's QoS data is per minute)", c.PollInterval)
 	}
@@ -220,7 +237,8 @@ func (c *Config) Validate() error {
 // secrets are every form in which a configured secret could be printed:
 // the values, and the Basic credential the OAuth grant sends.
 func (c *Config) secrets() []string {
-	out := []string{c.Zoom.ClientSecret.Reveal(), c.Slack.BotToken.Reveal(), c.Slack.WebhookURL.Reveal(), c.APIToken.Reveal()}
+	out := []string{c.Zoom.ClientSecret.Reveal(), c.Slack.BotToken.Reveal(), c.Slack.WebhookURL.Reveal(), c.APIToken.Reveal(),
+		c.Events.WebhookSecret.Reveal()}
 	if c.Zoom.ClientSecret != "" {
 		out = append(out, base64.StdEncoding.EncodeToString([]byte(c.Zoom.ClientID+":"+c.Zoom.ClientSecret.Reveal())))
 	}
@@ -230,6 +248,29 @@ func (c *Config) secrets() []string {
 // Scrubber removes every configured secret from text leaving the
 // process: Run wraps its logger with it, main prints its error through it.
 func (c *Config) Scrubber() *scrub.Scrubber { return scrub.New(c.secrets()...) }
+
+// validate checks the event settings; admin is QOSWATCH_LISTEN.
+func (e *EventsConfig) validate(admin string, bad func(string, ...any)) {
+	switch {
+	case e.Listen == "" && e.WebhookSecret != "":
+		bad("ZOOM_WEBHOOK_SECRET_TOKEN is set but QOSWATCH_EVENTS_LISTEN is not: webhooks would have nowhere to arrive (set the listener, or use ZOOM_WS_SUBSCRIPTION_ID)")
+	case e.Listen == "":
+	case e.WebhookSecret == "":
+		bad("QOSWATCH_EVENTS_LISTEN=%s serves only signed endpoints: set ZOOM_WEBHOOK_SECRET_TOKEN (the Zoom app's secret token)", e.Listen)
+	default:
+		if _, port, err := net.SplitHostPort(e.Listen); err != nil {
+			bad("QOSWATCH_EVENTS_LISTEN=%q: want host:port, e.g. :8080", e.Listen)
+		} else if e.Listen == admin && port != "0" { // port 0: each picks a free one
+			bad("QOSWATCH_EVENTS_LISTEN=%s is QOSWATCH_LISTEN too: the public listener and the admin API need their own ports", e.Listen)
+		}
+	}
+	if e.WSSubscription != "" {
+		// The value is never quoted: it could carry credentials.
+		if u, err := url.Parse(e.WSURL); err != nil || (u.Scheme != "wss" && u.Scheme != "ws") || u.Host == "" || u.User != nil {
+			bad("ZOOM_WS_URL is not a wss:// URL without credentials (the token goes in the query qoswatch adds)")
+		}
+	}
+}
 
 // loopback reports whether a listen address is reachable from this
 // machine only.

@@ -33,6 +33,9 @@ type Options struct {
 	// Listening is called with the HTTP address once it is bound (port 0
 	// picks a free one).
 	Listening func(addr string)
+	// EventsListening is called with the public events listener's address
+	// once it is bound (QOSWATCH_EVENTS_LISTEN).
+	EventsListening func(addr string)
 	// HUP delivers reload requests; nil listens for SIGHUP from the start
 	// of Run.
 	HUP <-chan os.Signal
@@ -154,12 +157,18 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		c.close(time.Second)
 		return &ConfigError{fmt.Errorf("poller: %w", err)}
 	}
+	pushed, err := newPush(cfg, c, client, clock, log)
+	if err != nil {
+		c.close(time.Second)
+		return &ConfigError{err}
+	}
+	defer pushed.close()
 
 	api := &http.Server{
 		Handler: httpapi.New(httpapi.Options{
 			Engine: c.eng, Token: cfg.APIToken.Reveal(), Hosts: cfg.AllowedHosts, Metrics: reg, Logger: log.With("component", "http"),
 			Backup: c.db.Backup,
-			Ready: []httpapi.Check{
+			Ready: append([]httpapi.Check{
 				// The store is open and its last write went through.
 				{Name: "store", Check: func(context.Context) error { return c.db.WriteError() }},
 				{Name: "rules", Check: func(context.Context) error {
@@ -180,7 +189,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 					}
 					return nil
 				}},
-			},
+			}, pushed.readyChecks(c.db)...),
 		}),
 		// Bounds on what one client may hold: slow headers or bodies, idle
 		// connections, huge headers. The backup is the longest answer.
@@ -192,12 +201,16 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	}
 	addr := ln.Addr().String()
 	log.Info("qoswatch running", "listen", addr, "poll_interval", cfg.PollInterval,
-		"watch", strings.Join(cfg.Watch, ","), "sources", strings.Join(cfg.Sources, ","), "plan", cfg.Zoom.Plan, "budget_share", cfg.BudgetShare)
+		"watch", strings.Join(cfg.Watch, ","), "sources", strings.Join(cfg.Sources, ","), "plan", cfg.Zoom.Plan, "budget_share", cfg.BudgetShare,
+		"events_listen", pushed.addr(), "zoom_websocket", cfg.Events.WSSubscription != "")
 	if mode == "console" {
 		log.Warn("neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL is set: alerts go to the console (stdout)")
 	}
 	if opts.Listening != nil {
 		opts.Listening(addr)
+	}
+	if a := pushed.addr(); a != "" && opts.EventsListening != nil {
+		opts.EventsListening(a)
 	}
 
 	// The dispatcher outlives the other duties: on shutdown it keeps
@@ -216,6 +229,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	g.Go(func() error { return poller.Run(gctx) })
 	g.Go(func() error { c.watchRules(gctx, cfg.Rules, cfg.RulesCheck, opts.HUP, clock); return nil })
 	g.Go(func() error { c.housekeeping(gctx, cfg.PollInterval, clock); return nil })
+	pushed.start(gctx, g)
 	g.Go(func() error {
 		if err := api.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http: %w", err)
@@ -230,6 +244,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		api.Shutdown(shut) // a client still reading after 2s is cut off
+		pushed.shutdown()
 		return nil
 	})
 

@@ -73,6 +73,7 @@ func TestMetricsDocumented(t *testing.T) {
 		l.Daily = 40 // a few minutes of polling, then Zoom's Daily-limit
 		o.Limits = &l
 	})
+	cfg.Events = EventsConfig{Listen: "127.0.0.1:0", WebhookSecret: "a-webhook-secret-token"} // the push side's metrics
 	var logs syncbuf.Buffer
 	addrc := make(chan string, 1)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -574,7 +574,7 @@ func newEventMetrics(reg prometheus.Registerer, h *Events) *eventMetrics {
 		unused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qoswatch_zoom_events_unused_total",
 			Help: "Zoom events of a type qoswatch does not use, answered 200 and dropped."}, []string{"transport"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qoswatch_zoom_events_rejected_total",
-			Help: "Requests and messages refused, by transport and reason (bad_signature, stale_timestamp, missing_header, bad_timestamp, too_large, not_an_event, store_error, method)."}, []string{"transport", "reason"}),
+			Help: "Requests and messages refused, by transport and reason (method, missing_header, read_error, too_large, bad_signature, bad_timestamp, stale_timestamp, not_an_event, store_error)."}, []string{"transport", "reason"}),
 		applied: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qoswatch_zoom_events_applied_total",
 			Help: "Stored Zoom events applied to the engine, by event type."}, []string{"event"}),
 		applyErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "qoswatch_zoom_events_apply_errors_total",
@@ -588,6 +588,24 @@ func newEventMetrics(reg prometheus.Registerer, h *Events) *eventMetrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}),
 	}
 	m.ws = newWSMetrics()
+	// Every series exists from the start (at 0), so a rate() or an alert
+	// on one works before its first event.
+	for _, tr := range []string{"webhook", "websocket"} {
+		m.duplicates.WithLabelValues(tr)
+		m.unused.WithLabelValues(tr)
+		for _, ev := range ConsumedEvents {
+			m.received.WithLabelValues(tr, ev)
+		}
+		for _, r := range []string{"not_an_event", "store_error"} {
+			m.rejected.WithLabelValues(tr, r)
+		}
+	}
+	for _, r := range []string{"method", "missing_header", "read_error", "too_large", "bad_signature", "bad_timestamp", "stale_timestamp"} {
+		m.rejected.WithLabelValues("webhook", r)
+	}
+	for _, ev := range append(slices.Clone(ConsumedEvents), "undecodable") {
+		m.applied.WithLabelValues(ev)
+	}
 	if reg == nil {
 		return m
 	}

@@ -243,7 +243,7 @@ type wsMetrics struct {
 }
 
 func newWSMetrics() wsMetrics {
-	return wsMetrics{
+	m := wsMetrics{
 		connects: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qoswatch_zoom_websocket_connects_total",
 			Help: "Attempts to open the Zoom WebSocket, by outcome (ok, refused, error, token_error)."}, []string{"outcome"}),
 		frames: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qoswatch_zoom_websocket_frames_total",
@@ -253,6 +253,13 @@ func newWSMetrics() wsMetrics {
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{Name: "qoswatch_zoom_websocket_connected",
 			Help: "1 while the Zoom WebSocket is open."}),
 	}
+	for _, o := range []string{"ok", "refused", "error", "token_error"} {
+		m.connects.WithLabelValues(o)
+	}
+	for _, f := range []string{"message", "heartbeat", "build_connection", "unknown"} {
+		m.frames.WithLabelValues(f)
+	}
+	return m
 }
 
 func (m *wsMetrics) register(reg prometheus.Registerer) {

@@ -14,6 +14,7 @@ type runFlags struct {
 	watch, sources                     string
 	secretFile, botTokenFile, hookFile string
 	apiTokenFile, allowedHosts         string
+	webhookSecretFile                  string
 }
 
 func declareRun(f *flags) *runFlags {
@@ -29,6 +30,12 @@ func declareRun(f *flags) *runFlags {
 	f.String(&c.Zoom.OAuthURL, "zoom-oauth-url", "ZOOM_OAUTH_URL", d.Zoom.OAuthURL, "Zoom OAuth token endpoint")
 	f.String(&c.Zoom.Plan, "zoom-plan", "ZOOM_PLAN", d.Zoom.Plan, "account plan for rate limits: pro or business (Business, Education, Enterprise)")
 	f.Int(&c.Zoom.DailyLimit, "zoom-daily-limit", "ZOOM_DAILY_LIMIT", 0, "daily cap of Heavy + Resource-intensive calls; 0 means the plan's (30000 pro, 60000 business)")
+
+	f.String(&c.Events.Listen, "events-listen", "QOSWATCH_EVENTS_LISTEN", "", "public address of POST /zoom/events for Zoom's webhooks, e.g. :8080; off when empty")
+	f.String(&r.webhookSecretFile, "zoom-webhook-secret-token-file", "ZOOM_WEBHOOK_SECRET_TOKEN_FILE", "", "file holding the Zoom app's webhook secret token")
+	f.EnvOnly("ZOOM_WEBHOOK_SECRET_TOKEN", "the Zoom app's secret token, which signs its webhooks (or ZOOM_WEBHOOK_SECRET_TOKEN_FILE); required with --events-listen")
+	f.String(&c.Events.WSSubscription, "zoom-ws-subscription-id", "ZOOM_WS_SUBSCRIPTION_ID", "", "the Zoom app's WebSocket event subscription id: receive events over an outbound WebSocket; off when empty")
+	f.String(&c.Events.WSURL, "zoom-ws-url", "ZOOM_WS_URL", d.Events.WSURL, "Zoom WebSocket endpoint")
 
 	f.String(&r.botTokenFile, "slack-bot-token-file", "SLACK_BOT_TOKEN_FILE", "", "file holding the Slack bot token")
 	f.EnvOnly("SLACK_BOT_TOKEN", "Slack bot token xoxb-... (threads and updates; or SLACK_BOT_TOKEN_FILE)")
@@ -72,6 +79,7 @@ func (r *runFlags) finish(getenv func(string) string) error {
 		{&c.Slack.BotToken, "SLACK_BOT_TOKEN", r.botTokenFile},
 		{&c.Slack.WebhookURL, "SLACK_WEBHOOK_URL", r.hookFile},
 		{&c.APIToken, "QOSWATCH_API_TOKEN", r.apiTokenFile},
+		{&c.Events.WebhookSecret, "ZOOM_WEBHOOK_SECRET_TOKEN", r.webhookSecretFile},
 	} {
 		v, err := readSecret(getenv, s.env, s.file)
 		if err != nil {
