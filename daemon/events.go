@@ -45,13 +45,14 @@ func newPush(cfg Config, c *core, client *zoom.Client, clock engine.Clock, log *
 		return nil, nil
 	}
 	ev, err := zoom.NewEvents(zoom.EventsConfig{
-		Queue: c.db, Sink: c.eng, Resolver: client, Wanted: wanted(cfg),
+		Queue: c.db, Sink: sink{c}, Resolver: client, Wanted: wanted(cfg),
 		Clock: clock, Logger: log, Registerer: c.reg,
 	})
 	if err != nil {
 		return nil, err
 	}
 	p := &push{events: ev, client: client, log: log}
+	c.annotate = ev.Annotate
 	if cfg.Events.WSSubscription != "" {
 		p.ws = &zoom.WSConfig{URL: cfg.Events.WSURL, SubscriptionID: cfg.Events.WSSubscription}
 	}

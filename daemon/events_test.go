@@ -84,6 +84,9 @@ func TestPushWebhooksToAlert(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	if !strings.Contains(console.String(), "Zoom flagged: High CPU occupation") {
+		t.Errorf("the firing does not show Zoom's own alert (webinar.alert 90s after the onset):\n%s", console.String())
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)

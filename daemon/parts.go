@@ -33,6 +33,9 @@ type core struct {
 	reg      *prometheus.Registry
 	stats    *httpapi.Metrics // the Stats() of the parts that register no metrics yet
 	metrics  *daemonMetrics
+	// annotate adds Zoom's issue flags to samples before the engine sees
+	// them; set when events are on, before any duty runs.
+	annotate func([]engine.Sample)
 }
 
 type coreConfig struct {
@@ -185,6 +188,9 @@ func (c *core) reload(ctx context.Context, why string) {
 type sink struct{ c *core }
 
 func (s sink) Ingest(ctx context.Context, batch []engine.Sample) error {
+	if s.c.annotate != nil {
+		s.c.annotate(batch) // Zoom's own issue flags, from its alert events
+	}
 	if err := s.c.eng.Ingest(context.WithoutCancel(ctx), batch); err != nil {
 		return err
 	}
@@ -198,6 +204,16 @@ func (s sink) EndSource(ctx context.Context, src engine.Source, at time.Time) er
 		return err
 	}
 	s.c.metrics.newest.ended(src)
+	s.c.disp.Wake()
+	return nil
+}
+
+// LeaveParticipant is a leave Zoom announced (push): the leaver's alerts
+// resolve now.
+func (s sink) LeaveParticipant(ctx context.Context, src engine.Source, participant string, at time.Time) error {
+	if err := s.c.eng.LeaveParticipant(context.WithoutCancel(ctx), src, participant, at); err != nil {
+		return err
+	}
 	s.c.disp.Wake()
 	return nil
 }

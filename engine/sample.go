@@ -106,6 +106,15 @@ type WiFiRSSI struct {
 	MinRSSI float64 `expr:"min_rssi" json:"min_rssi"`
 }
 
+// ZoomAlert is Zoom's own verdict on a webinar or meeting: the issues of
+// its alert events ("Unstable audio quality", "Unstable video quality",
+// "Unstable screen share quality", "High CPU occupation", "Call
+// Reconnection"), empty when Zoom flagged nothing near the sample's time.
+// A rule can test `"Unstable audio quality" in zoom_alert.issues`.
+type ZoomAlert struct {
+	Issues []string `expr:"issues" json:"issues,omitempty"`
+}
+
 // Sample is one participant's QoS for one minute: what a rule sees.
 // Field names are Zoom's, in snake_case, so rule authors can copy them
 // from Zoom's API reference.
@@ -123,6 +132,10 @@ type Sample struct {
 
 	CPUUsage CPUUsage `expr:"cpu_usage" json:"cpu_usage"`
 	WiFiRSSI WiFiRSSI `expr:"wifi_rssi" json:"wifi_rssi"`
+
+	// ZoomAlert is what Zoom's own issue flags (meeting.alert,
+	// webinar.alert) said about the sample's source around its time.
+	ZoomAlert ZoomAlert `expr:"zoom_alert" json:"zoom_alert,omitzero"`
 
 	// The worst value over the streams present; set by Aggregate.
 	Latency float64 `expr:"latency" json:"latency"`   // ms

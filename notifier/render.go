@@ -164,6 +164,9 @@ func (r *Renderer) firing(n *engine.Notification, key, mention string, repeat, r
 	if !reply {
 		blocks = append(blocks, r.participantBlock(n), r.sourceBlock(n.Source))
 	}
+	if f := zoomFlags(n.Sample); f != "" {
+		blocks = append(blocks, contextBlock(f))
+	}
 	blocks = append(blocks, contextBlock(fmt.Sprintf("🕒 Firing since %s · severity *%s*%s · alert `%s`",
 		r.since(n), escape(string(n.Rule.Severity)), labelText(n.Rule.Labels), escape(key))))
 	var body []string
@@ -173,7 +176,19 @@ func (r *Renderer) firing(n *engine.Notification, key, mention string, repeat, r
 	if v := termPlain(n.Explain); v != "" {
 		body = append(body, v)
 	}
+	if f := zoomFlags(n.Sample); f != "" {
+		body = append(body, f)
+	}
 	return Message{Blocks: blocks, Text: r.fallback(n, mention, lead, body, "firing since "+r.since(n))}
+}
+
+// zoomFlags is what Zoom's own alert events said of the source around the
+// sample's time ("" when nothing): Zoom's view beside the rule's.
+func zoomFlags(s engine.Sample) string {
+	if len(s.ZoomAlert.Issues) == 0 {
+		return ""
+	}
+	return clip("⚠️ Zoom flagged: "+escape(strings.Join(s.ZoomAlert.Issues, ", ")), capField)
 }
 
 // resolved renders a resolve as a message of its own: standalone (no

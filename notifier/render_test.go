@@ -234,3 +234,22 @@ func TestOptionsNameWhatIsMissing(t *testing.T) {
 type routerFunc func(n *engine.Notification) engine.Route
 
 func (f routerFunc) Route(n *engine.Notification) engine.Route { return f(n) }
+
+// TestRenderShowsZoomsFlags: the issues Zoom's own alert named around the
+// sample's time are in the firing message, blocks and text; without them
+// there is no such line.
+func TestRenderShowsZoomsFlags(t *testing.T) {
+	r := notifier.NewRenderer(notifier.RenderOptions{})
+	n := firing()
+	n.Sample.ZoomAlert.Issues = []string{"Unstable audio quality", "High CPU occupation"}
+	blocks, text := render(t, r.Render(&n, engine.Route{Channel: "#c"}))
+	for name, s := range map[string]string{"blocks": blocks, "text": text} {
+		if !strings.Contains(s, "Zoom flagged: Unstable audio quality, High CPU occupation") {
+			t.Errorf("%s lack Zoom's issues:\n%s", name, s)
+		}
+	}
+	n = firing()
+	if blocks, _ := render(t, r.Render(&n, engine.Route{Channel: "#c"})); strings.Contains(blocks, "Zoom flagged") {
+		t.Error("a flag line without flags")
+	}
+}

@@ -252,7 +252,7 @@ func suggest(msg string, env exprEnv) string {
 	} else if m := unknownFieldRE.FindStringSubmatch(msg); m != nil {
 		name = m[2]
 		for _, c := range []reflect.Type{reflect.TypeFor[engine.Stream](), reflect.TypeFor[engine.Participant](),
-			reflect.TypeFor[engine.Source](), reflect.TypeFor[engine.CPUUsage](), reflect.TypeFor[engine.WiFiRSSI]()} {
+			reflect.TypeFor[engine.Source](), reflect.TypeFor[engine.CPUUsage](), reflect.TypeFor[engine.WiFiRSSI](), reflect.TypeFor[engine.ZoomAlert]()} {
 			if c.String() == m[1] {
 				t = c
 			}

@@ -396,6 +396,25 @@ func (h *Events) qss(ctx context.Context, kind engine.SourceKind, ev *Event) ([]
 	return qssSamples(src, part, o.Participant.QoS), nil
 }
 
+// Annotate sets on each sample the issues Zoom's alert events named for
+// its source around its time (zoom_alert.issues). The daemon runs every
+// batch through it before the engine, polled and pushed alike.
+func (h *Events) Annotate(batch []engine.Sample) {
+	h.mu.Lock()
+	flagged := false
+	for _, ps := range h.byKey {
+		flagged = flagged || len(ps.alerts) > 0
+	}
+	h.mu.Unlock()
+	if !flagged { // the common case: no flag anywhere, nothing to look up per sample
+		return
+	}
+	for i := range batch {
+		s := &batch[i]
+		s.ZoomAlert.Issues = h.Issues(s.Source.Key(), s.Time)
+	}
+}
+
 // MergeKnown fills dst's blank fields from what was known of the same
 // participant before.
 func MergeKnown(dst *engine.Participant, known engine.Participant) {
