@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/qoswatch/qoswatch"
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/internal/fakeclock"
@@ -71,6 +74,32 @@ func (fs *fakeSlack) Posts() []slackPost {
 	return out
 }
 
+// metricSum adds up the series of name on /metrics that have every label
+// given as name, value pairs.
+func metricSum(t *testing.T, addr, name string, labels ...string) float64 {
+	t.Helper()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(strings.NewReader(scrape(t, addr)))
+	if err != nil {
+		t.Fatalf("/metrics: %v", err)
+	}
+	sum := 0.0
+	for _, m := range mfs[name].GetMetric() {
+		has := map[string]string{}
+		for _, l := range m.GetLabel() {
+			has[l.GetName()] = l.GetValue()
+		}
+		match := true
+		for i := 0; i+1 < len(labels); i += 2 {
+			match = match && has[labels[i]] == labels[i+1]
+		}
+		if match {
+			sum += m.GetGauge().GetValue() + m.GetCounter().GetValue()
+		}
+	}
+	return sum
+}
+
 // e2eScenario: a webinar of 40 where one attendee's audio breaks up, a
 // panelist's CPU is pegged, and then 8 attendees behind one link break up
 // together (a storm).
@@ -121,11 +150,19 @@ func TestEndToEnd(t *testing.T) {
 
 	var logs syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	addrc := make(chan string, 1)
 	run := func(until time.Duration, during func()) {
 		t.Helper()
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
-		go func() { done <- Run(ctx, cfg, Options{Logger: log, Clock: clock}) }()
+		go func() {
+			done <- Run(ctx, cfg, Options{Logger: log, Clock: clock, Listening: func(a string) {
+				select {
+				case addrc <- a: // the first life's, read during it
+				default:
+				}
+			}})
+		}()
 		if during != nil {
 			during()
 		}
@@ -148,6 +185,18 @@ func TestEndToEnd(t *testing.T) {
 		fake.Inject(zoomtest.Fault{Path: "/participants/qos", Status: http.StatusTooManyRequests, Times: 3})
 		engine.Sleep(context.Background(), clock, start.Add(11*time.Minute).Sub(clock.Now()))
 		slack.setDown(true)
+		// Shut down only once the storm has fired (most of its 8) into the
+		// outbox: on a loaded machine the poller lags simulated time, and
+		// minute 13 alone may come before the storm is seen.
+		addr := <-addrc
+		deadline := time.Now().Add(3 * time.Minute) // a bound, not a pace
+		for metricSum(t, addr, "qoswatch_alerts", "rule", "choppy-audio", "state", "firing") < 5 ||
+			metricSum(t, addr, "qoswatch_outbox_depth") == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("the storm never fired into the outbox during the Slack outage\n%s", logs.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	})
 	firstLife := len(slack.Posts())
 	if n := outboxLen(t, cfg.DB); n == 0 {
