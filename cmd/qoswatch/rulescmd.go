@@ -16,12 +16,19 @@ import (
 )
 
 func cmdCheck(ctx context.Context, c *cli, args []string) int {
-	f := newFlags(c, "qoswatch check", "FILE...",
-		"Checks rules files: exit 0 and a summary line per file, or exit 1 and every\nerror of every file, each as file:line:col: rule \"name\": what is wrong.")
-	if code, done := parseWithArgs(f, args, "at least one rules file (like rules.yaml)"); done {
+	return cmdFiles(ctx, c, args, "qoswatch check",
+		"Checks rules files: exit 0 and a summary line per file, or exit 1 and every\nerror of every file, each as file:line:col: rule \"name\": what is wrong.",
+		"at least one rules file (like rules.yaml)", rules.Check)
+}
+
+// cmdFiles is a command without flags whose arguments are files, all
+// handed to run.
+func cmdFiles(ctx context.Context, c *cli, args []string, name, summary, need string, run func(context.Context, io.Writer, ...string) int) int {
+	f := newFlags(c, name, "FILE...", summary)
+	if code, done := parseWithArgs(f, args, need); done {
 		return code
 	}
-	return rules.Check(ctx, c.stdout, f.Args()...)
+	return run(ctx, c.stdout, f.Args()...)
 }
 
 func cmdExplain(ctx context.Context, c *cli, args []string) int {
@@ -171,10 +178,7 @@ func readQoS(file string, src engine.Source) ([]engine.Sample, error) {
 }
 
 func cmdTest(ctx context.Context, c *cli, args []string) int {
-	f := newFlags(c, "qoswatch test", "FILE...",
-		"Runs rule unit tests: each test file names a rules file, gives each participant\na series of values (one a minute) and the alerts expected at given minutes.\nPrints every failed expectation; exit 1 on any failure.")
-	if code, done := parseWithArgs(f, args, "at least one test file (like rules.example.test.yaml)"); done {
-		return code
-	}
-	return rules.RunTestFiles(ctx, c.stdout, f.Args()...)
+	return cmdFiles(ctx, c, args, "qoswatch test",
+		"Runs rule unit tests: each test file names a rules file, gives each participant\na series of values (one a minute) and the alerts expected at given minutes.\nPrints every failed expectation; exit 1 on any failure.",
+		"at least one test file (like rules.example.test.yaml)", rules.RunTestFiles)
 }

@@ -183,12 +183,22 @@ func (s *Server) Tokens() []string {
 	return out
 }
 
+// form reads a Web API call's form body; one that does not parse is
+// answered 400 and ok is false.
+func form(w http.ResponseWriter, r *http.Request) (v url.Values, ok bool) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<22))
+	v, err := url.ParseQuery(string(body))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return nil, false
+	}
+	return v, true
+}
+
 func (s *Server) handle(method string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<22))
-		v, err := url.ParseQuery(string(body))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+		v, ok := form(w, r)
+		if !ok {
 			return
 		}
 		s.mu.Lock()
@@ -303,10 +313,8 @@ const maxRead = 15
 // messages posted so far.
 func (s *Server) read(method string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		v, err := url.ParseQuery(string(body))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+		v, ok := form(w, r)
+		if !ok {
 			return
 		}
 		answer := func(m map[string]any) {
