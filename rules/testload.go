@@ -312,30 +312,42 @@ func (l *loader) checkParticipant(n ast.Node, key, test string) bool {
 		return false
 	}
 	good := true
+	unknown := func(k string) string {
+		return didYouMean(fmt.Sprintf("participants: %q is not a participant field", k), k,
+			append(slices.Clone(participantFields), "series"), "one of "+strings.Join(participantFields, ", ")+", or series")
+	}
 	for _, mv := range m.Values {
-		k := keyString(mv)
-		if k == "series" {
+		if keyString(mv) == "series" {
 			good = l.checkSeries(mv.Value, test) && good
 			continue
 		}
-		if !slices.Contains(participantFields, k) {
-			msg := didYouMean(fmt.Sprintf("participants: %q is not a participant field", k), k,
-				append(slices.Clone(participantFields), "series"), "one of "+strings.Join(participantFields, ", ")+", or series")
-			l.errorf(mv.Key, test, "%s", msg)
-			good = false
-			continue
+		k, v, ok := l.scalarOf(mv, test, "participants", participantFields, unknown, "a value")
+		if ok {
+			if err := setParticipant(&engine.Participant{}, k, v); err != nil {
+				l.errorf(mv.Value, test, "participants: %v", err)
+				ok = false
+			}
 		}
-		if !isScalar(mv.Value) {
-			l.errorf(mv.Value, test, "participants: %s: expected a value, got %s", k, kindName(mv.Value))
-			good = false
-			continue
-		}
-		if err := setParticipant(&engine.Participant{}, k, scalar(mv.Value)); err != nil {
-			l.errorf(mv.Value, test, "participants: %v", err)
-			good = false
-		}
+		good = ok && good
 	}
 	return good
+}
+
+// scalarOf returns the key of mv and the scalar it holds when the key is
+// one of fields and the value a scalar; otherwise it reports which (unknown
+// says what a key outside fields is not, want what a value looks like, for
+// the part of the file named where) and ok is false.
+func (l *loader) scalarOf(mv *ast.MappingValueNode, test, where string, fields []string, unknown func(k string) string, want string) (k, v string, ok bool) {
+	k = keyString(mv)
+	if !slices.Contains(fields, k) {
+		l.errorf(mv.Key, test, "%s", unknown(k))
+		return k, "", false
+	}
+	if !isScalar(mv.Value) {
+		l.errorf(mv.Value, test, "%s: %s: expected %s, got %s", where, k, want, kindName(mv.Value))
+		return k, "", false
+	}
+	return k, scalar(mv.Value), true
 }
 
 func (l *loader) checkSeries(n ast.Node, test string) bool {
@@ -346,23 +358,18 @@ func (l *loader) checkSeries(n ast.Node, test string) bool {
 	}
 	good := true
 	fields := numberFields()
+	unknown := func(k string) string {
+		return didYouMean(fmt.Sprintf("series: %q is not a number field of the sample", k), k, fields, "")
+	}
 	for _, mv := range m.Values {
-		k := keyString(mv)
-		if !slices.Contains(fields, k) {
-			msg := didYouMean(fmt.Sprintf("series: %q is not a number field of the sample", k), k, fields, "")
-			l.errorf(mv.Key, test, "%s", msg)
-			good = false
-			continue
+		k, v, ok := l.scalarOf(mv, test, "series", fields, unknown, `values a minute ("0 3.5x4 _")`)
+		if ok {
+			if _, err := parseSeries(v); err != nil {
+				l.errorf(mv.Value, test, "series: %s: %v", k, err)
+				ok = false
+			}
 		}
-		if !isScalar(mv.Value) {
-			l.errorf(mv.Value, test, "series: %s: expected values a minute (\"0 3.5x4 _\"), got %s", k, kindName(mv.Value))
-			good = false
-			continue
-		}
-		if _, err := parseSeries(scalar(mv.Value)); err != nil {
-			l.errorf(mv.Value, test, "series: %s: %v", k, err)
-			good = false
-		}
+		good = ok && good
 	}
 	return good
 }
