@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unique"
 )
 
 // When a value of an attribute is "clearly" what the affected participants
@@ -46,9 +47,40 @@ var causeAttrs = [...]struct {
 	{"device", "device"},
 }
 
-// attrs is what the engine keeps of a participant for attribution, in
-// causeAttrs order.
+// attrs are a participant's attribute values, in causeAttrs order.
 type attrs [len(causeAttrs)]string
+
+// keptAttrs is what the engine keeps of a participant for attribution:
+// interned values (unique), so a webinar of 10,000 people in a dozen
+// places, networks and versions holds each value once, and a participant
+// costs a pointer to 5 handles.
+type keptAttrs [len(causeAttrs)]unique.Handle[string]
+
+func keep(a attrs) *keptAttrs {
+	var k keptAttrs
+	for i, v := range a {
+		k[i] = unique.Make(v)
+	}
+	return &k
+}
+
+// same reports whether a participant's kept values are still a.
+func (k *keptAttrs) same(a attrs) bool {
+	for i, v := range a {
+		if k[i].Value() != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (k *keptAttrs) values() attrs {
+	var a attrs
+	for i, h := range k {
+		a[i] = h.Value()
+	}
+	return a
+}
 
 func attrsOf(p *Participant) attrs {
 	return attrs{
@@ -231,14 +263,14 @@ func (e *Engine) causeOf(t *tx, rule, source string) *Cause {
 			if a := t.get(e, AlertKey{Rule: rule, Source: source, Participant: pk}); a != nil {
 				switch a.State {
 				case StateFiring, StateResolving:
-					affected = append(affected, *ps.attrs)
+					affected = append(affected, ps.attrs.values())
 					return
 				case StatePending:
 					return // neither: about to fire, or a blip; not "unaffected"
 				}
 			}
 		}
-		others = append(others, *ps.attrs)
+		others = append(others, ps.attrs.values())
 	}
 	for pk := range st.parts {
 		ps, _ := t.part(st, pk)

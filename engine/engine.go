@@ -109,7 +109,7 @@ type partState struct {
 	// attrs are the participant's attributes as its newest sample gave
 	// them, for SharedCause; nil until a sample since the start. Shared
 	// while unchanged, so most samples cost no allocation.
-	attrs *attrs
+	attrs *keptAttrs
 }
 
 type counters struct {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -108,11 +107,8 @@ func (e *Engine) ingestParticipant(t *tx, batch []Sample, group []int32) {
 		e.evaluate(t, st, pk, &ps, s)
 	}
 	if advanced {
-		if a := attrsOf(&batch[group[len(group)-1]].Participant); ps.attrs == nil || *ps.attrs != a {
-			for i := range a {
-				a[i] = strings.Clone(a[i]) // do not keep the batch's memory alive
-			}
-			ps.attrs = &a
+		if a := attrsOf(&batch[group[len(group)-1]].Participant); ps.attrs == nil || !ps.attrs.same(a) {
+			ps.attrs = keep(a) // interned copies: the batch's memory is not kept alive
 		}
 		t.parts[partKey{st, pk}] = ps
 		t.changes.Cursors = append(t.changes.Cursors, Cursor{Source: st.key, Participant: pk, Last: ps.last})
