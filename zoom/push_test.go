@@ -120,7 +120,7 @@ func (r *pushRig) open(path string, mod func(*zoom.EventsConfig)) {
 }
 
 // example returns a documented example event's body.
-func example(t *testing.T, name string) []byte {
+func example(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata/events", name+".json"))
 	if err != nil {
