@@ -128,13 +128,12 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL,
 		AccountID: cfg.Zoom.AccountID, ClientID: cfg.Zoom.ClientID, ClientSecret: cfg.Zoom.ClientSecret.Reveal(),
 		Plan: cfg.Zoom.Plan, DailyLimit: cfg.Zoom.DailyLimit, Quota: zoom.QuotaConfig{Share: cfg.BudgetShare, Spend: c.db},
-		Logger: log, Clock: clock, // the client names itself (component=zoom)
+		Logger: log, Clock: clock, Registerer: reg, HealthWindow: 3 * cfg.PollInterval, // the client names itself (component=zoom)
 	})
 	if err != nil {
 		c.close(time.Second)
 		return &ConfigError{fmt.Errorf("zoom: %w", err)}
 	}
-	c.stats.Add(httpapi.StatsSource{Subsystem: "zoom", Stats: func() any { return client.Stats() }})
 	// The first call can take a while (retries with back-off): say at
 	// once what is being tried, so a silent terminal is never a mystery.
 	log.Info("checking the Zoom app: getting a token and listing live "+firstWatch(cfg),
@@ -183,12 +182,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 				// Calls may be made: not paused by Zoom's Daily-limit nor by
 				// qoswatch's spent share; says until when.
 				{Name: "zoom_quota", Check: func(context.Context) error { return poller.Health() }, Degraded: true},
-				{Name: "zoom_token", Check: func(context.Context) error {
-					if client.Stats().TokenFetches == 0 {
-						return errors.New("no Zoom access token yet")
-					}
-					return nil
-				}},
+				{Name: "zoom_token", Check: func(context.Context) error { return client.Health() }},
 			}, pushed.readyChecks(c.db)...),
 		}),
 		// Bounds on what one client may hold: slow headers or bodies, idle
@@ -311,7 +305,7 @@ func checkCredentials(ctx context.Context, c *zoom.Client, cfg Config, now time.
 	case err != nil && zoom.IsAuth(err):
 		return fmt.Errorf("ZOOM_ACCOUNT_ID/ZOOM_CLIENT_ID/ZOOM_CLIENT_SECRET: Zoom refused them: %w", err)
 	case err != nil && ctx.Err() == nil:
-		log.Warn("Zoom did not answer the first call; polling retries every interval", "error", err)
+		log.Warn("the first Zoom call failed; polling retries every interval", "error", err)
 	}
 	return nil
 }

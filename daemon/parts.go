@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/qoswatch/qoswatch/engine"
-	"github.com/qoswatch/qoswatch/httpapi"
 	"github.com/qoswatch/qoswatch/notifier"
 	"github.com/qoswatch/qoswatch/rules"
 	"github.com/qoswatch/qoswatch/store"
@@ -31,7 +30,6 @@ type core struct {
 	eng      *engine.Engine
 	disp     *notifier.Dispatcher
 	reg      *prometheus.Registry
-	stats    *httpapi.Metrics // the Stats() of the parts that register no metrics yet
 	metrics  *daemonMetrics
 	// annotate adds Zoom's issue flags to samples before the engine sees
 	// them; set when events are on, before any duty runs.
@@ -104,8 +102,6 @@ func newCore(cc coreConfig) (*core, error) {
 		return fail(fmt.Errorf("notifier: %w", err))
 	}
 	c.reg.MustRegister(engineCollector{stats: c.eng.Stats, alerts: c.eng.Alerts})
-	c.stats = httpapi.NewMetrics(cc.clock.Now)
-	c.reg.MustRegister(c.stats)
 	return c, nil
 }
 

@@ -28,6 +28,7 @@ type Client struct {
 	auth    *auth
 	quota   *Quota
 	stats   stats
+	health  health
 	maxBody int64 // maxBody; tests lower it
 }
 
@@ -39,11 +40,16 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger.With("component", "zoom")}
-	c.auth = newAuth(&c.cfg)
+	c.auth = newAuth(&c.cfg, c.log)
 	if c.quota, err = newQuota(context.Background(), lim, cfg.Quota, cfg.Clock, c.log); err != nil {
 		return nil, fmt.Errorf("zoom: %w", err)
 	}
 	c.maxBody = maxBody
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(clientCollector{c}); err != nil {
+			return nil, fmt.Errorf("zoom: metrics: %w", err)
+		}
+	}
 	return c, nil
 }
 
@@ -131,9 +137,16 @@ func (c *Client) backoff(n int) time.Duration {
 func (c *Client) fail(r *request, e *Error) error {
 	o := outcomeOf(e)
 	c.stats.call(r.cat, o)
-	attrs := []any{"endpoint", e.Endpoint, "status", e.Status, "code", e.Code, "message", e.Message, "tracking_id", e.TrackingID}
-	if e.Err != nil {
-		attrs = append(attrs, "cause", e.Err.Error())
+	attrs := []any{"endpoint", e.Endpoint} // and what is known: no empty keys
+	for _, a := range []struct {
+		key string
+		v   any
+		set bool
+	}{{"status", e.Status, e.Status != 0}, {"code", e.Code, e.Code != 0}, {"message", e.Message, e.Message != ""},
+		{"tracking_id", e.TrackingID, e.TrackingID != ""}, {"cause", e.Err, e.Err != nil}} {
+		if a.set {
+			attrs = append(attrs, a.key, a.v)
+		}
 	}
 	switch o {
 	case outcomeNotFound, outcomeCanceled, outcomeDailyLimit:
@@ -163,13 +176,15 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) (string, *Err
 	defer cancel()
 	token, fetched, e := c.auth.get(ctx)
 	if fetched {
-		c.stats.tokenFetches.Add(1)
+		c.grant(e)
 	}
 	if e != nil {
 		return "", e
 	}
 	if !r.cat.daily() {
-		return token, c.exchange(ctx, r, token, out)
+		e = c.exchange(ctx, r, token, out)
+		c.observe(e)
+		return token, e
 	}
 	// Counted before it is sent, so concurrent calls never overshoot the
 	// share; a 429 is given back (Zoom did not count it).
@@ -178,6 +193,7 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) (string, *Err
 		return token, c.dailyError(ep, until)
 	}
 	e = c.exchange(ctx, r, token, out)
+	c.observe(e)
 	if e != nil && e.Status == http.StatusTooManyRequests {
 		c.quota.refund(day)
 	}

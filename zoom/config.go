@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/qoswatch/qoswatch/engine"
 )
 
@@ -32,6 +34,9 @@ type Config struct {
 
 	HTTPClient *http.Client // default: a new client; deadlines come from Timeout
 	Logger     *slog.Logger // default: discard
+	// Registerer gets the client's metrics (calls, retries, 429s, grants,
+	// missing QoS values); nil: not registered.
+	Registerer prometheus.Registerer
 	// Clock drives the token's lifetime, the quota's pace and day, and
 	// the waits between retries; default engine.SystemClock. The simulator
 	// and tests pass a fake one (internal/fakeclock).
@@ -41,6 +46,9 @@ type Config struct {
 	MaxAttempts int           // attempts per call on 429 QPS, 5xx and timeouts; default 4
 	BackoffBase time.Duration // first retry delay, doubled per attempt; default 500ms
 	BackoffMax  time.Duration // cap of one retry delay; default 30s
+	// HealthWindow is how long Health tolerates failures since Zoom last
+	// answered; default 5m. The daemon passes 3 poll intervals.
+	HealthWindow time.Duration
 }
 
 // settingError names the bad setting and its environment variable. It
@@ -116,6 +124,9 @@ func (c Config) withDefaults() (Config, Limits, error) {
 	}
 	if c.BackoffMax == 0 {
 		c.BackoffMax = 30 * time.Second
+	}
+	if c.HealthWindow <= 0 {
+		c.HealthWindow = 5 * time.Minute
 	}
 	return c, lim, nil
 }

@@ -37,7 +37,8 @@ type Error struct {
 
 	Err error // the cause: network, timeout, body decoding
 
-	token bool // the token endpoint failed
+	token   bool         // the token endpoint failed
+	failure tokenFailure // why, when token
 }
 
 func (e *Error) Error() string {
@@ -95,9 +96,11 @@ func IsAuth(err error) bool {
 	if !ok {
 		return false
 	}
+	if e.token {
+		return e.failure == tokenRefused
+	}
 	return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden ||
-		e.Code == CodeInvalidToken || e.Code == 4700 || e.Code == 4711 ||
-		(e.token && e.Status >= 400 && e.Status < 500 && e.Status != http.StatusTooManyRequests)
+		e.Code == CodeInvalidToken || e.Code == 4700 || e.Code == 4711
 }
 
 // IsRateLimited reports whether Zoom answered 429 (after the client's

@@ -29,6 +29,8 @@ func outcomeOf(e *Error) outcome {
 	switch {
 	case errors.Is(e.Err, context.Canceled):
 		return outcomeCanceled
+	case e.token && (e.failure == tokenHTML || e.failure == tokenBadAnswer):
+		return outcomeDecode
 	case IsDailyLimit(e):
 		return outcomeDailyLimit
 	case IsRateLimited(e):
@@ -49,11 +51,12 @@ func outcomeOf(e *Error) outcome {
 }
 
 type stats struct {
-	calls        [numCategories][numOutcomes]atomic.Int64
-	retries      atomic.Int64
-	qps429       atomic.Int64
-	daily429     atomic.Int64
-	tokenFetches atomic.Int64
+	calls         [numCategories][numOutcomes]atomic.Int64
+	retries       atomic.Int64
+	qps429        atomic.Int64
+	daily429      atomic.Int64
+	tokenFetches  atomic.Int64 // grants made
+	tokenFailures [numTokenFailures]atomic.Int64
 }
 
 func (s *stats) call(c Category, o outcome) { s.calls[c][o].Add(1) }
@@ -71,7 +74,10 @@ type Stats struct {
 	Retries      int64       // attempts beyond the first (429 QPS, 5xx, timeouts)
 	QPS429       int64       // 429s with X-RateLimit-Type QPS (or none)
 	Daily429     int64       // 429s with X-RateLimit-Type Daily-limit
-	TokenFetches int64       // OAuth grants made
+	TokenFetches int64       // OAuth grants made (successful)
+	// TokenFailures are the grants that failed, by reason: unreachable,
+	// timeout, html, refused, rate_limited, server_error, bad_answer.
+	TokenFailures map[string]int64
 	// The daily count and pause: Quota().Stats().
 
 	Values ValueStats // missing and unparseable QoS values (process-wide)
@@ -80,11 +86,15 @@ type Stats struct {
 // Stats returns the client's counters.
 func (c *Client) Stats() Stats {
 	s := Stats{
-		Retries:      c.stats.retries.Load(),
-		QPS429:       c.stats.qps429.Load(),
-		Daily429:     c.stats.daily429.Load(),
-		TokenFetches: c.stats.tokenFetches.Load(),
-		Values:       ParseStats(),
+		Retries:       c.stats.retries.Load(),
+		QPS429:        c.stats.qps429.Load(),
+		Daily429:      c.stats.daily429.Load(),
+		TokenFetches:  c.stats.tokenFetches.Load(),
+		Values:        ParseStats(),
+		TokenFailures: map[string]int64{},
+	}
+	for r := range numTokenFailures {
+		s.TokenFailures[tokenFailureNames[r]] = c.stats.tokenFailures[r].Load()
 	}
 	for cat := range numCategories {
 		for o := range numOutcomes {
