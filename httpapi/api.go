@@ -1,7 +1,6 @@
 // Package httpapi is qoswatch's HTTP surface: /healthz, /readyz, /metrics
-// (Prometheus) and the JSON API /api/v1/alerts and /api/v1/silences. It is
-// the only package that imports prometheus: the others expose plain
-// Stats() structs, which Metrics turns into series at scrape time.
+// (Prometheus: what the daemon's registry gathers; each part registers its
+// own metrics) and the JSON API /api/v1/alerts and /api/v1/silences.
 package httpapi
 
 import (
