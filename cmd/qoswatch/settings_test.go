@@ -99,6 +99,8 @@ func echoingTokenEndpoint(status int) *httptest.Server {
 // TestEchoedSecretsAreScrubbed: a token endpoint that echoes the client
 // secret (and the Basic credential) in its error does not put them in the
 // exit-2 start-up line (a 401) nor in the log (a 500 the daemon retries).
+// The zoom client withholds such a reason at the source (the scrubber at
+// the logger stays behind it); what to check is still said.
 func TestEchoedSecretsAreScrubbed(t *testing.T) {
 	const secret = "echoed-client-secret-0123456789"
 	basic := base64.StdEncoding.EncodeToString([]byte("client-id:" + secret))
@@ -118,8 +120,8 @@ func TestEchoedSecretsAreScrubbed(t *testing.T) {
 	defer refused.Close()
 	var out, errOut syncbuf.Buffer
 	code := run(context.Background(), []string{"qoswatch", "run"}, &out, &errOut, envOf(env(refused)))
-	if got := errOut.String(); code != 2 || !strings.Contains(got, "qoswatch run: ") || !strings.Contains(got, "[redacted]") ||
-		strings.Contains(got, secret) || strings.Contains(got, basic) {
+	if got := errOut.String(); code != 2 || !strings.Contains(got, "qoswatch run: ") || !strings.Contains(got, "check ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET") ||
+		!strings.Contains(got, "quoted the credentials; not shown") || strings.Contains(got, secret) || strings.Contains(got, basic) {
 		t.Errorf("exit %d; want 2 and a start-up line with the echoed secret scrubbed:\n%s", code, got)
 	}
 
@@ -130,12 +132,12 @@ func TestEchoedSecretsAreScrubbed(t *testing.T) {
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"qoswatch", "run"}, &out, &logs, envOf(env(failing))) }()
 	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(logs.String(), "invalid_client") && time.Now().Before(deadline) {
+	for !strings.Contains(logs.String(), "the token endpoint failed") && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	cancel()
 	<-done
-	if got := logs.String(); !strings.Contains(got, "[redacted]") || strings.Contains(got, secret) || strings.Contains(got, basic) {
+	if got := logs.String(); !strings.Contains(got, "quoted the credentials; not shown") || strings.Contains(got, secret) || strings.Contains(got, basic) {
 		t.Errorf("the log does not scrub what the token endpoint echoed:\n%s", got)
 	}
 }
