@@ -28,7 +28,10 @@ type DemoConfig struct {
 	Listen    string        // the HTTP API; "" picks 127.0.0.1:9797 or a free port
 	APIToken  Secret        // QOSWATCH_API_TOKEN, needed to listen beyond loopback
 	Slack     *SlackConfig  // send to Slack instead of the console
-	Seed      int64
+	// Push feeds the webinar by the events Zoom would push (QSS webhooks,
+	// signed, to the events listener) besides the API the poller reads.
+	Push bool
+	Seed int64
 	// Try is how the banner tells to run the CLI: "qoswatch" when it is
 	// on PATH, else "go run ./cmd/qoswatch" (main knows which).
 	Try string
@@ -183,6 +186,7 @@ func Demo(ctx context.Context, dc DemoConfig, out io.Writer, log *slog.Logger) e
 	}
 	opts := Options{Logger: log, Console: out, Clock: clock}
 	mode := "this terminal (the console notifier)"
+	var inner notifier.Sender = notifier.NewConsole(out)
 	if dc.Slack != nil {
 		cfg.Slack = *dc.Slack
 		opts.OneChannel = dc.Slack.Channel
@@ -190,8 +194,19 @@ func Demo(ctx context.Context, dc DemoConfig, out io.Writer, log *slog.Logger) e
 		if dc.Slack.Channel != "" {
 			mode += " channel " + dc.Slack.Channel
 		}
-	} else {
-		opts.Sender = notifier.NewConsole(out)
+		var err error
+		if inner, _, err = newSender(cfg, out, log); err != nil {
+			return &ConfigError{err}
+		}
+	}
+	timed := &timedSender{Sender: inner, clock: clock}
+	opts.Sender = timed
+	feed := "Zoom's API, polled"
+	eventsAddr := make(chan string, 1)
+	if dc.Push {
+		cfg.Events = EventsConfig{Listen: "127.0.0.1:0", WebhookSecret: Secret(randomSecret())}
+		opts.EventsListening = func(a string) { eventsAddr <- a }
+		feed = "Zoom's API, polled, and the events Zoom pushes (QSS webhooks, signed, to POST /zoom/events)"
 	}
 	opts.Listening = func(addr string) {
 		try := fmt.Sprintf("QOSWATCH_LISTEN=%s %s alerts", addr, dc.Try)
@@ -200,10 +215,11 @@ func Demo(ctx context.Context, dc DemoConfig, out io.Writer, log *slog.Logger) e
 		}
 		fmt.Fprintf(out, `qoswatch demo: a simulated Zoom webinar, %q, with %d people.
 Simulated time runs %gx (%s of webinar in %s). Alerts go to %s.
+qoswatch hears the webinar through %s.
 What happens:
 %sThe HTTP API is on http://%s (try: %s).
 Database: %s (removed at exit).
-`, sc.Topic, len(sc.Participants), dc.Speed, webinarLen, time.Duration(float64(dc.Duration)/dc.Speed).Round(time.Second), mode,
+`, sc.Topic, len(sc.Participants), dc.Speed, webinarLen, time.Duration(float64(dc.Duration)/dc.Speed).Round(time.Second), mode, feed,
 			banner(sc, webinarLen), addr, try, cfg.DB)
 	}
 
@@ -219,12 +235,26 @@ Database: %s (removed at exit).
 			}
 		}
 	}()
-	if err := Run(runCtx, cfg, opts); err != nil {
+	pushed := make(chan int64, 1)
+	go func() {
+		select {
+		case a := <-eventsAddr:
+			pushed <- pushDemoEvents(runCtx, fake, clock, start, a, cfg.Events.WebhookSecret.Reveal(), log)
+		case <-runCtx.Done():
+			pushed <- 0
+		}
+	}()
+	err = Run(runCtx, cfg, opts)
+	cancel()
+	nPushed := <-pushed
+	if err != nil {
 		return err
 	}
 	if ctx.Err() != nil {
 		return nil // interrupted: no summary
 	}
+	fmt.Fprintln(out)
+	latencies(out, timed, sc, start, nPushed)
 	return demoSummary(out, cfg.DB, sc, fake.Truth(), dc.Speed)
 }
 

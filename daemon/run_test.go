@@ -319,3 +319,34 @@ func TestRulesWatcherRunsOnTheDaemonClock(t *testing.T) {
 	// second of wall time; a wall-clock ticker would take 10 minutes.
 	waitMetric(t, addr, &logs, "qoswatch_rules_loaded 1", `qoswatch_rules_reloads_total{outcome="ok"} 1`)
 }
+
+// TestDemoPush: `qoswatch demo --push` feeds the same webinar by signed
+// QSS webhooks besides the API, tells every turn of the story, and prints
+// the time from each turn's first bad minute to its message.
+func TestDemoPush(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo")
+	}
+	var out syncbuf.Buffer
+	dc := DemoConfig{Speed: 150, Duration: 20 * time.Minute, Attendees: 140, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 3, Push: true}
+	if err := Demo(context.Background(), dc, &out, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, want := range []string{
+		"and the events Zoom pushes (QSS webhooks, signed, to POST /zoom/events)",
+		"polled and pushed: Zoom's fake posted",
+		"frozen-video             bad from minute  2, told ", "choppy-audio             bad from minute  8, told ",
+		"Check: every turn of the story was told.",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the demo never printed %q", want)
+		}
+	}
+	if strings.Contains(text, "not told") || strings.Contains(text, "posted 0 signed") {
+		t.Errorf("a turn was not told, or nothing was pushed")
+	}
+	if t.Failed() {
+		t.Log(text)
+	}
+}

@@ -30,6 +30,7 @@ func cmdDemo(ctx context.Context, c *cli, args []string) int {
 	f.Int(&dc.Attendees, "attendees", "", 300, "people in the webinar (140 to 3000: the storm is attendees 100-139)")
 	f.String(&dc.Listen, "listen", "", "", "HTTP API address (default 127.0.0.1:9797, or a free port when taken)")
 	f.Bool(&slack, "slack", "", false, "send to Slack with SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL, SLACK_CHANNEL, SLACK_API_URL")
+	f.Bool(&dc.Push, "push", "", false, "feed the webinar by the events Zoom pushes too (signed QSS webhooks to the events listener), and print the time from a bad minute to the message")
 	f.String(&logLevel, "log-level", "QOSWATCH_LOG_LEVEL", "warn", "log level of the pipeline's own log (stderr)")
 	f.Int64(&dc.Seed, "seed", "", 1, "varies the fake webinar's people and noise")
 	f.EnvOnly("SLACK_BOT_TOKEN", "with --slack: the bot token (or SLACK_WEBHOOK_URL)")
