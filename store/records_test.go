@@ -58,6 +58,10 @@ func fill(v reflect.Value, n *int) {
 				fill(v.Field(i), n)
 			}
 		}
+	case reflect.Pointer: // a record's optional part (an alert's shared cause)
+		p := reflect.New(v.Type().Elem())
+		fill(p.Elem(), n)
+		v.Set(p)
 	default:
 		panic(fmt.Sprintf("fill: add a case for %s (%s)", v.Type(), v.Kind()))
 	}
