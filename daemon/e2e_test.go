@@ -185,15 +185,14 @@ func TestEndToEnd(t *testing.T) {
 		fake.Inject(zoomtest.Fault{Path: "/participants/qos", Status: http.StatusTooManyRequests, Times: 3})
 		engine.Sleep(context.Background(), clock, start.Add(11*time.Minute).Sub(clock.Now()))
 		slack.setDown(true)
-		// Shut down only once the storm has fired (most of its 8) into the
-		// outbox: on a loaded machine the poller lags simulated time, and
-		// minute 13 alone may come before the storm is seen.
+		// Shut down only once notifications wait in the outbox during the
+		// outage: on a loaded machine the poller lags simulated time, and
+		// minute 13 alone may come before anything fired after minute 11.
 		addr := <-addrc
 		deadline := time.Now().Add(3 * time.Minute) // a bound, not a pace
-		for metricSum(t, addr, "qoswatch_alerts", "rule", "choppy-audio", "state", "firing") < 5 ||
-			metricSum(t, addr, "qoswatch_outbox_depth") == 0 {
+		for metricSum(t, addr, "qoswatch_outbox_depth") == 0 {
 			if time.Now().After(deadline) {
-				t.Fatalf("the storm never fired into the outbox during the Slack outage\n%s", logs.String())
+				t.Fatalf("nothing waited in the outbox during the Slack outage\n%s", logs.String())
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
