@@ -117,6 +117,15 @@ type pushSource struct {
 	alerts    []issueMark                   // Zoom's alerts, recent first
 }
 
+// sawLive notes an event that only a live source sends (a join, QSS, an
+// alert): qoswatch may have started after the started event. One older
+// than the source's end is a straggler of the ended occurrence.
+func (ps *pushSource) sawLive(at time.Time) {
+	if ps.ended.IsZero() || at.After(ps.ended) {
+		ps.live, ps.ended = true, time.Time{}
+	}
+}
+
 type issueMark struct {
 	at     time.Time
 	issues []string
@@ -325,11 +334,13 @@ func (h *Events) apply(ctx context.Context, kind engine.SourceKind, what eventKi
 	case evJoined:
 		p := o.Participant.participant()
 		ps.people[p.Key()] = p
+		ps.sawLive(ev.At())
 	case evLeft, evQoSSummary:
 		leaver = o.Participant.participant()
 		delete(ps.people, leaver.Key())
 	case evAlert:
 		ps.alerts = slices.Insert(ps.alerts, 0, issueMark{at: ev.At(), issues: slices.Clone(o.Issues)})
+		ps.sawLive(ev.At())
 	}
 	src = ps.src
 	h.mu.Unlock()
@@ -401,6 +412,7 @@ func (h *Events) qss(ctx context.Context, kind engine.SourceKind, ev *Event) ([]
 	src := ps.src
 	src.Live = true
 	ps.lastQSS, ps.lastEvent = now, now
+	ps.sawLive(ev.At())
 	h.mu.Unlock()
 	return qssSamples(src, part, o.Participant.QoS), nil
 }

@@ -528,3 +528,33 @@ func TestRunAppliesWhatIsAccepted(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestLiveWithoutAStartedEvent: qoswatch started after the webinar did; a
+// join or QSS says it is live (and QSS-fed); an event older than its end
+// does not bring it back.
+func TestLiveWithoutAStartedEvent(t *testing.T) {
+	r := newPushRig(t, nil)
+	r.mustPost(example(t, "webinar.participant_joined"))
+	r.apply()
+	if live, flowing := r.events.Lifecycle(); len(live) != 1 || live[0].Key() != "webinar:1234567890" || flowing {
+		t.Errorf("after a join: live %v, lifecycle flowing %v: want the webinar live, no started/ended seen", live, flowing)
+	}
+	r.mustPost(qssBody("u1", exampleMinute, 0.5))
+	r.apply()
+	if !r.events.QSSFed("webinar:1234567890") {
+		t.Error("QSS arrived: the source is QSS-fed")
+	}
+	r.mustPost(example(t, "webinar.ended"))
+	r.apply()
+	if live, flowing := r.events.Lifecycle(); len(live) != 0 || !flowing || r.events.QSSFed("webinar:1234567890") {
+		t.Errorf("after the end: live %v, flowing %v", live, flowing)
+	}
+	r.mustPost(example(t, "webinar.alert")) // event_ts no later than the end: a straggler
+	r.apply()
+	if live, _ := r.events.Lifecycle(); len(live) != 0 {
+		t.Errorf("a straggler revived the webinar: %v", live)
+	}
+	if got := r.events.Sources(); len(got) != 1 || got[0].Live || got[0].QSS {
+		t.Errorf("Sources() = %+v", got)
+	}
+}
