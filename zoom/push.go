@@ -250,6 +250,18 @@ func (h *Events) Run(ctx context.Context) error {
 	}
 }
 
+// Apply applies what is stored now, until nothing is left, and returns
+// the first failure (the events stay stored). Run does this as events
+// arrive; simulate and tests step it themselves.
+func (h *Events) Apply(ctx context.Context) error {
+	for {
+		n, err := h.applyPending(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
 // applyPending applies one batch of stored events in arrival order and
 // deletes them. Consecutive QSS samples go to the engine in one Ingest.
 func (h *Events) applyPending(ctx context.Context) (int, error) {

@@ -177,7 +177,7 @@ func (r *pushRig) mustPost(body []byte) {
 
 func (r *pushRig) apply() {
 	r.t.Helper()
-	if err := r.events.ApplyPending(r.ctx); err != nil {
+	if err := r.events.Apply(r.ctx); err != nil {
 		r.t.Fatal(err)
 	}
 }
