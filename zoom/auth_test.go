@@ -22,6 +22,7 @@ import (
 
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/internal/fakeclock"
+	"github.com/qoswatch/qoswatch/internal/promtest"
 	"github.com/qoswatch/qoswatch/internal/syncbuf"
 )
 
@@ -84,33 +85,6 @@ func grantToken(w http.ResponseWriter, r *http.Request) {
 func (r *authRig) call() error {
 	_, err := r.c.Participants(context.Background(), engine.Webinar, "1", Live)
 	return err
-}
-
-func (r *authRig) counter(t *testing.T, name string, labels ...string) float64 {
-	t.Helper()
-	mfs, err := r.reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range mf.GetMetric() {
-			for i := 0; i+1 < len(labels); i += 2 {
-				found := false
-				for _, lp := range m.GetLabel() {
-					found = found || (lp.GetName() == labels[i] && lp.GetValue() == labels[i+1])
-				}
-				if !found {
-					continue next
-				}
-			}
-			return m.GetCounter().GetValue()
-		}
-	}
-	return 0
 }
 
 func slogTo(w io.Writer) *slog.Logger {
@@ -194,10 +168,10 @@ func TestTokenFailuresSayWhatToCheck(t *testing.T) {
 			if IsAuth(err) != tt.auth {
 				t.Errorf("IsAuth = %v, want %v", IsAuth(err), tt.auth)
 			}
-			if n := r.counter(t, "qoswatch_zoom_oauth_token_failures_total", "reason", tt.reason); n != tt.attempts {
+			if n := promtest.Value(t, r.reg, "qoswatch_zoom_oauth_token_failures_total", "reason", tt.reason); n != tt.attempts {
 				t.Errorf("token failures{reason=%q} = %v, want %v", tt.reason, n, tt.attempts)
 			}
-			if n := r.counter(t, "qoswatch_zoom_oauth_token_fetches_total"); n != 0 {
+			if n := promtest.Value(t, r.reg, "qoswatch_zoom_oauth_token_fetches_total"); n != 0 {
 				t.Errorf("token fetches = %v after failed grants, want 0", n)
 			}
 			// Said at once, before any failure: what the client is trying.
@@ -244,7 +218,7 @@ func TestHealthFollowsAZoomThatRecovers(t *testing.T) {
 	if err := r.c.Health(); err != nil {
 		t.Errorf("Health after a token and an answer = %v, want nil", err)
 	}
-	if g, f := r.counter(t, "qoswatch_zoom_oauth_token_fetches_total"), r.counter(t, "qoswatch_zoom_oauth_token_failures_total", "reason", "server_error"); g != 1 || f != 4 {
+	if g, f := promtest.Value(t, r.reg, "qoswatch_zoom_oauth_token_fetches_total"), promtest.Value(t, r.reg, "qoswatch_zoom_oauth_token_failures_total", "reason", "server_error"); g != 1 || f != 4 {
 		t.Errorf("grants %v, failures %v; want 1 and 4", g, f)
 	}
 
@@ -324,7 +298,7 @@ func TestClientMetricsAreRegistered(t *testing.T) {
 		{"qoswatch_zoom_oauth_token_fetches_total", nil, 1},
 		{"qoswatch_qos_values_missing_total", []string{"cause", "impossible"}, 1},
 	} {
-		if got := r.counter(t, m.name, m.labels...); got < m.min {
+		if got := promtest.Value(t, r.reg, m.name, m.labels...); got < m.min {
 			t.Errorf("%s%v = %v, want at least %v", m.name, m.labels, got, m.min)
 		}
 	}
