@@ -21,6 +21,7 @@ import (
 	"github.com/qoswatch/qoswatch/httpapi"
 	"github.com/qoswatch/qoswatch/notifier"
 	"github.com/qoswatch/qoswatch/notifier/slackapp"
+	"github.com/qoswatch/qoswatch/poll"
 	"github.com/qoswatch/qoswatch/zoom"
 )
 
@@ -56,8 +57,6 @@ type Options struct {
 func sleeper(c engine.Clock) func(ctx context.Context, d time.Duration) error {
 	return func(ctx context.Context, d time.Duration) error { return engine.Sleep(ctx, c, d) }
 }
-
-var _ zoom.WatchList = (*engine.Engine)(nil)
 
 // ConfigError is a bad setting found at start: main exits non-zero with
 // its one line.
@@ -147,7 +146,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	for _, w := range cfg.Watch {
 		kinds = append(kinds, engine.SourceKind(strings.TrimSuffix(w, "s")))
 	}
-	poller, err := zoom.NewPoller(client, zoom.PollerConfig{
+	poller, err := poll.New(client, poll.Config{
 		Interval: cfg.PollInterval, Watch: kinds, Sources: cfg.Sources,
 		Hot:    c.eng, // engine.Hot: the keys only, not a copy of every alert each poll
 		Logger: log, Clock: clock, Registerer: reg,

@@ -22,6 +22,7 @@ import (
 	qoswatch "github.com/qoswatch/qoswatch"
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/internal/fakeclock"
+	"github.com/qoswatch/qoswatch/poll"
 	"github.com/qoswatch/qoswatch/rules"
 	"github.com/qoswatch/qoswatch/zoom"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
@@ -283,32 +284,30 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 	if err := eng.SetRules(ctx, cfg.Rules); err != nil {
 		return Result{}, err
 	}
-	sink := &detector{eng: eng, store: store, now: clock.Now}
-	pcfg := zoom.PollerConfig{
-		Hot:     zoom.AlertWatch(eng.Alerts),
-		Workers: 1, Clock: clock, Logger: cfg.Logger.With("poller", name),
-	}
-	switch name {
-	case "naive", "oracle":
-		pcfg.Strategy = zoom.StrategyFullSweep
-	case "rotation":
-		pcfg.Strategy, pcfg.Hot = zoom.StrategyRotation, nil
-	}
-	poller, err := zoom.NewPoller(client, pcfg, sink)
-	if err != nil {
-		return Result{}, err
+	sink := &detector{eng: eng, store: store, now: clock.Now, seen: map[string]time.Time{}}
+	var p interface{ Poll(context.Context) error }
+	var qoswatch *poll.Poller
+	callsFor := func() map[string]int64 { return qoswatch.Stats().Calls }
+	if name == "qoswatch" {
+		qoswatch, err = poll.New(client, poll.Config{Hot: eng, Workers: 1, Clock: clock, Logger: cfg.Logger.With("poller", name)}, sink)
+		if err != nil {
+			return Result{}, err
+		}
+		p = qoswatch
+	} else {
+		b := newBaseline(client, sink, clock, name == "rotation")
+		p, callsFor = b, func() map[string]int64 { return b.calls }
 	}
 
 	// Sample the coverage after every poll (once a simulated minute).
 	var cov []float64
 	degradedMode := false
-	err = runPoller(ctx, poller, clock, func() {
-		st := poller.Stats()
-		degradedMode = degradedMode || st.Degraded
+	err = runPoller(ctx, p, clock, func() {
+		if qoswatch != nil {
+			degradedMode = degradedMode || qoswatch.Stats().Degraded
+		}
 		if clock.Now().Sub(sc.Start) >= 10*time.Minute {
-			for _, s := range st.Sources {
-				cov = append(cov, s.Share)
-			}
+			cov = append(cov, coverage(sc, sink.seen, clock.Now()))
 		}
 	})
 	if err != nil {
@@ -320,12 +319,11 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 
 	score := zoomtest.ScoreDetections(srv.Truth(), sink.dets, cfg.Late)
 	zs := srv.Stats()
-	ps := poller.Stats()
 	cs := client.Stats()
 	r := Result{
-		Poller: name, Calls: map[string]int{}, CallsFor: ps.Calls,
+		Poller: name, Calls: map[string]int{}, CallsFor: callsFor(),
 		QPS429: zs.Throttled[zoomtest.Heavy] + zs.Throttled[zoomtest.ResourceIntensive], Daily429: zs.DailyLimited,
-		DailyUsed: zs.DailyUsed, DailyLeft: max(0, zs.DailyLimit-zs.DailyUsed), BudgetLeft: ps.Quota.Left,
+		DailyUsed: zs.DailyUsed, DailyLeft: max(0, zs.DailyLimit-zs.DailyUsed), BudgetLeft: client.Quota().Stats().Left,
 		PeakHeavyPS: zs.PeakPerWindow[zoomtest.Heavy], PlanHeavyPS: client.Limits().Heavy,
 		Degraded: score.Degraded, Detected: score.Detected, Within5m: score.Within(5 * time.Minute),
 		DetectionRate: score.Rate(), DelayMedian: score.Quantile(0.5), DelayP95: score.Quantile(0.95),
@@ -361,7 +359,7 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 
 // runPoller polls once a simulated minute until the clock passes the
 // end, calling after between polls.
-func runPoller(ctx context.Context, p *zoom.Poller, clock *simClock, after func()) error {
+func runPoller(ctx context.Context, p interface{ Poll(context.Context) error }, clock *simClock, after func()) error {
 	for ctx.Err() == nil {
 		start := clock.Now()
 		if err := p.Poll(ctx); err != nil && ctx.Err() == nil {
@@ -376,16 +374,44 @@ func runPoller(ctx context.Context, p *zoom.Poller, clock *simClock, after func(
 }
 
 // detector is the sink: the engine, and every firing notification it
-// decided, as a detection at the simulated time it was decided.
+// decided, as a detection at the simulated time it was decided; and when
+// each participant's QoS was last seen, for the coverage.
 type detector struct {
 	eng   *engine.Engine
 	store *engine.MemoryStore
 	now   func() time.Time
 	dets  []zoomtest.Detection
+	seen  map[string]time.Time // user_id → when a sample of theirs last came
 	err   error
 }
 
+// coverage is the share of the participants present (per the scenario's
+// truth, joined at least 2 minutes ago: a minute must be over before Zoom
+// publishes it) whose QoS the poller saw in the last 5 minutes: the same
+// measure for every poller.
+func coverage(sc *zoomtest.Scenario, seen map[string]time.Time, now time.Time) float64 {
+	off := now.Sub(sc.Start)
+	present, saw := 0, 0
+	for _, p := range sc.Participants {
+		if p.Join > off-2*time.Minute || (p.Leave > 0 && off >= p.Leave) {
+			continue
+		}
+		present++
+		if t, ok := seen[p.UserID]; ok && now.Sub(t) <= 5*time.Minute {
+			saw++
+		}
+	}
+	if present == 0 {
+		return 1
+	}
+	return float64(saw) / float64(present)
+}
+
 func (d *detector) Ingest(ctx context.Context, batch []engine.Sample) error {
+	now := d.now()
+	for i := range batch {
+		d.seen[batch[i].Participant.UserID] = now
+	}
 	if err := d.eng.Ingest(ctx, batch); err != nil {
 		if !errors.Is(err, context.Canceled) && d.err == nil {
 			d.err = err

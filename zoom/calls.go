@@ -140,7 +140,7 @@ func (c *Client) Participants(ctx context.Context, kind engine.SourceKind, id, t
 	var all []ParticipantMetrics
 	r := &request{cat: ParticipantsCategory, path: path + "/participants"}
 	err = c.sweep(r, func(token string) (Page, int, error) {
-		l, err := c.participantsPage(ctx, kind, id, typ, token)
+		l, err := c.ParticipantsPage(ctx, kind, id, typ, token)
 		if err != nil {
 			return Page{}, 0, err
 		}
@@ -148,6 +148,37 @@ func (c *Client) Participants(ctx context.Context, kind engine.SourceKind, id, t
 		return l.Page, len(l.Participants), nil
 	}, func() { all = all[:0] })
 	return all, err
+}
+
+// ParticipantsPage fetches one page of the participants list from token
+// ("" for the first page): one Heavy call, for a caller that spends its
+// calls one at a time (the poller). An expired token is an *Error that
+// IsPageTokenExpired.
+func (c *Client) ParticipantsPage(ctx context.Context, kind engine.SourceKind, id, typ, token string) (*ParticipantList, error) {
+	path, err := sourcePath(kind, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkType(typ); err != nil {
+		return nil, err
+	}
+	r := &request{cat: ParticipantsCategory, path: path + "/participants",
+		query: url.Values{"type": {typ}, "page_size": {strconv.Itoa(ParticipantsPageSize)}}}
+	if token != "" {
+		r.query.Set("next_page_token", token)
+	}
+	var l ParticipantList
+	if err := c.get(ctx, r, &l); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// IsPageTokenExpired reports whether Zoom refused a next_page_token (code
+// 300: older than 15 minutes, or not one of its own).
+func IsPageTokenExpired(err error) bool {
+	e, ok := asError(err)
+	return ok && e.Code == CodePageTokenExpired
 }
 
 // ParticipantQoS returns one participant's QoS (one Heavy call).

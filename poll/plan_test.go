@@ -1,4 +1,4 @@
-package zoom
+package poll
 
 import (
 	"reflect"

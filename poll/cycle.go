@@ -1,4 +1,4 @@
-package zoom
+package poll
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/zoom"
 )
 
 // pollSource is what the poller knows of one webinar or meeting. Guarded
@@ -33,10 +34,10 @@ type pollSource struct {
 
 // person is one participant of a source, by Participant.Key().
 type person struct {
-	meta      *ParticipantMetrics // the last participants list entry
-	rating    int8                // worst of Zoom's ratings in the last triage: 0 good/none, 1 fair, 2 poor, 3 bad
-	flaggedAt time.Time           // last triage that rated fair or worse
-	seen      time.Time           // last QoS view (poll time)
+	meta      *zoom.ParticipantMetrics // the last participants list entry
+	rating    int8                     // worst of Zoom's ratings in the last triage: 0 good/none, 1 fair, 2 poor, 3 bad
+	flaggedAt time.Time                // last triage that rated fair or worse
+	seen      time.Time                // last QoS view (poll time)
 	known     time.Time
 	left      bool
 }
@@ -134,10 +135,6 @@ func (p *Poller) interval(ctx context.Context) error {
 	if err := p.endNotFound(ctx, srcs); err != nil {
 		return err
 	}
-	if p.cfg.Strategy == StrategyFullSweep {
-		p.setMode(true, false)
-		return ctx.Err()
-	}
 	credit = p.quota.Credit(p.cfg.Interval)
 	cutB := p.phaseB(ctx, srcs, full, max(0, credit-owed), start)
 	if err := p.endNotFound(ctx, srcs); err != nil {
@@ -159,33 +156,24 @@ func (p *Poller) phaseA(ctx context.Context, srcs []*pollSource, hot [][]string,
 		if s.since.IsZero() {
 			s.since = start
 		}
-		needs[i] = sourceNeed{Present: max(1, s.present())}
-		if p.cfg.Strategy != StrategyRotation {
-			watch[i] = p.watchList(s, hot[i])
-			needs[i].Triage, needs[i].Watch = s.triageDue(start), len(watch[i])
-		}
+		watch[i] = p.watchList(s, hot[i])
+		needs[i] = sourceNeed{Present: max(1, s.present()), Triage: s.triageDue(start), Watch: len(watch[i])}
 	}
 	p.mu.Unlock()
-	var plan []phaseA
-	all = true
-	if p.cfg.Strategy == StrategyFullSweep {
-		plan = make([]phaseA, len(srcs))
-		for i := range plan {
-			plan[i].Full = true
-		}
-	} else {
-		plan, _, owed, all, cut = planPhaseA(credit, needs)
-	}
+	plan, _, owed, all, cut := planPhaseA(credit, needs)
 	full = make([]bool, len(srcs))
 	var tasks []func(context.Context) // chains first: they take longest
 	for i, s := range srcs {
 		a := plan[i]
 		full[i] = a.Full
 		if a.Full {
-			tasks = append(tasks, func(ctx context.Context) { p.sweepPages(ctx, s, s.src, Live, "", maxPages, purposeFull) })
+			n := needs[i].Present
+			tasks = append(tasks, func(ctx context.Context) {
+				p.sweepPages(ctx, s, s.src, zoom.Live, "", pageLimit(n, zoom.QoSPageSize), purposeFull)
+			})
 			// Roles and who is there, now and then: a few calls.
 			if start.Sub(s.triagedAt) >= ratingsRecheck {
-				tasks = append(tasks, func(ctx context.Context) { p.triage(ctx, s, maxPages) })
+				tasks = append(tasks, func(ctx context.Context) { p.triage(ctx, s, pageLimit(n, zoom.ParticipantsPageSize)) })
 			}
 			continue
 		}
@@ -212,7 +200,7 @@ func (p *Poller) phaseB(ctx context.Context, srcs []*pollSource, full []bool, cr
 	p.mu.Lock()
 	for i, s := range srcs {
 		fl[i] = flagged{Present: s.present(), Swept: full[i] || s.gone}
-		if fl[i].Swept || p.cfg.Strategy != StrategyMix {
+		if fl[i].Swept {
 			continue
 		}
 		var byRank [4][]string // 0: rated recently, not now
@@ -280,13 +268,13 @@ func (p *Poller) one(ctx context.Context, s *pollSource, key string, why purpose
 	if !p.call(ctx, why) {
 		return
 	}
-	q, err := p.c.ParticipantQoS(ctx, src.Kind, pathID(src), key, Live)
+	q, err := p.c.ParticipantQoS(ctx, src.Kind, pathID(src), key, zoom.Live)
 	if err != nil {
 		// Not found here is the participant (gone), not the source.
 		p.failed(err, src, "participant qos")
 		return
 	}
-	p.ingest(ctx, s, AppendSamples(nil, src, q))
+	p.ingest(ctx, s, zoom.AppendSamples(nil, src, q))
 }
 
 // triage lists the source's participants (300 a page): roles, who left,
@@ -295,15 +283,15 @@ func (p *Poller) triage(ctx context.Context, s *pollSource, maxPages int) {
 	p.mu.Lock()
 	src := s.src
 	p.mu.Unlock()
-	var all []ParticipantMetrics
+	var all []zoom.ParticipantMetrics
 	token := ""
 	for range maxPages {
 		if !p.call(ctx, purposeTriage) {
 			return
 		}
-		l, err := p.c.participantsPage(ctx, src.Kind, pathID(src), Live, token)
+		l, err := p.c.ParticipantsPage(ctx, src.Kind, pathID(src), zoom.Live, token)
 		if err != nil {
-			if isPageTokenExpired(err) && token != "" {
+			if zoom.IsPageTokenExpired(err) && token != "" {
 				all, token = all[:0], ""
 				continue
 			}
@@ -331,7 +319,7 @@ func (p *Poller) triage(ctx context.Context, s *pollSource, maxPages int) {
 			s.people[key] = pp
 		}
 		if pp.meta == nil {
-			pp.meta = new(ParticipantMetrics)
+			pp.meta = new(zoom.ParticipantMetrics)
 		}
 		*pp.meta = *m
 		pp.left = m.LeaveTime != ""
@@ -365,7 +353,7 @@ func (p *Poller) rotate(ctx context.Context, s *pollSource, n int) {
 		token = "" // Zoom keeps a page token 15 minutes
 	}
 	p.mu.Unlock()
-	next := p.sweepPages(ctx, s, src, Live, token, n, purposeSweep)
+	next := p.sweepPages(ctx, s, src, zoom.Live, token, n, purposeSweep)
 	p.mu.Lock()
 	s.sweepToken, s.sweepAt = next, p.cfg.Clock.Now()
 	p.mu.Unlock()
@@ -375,7 +363,7 @@ func (p *Poller) rotate(ctx context.Context, s *pollSource, n int) {
 // token and ingests each; it returns the token to resume from ("" when
 // the list ended).
 func (p *Poller) sweepPages(ctx context.Context, s *pollSource, src engine.Source, typ, token string, n int, why purpose) string {
-	var d PageDecoder
+	var d zoom.PageDecoder
 	at := src
 	if !src.Live && src.UUID != "" {
 		at.ID = "" // past data: the instance, by UUID (QoSPage uses it when ID is blank)
@@ -389,11 +377,11 @@ func (p *Poller) sweepPages(ctx context.Context, s *pollSource, src engine.Sourc
 			samples[i].Source = src // the source's key is its id, whatever the path used
 		}
 		if err != nil {
-			if isPageTokenExpired(err) && token != "" {
+			if zoom.IsPageTokenExpired(err) && token != "" {
 				token = "" // start over; the engine's cursors skip what it saw
 				continue
 			}
-			if p.failed(err, src, "participants qos") && typ == Live {
+			if p.failed(err, src, "participants qos") && typ == zoom.Live {
 				p.markNotFound(s)
 			}
 			return ""
@@ -433,7 +421,7 @@ func (p *Poller) ingest(ctx context.Context, s *pollSource, batch []engine.Sampl
 		}
 		s.told = false
 		if pp.meta != nil {
-			MergeParticipant(&smp.Participant, pp.meta)
+			zoom.MergeParticipant(&smp.Participant, pp.meta)
 		}
 	}
 	p.mu.Unlock()

@@ -1,4 +1,4 @@
-package zoom
+package poll
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/qoswatch/qoswatch/engine"
+	"github.com/qoswatch/qoswatch/zoom"
 )
 
 // Sink takes the samples of every QoS page and the end of every source.
@@ -25,44 +26,15 @@ type Sink interface {
 
 // WatchList names the participants (Participant.Key()) of a source that
 // have an alert (pending, firing or resolving): the poller looks at them
-// every interval. The daemon satisfies it from the engine (AlertWatch).
+// every interval. *engine.Engine satisfies it.
 type WatchList interface {
 	Hot(sourceKey string) []string
 }
 
-// AlertWatch is a WatchList over the engine's alerts: pass eng.Alerts.
-type AlertWatch func() []engine.Alert
+var _ WatchList = (*engine.Engine)(nil)
 
-func (f AlertWatch) Hot(sourceKey string) []string {
-	var keys []string
-	for _, a := range f() {
-		if a.Key.Source == sourceKey && a.State != engine.StateResolved && a.State != engine.StateInactive {
-			keys = append(keys, a.Key.Participant)
-		}
-	}
-	return keys
-}
-
-var _ WatchList = AlertWatch(nil)
-
-// Strategy is how the poller spends its calls.
-type Strategy string
-
-const (
-	// StrategyMix is the budgeted mix of plan.go: full sweeps where they
-	// fit, else watch list, triage, detail and rotation sweeps.
-	StrategyMix Strategy = "mix"
-	// StrategyFullSweep sweeps every page of every source every interval,
-	// whatever it costs: the naive baseline of simulate.
-	StrategyFullSweep Strategy = "full-sweep"
-	// StrategyRotation spends the same budget on rotation sweeps alone: no
-	// triage, no watch list. A baseline of simulate, to measure what the
-	// mix adds.
-	StrategyRotation Strategy = "rotation"
-)
-
-// PollerConfig configures a Poller. Zero values take the defaults.
-type PollerConfig struct {
+// Config configures a Poller. Zero values take the defaults.
+type Config struct {
 	Interval time.Duration       // QOSWATCH_POLL_INTERVAL; default 1m
 	Watch    []engine.SourceKind // QOSWATCH_WATCH: kinds to discover; default webinars and meetings
 	// Sources are watched besides the discovered ones (QOSWATCH_SOURCES):
@@ -70,7 +42,6 @@ type PollerConfig struct {
 	Sources []string
 	Hot     WatchList // who has alerts; nil: nobody
 
-	Strategy       Strategy      // default StrategyMix
 	Workers        int           // calls in flight at once; default the plan's Heavy calls a second
 	CoverageWindow time.Duration // Stats: "seen in the last"; default 5m
 	RecentFor      time.Duration // a participant rated fair or worse stays watched this long; default 10m
@@ -90,10 +61,10 @@ const ratingsRecheck = 10 * time.Minute
 // (the client's Quota) on their participants' QoS, feeding every page to
 // the sink.
 type Poller struct {
-	c     *Client
-	cfg   PollerConfig
+	c     *zoom.Client
+	cfg   Config
 	sink  Sink
-	quota *Quota
+	quota *zoom.Quota
 	log   *slog.Logger
 
 	mu            sync.Mutex
@@ -107,32 +78,25 @@ type Poller struct {
 	intervals atomic.Int64
 }
 
-// NewPoller checks cfg. The budget it spends is the client's Quota.
-func NewPoller(c *Client, cfg PollerConfig, sink Sink) (*Poller, error) {
+// New checks cfg. The budget the poller spends is the client's Quota.
+func New(c *zoom.Client, cfg Config, sink Sink) (*Poller, error) {
 	if c == nil || sink == nil {
-		return nil, errors.New("zoom poller: client and sink are required")
+		return nil, errors.New("poller: client and sink are required")
 	}
 	lim := c.Limits()
 	if cfg.Interval == 0 {
 		cfg.Interval = time.Minute
 	}
 	if cfg.Interval < time.Second {
-		return nil, fmt.Errorf("zoom poller: QOSWATCH_POLL_INTERVAL %v: want at least 1s", cfg.Interval)
+		return nil, fmt.Errorf("poller: QOSWATCH_POLL_INTERVAL %v: want at least 1s", cfg.Interval)
 	}
 	if cfg.Watch == nil {
 		cfg.Watch = []engine.SourceKind{engine.Webinar, engine.Meeting}
 	}
 	for _, k := range cfg.Watch {
 		if k != engine.Webinar && k != engine.Meeting {
-			return nil, fmt.Errorf("zoom poller: QOSWATCH_WATCH %q: want webinars or meetings", k)
+			return nil, fmt.Errorf("poller: QOSWATCH_WATCH %q: want webinars or meetings", k)
 		}
-	}
-	switch cfg.Strategy {
-	case "":
-		cfg.Strategy = StrategyMix
-	case StrategyMix, StrategyFullSweep, StrategyRotation:
-	default:
-		return nil, fmt.Errorf("zoom poller: strategy %q: want %s, %s or %s", cfg.Strategy, StrategyMix, StrategyFullSweep, StrategyRotation)
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = max(1, int(lim.Heavy))
@@ -160,7 +124,7 @@ func NewPoller(c *Client, cfg PollerConfig, sink Sink) (*Poller, error) {
 	}
 	if cfg.Registerer != nil {
 		if err := cfg.Registerer.Register(pollerCollector{p}); err != nil {
-			return nil, fmt.Errorf("zoom poller: metrics: %w", err)
+			return nil, fmt.Errorf("poller: metrics: %w", err)
 		}
 	}
 	return p, nil
@@ -175,7 +139,7 @@ func parseSourceRef(s string) (engine.Source, error) {
 	}
 	kind = strings.TrimSuffix(strings.ToLower(kind), "s")
 	if (kind != string(engine.Webinar) && kind != string(engine.Meeting)) || strings.TrimSpace(id) == "" {
-		return engine.Source{}, fmt.Errorf("zoom poller: QOSWATCH_SOURCES %q: want webinar:ID, meeting:ID or ID", s)
+		return engine.Source{}, fmt.Errorf("poller: QOSWATCH_SOURCES %q: want webinar:ID, meeting:ID or ID", s)
 	}
 	return engine.Source{Kind: engine.SourceKind(kind), ID: strings.TrimSpace(id), Live: true}, nil
 }
@@ -252,10 +216,10 @@ func (p *Poller) failed(err error, src engine.Source, what string) (ended bool) 
 		return false
 	}
 	p.errs.Add(1)
-	if IsDailyLimit(err) {
+	if zoom.IsDailyLimit(err) {
 		return false // the quota holds the calls until Zoom's reset
 	}
-	if IsNotFound(err) {
+	if zoom.IsNotFound(err) {
 		return true
 	}
 	p.log.Warn("zoom call failed", "source", src.Key(), "call", what, "error", err)
@@ -266,7 +230,7 @@ func (p *Poller) failed(err error, src engine.Source, what string) (ended bool) 
 // faster than the Resource-intensive limit allows.
 func (p *Poller) discover(ctx context.Context) error {
 	now := p.cfg.Clock.Now()
-	every := max(p.cfg.Interval, time.Duration(len(p.cfg.Watch))*p.quota.Spacing(ListSourcesCategory))
+	every := max(p.cfg.Interval, time.Duration(len(p.cfg.Watch))*p.quota.Spacing(zoom.ListSourcesCategory))
 	if !p.lastDiscovery.IsZero() && now.Sub(p.lastDiscovery) < every {
 		return nil
 	}
@@ -276,7 +240,7 @@ func (p *Poller) discover(ctx context.Context) error {
 	}
 	type entry struct {
 		kind engine.SourceKind
-		m    SourceMetrics
+		m    zoom.SourceMetrics
 	}
 	live := map[string]entry{}
 	for _, kind := range p.cfg.Watch {
@@ -284,8 +248,8 @@ func (p *Poller) discover(ctx context.Context) error {
 			return ctx.Err()
 		}
 		// from yesterday: a webinar that started before 00:00 UTC is still live.
-		list, err := p.c.ListSources(ctx, kind, Live, now.AddDate(0, 0, -1), now)
-		if extra := pages(len(list), SourcesPageSize) - 1; extra > 0 {
+		list, err := p.c.ListSources(ctx, kind, zoom.Live, now.AddDate(0, 0, -1), now)
+		if extra := pages(len(list), zoom.SourcesPageSize) - 1; extra > 0 {
 			p.calls[purposeDiscovery].Add(int64(extra))
 		}
 		if err != nil {
@@ -293,7 +257,7 @@ func (p *Poller) discover(ctx context.Context) error {
 			return ctx.Err() // without a full list, ending sources would be a guess
 		}
 		for i := range list {
-			src := SourceOf(kind, true, &list[i])
+			src := zoom.SourceOf(kind, true, &list[i])
 			live[src.Key()] = entry{kind, list[i]}
 		}
 	}
@@ -306,7 +270,7 @@ func (p *Poller) discover(ctx context.Context) error {
 			p.sources[key] = s
 			p.log.Info("watching a live source", "source", key, "topic", e.m.Topic, "participants", e.m.Participants)
 		}
-		s.src = SourceOf(e.kind, true, &e.m)
+		s.src = zoom.SourceOf(e.kind, true, &e.m)
 		if e.m.Participants > s.count {
 			s.grewAt = now
 		}
@@ -348,11 +312,10 @@ func (p *Poller) end(ctx context.Context, s *pollSource) error {
 	p.log.Info("source ended", "source", src.Key(), "topic", src.Topic)
 	// Past QoS closes alerts on their last minutes and fills the final
 	// report; only when it costs at most a tenth of what is left today.
-	if cost := pages(n, QoSPageSize); cost > 0 && p.cfg.Strategy == StrategyMix &&
-		int64(cost) <= p.quota.Stats().Left/10 {
+	if cost := pages(n, zoom.QoSPageSize); cost > 0 && int64(cost) <= p.quota.Stats().Left/10 {
 		past := src
 		past.Live = false
-		p.sweepPages(ctx, s, past, Past, "", cost, purposePast)
+		p.sweepPages(ctx, s, past, zoom.Past, "", cost, purposePast)
 	}
 	src.Live = false
 	if err := p.sink.EndSource(ctx, src, p.cfg.Clock.Now()); err != nil && ctx.Err() == nil {

@@ -1,9 +1,11 @@
-package zoom
+package poll
 
 import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/qoswatch/qoswatch/zoom"
 )
 
 // SourceCoverage is how well the poller sees one source: what the bot
@@ -21,11 +23,11 @@ type SourceCoverage struct {
 	Ratings    bool // the participants list carries Zoom's quality ratings
 }
 
-// PollerStats is the poller's state for metrics.
-type PollerStats struct {
+// Stats is the poller's state for metrics.
+type Stats struct {
 	Mode           string // "full", "triage", "degraded", "idle", "starting" (see Poller.Mode)
 	Degraded       bool
-	Quota          QuotaStats // the daily count, the share and its pace
+	Quota          zoom.QuotaStats // the daily count, the share and its pace
 	CoverageWindow time.Duration
 	Sources        []SourceCoverage
 	Calls          map[string]int64 // calls by purpose: discovery, full_sweep, watch, triage, detail, sweep, past
@@ -34,9 +36,9 @@ type PollerStats struct {
 }
 
 // Stats returns the poller's coverage, budget and counters.
-func (p *Poller) Stats() PollerStats {
+func (p *Poller) Stats() Stats {
 	now := p.cfg.Clock.Now()
-	st := PollerStats{Quota: p.quota.Stats(), CoverageWindow: p.cfg.CoverageWindow,
+	st := Stats{Quota: p.quota.Stats(), CoverageWindow: p.cfg.CoverageWindow,
 		Calls: map[string]int64{}, Errors: p.errs.Load(), Intervals: p.intervals.Load()}
 	for i := range numPurposes {
 		st.Calls[purposeNames[i]] = p.calls[i].Load()

@@ -1,4 +1,4 @@
-package zoom_test
+package poll_test
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/internal/fakeclock"
+	"github.com/qoswatch/qoswatch/poll"
 	"github.com/qoswatch/qoswatch/zoom"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
@@ -89,7 +90,7 @@ func (r *rig) client(t *testing.T, dailyLimit int, q zoom.QuotaConfig) {
 	r.c = c
 }
 
-func (r *rig) poller(t *testing.T, cfg zoom.PollerConfig) *zoom.Poller {
+func (r *rig) poller(t *testing.T, cfg poll.Config) *poll.Poller {
 	t.Helper()
 	if cfg.Clock == nil {
 		cfg.Clock = r.clock
@@ -98,7 +99,7 @@ func (r *rig) poller(t *testing.T, cfg zoom.PollerConfig) *zoom.Poller {
 		cfg.Workers = 1
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(r.logs, nil))
-	p, err := zoom.NewPoller(r.c, cfg, r.sink)
+	p, err := poll.New(r.c, cfg, r.sink)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func (r *rig) poller(t *testing.T, cfg zoom.PollerConfig) *zoom.Poller {
 }
 
 // runFor polls once an interval until the clock passes end.
-func (r *rig) runFor(t *testing.T, p *zoom.Poller, d time.Duration, each func(zoom.PollerStats)) {
+func (r *rig) runFor(t *testing.T, p *poll.Poller, d time.Duration, each func(poll.Stats)) {
 	t.Helper()
 	ctx := context.Background()
 	end := r.clock.Now().Add(d)
@@ -131,10 +132,10 @@ var start = time.Date(2026, 11, 28, 14, 0, 0, 0, time.UTC)
 func TestPollerSeesEveryoneOfASmallWebinarEveryMinute(t *testing.T) {
 	sc := zoomtest.Generate(zoomtest.Gen{Participants: 100, Start: start, Duration: time.Hour, Degraded: 0.05, Churn: 0.1, Seed: 1})
 	r := newRig(t, zoomtest.Pro, start, sc)
-	p := r.poller(t, zoom.PollerConfig{CoverageWindow: time.Minute})
+	p := r.poller(t, poll.Config{CoverageWindow: time.Minute})
 	key := "webinar:" + itoa(sc.ID)
 	minute := 0
-	r.runFor(t, p, 40*time.Minute, func(st zoom.PollerStats) {
+	r.runFor(t, p, 40*time.Minute, func(st poll.Stats) {
 		minute++
 		if minute < 6 { // attendees join over the first five minutes
 			return
@@ -173,10 +174,10 @@ func TestPollerDegradesNearTheCap(t *testing.T) {
 	r := newRig(t, zoomtest.Business, start, sc)
 	// 2,000 calls a day, half of it ours, from 14:00: about 0.7 a minute of reserve.
 	r.client(t, 2000, zoom.QuotaConfig{Share: 0.5})
-	p := r.poller(t, zoom.PollerConfig{})
-	var last zoom.PollerStats
+	p := r.poller(t, poll.Config{})
+	var last poll.Stats
 	lastCalls := int64(0)
-	r.runFor(t, p, 3*time.Hour, func(st zoom.PollerStats) {
+	r.runFor(t, p, 3*time.Hour, func(st poll.Stats) {
 		if st.Quota.DailyUsed > st.Quota.Total {
 			t.Fatalf("spent %d of %d", st.Quota.DailyUsed, st.Quota.Total)
 		}
@@ -214,7 +215,7 @@ func TestPollerDegradesNearTheCap(t *testing.T) {
 func TestPollerEndsASourceThatEnds(t *testing.T) {
 	sc := zoomtest.Generate(zoomtest.Gen{Participants: 50, Start: start, Duration: 10 * time.Minute, Seed: 3})
 	r := newRig(t, zoomtest.Pro, start, sc)
-	p := r.poller(t, zoom.PollerConfig{Sources: []string{"webinar:" + itoa(sc.ID)}})
+	p := r.poller(t, poll.Config{Sources: []string{"webinar:" + itoa(sc.ID)}})
 	// Long enough for the ended source to be probed again (every 10m).
 	r.runFor(t, p, 45*time.Minute, nil)
 	if len(r.sink.ended) != 1 || r.sink.ended[0].ID != itoa(sc.ID) || r.sink.ended[0].Live {
@@ -236,7 +237,7 @@ func TestPollerEndsASourceThatEnds(t *testing.T) {
 // 3001 ends it.
 func TestPollerExplicitSourceNotFound(t *testing.T) {
 	r := newRig(t, zoomtest.Pro, start)
-	p := r.poller(t, zoom.PollerConfig{Sources: []string{"meeting:123"}})
+	p := r.poller(t, poll.Config{Sources: []string{"meeting:123"}})
 	// Probed again every 10 minutes (it may start), told once.
 	r.runFor(t, p, 25*time.Minute, nil)
 	if st := p.Stats(); st.Calls["triage"] != 3 {
@@ -254,7 +255,7 @@ func TestPollerSpendSurvivesRestart(t *testing.T) {
 	r := newRig(t, zoomtest.Pro, start, sc)
 	store := &zoom.MemorySpend{}
 	r.client(t, 0, zoom.QuotaConfig{Spend: store})
-	p := r.poller(t, zoom.PollerConfig{})
+	p := r.poller(t, poll.Config{})
 	r.runFor(t, p, 5*time.Minute, nil)
 	spent := p.Stats().Quota.DailyUsed
 	if zs := r.srv.Stats(); spent == 0 || spent != int64(zs.Calls[zoomtest.Heavy]+zs.Calls[zoomtest.ResourceIntensive]) {
@@ -264,7 +265,7 @@ func TestPollerSpendSurvivesRestart(t *testing.T) {
 		t.Fatalf("store has %d, poller spent %d", got, spent)
 	}
 	r.client(t, 0, zoom.QuotaConfig{Spend: store})
-	p2 := r.poller(t, zoom.PollerConfig{})
+	p2 := r.poller(t, poll.Config{})
 	if got := p2.Stats().Quota; got.DailyUsed != spent || got.DailyRemaining != 30000-spent || got.Left != 15000-spent {
 		t.Errorf("after restart %+v, want %d spent", got, spent)
 	}
@@ -278,7 +279,7 @@ func TestPollerRunStopsAndSaves(t *testing.T) {
 	r.client(t, 0, zoom.QuotaConfig{Spend: store})
 	ctx, cancel := context.WithCancel(context.Background())
 	stop := &stopAt{Stepping: r.clock, at: start.Add(10 * time.Minute), stop: cancel}
-	p2 := r.poller(t, zoom.PollerConfig{Clock: stop})
+	p2 := r.poller(t, poll.Config{Clock: stop})
 	if err := p2.Run(ctx); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -312,7 +313,7 @@ func (c *stopAt) After(d time.Duration) <-chan time.Time {
 func TestPollerLogsNoSecrets(t *testing.T) {
 	r := newRig(t, zoomtest.Pro, start)
 	r.srv.RevokeAccessTokens()
-	p := r.poller(t, zoom.PollerConfig{Sources: []string{"webinar:1", "meeting:2"}})
+	p := r.poller(t, poll.Config{Sources: []string{"webinar:1", "meeting:2"}})
 	r.srv.Inject(zoomtest.Fault{Status: 500})
 	r.runFor(t, p, 3*time.Minute, nil)
 	logs := r.logs.String()
@@ -335,7 +336,7 @@ func TestPollerConcurrentWorkers(t *testing.T) {
 	sc := zoomtest.Generate(zoomtest.Gen{Participants: 3000, Start: start, Duration: time.Hour, Degraded: 0.05, Seed: 6})
 	r := newRig(t, zoomtest.Business, start, sc)
 	r.client(t, 20000, zoom.QuotaConfig{})
-	p := r.poller(t, zoom.PollerConfig{Workers: 8})
+	p := r.poller(t, poll.Config{Workers: 8})
 	r.runFor(t, p, 15*time.Minute, nil)
 	st := p.Stats()
 	if st.Calls["triage"] == 0 || st.Calls["detail"]+st.Calls["watch"] == 0 || st.Calls["sweep"] == 0 {
@@ -373,10 +374,10 @@ func TestPollerWatchListIsSeenEveryMinute(t *testing.T) {
 	}
 	r := newRig(t, zoomtest.Business, start, sc)
 	r.client(t, 20000, zoom.QuotaConfig{})
-	p := r.poller(t, zoom.PollerConfig{Hot: hotList{hot.UserID}})
+	p := r.poller(t, poll.Config{Hot: hotList{hot.UserID}})
 	key := "webinar:" + itoa(sc.ID)
 	minute := 0
-	r.runFor(t, p, 15*time.Minute, func(st zoom.PollerStats) {
+	r.runFor(t, p, 15*time.Minute, func(st poll.Stats) {
 		minute++
 		if minute < 6 { // attendees join over the first five minutes
 			return
@@ -408,7 +409,7 @@ func TestPollerStopsAtZoomsDailyLimitUntilTheReset(t *testing.T) {
 	sc := zoomtest.Generate(zoomtest.Gen{Participants: 500, Start: late.Add(-30 * time.Minute), Duration: 2 * time.Hour, Seed: 10})
 	r := newRig(t, zoomtest.Business, late, sc)
 	r.srv.SpendDaily(60000)
-	p := r.poller(t, zoom.PollerConfig{})
+	p := r.poller(t, poll.Config{})
 	r.runFor(t, p, 9*time.Minute, nil)
 	before := p.Stats()
 	if zs := r.srv.Stats(); zs.DailyLimited != 1 {
@@ -431,7 +432,7 @@ func TestPollerDailyLimitMidIntervalSpendsNothingMore(t *testing.T) {
 	sc := zoomtest.Generate(zoomtest.Gen{Participants: 500, Start: start, Duration: time.Hour, Seed: 12})
 	r := newRig(t, zoomtest.Business, start.Add(10*time.Minute), sc)
 	r.srv.SpendDaily(60000 - 5) // other apps left 5 calls today
-	p := r.poller(t, zoom.PollerConfig{})
+	p := r.poller(t, poll.Config{})
 	r.runFor(t, p, 3*time.Minute, nil)
 	zs, st := r.srv.Stats(), p.Stats()
 	if zs.DailyLimited != 1 {
@@ -458,7 +459,7 @@ func TestPollerDailyLimitMidIntervalSpendsNothingMore(t *testing.T) {
 func TestPollerBudgetCountsRetries(t *testing.T) {
 	sc := zoomtest.Generate(zoomtest.Gen{Participants: 500, Start: start, Duration: time.Hour, Seed: 13})
 	r := newRig(t, zoomtest.Business, start.Add(10*time.Minute), sc)
-	p := r.poller(t, zoom.PollerConfig{})
+	p := r.poller(t, poll.Config{})
 	r.srv.Inject(zoomtest.Fault{Path: "/participants/qos", Status: 503, Times: 7})
 	r.runFor(t, p, 3*time.Minute, nil)
 	zs, st, cs := r.srv.Stats(), p.Stats(), r.c.Stats()
@@ -474,14 +475,14 @@ func TestPollerBudgetCountsRetries(t *testing.T) {
 func TestPollerConfigErrors(t *testing.T) {
 	r := newRig(t, zoomtest.Pro, start)
 	for _, tc := range []struct {
-		cfg  zoom.PollerConfig
+		cfg  poll.Config
 		want string
 	}{
-		{zoom.PollerConfig{Sources: []string{"room:1"}}, `QOSWATCH_SOURCES "room:1"`},
-		{zoom.PollerConfig{Interval: time.Millisecond}, "QOSWATCH_POLL_INTERVAL"},
-		{zoom.PollerConfig{Watch: []engine.SourceKind{"rooms"}}, "QOSWATCH_WATCH"},
+		{poll.Config{Sources: []string{"room:1"}}, `QOSWATCH_SOURCES "room:1"`},
+		{poll.Config{Interval: time.Millisecond}, "QOSWATCH_POLL_INTERVAL"},
+		{poll.Config{Watch: []engine.SourceKind{"rooms"}}, "QOSWATCH_WATCH"},
 	} {
-		_, err := zoom.NewPoller(r.c, tc.cfg, r.sink)
+		_, err := poll.New(r.c, tc.cfg, r.sink)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: want an error naming %s, got %v", tc.cfg, tc.want, err)
 		}
@@ -518,7 +519,7 @@ func BenchmarkPollerInterval10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	sink := &recorder{now: clock.Now}
-	p, err := zoom.NewPoller(c, zoom.PollerConfig{Workers: 1, Clock: clock}, sink)
+	p, err := poll.New(c, poll.Config{Workers: 1, Clock: clock}, sink)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -548,66 +549,3 @@ func BenchmarkPollerInterval10k(b *testing.B) {
 	}
 	b.ReportMetric(float64(calls()-before)/float64(b.N), "calls/op")
 }
-
-// A full sweep on the wall clock, over real HTTP on loopback: the Heavy
-// calls a second the poller's pace achieves against Business's 40 (from
-// the first Heavy call of a poll to its last), and the 429s it draws (want
-// none). 2,000 participants: 200 pages a sweep.
-func BenchmarkPollerSweepRateWallClock(b *testing.B) {
-	now := time.Now().UTC()
-	sc := zoomtest.Generate(zoomtest.Gen{Participants: 2000, Start: now.Add(-10 * time.Minute), Duration: 24 * time.Hour, Seed: 9})
-	srv := zoomtest.New(b, zoomtest.Options{Plan: zoomtest.Business, Scenarios: []*zoomtest.Scenario{sc}})
-	var mu sync.Mutex
-	var first, last time.Time
-	heavy := 0
-	hc := srv.HTTPClient()
-	next := hc.Transport
-	hc.Transport = roundTrip(func(r *http.Request) (*http.Response, error) {
-		if strings.Contains(r.URL.Path, "/participants") {
-			mu.Lock()
-			t := time.Now()
-			if first.IsZero() {
-				first = t
-			}
-			last = t
-			heavy++
-			mu.Unlock()
-		}
-		return next.RoundTrip(r)
-	})
-	c, err := zoom.NewClient(zoom.Config{
-		APIURL: srv.APIURL(), OAuthURL: srv.TokenURL(), HTTPClient: hc,
-		AccountID: srv.AccountID, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Plan: "business",
-		Quota: zoom.QuotaConfig{Share: 1},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	p, err := zoom.NewPoller(c, zoom.PollerConfig{Strategy: zoom.StrategyFullSweep}, &recorder{now: time.Now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	var calls int
-	var spent time.Duration
-	for b.Loop() {
-		mu.Lock()
-		first, heavy = time.Time{}, 0
-		mu.Unlock()
-		if err := p.Poll(ctx); err != nil {
-			b.Fatal(err)
-		}
-		mu.Lock()
-		calls += heavy - 1
-		spent += last.Sub(first)
-		mu.Unlock()
-	}
-	zs := srv.Stats()
-	b.ReportMetric(float64(calls)/spent.Seconds(), "heavy-calls/s")
-	b.ReportMetric(float64(zs.PeakPerWindow[zoomtest.Heavy]), "peak-heavy/1s")
-	b.ReportMetric(float64(zs.Throttled[zoomtest.Heavy]+zs.DailyLimited), "429s")
-}
-
-type roundTrip func(*http.Request) (*http.Response, error)
-
-func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -1,4 +1,4 @@
-package zoom
+package poll
 
 import (
 	"github.com/prometheus/client_golang/prometheus"

@@ -1,7 +1,9 @@
-package zoom
+package poll
 
 import (
 	"slices"
+
+	"github.com/qoswatch/qoswatch/zoom"
 )
 
 // The strategy mix: how one poll interval's calls are spent. Every Heavy
@@ -30,16 +32,21 @@ import (
 // Planning is pure arithmetic over counts, so it is tested without a
 // network.
 
-const (
-	qosPageSize         = 10  // participants QoS list: Zoom's maximum page size
-	participantPageSize = 300 // participants list: Zoom's maximum page size
-)
-
 func pages(n, size int) int {
 	if n <= 0 {
 		return 0
 	}
 	return (n + size - 1) / size
+}
+
+// pageLimit bounds a walk through a list of n items, size a page, that
+// the plan paid for in full: its pages, and a tenth more (at least two)
+// for who joined since n was counted. A list that runs longer (a server
+// whose paging does not end) is cut there; the rest waits for the next
+// interval, so no list can spend more than the plan allowed.
+func pageLimit(n, size int) int {
+	p := pages(n, size)
+	return p + max(2, p/10)
 }
 
 // sourceNeed is what one source asks of an interval.
@@ -66,7 +73,7 @@ func planPhaseA(credit int, needs []sourceNeed) (plan []phaseA, left, owed int, 
 	plan = make([]phaseA, len(needs))
 	full := 0
 	for _, n := range needs {
-		full += pages(n.Present, qosPageSize)
+		full += pages(n.Present, zoom.QoSPageSize)
 	}
 	if full <= credit {
 		for i, n := range needs {
@@ -84,10 +91,10 @@ func planPhaseA(credit int, needs []sourceNeed) (plan []phaseA, left, owed int, 
 	slices.SortStableFunc(order, func(a, b int) int { return needs[a].Present - needs[b].Present })
 	for _, i := range order {
 		n := needs[i]
-		f := pages(n.Present, qosPageSize)
+		f := pages(n.Present, zoom.QoSPageSize)
 		cheap := n.Watch
 		if n.Triage {
-			cheap += pages(n.Present, participantPageSize)
+			cheap += pages(n.Present, zoom.ParticipantsPageSize)
 		}
 		if f > 0 && f <= cheap && f <= left {
 			plan[i].Full = true
@@ -108,7 +115,7 @@ func planPhaseA(credit int, needs []sourceNeed) (plan []phaseA, left, owed int, 
 		if plan[i].Full || !n.Triage {
 			continue
 		}
-		p := pages(n.Present, participantPageSize)
+		p := pages(n.Present, zoom.ParticipantsPageSize)
 		if p > left {
 			cut = true
 			owed += p
@@ -166,7 +173,7 @@ func planPhaseB(credit int, fl []flagged) (plan []phaseB, left int, cut bool) {
 			continue
 		}
 		share := max(1, pool*f.Present/total)
-		p := min(share, pages(f.Present, qosPageSize), left)
+		p := min(share, pages(f.Present, zoom.QoSPageSize), left)
 		plan[i].SweepPages = p
 		left -= p
 	}
