@@ -2,6 +2,7 @@ package poll
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -28,8 +29,8 @@ type pollSource struct {
 	ratings   int8 // 1: the participants list carries quality ratings; -1: it does not; 0: unknown
 	triagedAt time.Time
 
-	sweepToken string    // where the rotation sweep resumes; "" from the start
-	sweepAt    time.Time // when sweepToken was issued (Zoom keeps it 15 minutes)
+	sweep   zoom.Pager // where the rotation sweep stands
+	sweepAt time.Time  // when its token was issued (Zoom keeps it 15 minutes)
 }
 
 // person is one participant of a source, by Participant.Key().
@@ -167,18 +168,20 @@ func (p *Poller) phaseA(ctx context.Context, srcs []*pollSource, hot [][]string,
 		a := plan[i]
 		full[i] = a.Full
 		if a.Full {
-			n := needs[i].Present
+			limit := int64(pageLimit(needs[i].Present, zoom.QoSPageSize))
 			tasks = append(tasks, func(ctx context.Context) {
-				p.sweepPages(ctx, s, s.src, zoom.Live, "", pageLimit(n, zoom.QoSPageSize), purposeFull)
+				p.sweepPages(ctx, s, s.src, zoom.Live, &zoom.Pager{MaxPages: limit}, math.MaxInt, purposeFull)
 			})
 			// Roles and who is there, now and then: a few calls.
 			if start.Sub(s.triagedAt) >= ratingsRecheck {
-				tasks = append(tasks, func(ctx context.Context) { p.triage(ctx, s, pageLimit(n, zoom.ParticipantsPageSize)) })
+				limit := int64(pageLimit(needs[i].Present, zoom.ParticipantsPageSize))
+				tasks = append(tasks, func(ctx context.Context) { p.triage(ctx, s, zoom.Pager{MaxPages: limit}, math.MaxInt) })
 			}
 			continue
 		}
 		if a.TriagePages > 0 {
-			tasks = append(tasks, func(ctx context.Context) { p.triage(ctx, s, a.TriagePages+2) })
+			n := a.TriagePages + 2 // what the plan paid, and two for joiners
+			tasks = append(tasks, func(ctx context.Context) { p.triage(ctx, s, zoom.Pager{MaxPages: int64(n)}, n) })
 		}
 	}
 	for i, s := range srcs {
@@ -277,34 +280,30 @@ func (p *Poller) one(ctx context.Context, s *pollSource, key string, why purpose
 	p.ingest(ctx, s, zoom.AppendSamples(nil, src, q))
 }
 
-// triage lists the source's participants (300 a page): roles, who left,
-// and Zoom's quality ratings where the account has them.
-func (p *Poller) triage(ctx context.Context, s *pollSource, maxPages int) {
+// triage lists up to n pages of the source's participants (300 a page),
+// bounded by pg: roles, who left, and Zoom's quality ratings where the
+// account has them.
+func (p *Poller) triage(ctx context.Context, s *pollSource, pg zoom.Pager, n int) {
 	p.mu.Lock()
 	src := s.src
 	p.mu.Unlock()
 	var all []zoom.ParticipantMetrics
-	token := ""
-	for range maxPages {
+	for ; n > 0 && !pg.Done(); n-- {
 		if !p.call(ctx, purposeTriage) {
 			return
 		}
-		l, err := p.c.ParticipantsPage(ctx, src.Kind, pathID(src), zoom.Live, token)
+		list, err := p.c.ParticipantsPage(ctx, src.Kind, pathID(src), zoom.Live, &pg)
+		if err != nil && !pg.Done() {
+			all = all[:0] // restarted from the first page
+			continue
+		}
 		if err != nil {
-			if zoom.IsPageTokenExpired(err) && token != "" {
-				all, token = all[:0], ""
-				continue
-			}
 			if p.failed(err, src, "participants") {
 				p.markNotFound(s)
 			}
 			return
 		}
-		all = append(all, l.Participants...)
-		token = l.NextPageToken
-		if token == "" || (l.TotalRecords > 0 && int64(len(all)) >= l.TotalRecords) {
-			break
-		}
+		all = append(all, list...)
 	}
 	now := p.cfg.Clock.Now()
 	p.mu.Lock()
@@ -344,55 +343,52 @@ func participantKey(userID, id, name string) string {
 	return engine.Participant{UserID: userID, ID: id, UserName: name}.Key()
 }
 
-// rotate continues the source's rotation sweep for n pages.
+// rotate continues the source's rotation sweep for n pages; a sweep that
+// ended starts again at the first page.
 func (p *Poller) rotate(ctx context.Context, s *pollSource, n int) {
 	now := p.cfg.Clock.Now()
 	p.mu.Lock()
-	token, src := s.sweepToken, s.src
-	if now.Sub(s.sweepAt) >= 14*time.Minute {
-		token = "" // Zoom keeps a page token 15 minutes
+	pg, src := s.sweep, s.src
+	if pg.Done() || now.Sub(s.sweepAt) >= 14*time.Minute {
+		pg = zoom.Pager{} // Zoom keeps a page token 15 minutes
 	}
 	p.mu.Unlock()
-	next := p.sweepPages(ctx, s, src, zoom.Live, token, n, purposeSweep)
+	p.sweepPages(ctx, s, src, zoom.Live, &pg, n, purposeSweep)
 	p.mu.Lock()
-	s.sweepToken, s.sweepAt = next, p.cfg.Clock.Now()
+	s.sweep, s.sweepAt = pg, p.cfg.Clock.Now()
 	p.mu.Unlock()
 }
 
 // sweepPages fetches up to n pages of the participants QoS list from
-// token and ingests each; it returns the token to resume from ("" when
-// the list ended).
-func (p *Poller) sweepPages(ctx context.Context, s *pollSource, src engine.Source, typ, token string, n int, why purpose) string {
+// where pg stands (to the end of the list, for a full sweep) and ingests
+// each. pg bounds the walk whatever Zoom answers (see zoom.Pager); an
+// expired token starts it over, and the engine's cursors skip what it
+// saw.
+func (p *Poller) sweepPages(ctx context.Context, s *pollSource, src engine.Source, typ string, pg *zoom.Pager, n int, why purpose) {
 	var d zoom.PageDecoder
 	at := src
 	if !src.Live && src.UUID != "" {
 		at.ID = "" // past data: the instance, by UUID (QoSPage uses it when ID is blank)
 	}
-	for range n {
+	for ; n > 0 && !pg.Done(); n-- {
 		if !p.call(ctx, why) {
-			return token
+			return
 		}
-		pg, samples, err := p.c.QoSPage(ctx, &d, at, typ, token)
-		for i := range samples {
-			samples[i].Source = src // the source's key is its id, whatever the path used
-		}
+		samples, err := p.c.QoSPage(ctx, &d, at, typ, pg)
 		if err != nil {
-			if zoom.IsPageTokenExpired(err) && token != "" {
-				token = "" // start over; the engine's cursors skip what it saw
-				continue
+			if !pg.Done() {
+				continue // restarted from the first page
 			}
 			if p.failed(err, src, "participants qos") && typ == zoom.Live {
 				p.markNotFound(s)
 			}
-			return ""
+			return
+		}
+		for i := range samples {
+			samples[i].Source = src // the source's key is its id, whatever the path used
 		}
 		p.ingest(ctx, s, samples)
-		token = pg.NextPageToken
-		if token == "" {
-			return ""
-		}
 	}
-	return token
 }
 
 // ingest adds what triage knows of each participant (role, network,

@@ -4,8 +4,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// The poller's and the quota's metrics: one Stats() snapshot per scrape,
-// each series named here. Names and help texts are a public interface
+// The poller's and the quota's metrics, and the client's paging stops:
+// one Stats() snapshot per scrape, each series named here. Names and help texts are a public interface
 // (docs/operations.md).
 var (
 	modeDesc      = prometheus.NewDesc("qoswatch_poller_mode", "How the poller spends its calls now: full, triage or degraded.", []string{"mode"}, nil)
@@ -23,6 +23,7 @@ var (
 	dailyLimitDesc  = prometheus.NewDesc("qoswatch_zoom_daily_calls_limit", "The daily cap of Heavy + Resource-intensive calls the client enforces.", nil, nil)
 	dailyLeftDesc   = prometheus.NewDesc("qoswatch_zoom_daily_calls_remaining", "Calls left today; 0 while paused by a Daily-limit 429.", nil, nil)
 	pauseDesc       = prometheus.NewDesc("qoswatch_zoom_daily_pause_until_timestamp_seconds", "End of a Daily-limit pause (unix time); absent when none.", nil, nil)
+	pagingDesc      = prometheus.NewDesc("qoswatch_zoom_paging_stopped_total", "Walks through Zoom's paged lists cut short because the paging did not end as lists do, by reason (past_count, repeated_token, restarts, max_pages).", []string{"reason"}, nil)
 
 	sourceLabels     = []string{"source", "topic"}
 	participantsDesc = prometheus.NewDesc("qoswatch_source_participants", "Participants in each live source.", sourceLabels, nil)
@@ -37,7 +38,7 @@ type pollerCollector struct{ p *Poller }
 
 func (c pollerCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{modeDesc, degradedDesc, windowDesc, callsDesc, errorsDesc, intervalsDesc,
-		budgetTotalDesc, budgetSpentDesc, budgetLeftDesc, budgetPaceDesc, dailyUsedDesc, dailyLimitDesc, dailyLeftDesc, pauseDesc,
+		budgetTotalDesc, budgetSpentDesc, budgetLeftDesc, budgetPaceDesc, dailyUsedDesc, dailyLimitDesc, dailyLeftDesc, pauseDesc, pagingDesc,
 		participantsDesc, seenDesc, shareDesc, oldestDesc, ratingsDesc} {
 		ch <- d
 	}
@@ -70,6 +71,9 @@ func (c pollerCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(dailyLeftDesc, float64(q.DailyRemaining))
 	if !q.PausedUntil.IsZero() {
 		gauge(pauseDesc, float64(q.PausedUntil.UnixNano())/1e9)
+	}
+	for why, n := range c.p.c.PagingStops() {
+		counter(pagingDesc, n, string(why))
 	}
 
 	for _, s := range st.Sources {

@@ -40,10 +40,11 @@ func pages(n, size int) int {
 }
 
 // pageLimit bounds a walk through a list of n items, size a page, that
-// the plan paid for in full: its pages, and a tenth more (at least two)
-// for who joined since n was counted. A list that runs longer (a server
-// whose paging does not end) is cut there; the rest waits for the next
-// interval, so no list can spend more than the plan allowed.
+// the plan paid for in full, when Zoom's pages carry no page_count or
+// total_records to end it (see zoom.Pager): its pages, and a tenth more
+// (at least two) for who joined since n was counted. A list without
+// counts that runs longer (a server whose paging does not end) is cut
+// there, so it cannot spend more than the plan allowed.
 func pageLimit(n, size int) int {
 	p := pages(n, size)
 	return p + max(2, p/10)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -315,7 +316,7 @@ func (p *Poller) end(ctx context.Context, s *pollSource) error {
 	if cost := pages(n, zoom.QoSPageSize); cost > 0 && int64(cost) <= p.quota.Stats().Left/10 {
 		past := src
 		past.Live = false
-		p.sweepPages(ctx, s, past, zoom.Past, "", cost, purposePast)
+		p.sweepPages(ctx, s, past, zoom.Past, &zoom.Pager{MaxPages: int64(pageLimit(n, zoom.QoSPageSize))}, math.MaxInt, purposePast)
 	}
 	src.Live = false
 	if err := p.sink.EndSource(ctx, src, p.cfg.Clock.Now()); err != nil && ctx.Err() == nil {

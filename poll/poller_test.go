@@ -1,7 +1,6 @@
 package poll_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/internal/fakeclock"
+	"github.com/qoswatch/qoswatch/internal/syncbuf"
 	"github.com/qoswatch/qoswatch/poll"
 	"github.com/qoswatch/qoswatch/zoom"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
@@ -63,14 +63,14 @@ type rig struct {
 	srv   *zoomtest.Server
 	c     *zoom.Client
 	sink  *recorder
-	logs  *bytes.Buffer
+	logs  *syncbuf.Buffer // the client's and the poller's log
 }
 
 func newRig(t *testing.T, plan zoomtest.Plan, start time.Time, scs ...*zoomtest.Scenario) *rig {
 	t.Helper()
 	clock := fakeclock.NewStepping(start)
 	srv := zoomtest.NewServer(zoomtest.Options{Now: clock.Now, Plan: plan, Scenarios: scs})
-	r := &rig{clock: clock, plan: plan, srv: srv, sink: &recorder{now: clock.Now}, logs: &bytes.Buffer{}}
+	r := &rig{clock: clock, plan: plan, srv: srv, sink: &recorder{now: clock.Now}, logs: &syncbuf.Buffer{}}
 	r.client(t, 0, zoom.QuotaConfig{})
 	return r
 }
@@ -83,6 +83,7 @@ func (r *rig) client(t *testing.T, dailyLimit int, q zoom.QuotaConfig) {
 		APIURL: "https://api.zoom.test/v2", OAuthURL: "https://zoom.test/oauth/token",
 		AccountID: r.srv.AccountID, ClientID: r.srv.ClientID, ClientSecret: r.srv.ClientSecret,
 		Plan: string(r.plan), DailyLimit: dailyLimit, Quota: q, HTTPClient: r.srv.HTTPClient(), Clock: r.clock,
+		Logger: slog.New(slog.NewTextHandler(r.logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -469,6 +470,56 @@ func TestPollerBudgetCountsRetries(t *testing.T) {
 	got := zs.Calls[zoomtest.Heavy] + zs.Calls[zoomtest.ResourceIntensive] + zs.DailyLimited
 	if st.Quota.DailyUsed != int64(got) {
 		t.Errorf("the budget counts %d calls spent, Zoom counted %d", st.Quota.DailyUsed, got)
+	}
+}
+
+// A Zoom whose paging never ends (issue 15 item 9: before, a planned full
+// sweep followed an endless or repeated next_page_token, and restarted on
+// every code 300, for up to 10,000 pages: ~1,000 calls in 30 s against a
+// budget of ~250 a minute). Every walk is bounded by what the plan paid
+// for, a repeated token and one restart: the poller spends no more than
+// its budget, says so once per reason, counts it, and keeps polling.
+func TestPollerPagingFaultsStayInTheBudget(t *testing.T) {
+	for _, tf := range []struct {
+		name  string
+		fault zoomtest.TokenFault
+		why   zoom.StopReason
+	}{
+		{"endless tokens without counts", zoomtest.TokenEndless, zoom.StopMaxPages},
+		{"a repeated token", zoomtest.TokenRepeat, zoom.StopRepeatedToken},
+		{"tokens that always expire", zoomtest.TokenExpired, zoom.StopRestarts},
+	} {
+		t.Run(tf.name, func(t *testing.T) {
+			sc := zoomtest.Generate(zoomtest.Gen{Participants: 1500, Start: start, Duration: time.Hour, Seed: 14})
+			r := newRig(t, zoomtest.Business, start.Add(10*time.Minute), sc)
+			r.srv.Inject(zoomtest.Fault{Path: "/participants", Token: tf.fault}) // the QoS list and the participants list
+			p := r.poller(t, poll.Config{})
+			var firstMinute int
+			r.runFor(t, p, 5*time.Minute, func(st poll.Stats) {
+				if firstMinute == 0 {
+					firstMinute = r.srv.Stats().Calls[zoomtest.Heavy]
+				}
+			})
+			st, zs := p.Stats(), r.srv.Stats()
+			// Business at half the cap, 13:50 UTC: about 265 calls a
+			// minute, and credit carries at most two minutes' worth.
+			perMinute := st.Quota.AllowedPerMin
+			if limit := int(2 * perMinute); firstMinute > limit {
+				t.Errorf("first minute: %d Heavy calls, over two minutes' budget (%d)", firstMinute, limit)
+			}
+			if limit := int(6 * perMinute); zs.Calls[zoomtest.Heavy] > limit {
+				t.Errorf("5 minutes: %d Heavy calls, over the budget's %d", zs.Calls[zoomtest.Heavy], limit)
+			}
+			if st.Intervals < 5 || r.c.PagingStops()[tf.why] == 0 {
+				t.Errorf("%d intervals, paging stops %v; want every minute polled and %s counted", st.Intervals, r.c.PagingStops(), tf.why)
+			}
+			if n := strings.Count(r.logs.String(), "level=WARN msg=\"zoom paging did not end"); n < 1 || n > 2 {
+				t.Errorf("%d warnings of paging that did not end, want one per reason seen:\n%s", n, r.logs.String())
+			}
+			if len(st.Sources) != 1 || st.Sources[0].Seen == 0 {
+				t.Errorf("coverage %+v: the first pages were still read", st.Sources)
+			}
+		})
 	}
 }
 

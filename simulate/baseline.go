@@ -30,9 +30,9 @@ type baseline struct {
 // rotation is where one source's sweep stands.
 type rotation struct {
 	src   engine.Source
-	count int       // participants, per the live list
-	token string    // where the sweep resumes; "" from the first page
-	at    time.Time // when token was issued (Zoom keeps it 15 minutes)
+	count int        // participants, per the live list
+	pager zoom.Pager // where the sweep resumes
+	at    time.Time  // when its token was issued (Zoom keeps it 15 minutes)
 }
 
 func newBaseline(c *zoom.Client, sink poll.Sink, clock engine.Clock, rotate bool) *baseline {
@@ -109,27 +109,26 @@ func (b *baseline) discover(ctx context.Context) error {
 // sweep reads up to n pages of r's participants QoS list from where it
 // stands, or to the end of the list.
 func (b *baseline) sweep(ctx context.Context, r *rotation, n int, why string) error {
-	if b.clock.Now().Sub(r.at) >= 14*time.Minute {
-		r.token = "" // Zoom keeps a page token 15 minutes
+	if !b.rotate || r.pager.Done() || b.clock.Now().Sub(r.at) >= 14*time.Minute {
+		r.pager = zoom.Pager{} // from the first page; Zoom keeps a page token 15 minutes
 	}
 	var d zoom.PageDecoder
-	for range n {
+	for ; n > 0 && !r.pager.Done(); n-- {
 		if _, blocked := b.c.Quota().Blocked(); blocked {
 			return nil
 		}
 		b.calls[why]++
-		pg, samples, err := b.c.QoSPage(ctx, &d, r.src, zoom.Live, r.token)
+		samples, err := b.c.QoSPage(ctx, &d, r.src, zoom.Live, &r.pager)
+		if err != nil && r.pager.Done() {
+			return ctx.Err() // Zoom's error: the next minute starts over
+		}
 		if err != nil {
-			r.token = "" // an expired token, or a source gone: start over next minute
-			return ctx.Err()
+			continue // an expired token: restarted from the first page
 		}
 		if err := b.sink.Ingest(ctx, samples); err != nil {
 			return err
 		}
-		r.token, r.at = pg.NextPageToken, b.clock.Now()
-		if r.token == "" {
-			return nil
-		}
+		r.at = b.clock.Now()
 	}
 	return nil
 }

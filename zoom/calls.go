@@ -18,10 +18,6 @@ const (
 	QoSPageSize          = 10
 )
 
-// maxPages bounds a sweep whatever the server says: 10,000 pages is
-// 100,000 participants of QoS.
-const maxPages = 10000
-
 // Live and Past are the type of a query.
 const (
 	Live = "live"
@@ -97,33 +93,36 @@ func (c *Client) ParticipantsQoS(ctx context.Context, kind engine.SourceKind, id
 	}, nil)
 }
 
-// QoSPage fetches one page of the participants QoS list of src (its Kind
-// and ID, or UUID when ID is blank) from token ("" for the first page)
-// and returns its paging fields and samples, converted by d: the poller's
-// hot path, one Heavy call. The samples' slice is reused by d's next use.
-// An expired token is an *Error with Code CodePageTokenExpired.
-func (c *Client) QoSPage(ctx context.Context, d *PageDecoder, src engine.Source, typ, token string) (Page, []engine.Sample, error) {
+// QoSPage fetches the page of the participants QoS list of src (its Kind
+// and ID, or UUID when ID is blank) where pg stands, moves pg on (see
+// Pager and Client.walked) and returns the page's samples, converted by
+// d: the poller's hot path, one Heavy call. The samples' slice is reused
+// by d's next use. After an error, pg is Done unless the walk restarted
+// from the first page (an expired token).
+func (c *Client) QoSPage(ctx context.Context, d *PageDecoder, src engine.Source, typ string, pg *Pager) ([]engine.Sample, error) {
 	id := src.ID
 	if id == "" {
 		id = src.UUID
 	}
 	path, err := sourcePath(src.Kind, id)
-	if err != nil {
-		return Page{}, nil, err
+	if err == nil {
+		err = checkType(typ)
 	}
-	if err := checkType(typ); err != nil {
-		return Page{}, nil, err
+	if err != nil {
+		pg.done = true
+		return nil, err
 	}
 	r := &request{cat: ParticipantsQoSCategory, path: path + "/participants/qos",
 		query: url.Values{"type": {typ}, "page_size": {strconv.Itoa(QoSPageSize)}}}
-	if token != "" {
-		r.query.Set("next_page_token", token)
+	if pg.Token() != "" {
+		r.query.Set("next_page_token", pg.Token())
 	}
 	var l ParticipantQoSList
-	if err := c.get(ctx, r, &l); err != nil {
-		return Page{}, nil, err
+	err = c.get(ctx, r, &l)
+	if err := c.walked(r, pg, l.Page, len(l.Participants), err); err != nil {
+		return nil, err
 	}
-	return l.Page, d.samplesOf(src, &l), nil
+	return d.samplesOf(src, &l), nil
 }
 
 // Participants returns the participants list of a webinar or meeting (300
@@ -140,8 +139,12 @@ func (c *Client) Participants(ctx context.Context, kind engine.SourceKind, id, t
 	var all []ParticipantMetrics
 	r := &request{cat: ParticipantsCategory, path: path + "/participants"}
 	err = c.sweep(r, func(token string) (Page, int, error) {
-		l, err := c.ParticipantsPage(ctx, kind, id, typ, token)
-		if err != nil {
+		r.query = url.Values{"type": {typ}, "page_size": {strconv.Itoa(ParticipantsPageSize)}}
+		if token != "" {
+			r.query.Set("next_page_token", token)
+		}
+		var l ParticipantList
+		if err := c.get(ctx, r, &l); err != nil {
 			return Page{}, 0, err
 		}
 		all = append(all, l.Participants...)
@@ -150,28 +153,31 @@ func (c *Client) Participants(ctx context.Context, kind engine.SourceKind, id, t
 	return all, err
 }
 
-// ParticipantsPage fetches one page of the participants list from token
-// ("" for the first page): one Heavy call, for a caller that spends its
-// calls one at a time (the poller). An expired token is an *Error that
-// IsPageTokenExpired.
-func (c *Client) ParticipantsPage(ctx context.Context, kind engine.SourceKind, id, typ, token string) (*ParticipantList, error) {
+// ParticipantsPage fetches the page of the participants list where pg
+// stands and moves pg on (see Pager and Client.walked): one Heavy call, for
+// a caller that spends its calls one at a time (the poller). After an
+// error, pg is Done unless the walk restarted from the first page (an
+// expired token).
+func (c *Client) ParticipantsPage(ctx context.Context, kind engine.SourceKind, id, typ string, pg *Pager) ([]ParticipantMetrics, error) {
 	path, err := sourcePath(kind, id)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = checkType(typ)
 	}
-	if err := checkType(typ); err != nil {
+	if err != nil {
+		pg.done = true
 		return nil, err
 	}
 	r := &request{cat: ParticipantsCategory, path: path + "/participants",
 		query: url.Values{"type": {typ}, "page_size": {strconv.Itoa(ParticipantsPageSize)}}}
-	if token != "" {
-		r.query.Set("next_page_token", token)
+	if pg.Token() != "" {
+		r.query.Set("next_page_token", pg.Token())
 	}
 	var l ParticipantList
-	if err := c.get(ctx, r, &l); err != nil {
+	err = c.get(ctx, r, &l)
+	if err := c.walked(r, pg, l.Page, len(l.Participants), err); err != nil {
 		return nil, err
 	}
-	return &l, nil
+	return l.Participants, nil
 }
 
 // IsPageTokenExpired reports whether Zoom refused a next_page_token (code
@@ -210,52 +216,25 @@ type stopError struct{ err error }
 
 func (e *stopError) Error() string { return e.err.Error() }
 
-// sweep fetches pages until the end. It stops on an empty token, and also
-// once total_records items or page_count pages have come, or the token
-// repeats, so a server that repeats a token cannot keep it looping. An
-// expired page token (code 300) restarts the sweep once; reset (optional)
-// clears what the pages collected.
+// sweep fetches every page with a Pager; reset (optional) clears what
+// the pages collected when the sweep restarts from the first page.
 func (c *Client) sweep(r *request, fetch func(token string) (Page, int, error), reset func()) error {
-	expired, err := c.sweepOnce(r, fetch)
-	if expired {
-		e, _ := asError(err)
-		c.log.Info("zoom page token expired; restarting the sweep", "endpoint", e.Endpoint, "tracking_id", e.TrackingID)
-		if reset != nil {
-			reset()
+	var pg Pager
+	for !pg.Done() {
+		page, n, err := fetch(pg.Token())
+		if se, ok := err.(*stopError); ok {
+			return se.err
 		}
-		_, err = c.sweepOnce(r, fetch)
-	}
-	if se, ok := err.(*stopError); ok {
-		return se.err
-	}
-	return err
-}
-
-// sweepOnce fetches the pages from the first. expired reports that Zoom
-// refused a next_page_token (code 300).
-func (c *Client) sweepOnce(r *request, fetch func(token string) (Page, int, error)) (expired bool, err error) {
-	token := ""
-	var items int64
-	for pages := int64(1); ; pages++ {
-		pg, n, err := fetch(token)
-		if err != nil {
-			e, ok := asError(err)
-			return ok && token != "" && e.Code == CodePageTokenExpired, err
+		if err := c.walked(r, &pg, page, n, err); err != nil {
+			if pg.Done() {
+				return err
+			}
+			if reset != nil {
+				reset() // restarted from the first page
+			}
 		}
-		items += int64(n)
-		next := pg.NextPageToken
-		switch {
-		case next == "":
-			return false, nil
-		case pg.TotalRecords > 0 && items >= pg.TotalRecords, pg.PageCount > 0 && pages >= pg.PageCount:
-			return false, nil // Zoom sometimes sends a token with the last page
-		case next == token || pages >= maxPages:
-			c.log.Warn("zoom paging did not end; stopping", "endpoint", r.endpoint(), "pages", pages, "items", items,
-				"total_records", pg.TotalRecords, "page_count", pg.PageCount)
-			return false, nil
-		}
-		token = next
 	}
+	return nil
 }
 
 // kindPath is the path segment of a source kind.

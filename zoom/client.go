@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
@@ -30,6 +31,7 @@ type Client struct {
 	stats   stats
 	health  health
 	maxBody int64 // maxBody; tests lower it
+	paging  [numStopReasons]atomic.Int64
 }
 
 // NewClient validates cfg, loads today's spend from cfg.Quota.Spend and

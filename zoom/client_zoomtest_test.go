@@ -222,6 +222,42 @@ func TestExpiredPageTokenRestartsTheSweepOnce(t *testing.T) {
 	}
 }
 
+// A server whose paging misbehaves (zoomtest's token faults) cannot keep
+// a sweep going: a repeated token ends it at the repeat, tokens that always
+// expire after one restart; each walk cut short is counted by reason and
+// the first of each reason is logged.
+func TestPagingFaultsEndTheSweep(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.srv.Inject(zoomtest.Fault{Path: "/participants/qos", Token: zoomtest.TokenRepeat})
+	for range 2 {
+		_, pages, err := e.qos(t, "81234567890")
+		if err != nil || pages != 2 {
+			t.Fatalf("repeated token: %d pages, %v; want 2 and no error", pages, err)
+		}
+	}
+	e.srv.ClearFaults()
+	e.srv.Inject(zoomtest.Fault{Path: "/participants/qos", Token: zoomtest.TokenExpired})
+	before := e.srv.Stats().Calls[zoomtest.Heavy]
+	_, pages, err := e.qos(t, "81234567890")
+	if !zoom.IsPageTokenExpired(err) || pages != 2 || e.srv.Stats().Calls[zoomtest.Heavy]-before != 4 {
+		t.Errorf("tokens always expired: %d pages, %d calls, %v; want page 1 twice (4 calls) and code 300",
+			pages, e.srv.Stats().Calls[zoomtest.Heavy]-before, err)
+	}
+	stops := e.client.PagingStops()
+	if stops[zoom.StopRepeatedToken] != 2 || stops[zoom.StopRestarts] != 1 || stops[zoom.StopPastCount] != 0 || stops[zoom.StopMaxPages] != 0 {
+		t.Errorf("paging stops %v", stops)
+	}
+	warns := 0
+	for _, line := range strings.Split(e.logs.String(), "\n") {
+		if strings.Contains(line, "zoom paging did not end") && strings.Contains(line, `"level":"WARN"`) {
+			warns++
+		}
+	}
+	if warns != 2 {
+		t.Errorf("%d warnings, want one per reason:\n%s", warns, e.logs.String())
+	}
+}
+
 func TestUUIDsAreEncodedAsZoomWants(t *testing.T) {
 	plain := webinar()
 	plain.ID, plain.UUID = 81234567891, "Xy7+k9QaRZ2w3j1kGk5w0Q=="
@@ -523,17 +559,15 @@ func TestQoSPageMatchesTheSweep(t *testing.T) {
 	}
 	var d zoom.PageDecoder
 	var got []engine.Sample
-	token, pages := "", 0
-	for {
-		pg, samples, err := e.client.QoSPage(ctx, &d, src, zoom.Live, token)
+	var pg zoom.Pager
+	pages := 0
+	for !pg.Done() {
+		samples, err := e.client.QoSPage(ctx, &d, src, zoom.Live, &pg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		pages++
 		got = append(got, samples...)
-		if token = pg.NextPageToken; token == "" {
-			break
-		}
 	}
 	if pages != 3 || len(got) != len(want) || len(got) == 0 {
 		t.Fatalf("QoSPage: %d pages, %d samples; the sweep %d samples", pages, len(got), len(want))
@@ -598,15 +632,12 @@ func TestGeneratedWebinarParsesAndMatchesTruth(t *testing.T) {
 	}
 	var d zoom.PageDecoder
 	var fast []engine.Sample
-	for token := ""; ; {
-		pg, s, err := e.client.QoSPage(ctx, &d, src, zoom.Past, token)
+	for pg := (zoom.Pager{}); !pg.Done(); {
+		s, err := e.client.QoSPage(ctx, &d, src, zoom.Past, &pg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		fast = append(fast, s...)
-		if token = pg.NextPageToken; token == "" {
-			break
-		}
 	}
 	if s := zoom.ParseStats(); s.Unparseable != before.Unparseable || s.Impossible != before.Impossible {
 		t.Errorf("%d unparseable and %d impossible values in the fake's answers", s.Unparseable-before.Unparseable, s.Impossible-before.Impossible)

@@ -158,7 +158,8 @@ func (s *Server) api(rw http.ResponseWriter, r *http.Request, path string) {
 		writeError(w, http.StatusTooManyRequests, 429, rej.message)
 		return
 	}
-	if s.fault(w, r, path, false) {
+	answered, tf := s.fault(w, r, path, false)
+	if answered {
 		return
 	}
 	if under {
@@ -174,9 +175,9 @@ func (s *Server) api(rw http.ResponseWriter, r *http.Request, path string) {
 	var e *apiErr
 	q := r.URL.Query()
 	if rt.endpoint == "list" {
-		v, e = s.list(rt.kind, q, now)
+		v, e = s.list(rt.kind, q, now, tf)
 	} else {
-		v, e = s.sourceCall(rt, q, now)
+		v, e = s.sourceCall(rt, q, now, tf)
 	}
 	if e != nil {
 		writeError(w, e.status, e.code, e.msg)
@@ -281,7 +282,7 @@ func (s *Server) lookup(kind Kind, id string, live bool, now time.Time) (view, *
 }
 
 // sourceCall serves the endpoints under /metrics/{kind}/{id}.
-func (s *Server) sourceCall(rt route, q url.Values, now time.Time) (any, *apiErr) {
+func (s *Server) sourceCall(rt route, q url.Values, now time.Time, tf TokenFault) (any, *apiErr) {
 	live, e := view{}.kindParam(q, rt.kind == Meeting && rt.endpoint != "qos" && rt.endpoint != "participant_qos")
 	if e != nil {
 		return nil, e
@@ -296,7 +297,7 @@ func (s *Server) sourceCall(rt route, q url.Values, now time.Time) (any, *apiErr
 		return s.sourceMetrics(v), nil
 	case "participants":
 		list := v.joined()
-		pg, e := s.pageFor(q, scope, len(list), 30, 300, now)
+		pg, e := s.pageFor(q, scope, len(list), 30, 300, now, tf)
 		if e != nil {
 			return nil, e
 		}
@@ -307,7 +308,7 @@ func (s *Server) sourceCall(rt route, q url.Values, now time.Time) (any, *apiErr
 		return out, nil
 	case "qos":
 		list := v.joined()
-		pg, e := s.pageFor(q, scope, len(list), 1, 10, now)
+		pg, e := s.pageFor(q, scope, len(list), 1, 10, now, tf)
 		if e != nil {
 			return nil, e
 		}
@@ -334,8 +335,9 @@ func (s *Server) window(v view) [2]int {
 	return [2]int{max(0, n-w), n}
 }
 
-// pageFor reads page_size and next_page_token and returns the page.
-func (s *Server) pageFor(q url.Values, scope string, total, def, maxSize int, now time.Time) (page, *apiErr) {
+// pageFor reads page_size and next_page_token and returns the page, with
+// its next_page_token spoilt as tf says.
+func (s *Server) pageFor(q url.Values, scope string, total, def, maxSize int, now time.Time, tf TokenFault) (page, *apiErr) {
 	size := def
 	if ps := q.Get("page_size"); ps != "" {
 		n, err := strconv.Atoi(ps)
@@ -350,7 +352,11 @@ func (s *Server) pageFor(q url.Values, scope string, total, def, maxSize int, no
 		}
 	}
 	offset := 0
-	if tok := q.Get("next_page_token"); tok != "" {
+	tok := q.Get("next_page_token")
+	if tok != "" && tf == TokenExpired {
+		return page{}, badParam("The next page token is invalid or expired.")
+	}
+	if tok != "" {
 		t, ok := decodePageToken(tok)
 		s.mu.Lock()
 		minSeq := s.minPageSeq
@@ -361,22 +367,38 @@ func (s *Server) pageFor(q url.Values, scope string, total, def, maxSize int, no
 		offset = min(t.offset, total)
 	}
 	pg := page{offset: offset, size: size, total: total}
-	if pg.end() < total {
-		s.mu.Lock()
-		s.seq++
-		seq := s.seq
-		s.mu.Unlock()
-		pg.next = pageToken{scope: scope, offset: pg.end(), issued: now, seq: seq}.encode()
+	next := pg.end()
+	switch {
+	case tf == TokenRepeat && tok != "":
+		pg.next = tok
+		return pg, nil
+	case tf == TokenRepeat:
+		next = 0
+	case tf == TokenEndless:
+		pg.noCounts = true
+		if next >= total {
+			next = 0
+		}
+	case next >= total:
+		return pg, nil
 	}
+	s.mu.Lock()
+	s.seq++
+	seq := s.seq
+	s.mu.Unlock()
+	pg.next = pageToken{scope: scope, offset: next, issued: now, seq: seq}.encode()
 	return pg, nil
 }
 
 func (p page) wire() zoom.Page {
+	if p.noCounts {
+		return zoom.Page{NextPageToken: p.next, PageSize: p.size}
+	}
 	return zoom.Page{NextPageToken: p.next, PageCount: p.count(), PageSize: p.size, TotalRecords: int64(p.total)}
 }
 
 // list serves GET /metrics/webinars and /metrics/meetings.
-func (s *Server) list(kind Kind, q url.Values, now time.Time) (any, *apiErr) {
+func (s *Server) list(kind Kind, q url.Values, now time.Time, tf TokenFault) (any, *apiErr) {
 	live, e := view{}.kindParam(q, kind == Meeting)
 	if e != nil {
 		return nil, e
@@ -417,7 +439,7 @@ func (s *Server) list(kind Kind, q url.Values, now time.Time) (any, *apiErr) {
 	if !live {
 		typ = "past"
 	}
-	pg, e := s.pageFor(q, strings.Join([]string{"list", string(kind), typ, from, to}, "|"), len(views), 30, 300, now)
+	pg, e := s.pageFor(q, strings.Join([]string{"list", string(kind), typ, from, to}, "|"), len(views), 30, 300, now, tf)
 	if e != nil {
 		return nil, e
 	}

@@ -149,6 +149,57 @@ func TestPagingRules(t *testing.T) {
 	}
 }
 
+// Token faults spoil a paged list's next_page_token: repeated, endless
+// (no counts, never ""), or always expired.
+func TestTokenFaults(t *testing.T) {
+	qos := "/metrics/webinars/81234567890/participants/qos?page_size=10"
+	page := func(t *testing.T, s *Server, tok, token string) (zoom.ParticipantQoSList, int, int) {
+		t.Helper()
+		var l zoom.ParticipantQoSList
+		u := qos
+		if token != "" {
+			u += "&next_page_token=" + url.QueryEscape(token)
+		}
+		st, ae, _ := get(t, s, tok, u, &l)
+		return l, st, ae.Code
+	}
+	t.Run("repeat", func(t *testing.T) {
+		s, _, tok := fixture(t, Options{})
+		s.Inject(Fault{Path: "/participants/qos", Token: TokenRepeat})
+		first, _, _ := page(t, s, tok, "")
+		again, st, _ := page(t, s, tok, first.NextPageToken)
+		if st != 200 || first.NextPageToken == "" || again.NextPageToken != first.NextPageToken ||
+			again.Participants[0].UserID != first.Participants[0].UserID {
+			t.Errorf("first %q, then %d %q with %s first: want the first page and its token again",
+				first.NextPageToken, st, again.NextPageToken, again.Participants[0].UserID)
+		}
+	})
+	t.Run("endless", func(t *testing.T) {
+		s, _, tok := fixture(t, Options{})
+		s.Inject(Fault{Path: "/participants/qos", Token: TokenEndless})
+		seen := map[string]bool{}
+		token := ""
+		for i := range 7 { // 25 participants: 3 pages, then round again
+			l, st, _ := page(t, s, tok, token)
+			if st != 200 || l.NextPageToken == "" || seen[l.NextPageToken] || l.PageCount != 0 || l.TotalRecords != 0 {
+				t.Fatalf("page %d: %d, next %q (seen %v), counts %d/%d", i, st, l.NextPageToken, seen[l.NextPageToken], l.PageCount, l.TotalRecords)
+			}
+			seen[l.NextPageToken], token = true, l.NextPageToken
+		}
+	})
+	t.Run("expired", func(t *testing.T) {
+		s, _, tok := fixture(t, Options{})
+		first, _, _ := page(t, s, tok, "")
+		s.Inject(Fault{Path: "/participants/qos", Token: TokenExpired})
+		if _, st, code := page(t, s, tok, ""); st != 200 {
+			t.Errorf("first page: %d %d", st, code)
+		}
+		if _, st, code := page(t, s, tok, first.NextPageToken); st != 400 || code != 300 {
+			t.Errorf("a fresh token: %d code %d, want 400 code 300", st, code)
+		}
+	})
+}
+
 func TestIDsAndUUIDEncoding(t *testing.T) {
 	s, _, tok := fixture(t, Options{})
 	uuid := "/ab//cdEFgh12345678==" // needs double encoding

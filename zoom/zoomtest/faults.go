@@ -16,10 +16,29 @@ type Fault struct {
 	Status    int           // answer this status with a Zoom error body (500, 502, 503...)
 	Delay     time.Duration // wait this long (wall time) first; the request's context cuts it short
 	Malformed bool          // answer 200 with a body that is not valid JSON
+	Token     TokenFault    // make a paged answer's next_page_token misbehave
 	Times     int           // how many requests it hits; 0 = until ClearFaults
 
 	hits int
 }
+
+// TokenFault is a paged list whose next_page_token misbehaves.
+type TokenFault uint8
+
+const (
+	// TokenRepeat answers every page with the token it was asked with (the
+	// first page with one that names the first page again), so the list
+	// never moves on.
+	TokenRepeat TokenFault = iota + 1
+	// TokenEndless answers every page, the last too, with a new token (the
+	// one after the last page starts the list again) and leaves
+	// page_count and total_records out: nothing in the answers ends the
+	// list.
+	TokenEndless
+	// TokenExpired answers every request that carries a token with code
+	// 300, as for a token older than 15 minutes.
+	TokenExpired
+)
 
 // Inject adds a fault. Faults apply in the order added; the first that
 // matches a request takes it.
@@ -38,8 +57,8 @@ func (s *Server) ClearFaults() {
 
 // fault applies the first matching fault. It reports whether it answered
 // the request (an error status or a malformed body); a pure delay lets
-// the request go on.
-func (s *Server) fault(w http.ResponseWriter, r *http.Request, path string, tokenEndpoint bool) bool {
+// the request go on, and a token fault is returned for the page.
+func (s *Server) fault(w http.ResponseWriter, r *http.Request, path string, tokenEndpoint bool) (bool, TokenFault) {
 	s.mu.Lock()
 	var f Fault
 	found := false
@@ -61,16 +80,16 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request, path string, toke
 	}
 	s.mu.Unlock()
 	if !found {
-		return false
+		return false, 0
 	}
 	sleep(r.Context(), f.Delay)
 	switch {
 	case f.Status != 0:
 		writeError(w, f.Status, f.Status, http.StatusText(f.Status))
-		return true
+		return true, 0
 	case f.Malformed:
 		writeBody(w, http.StatusOK, []byte(`{"page_count":1,"page_size":10,"participants":[{"user_id":"16778240","user_qos":[{"date_time":"20`))
-		return true
+		return true, 0
 	}
-	return false
+	return false, f.Token
 }

@@ -46,6 +46,7 @@ func decodePageToken(s string) (pageToken, bool) {
 type page struct {
 	offset, size, total int
 	next                string // next_page_token, "" on the last page
+	noCounts            bool   // page_count and total_records left out (a fault)
 }
 
 func (p page) end() int { return min(p.offset+p.size, p.total) }

@@ -216,7 +216,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.EscapedPath()
 	switch {
 	case path == "/oauth/token":
-		if s.fault(w, r, path, true) {
+		if answered, _ := s.fault(w, r, path, true); answered {
 			return
 		}
 		s.token(w, r)
