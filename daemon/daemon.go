@@ -165,7 +165,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	api := &http.Server{
 		Handler: httpapi.New(httpapi.Options{
 			Engine: c.eng, Token: cfg.APIToken.Reveal(), Hosts: cfg.AllowedHosts, Metrics: reg, Logger: log.With("component", "http"),
-			Backup: c.db.Backup,
+			Backup: c.db.Backup, Status: status(poller.Mode, pushed, cfg.Events.WSSubscription != ""),
 			Ready: append([]httpapi.Check{
 				// The store is open and its last write went through.
 				{Name: "store", Check: func(context.Context) error { return c.db.WriteError() }},

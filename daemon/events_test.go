@@ -3,6 +3,7 @@ package daemon
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -47,12 +48,12 @@ func TestPushWebhooksToAlert(t *testing.T) {
 	cfg.Events = EventsConfig{Listen: "127.0.0.1:0", WebhookSecret: testWebhookSecret}
 
 	var logs, console syncbuf.Buffer
-	addrc := make(chan string, 1)
+	addrc, apic := make(chan string, 1), make(chan string, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Clock: clock, Console: &console,
-			EventsListening: func(a string) { addrc <- a }, HUP: make(chan os.Signal)})
+			EventsListening: func(a string) { addrc <- a }, Listening: func(a string) { apic <- a }, HUP: make(chan os.Signal)})
 	}()
 	var addr string
 	select {
@@ -83,6 +84,20 @@ func TestPushWebhooksToAlert(t *testing.T) {
 			t.Fatalf("no zoom-cpu-hog alert for %s on the console:\n%s\nlog:\n%s", name, console.String(), logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	// qoswatch status: the webinar is QSS-fed.
+	resp, err = http.Get("http://" + <-apic + "/api/v1/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st Status
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if st.Push == nil || st.Push.Webhook != addr || st.Push.WebSocket != "off" || !st.Push.Lifecycle ||
+		len(st.Sources) != 1 || st.Sources[0].Source != "webinar:5150" || st.Sources[0].Feed != "qss" || !st.Sources[0].Live {
+		t.Errorf("status: %+v %+v", st.Push, st.Sources)
 	}
 	if !strings.Contains(console.String(), "Zoom flagged: High CPU occupation") {
 		t.Errorf("the firing does not show Zoom's own alert (webinar.alert 90s after the onset):\n%s", console.String())

@@ -65,6 +65,9 @@ type Options struct {
 	// Backup, when set, serves GET /api/v1/backup: a consistent copy of
 	// the database (store.DB.Backup).
 	Backup func(ctx context.Context, w io.Writer) (int64, error)
+	// Status, when set, serves GET /api/v1/status: how qoswatch hears
+	// Zoom now (the poller's mode, the sources and what feeds each).
+	Status func(ctx context.Context) any
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -106,6 +109,11 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("DELETE /api/v1/silences/{id}", s.auth(s.write(s.expireSilence)))
 	if opts.Backup != nil {
 		mux.HandleFunc("GET /api/v1/backup", s.auth(s.backup))
+	}
+	if opts.Status != nil {
+		mux.HandleFunc("GET /api/v1/status", s.auth(func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, opts.Status(r.Context()))
+		}))
 	}
 	return s.checkHost(mux)
 }

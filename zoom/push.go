@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -98,6 +99,7 @@ type Events struct {
 	log  *slog.Logger
 	m    *eventMetrics
 	wake chan struct{}
+	wsUp atomic.Bool // the Zoom WebSocket is open
 
 	mu        sync.Mutex
 	byUUID    map[string]*pushSource // QSS events carry only the uuid

@@ -115,6 +115,9 @@ func (h *Events) RunWebSocket(ctx context.Context, tokens TokenSource, cfg WSCon
 	}
 }
 
+// WebSocketConnected reports whether the Zoom WebSocket is open now.
+func (h *Events) WebSocketConnected() bool { return h.wsUp.Load() }
+
 // wsFrame is what Zoom sends over the connection.
 type wsFrame struct {
 	Module  string          `json:"module"`
@@ -149,7 +152,8 @@ func (h *Events) wsSession(ctx context.Context, tokens TokenSource, cfg WSConfig
 	defer conn.Close()
 	m.connects.WithLabelValues("ok").Inc()
 	m.connected.Set(1)
-	defer m.connected.Set(0)
+	h.wsUp.Store(true)
+	defer func() { m.connected.Set(0); h.wsUp.Store(false) }()
 	h.log.Info("Zoom WebSocket connected", "reconnect", reconnect)
 	if reconnect && h.cfg.Poller != nil {
 		h.cfg.Poller.FillGap() // what Zoom sent while we were away is lost

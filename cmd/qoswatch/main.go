@@ -45,6 +45,7 @@ func commands() map[string]command {
 		"test":        {"run rule unit tests (YAML) and print each failed expectation", cmdTest},
 		"explain":     {"show how each rule evaluates on a saved Zoom QoS response", cmdExplain},
 		"alerts":      {"list the alerts of a running daemon", cmdAlerts},
+		"status":      {"say how a running daemon hears Zoom: polled, pushed events, QSS", cmdStatus},
 		"silence":     {"add, list or expire silences on a running daemon", cmdSilence},
 		"backup":      {"copy a running daemon's database, consistently, to a file", cmdBackup},
 		"healthcheck": {"exit 0 when a running daemon answers /healthz (for Docker)", cmdHealthcheck},
