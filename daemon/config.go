@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/qoswatch/qoswatch/engine"
 	"log/slog"
 	"net"
 	"net/url"
@@ -56,6 +57,7 @@ type Config struct {
 	AllowedHosts []string      // QOSWATCH_ALLOWED_HOSTS: host names the HTTP API answers to, besides IP addresses and localhost
 	BudgetShare  float64       // QOSWATCH_BUDGET_SHARE: share of the daily cap qoswatch may spend
 	StaleAfter   time.Duration // QOSWATCH_STALE_AFTER
+	SilenceMax   time.Duration // QOSWATCH_SILENCE_MAX_DURATION: how far from now a silence may end
 	RulesCheck   time.Duration // QOSWATCH_RULES_CHECK: how often the rules file's mtime is checked
 	Grace        time.Duration // QOSWATCH_SHUTDOWN_GRACE: time to flush the outbox on shutdown
 }
@@ -113,6 +115,7 @@ func Defaults() Config {
 		LogLevel:     "info",
 		BudgetShare:  0.5,
 		StaleAfter:   5 * time.Minute,
+		SilenceMax:   engine.DefaultSilenceLimits.MaxDuration,
 		RulesCheck:   5 * time.Second,
 		Grace:        10 * time.Second,
 	}
@@ -221,6 +224,9 @@ func (c *Config) Validate() error {
 	}
 	if !(c.BudgetShare > 0 && c.BudgetShare <= 1) {
 		bad("QOSWATCH_BUDGET_SHARE=%g: want a share above 0 and at most 1", c.BudgetShare)
+	}
+	if c.SilenceMax <= 0 {
+		bad("QOSWATCH_SILENCE_MAX_DURATION=%s: must be more than 0", c.SilenceMax)
 	}
 	if c.StaleAfter < c.PollInterval {
 		bad("QOSWATCH_STALE_AFTER=%s: must be at least QOSWATCH_POLL_INTERVAL (%s)", c.StaleAfter, c.PollInterval)

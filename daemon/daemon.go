@@ -116,7 +116,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	}
 	reg := newRegistry(opts.Version, runtime.Version())
 	c, err := newCore(coreConfig{
-		rules: cfg.Rules, db: cfg.DB, staleAfter: cfg.StaleAfter,
+		rules: cfg.Rules, db: cfg.DB, staleAfter: cfg.StaleAfter, silenceMax: cfg.SilenceMax,
 		clock: clock, reg: reg, sender: sender, channel: cfg.Slack.Channel, force: opts.OneChannel, log: log,
 	})
 	if err != nil {

@@ -40,6 +40,7 @@ type coreConfig struct {
 	rules      string
 	db         string
 	staleAfter time.Duration
+	silenceMax time.Duration // 0: the engine's default
 	clock      engine.Clock
 	reg        *prometheus.Registry // where every part registers its metrics
 	sender     notifier.Sender
@@ -82,7 +83,8 @@ func newCore(cc coreConfig) (*core, error) {
 		c.db.Close()
 		return nil, err
 	}
-	c.eng, err = engine.New(c.db, engine.Options{Clock: cc.clock, StaleAfter: cc.staleAfter, Logger: cc.log.With("component", "engine")})
+	c.eng, err = engine.New(c.db, engine.Options{Clock: cc.clock, StaleAfter: cc.staleAfter,
+		Silences: engine.SilenceLimits{MaxDuration: cc.silenceMax}, Logger: cc.log.With("component", "engine")})
 	if err != nil {
 		return fail(fmt.Errorf("QOSWATCH_DB=%s: %w", cc.db, err))
 	}

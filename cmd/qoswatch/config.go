@@ -57,6 +57,7 @@ func declareRun(f *flags) *runFlags {
 	f.String(&r.allowedHosts, "allowed-hosts", "QOSWATCH_ALLOWED_HOSTS", "", "host names the HTTP API answers to besides IP addresses and localhost, comma-separated (a DNS-rebinding guard)")
 	f.Float(&c.BudgetShare, "budget-share", "QOSWATCH_BUDGET_SHARE", d.BudgetShare, "share of Zoom's daily cap qoswatch may spend (0..1]")
 	f.Duration(&c.StaleAfter, "stale-after", "QOSWATCH_STALE_AFTER", d.StaleAfter, "resolve a participant's alerts after this long without a sample")
+	f.Duration(&c.SilenceMax, "silence-max-duration", "QOSWATCH_SILENCE_MAX_DURATION", d.SilenceMax, "how far from now a silence may end (a longer one is refused: raise this to mean it)")
 	f.Duration(&c.RulesCheck, "rules-check", "QOSWATCH_RULES_CHECK", d.RulesCheck, "how often the rules file is checked for changes")
 	f.Duration(&c.Grace, "shutdown-grace", "QOSWATCH_SHUTDOWN_GRACE", d.Grace, "on SIGTERM, how long to keep flushing the outbox")
 	return r
