@@ -146,21 +146,24 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	for _, w := range cfg.Watch {
 		kinds = append(kinds, engine.SourceKind(strings.TrimSuffix(w, "s")))
 	}
-	poller, err := poll.New(client, poll.Config{
-		Interval: cfg.PollInterval, Watch: kinds, Sources: cfg.Sources,
-		Hot:    c.eng, // engine.Hot: the keys only, not a copy of every alert each poll
-		Logger: log, Clock: clock, Registerer: reg,
-	}, sink{c})
-	if err != nil {
-		c.close(time.Second)
-		return &ConfigError{fmt.Errorf("poller: %w", err)}
-	}
 	pushed, err := newPush(cfg, c, client, clock, log)
 	if err != nil {
 		c.close(time.Second)
 		return &ConfigError{err}
 	}
 	defer pushed.close()
+	poller, err := poll.New(client, poll.Config{
+		Interval: cfg.PollInterval, Watch: kinds, Sources: cfg.Sources,
+		Hot:    c.eng, // engine.Hot: the keys only, not a copy of every alert each poll
+		Push:   pushed.view(),
+		Logger: log, Clock: clock, Registerer: reg,
+	}, sink{c})
+	if err != nil {
+		pushed.close()
+		c.close(time.Second)
+		return &ConfigError{fmt.Errorf("poller: %w", err)}
+	}
+	pushed.usePoller(poller) // Zoom's alerts focus it; a WebSocket reconnect fills the gap
 
 	api := &http.Server{
 		Handler: httpapi.New(httpapi.Options{

@@ -14,6 +14,7 @@ import (
 
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/httpapi"
+	"github.com/qoswatch/qoswatch/poll"
 	"github.com/qoswatch/qoswatch/store"
 	"github.com/qoswatch/qoswatch/zoom"
 )
@@ -107,6 +108,22 @@ func wanted(cfg Config) func(engine.Source) bool {
 		}
 	}
 	return func(s engine.Source) bool { return kinds[s.Kind] || ids[s.Key()] }
+}
+
+// view is what the poller reads of the events (nil: polling alone).
+func (p *push) view() poll.Push {
+	if p == nil {
+		return nil // an untyped nil: the poller checks for nil
+	}
+	return p.events
+}
+
+// usePoller lets the events ask the poller for focused polls and gap
+// fills.
+func (p *push) usePoller(poller *poll.Poller) {
+	if p != nil {
+		p.events.UsePoller(poller)
+	}
 }
 
 // readyChecks are the push side's parts of /readyz.

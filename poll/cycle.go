@@ -17,11 +17,14 @@ type pollSource struct {
 	src      engine.Source
 	explicit bool // from QOSWATCH_SOURCES: not ended by discovery
 	listed   bool // seen in a live list
-	gone     bool
-	goneAt   time.Time
-	notFound bool // a call answered 3001: end it after this phase
-	told     bool // the sink heard EndSource and nothing was seen since
-	since    time.Time
+	// announced: started/ended events said it is live (push.go); they
+	// end it too.
+	announced bool
+	gone      bool
+	goneAt    time.Time
+	notFound  bool // a call answered 3001: end it after this phase
+	told      bool // the sink heard EndSource and nothing was seen since
+	since     time.Time
 
 	count     int       // participants, per the live list (who left included)
 	grewAt    time.Time // when count last grew
@@ -118,10 +121,14 @@ func (p *Poller) watchList(s *pollSource, hot []string) []string {
 func (p *Poller) interval(ctx context.Context) error {
 	start := p.cfg.Clock.Now()
 	credit := p.quota.Credit(p.cfg.Interval)
-	srcs := p.liveSources()
+	live := p.liveSources()
+	srcs := p.notQSS(slices.Clone(live)) // QSS brings their QoS unasked
 	if len(srcs) == 0 {
 		p.mu.Lock()
 		p.mode = "idle"
+		if len(live) > 0 {
+			p.mode = "qss"
+		}
 		p.mu.Unlock()
 		return nil
 	}

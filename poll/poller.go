@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -47,6 +48,11 @@ type Config struct {
 	CoverageWindow time.Duration // Stats: "seen in the last"; default 5m
 	RecentFor      time.Duration // a participant rated fair or worse stays watched this long; default 10m
 
+	// Push is what Zoom's events say (zoom.Events): sources fed by QSS
+	// get no QoS calls, started/ended events replace the live listing
+	// (push.go). Nil: polling alone.
+	Push Push
+
 	Clock  engine.Clock // default engine.SystemClock; simulate and tests pass internal/fakeclock's
 	Logger *slog.Logger
 	// Registerer gets the poller's metrics and the quota's (the daily
@@ -73,6 +79,9 @@ type Poller struct {
 	lastDiscovery time.Time
 	mode          string
 	degraded      bool
+
+	wake          chan struct{} // Focus, FillGap: an interval now
+	distrustUntil time.Time     // a listing found a source no started event announced
 
 	calls     [numPurposes]atomic.Int64
 	errs      atomic.Int64
@@ -115,7 +124,7 @@ func New(c *zoom.Client, cfg Config, sink Sink) (*Poller, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	p := &Poller{c: c, cfg: cfg, sink: sink, quota: c.Quota(), log: cfg.Logger.With("component", "poller"),
-		sources: map[string]*pollSource{}, mode: "starting"}
+		sources: map[string]*pollSource{}, mode: "starting", wake: make(chan struct{}, 1)}
 	for _, s := range cfg.Sources {
 		src, err := parseSourceRef(s)
 		if err != nil {
@@ -161,7 +170,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			p.errs.Add(1)
 			p.log.Error("poll interval failed", "error", err)
 		}
-		if err := engine.Sleep(ctx, p.cfg.Clock, start.Add(p.cfg.Interval).Sub(p.cfg.Clock.Now())); err != nil {
+		if err := p.wait(ctx, start, start.Add(p.cfg.Interval)); err != nil {
 			return nil
 		}
 	}
@@ -232,6 +241,11 @@ func (p *Poller) failed(err error, src engine.Source, what string) (ended bool) 
 func (p *Poller) discover(ctx context.Context) error {
 	now := p.cfg.Clock.Now()
 	every := max(p.cfg.Interval, time.Duration(len(p.cfg.Watch))*p.quota.Spacing(zoom.ListSourcesCategory))
+	if told, err := p.adopt(ctx, now); err != nil {
+		return err
+	} else if told {
+		every = max(every, SafetyListing) // the events say what is live
+	}
 	if !p.lastDiscovery.IsZero() && now.Sub(p.lastDiscovery) < every {
 		return nil
 	}
@@ -262,6 +276,7 @@ func (p *Poller) discover(ctx context.Context) error {
 			live[src.Key()] = entry{kind, list[i]}
 		}
 	}
+	p.unannounced(slices.Collect(maps.Keys(live)))
 	var ended []*pollSource
 	p.mu.Lock()
 	for key, e := range live {
@@ -338,7 +353,8 @@ func (p *Poller) Health() error { return p.quota.Health() }
 
 // Mode names the poller's coverage now: "full" (every participant every
 // interval), "triage" (watch list, triage and details paid, the rest by
-// rotation), "degraded" (the budget cut the watch list or details), or
+// rotation), "degraded" (the budget cut the watch list or details),
+// "qss" (every live source's QoS arrives by QSS: nothing to poll), or
 // "idle" (nothing live); "starting" before the first interval.
 func (p *Poller) Mode() string {
 	p.mu.Lock()

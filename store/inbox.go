@@ -34,63 +34,75 @@ var (
 
 func hourKey(t time.Time) []byte { return []byte(t.UTC().Format("2006-01-02T15")) }
 
-// EnqueueEvent stores an event until DoneEvents, unless an event with the
-// same key was stored within DedupRetention of e.Received: then it stores
-// nothing and reports dup. e.Body must be JSON. It returns once the write
-// is on disk. Concurrent calls share one write transaction (bbolt's
+// EnqueueEvents stores events, in order, until DoneEvents, except those
+// whose key was stored within DedupRetention of their Received time (or
+// earlier in the same call): dup[i] reports those, and nothing is stored
+// for them. Bodies must be JSON. It returns once the write is on disk: one
+// write transaction for the call, shared with concurrent calls (bbolt's
 // Batch: group commit), so a burst of webhooks costs a few fsyncs, not one
-// each.
-func (db *DB) EnqueueEvent(ctx context.Context, e engine.InboxEntry) (dup bool, err error) {
+// each, and a WebSocket's backlog is one.
+func (db *DB) EnqueueEvents(ctx context.Context, es []engine.InboxEntry) (dup []bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return false, fmt.Errorf("store: %w", err)
+		return nil, fmt.Errorf("store: %w", err)
 	}
-	if e.Key == "" {
-		return false, fmt.Errorf("store: %s: an event without a key", db.path)
-	}
-	if !json.Valid(e.Body) {
-		return false, fmt.Errorf("store: event %s: its body is not JSON", e.Key)
+	for _, e := range es {
+		if e.Key == "" {
+			return nil, fmt.Errorf("store: %s: an event without a key", db.path)
+		}
+		if !json.Valid(e.Body) {
+			return nil, fmt.Errorf("store: event %s: its body is not JSON", e.Key)
+		}
 	}
 	err = db.batch(ctx, func(tx *bolt.Tx) error {
 		// Batch may run this twice (after another call's failure): it
 		// decides afresh each time.
-		dup = false
+		dup = make([]bool, len(es))
 		seen, err := tx.CreateBucketIfNotExists(bucketInboxSeen)
 		if err != nil {
-			return err
-		}
-		hours := int(DedupRetention/time.Hour) + 1
-		for h := range hours {
-			if b := seen.Bucket(hourKey(e.Received.Add(-time.Duration(h) * time.Hour))); b != nil && b.Get([]byte(e.Key)) != nil {
-				dup = true
-				return nil
-			}
-		}
-		if err := dropOldHours(seen, e.Received.Add(-time.Duration(hours)*time.Hour)); err != nil {
-			return err
-		}
-		hb, err := seen.CreateBucketIfNotExists(hourKey(e.Received))
-		if err != nil {
-			return err
-		}
-		// A non-empty value: bbolt reads back a nil one as absent within the
-		// transaction that put it.
-		if err := hb.Put([]byte(e.Key), []byte{1}); err != nil {
 			return err
 		}
 		inbox, err := tx.CreateBucketIfNotExists(bucketInbox)
 		if err != nil {
 			return err
 		}
-		seq, err := inbox.NextSequence()
-		if err != nil {
-			return err
+		for i, e := range es {
+			if dup[i], err = enqueue(seen, inbox, e); err != nil {
+				return err
+			}
 		}
-		return inbox.Put(seqKey(seq), e.Body)
+		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("store: %s: enqueue event %s: %w", db.path, e.Key, err)
+		return nil, fmt.Errorf("store: %s: enqueue %d events: %w", db.path, len(es), err)
 	}
 	return dup, nil
+}
+
+// enqueue stores one event unless its key was seen.
+func enqueue(seen, inbox *bolt.Bucket, e engine.InboxEntry) (dup bool, err error) {
+	hours := int(DedupRetention/time.Hour) + 1
+	for h := range hours {
+		if b := seen.Bucket(hourKey(e.Received.Add(-time.Duration(h) * time.Hour))); b != nil && b.Get([]byte(e.Key)) != nil {
+			return true, nil
+		}
+	}
+	if err := dropOldHours(seen, e.Received.Add(-time.Duration(hours)*time.Hour)); err != nil {
+		return false, err
+	}
+	hb, err := seen.CreateBucketIfNotExists(hourKey(e.Received))
+	if err != nil {
+		return false, err
+	}
+	// A non-empty value: bbolt reads back a nil one as absent within the
+	// transaction that put it.
+	if err := hb.Put([]byte(e.Key), []byte{1}); err != nil {
+		return false, err
+	}
+	seq, err := inbox.NextSequence()
+	if err != nil {
+		return false, err
+	}
+	return false, inbox.Put(seqKey(seq), e.Body)
 }
 
 // dropOldHours deletes the seen-key buckets of hours before cutoff's.
@@ -131,7 +143,7 @@ func (db *DB) PendingEvents(ctx context.Context, limit int) ([]engine.InboxEntry
 }
 
 // DoneEvents deletes applied events. It shares its write transaction with
-// concurrent EnqueueEvent calls (bbolt's Batch): under load the deletes of
+// concurrent EnqueueEvents calls (bbolt's Batch): under load the deletes of
 // what was applied ride on the commit of what is arriving, one fsync for
 // both.
 func (db *DB) DoneEvents(ctx context.Context, ids []uint64) error {

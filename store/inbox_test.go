@@ -25,7 +25,7 @@ func TestInboxKeepsEventsUntilDone(t *testing.T) {
 	db := openT(t, path)
 	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 	for i := range 3 {
-		if dup, err := db.EnqueueEvent(ctx, entry(fmt.Sprint("k", i), at)); err != nil || dup {
+		if dup, err := db.EnqueueEvents(ctx, []engine.InboxEntry{entry(fmt.Sprint("k", i), at)}); err != nil || dup[0] {
 			t.Fatalf("enqueue %d: %v %v", i, dup, err)
 		}
 	}
@@ -59,9 +59,9 @@ func TestInboxDedup(t *testing.T) {
 		after time.Duration
 		dup   bool
 	}{{0, false}, {5 * time.Minute, true}, {85 * time.Minute, true}, {DedupRetention, true}, {DedupRetention + time.Hour + time.Minute, false}} {
-		dup, err := db.EnqueueEvent(ctx, entry("same", at.Add(c.after)))
-		if err != nil || dup != c.dup {
-			t.Errorf("after %v: dup %v (%v), want %v", c.after, dup, err, c.dup)
+		dups, err := db.EnqueueEvents(ctx, []engine.InboxEntry{entry("same", at.Add(c.after))})
+		if err != nil || dups[0] != c.dup {
+			t.Errorf("after %v: dup %v (%v), want %v", c.after, dups, err, c.dup)
 		}
 	}
 	hours := 0
@@ -71,10 +71,10 @@ func TestInboxDedup(t *testing.T) {
 	if max := int(DedupRetention/time.Hour) + 2; hours > max {
 		t.Errorf("%d hour buckets kept, want at most %d", hours, max)
 	}
-	if _, err := db.EnqueueEvent(ctx, engine.InboxEntry{Received: at, Body: []byte(`{}`)}); err == nil {
+	if _, err := db.EnqueueEvents(ctx, []engine.InboxEntry{{Received: at, Body: []byte(`{}`)}}); err == nil {
 		t.Error("an event without a key was stored")
 	}
-	if _, err := db.EnqueueEvent(ctx, engine.InboxEntry{Key: "k", Received: at, Body: []byte(`{not json`)}); err == nil {
+	if _, err := db.EnqueueEvents(ctx, []engine.InboxEntry{{Key: "k", Received: at, Body: []byte(`{not json`)}}); err == nil {
 		t.Error("a body that is not JSON was stored")
 	}
 }
@@ -87,7 +87,7 @@ func TestInboxGroupCommit(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 200 {
 		wg.Go(func() {
-			if _, err := db.EnqueueEvent(ctx, entry(fmt.Sprint("k", i%100), at)); err != nil {
+			if _, err := db.EnqueueEvents(ctx, []engine.InboxEntry{entry(fmt.Sprint("k", i%100), at)}); err != nil {
 				t.Error(err)
 			}
 		})
@@ -95,5 +95,25 @@ func TestInboxGroupCommit(t *testing.T) {
 	wg.Wait()
 	if n, err := db.InboxDepth(ctx); n != 100 || err != nil {
 		t.Errorf("%d stored (%v), want 100: each key once", n, err)
+	}
+}
+
+// TestInboxOneCallManyEvents: a batch is stored in order in one call, its
+// own duplicates recognised.
+func TestInboxOneCallManyEvents(t *testing.T) {
+	ctx := context.Background()
+	db := openT(t, filepath.Join(t.TempDir(), "q.db"))
+	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	dup, err := db.EnqueueEvents(ctx, []engine.InboxEntry{entry("a", at), entry("b", at), entry("a", at), entry("c", at)})
+	if err != nil || fmt.Sprint(dup) != "[false false true false]" {
+		t.Fatalf("dup %v, %v", dup, err)
+	}
+	got, _ := db.PendingEvents(ctx, 10)
+	var names []string
+	for _, e := range got {
+		names = append(names, string(e.Body[len(e.Body)-3:len(e.Body)-2]))
+	}
+	if fmt.Sprint(names) != "[a b c]" {
+		t.Errorf("stored %v, want a b c in order", names)
 	}
 }

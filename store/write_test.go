@@ -42,7 +42,7 @@ func TestWriteFailureNamesTheFile(t *testing.T) {
 	ackErr := full.Ack(ctx, pend[0].ID, k, engine.MessageRef{Channel: "C1", TS: "1.1"})
 	commitErr := full.Commit(ctx, engine.Changes{Cursors: []engine.Cursor{{Source: "webinar:42", Participant: "u2", Last: t0}}})
 	silenceErr := full.PutSilence(ctx, engine.Silence{ID: "s1", EndsAt: t0})
-	_, eventErr := full.EnqueueEvent(ctx, engine.InboxEntry{Key: "meeting.started:1", Received: t0, Body: []byte(`{}`)})
+	_, eventErr := full.EnqueueEvents(ctx, []engine.InboxEntry{{Key: "meeting.started:1", Received: t0, Body: []byte(`{}`)}})
 	for name, err := range map[string]error{"ack": ackErr, "commit": commitErr, "silence": silenceErr, "event (a batch)": eventErr} {
 		if !errors.Is(err, ErrWriteFailed) || !errors.Is(err, syscall.EBADF) || !strings.Contains(err.Error(), path+": write failed (is the disk full or read-only?)") {
 			t.Errorf("%s: err = %v\nwant ErrWriteFailed naming %s and the kernel's error", name, err, path)

@@ -32,7 +32,7 @@ import (
 // EventQueue keeps accepted events on disk until they are applied.
 // *store.DB implements it.
 type EventQueue interface {
-	EnqueueEvent(ctx context.Context, e engine.InboxEntry) (dup bool, err error)
+	EnqueueEvents(ctx context.Context, es []engine.InboxEntry) (dup []bool, err error)
 	PendingEvents(ctx context.Context, limit int) ([]engine.InboxEntry, error)
 	DoneEvents(ctx context.Context, ids []uint64) error
 }
@@ -156,6 +156,11 @@ func NewEvents(cfg EventsConfig) (*Events, error) {
 	return h, nil
 }
 
+// UsePoller sets the poller events ask for focused polls and gap fills,
+// when it is made after the handler (it reads the handler too). Call it
+// before Run and RunWebSocket.
+func (h *Events) UsePoller(p PushPoller) { h.cfg.Poller = p }
+
 // Outcome is what Accept did with an event.
 type Outcome string
 
@@ -171,37 +176,67 @@ const (
 // error wrapping errNotEvent is the sender's fault (a 400); any other is
 // ours (the store failed: a 503, so that Zoom retries).
 func (h *Events) Accept(ctx context.Context, transport string, body []byte) (*Event, Outcome, error) {
-	ev, err := ParseEvent(body)
-	if err != nil {
-		h.m.rejected.WithLabelValues(transport, "not_an_event").Inc()
-		return nil, "", err
+	evs, outs, errs := h.AcceptAll(ctx, transport, [][]byte{body})
+	return evs[0], outs[0], errs[0]
+}
+
+// AcceptAll is Accept for several events, checked and stored in order in
+// one write (the WebSocket's backlog, simulate). The results are per
+// event.
+func (h *Events) AcceptAll(ctx context.Context, transport string, bodies [][]byte) ([]*Event, []Outcome, []error) {
+	evs, outs, errs := make([]*Event, len(bodies)), make([]Outcome, len(bodies)), make([]error, len(bodies))
+	var entries []engine.InboxEntry
+	var at []int // entries[k] is bodies[at[k]]
+	now := h.cfg.Clock.Now()
+	for i, body := range bodies {
+		ev, err := ParseEvent(body)
+		if err != nil {
+			h.m.rejected.WithLabelValues(transport, "not_an_event").Inc()
+			errs[i] = err
+			continue
+		}
+		evs[i] = ev
+		if ev.Event == EventURLValidation {
+			outs[i] = Validation
+			continue
+		}
+		if _, what := classify(ev.Event); what == evUnused {
+			h.m.unused.WithLabelValues(transport).Inc()
+			outs[i] = Unused
+			continue
+		}
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, body); err != nil { // valid: ParseEvent read it
+			errs[i] = fmt.Errorf("%w: %w", errNotEvent, err)
+			continue
+		}
+		entries = append(entries, engine.InboxEntry{Key: eventKey(ev.Event, buf.Bytes()), Received: now, Body: buf.Bytes()})
+		at = append(at, i)
 	}
-	if ev.Event == EventURLValidation {
-		return ev, Validation, nil
+	if len(entries) == 0 {
+		return evs, outs, errs
 	}
-	if _, what := classify(ev.Event); what == evUnused {
-		h.m.unused.WithLabelValues(transport).Inc()
-		return ev, Unused, nil
+	dup, err := h.cfg.Queue.EnqueueEvents(ctx, entries)
+	for k, i := range at {
+		switch {
+		case err != nil:
+			h.m.rejected.WithLabelValues(transport, "store_error").Inc()
+			errs[i] = fmt.Errorf("zoom events: %s: %w", evs[i].Event, err)
+		case dup[k]:
+			h.m.duplicates.WithLabelValues(transport).Inc()
+			outs[i] = Duplicate
+		default:
+			h.m.received.WithLabelValues(transport, evs[i].Event).Inc()
+			outs[i] = Stored
+		}
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, body); err != nil { // valid: ParseEvent read it
-		return nil, "", fmt.Errorf("%w: %w", errNotEvent, err)
+	if err == nil {
+		select {
+		case h.wake <- struct{}{}:
+		default:
+		}
 	}
-	dup, err := h.cfg.Queue.EnqueueEvent(ctx, engine.InboxEntry{Key: eventKey(ev.Event, buf.Bytes()), Received: h.cfg.Clock.Now(), Body: buf.Bytes()})
-	if err != nil {
-		h.m.rejected.WithLabelValues(transport, "store_error").Inc()
-		return ev, "", fmt.Errorf("zoom events: %s: %w", ev.Event, err)
-	}
-	if dup {
-		h.m.duplicates.WithLabelValues(transport).Inc()
-		return ev, Duplicate, nil
-	}
-	h.m.received.WithLabelValues(transport, ev.Event).Inc()
-	select {
-	case h.wake <- struct{}{}:
-	default:
-	}
-	return ev, Stored, nil
+	return evs, outs, errs
 }
 
 // eventKey identifies an event across deliveries: its name and a hash of

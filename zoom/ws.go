@@ -159,6 +159,14 @@ func (h *Events) wsSession(ctx context.Context, tokens TokenSource, cfg WSConfig
 		h.cfg.Poller.FillGap() // what Zoom sent while we were away is lost
 	}
 
+	// Events go to a committer that stores each backlog in one write, in
+	// order: one fsync per event would cap a connection at ~100 events a
+	// second. What was read is stored even when the session ends.
+	msgs := make(chan []byte, 4096)
+	committed := make(chan struct{})
+	go func() { defer close(committed); h.wsCommit(context.WithoutCancel(ctx), msgs) }()
+	defer func() { close(msgs); <-committed }()
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { // the heartbeat; the only writer, so writes never overlap
@@ -205,7 +213,7 @@ func (h *Events) wsSession(ctx context.Context, tokens TokenSource, cfg WSConfig
 		switch f.Module {
 		case "message":
 			m.frames.WithLabelValues("message").Inc()
-			h.wsMessage(ctx, f.Content)
+			msgs <- wsContent(f.Content)
 		case "heartbeat":
 			m.frames.WithLabelValues("heartbeat").Inc()
 		case "build_connection":
@@ -220,22 +228,44 @@ func (h *Events) wsSession(ctx context.Context, tokens TokenSource, cfg WSConfig
 	}
 }
 
-// wsMessage stores the event a message carries. The content is the event
-// JSON as a string (Zoom's docs); an object is read too.
-func (h *Events) wsMessage(ctx context.Context, content json.RawMessage) {
-	body := []byte(content)
+// wsContent is the event a message carries: the event JSON as a string
+// (Zoom's docs); an object is read too.
+func wsContent(content json.RawMessage) []byte {
 	var s string
 	if json.Unmarshal(content, &s) == nil {
-		body = []byte(s)
+		return []byte(s)
 	}
-	_, _, err := h.Accept(ctx, "websocket", body)
-	switch {
-	case err == nil, ctx.Err() != nil:
-	case errors.Is(err, errNotEvent):
-		h.log.Warn("a Zoom WebSocket message is no event; dropped", "error", err)
-	default:
-		// Nobody to answer 503 to: Zoom will not resend. Said loudly.
-		h.log.Error("a Zoom WebSocket event could not be stored and is lost", "error", err)
+	return content
+}
+
+// wsCommit stores the events read, each backlog (what arrived while the
+// last write was on its way to disk) in one write.
+func (h *Events) wsCommit(ctx context.Context, msgs <-chan []byte) {
+	for body := range msgs {
+		batch := [][]byte{body}
+	gather:
+		for len(batch) < 1000 {
+			select {
+			case b, ok := <-msgs:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, b)
+			default:
+				break gather
+			}
+		}
+		_, _, errs := h.AcceptAll(ctx, "websocket", batch)
+		for _, err := range errs {
+			switch {
+			case err == nil:
+			case errors.Is(err, errNotEvent):
+				h.log.Warn("a Zoom WebSocket message is no event; dropped", "error", err)
+			default:
+				// Nobody to answer 503 to: Zoom will not resend. Said loudly.
+				h.log.Error("a Zoom WebSocket event could not be stored and is lost", "error", err)
+			}
+		}
 	}
 }
 
