@@ -164,7 +164,8 @@ func (h *Events) wsSession(ctx context.Context, tokens TokenSource, cfg WSConfig
 	// second. What was read is stored even when the session ends.
 	msgs := make(chan []byte, 4096)
 	committed := make(chan struct{})
-	go func() { defer close(committed); h.wsCommit(context.WithoutCancel(ctx), msgs) }()
+	storeCtx := context.WithoutCancel(ctx)
+	go func() { defer close(committed); h.wsCommit(storeCtx, msgs) }()
 	defer func() { close(msgs); <-committed }()
 
 	ctx, cancel := context.WithCancel(ctx)
