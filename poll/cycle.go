@@ -20,6 +20,7 @@ type pollSource struct {
 	// announced: started/ended events said it is live (push.go); they
 	// end it too.
 	announced bool
+	qss       bool // its QoS came by QSS at the last interval: no past sweep either
 	gone      bool
 	goneAt    time.Time
 	notFound  bool // a call answered 3001: end it after this phase

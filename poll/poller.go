@@ -315,7 +315,7 @@ func (p *Poller) end(ctx context.Context, s *pollSource) error {
 		return nil
 	}
 	s.gone, s.goneAt = true, p.cfg.Clock.Now()
-	src, told := s.src, s.told
+	src, told, qss := s.src, s.told, s.qss
 	s.told = true
 	n := s.present()
 	if !s.explicit {
@@ -328,7 +328,8 @@ func (p *Poller) end(ctx context.Context, s *pollSource) error {
 	p.log.Info("source ended", "source", src.Key(), "topic", src.Topic)
 	// Past QoS closes alerts on their last minutes and fills the final
 	// report; only when it costs at most a tenth of what is left today.
-	if cost := pages(n, zoom.QoSPageSize); cost > 0 && int64(cost) <= p.quota.Stats().Left/10 {
+	// A QSS-fed source has had its minutes pushed: nothing to fetch.
+	if cost := pages(n, zoom.QoSPageSize); !qss && cost > 0 && int64(cost) <= p.quota.Stats().Left/10 {
 		past := src
 		past.Live = false
 		p.sweepPages(ctx, s, past, zoom.Past, &zoom.Pager{MaxPages: int64(pageLimit(n, zoom.QoSPageSize))}, math.MaxInt, purposePast)

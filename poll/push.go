@@ -119,7 +119,11 @@ func (p *Poller) notQSS(srcs []*pollSource) []*pollSource {
 		p.mu.Lock()
 		key := s.src.Key()
 		p.mu.Unlock()
-		return p.cfg.Push.QSSFed(key)
+		fed := p.cfg.Push.QSSFed(key)
+		p.mu.Lock()
+		s.qss = fed
+		p.mu.Unlock()
+		return fed
 	})
 }
 

@@ -102,6 +102,7 @@ func TestQSSFedSourceGetsNoQoSCalls(t *testing.T) {
 	if got := qosCalls(p.Stats()) - before; got != 0 {
 		t.Errorf("%d QoS calls on a QSS-fed webinar", got)
 	}
+
 	if !r.events.QSSFed(engine.Source{Kind: engine.Webinar, ID: "777"}.Key()) {
 		t.Error("the webinar is not QSS-fed")
 	}
@@ -113,6 +114,10 @@ func TestQSSFedSourceGetsNoQoSCalls(t *testing.T) {
 	}
 	if p.Mode() != "qss" {
 		t.Errorf("mode %q, want qss", p.Mode())
+	}
+	r.run(t, p, 40*time.Minute) // it ends at 60 minutes
+	if got := p.Stats().Calls["past"]; got != 0 {
+		t.Errorf("%d past QoS calls for a QSS-fed webinar that ended: its minutes were pushed", got)
 	}
 }
 

@@ -31,6 +31,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	start := fs.String("start", "14:00", "UTC time of day the webinar starts (the budget plans to 00:00 UTC)")
 	baselines := fs.String("baselines", "naive", "pollers to compare, comma-separated: naive (full sweep every minute, no budget), rotation (the same budget, rotation sweeps only), oracle (full sweep every minute, no limits)")
 	rulesName := fs.String("rules", "example", "rules: example (rules.example.yaml), impairments (one rule per simulated impairment), or a rules file")
+	fs.StringVar(&cfg.Push, "push", "", "feed qoswatch the events Zoom would push: qss (QSS on: every participant's QoS each minute, start/end, joins, leaves, Zoom's alerts) or events (no QSS); the run goes on a day after the webinar to count an idle day's listing calls")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: qoswatch simulate [flags]\n\n"+
@@ -119,7 +120,12 @@ func (r Report) WriteTable(w io.Writer) {
 	}
 	pct := func(v float64) string { return fmt.Sprintf("%.1f%%", v*100) }
 	dur := func(d time.Duration) string { return d.Round(time.Second).String() }
-	row("", func(res Result) string { return res.Poller })
+	row("", func(res Result) string {
+		if res.Push != "" {
+			return res.Poller + " (push " + res.Push + ")"
+		}
+		return res.Poller
+	})
 	row("Heavy calls", func(res Result) string { return strconv.Itoa(res.Calls["Heavy"]) })
 	row("Resource-intensive calls", func(res Result) string { return strconv.Itoa(res.Calls["Resource-intensive"]) })
 	for _, p := range []string{"full_sweep", "watch", "triage", "detail", "sweep", "past", "discovery"} {
@@ -141,6 +147,7 @@ func (r Report) WriteTable(w io.Writer) {
 	row("peak Heavy calls in 1s", func(res Result) string { return strconv.Itoa(res.PeakHeavyPS) })
 	row("degraded participants", func(res Result) string { return strconv.Itoa(res.Degraded) })
 	row("alerted", func(res Result) string { return fmt.Sprintf("%d (%s)", res.Detected, pct(res.DetectionRate)) })
+	row("alerted within 3m of onset", func(res Result) string { return fmt.Sprintf("%d (%s)", res.Within3m, pct(res.Within3mRate)) })
 	row("alerted within 5m of onset", func(res Result) string { return fmt.Sprintf("%d (%s)", res.Within5m, pct(res.Within5mRate)) })
 	row("onset to alert, median", func(res Result) string { return dur(res.DelayMedian) })
 	row("onset to alert, p95", func(res Result) string { return dur(res.DelayP95) })
@@ -148,6 +155,14 @@ func (r Report) WriteTable(w io.Writer) {
 	row("seen in last 5m, mean", func(res Result) string { return pct(res.CoverageMean) })
 	row("seen in last 5m, min", func(res Result) string { return pct(res.CoverageMin) })
 	row("budget degraded coverage", func(res Result) string { return strconv.FormatBool(res.DegradedMode) })
+	if r.Results[0].Push != "" {
+		row("Resource-intensive calls, the idle day after", func(res Result) string {
+			if res.IdleRICalls < 0 {
+				return "-"
+			}
+			return strconv.Itoa(res.IdleRICalls)
+		})
+	}
 	row("wall time", func(res Result) string { return res.Wall.Round(10 * time.Millisecond).String() })
 	tw.Flush()
 }

@@ -53,7 +53,10 @@ type Config struct {
 	//   oracle: a full sweep every minute with no limits at all: the
 	//     ceiling the rules themselves allow.
 	Baselines []string
-	Logger    *slog.Logger // the poller's log; default discard
+	// Push feeds qoswatch (not the baselines) the events Zoom would push
+	// (push.go): "qss" (QSS on), "events" (no QSS), or "" (polling alone).
+	Push   string
+	Logger *slog.Logger // the poller's log; default discard
 }
 
 func (c *Config) defaults() error {
@@ -109,6 +112,11 @@ func (c *Config) defaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.Push != "" {
+		if _, err := pushOptions(c.Push); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -157,6 +165,8 @@ type Result struct {
 
 	Degraded      int           `json:"degraded"` // degradations in the truth
 	Detected      int           `json:"detected"` // with an alert from onset to Late after the end
+	Within3m      int           `json:"detected_within_3m"`
+	Within3mRate  float64       `json:"within_3m_rate"`
 	Within5m      int           `json:"detected_within_5m"`
 	DetectionRate float64       `json:"detection_rate"`
 	Within5mRate  float64       `json:"within_5m_rate"`
@@ -169,6 +179,12 @@ type Result struct {
 	CoverageMin  float64 `json:"coverage_min"`
 	CoverageMean float64 `json:"coverage_mean"`
 	DegradedMode bool    `json:"degraded_mode"` // the budget cut the watch list or detail calls at some point
+
+	// Push is the events fed to this poller ("qss", "events", "": none);
+	// IdleRICalls the Resource-intensive calls it made in the IdleTail
+	// after the webinar (-1: not measured).
+	Push        string `json:"push,omitempty"`
+	IdleRICalls int    `json:"idle_ri_calls"`
 
 	Wall time.Duration `json:"wall_ns"` // wall time of the run
 }
@@ -251,7 +267,12 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 	})
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	clock := &simClock{Manual: fakeclock.NewManual(sc.Start), end: sc.Start.Add(cfg.Duration), cancel: cancel}
+	pushed := cfg.Push != "" && name == "qoswatch"
+	webinarEnd := sc.Start.Add(cfg.Duration)
+	clock := &simClock{Manual: fakeclock.NewManual(sc.Start), end: webinarEnd, cancel: cancel}
+	if pushed {
+		clock.end = webinarEnd.Add(IdleTail) // an idle day after it: what listing costs then
+	}
 	plan := zoomtest.Business
 	if strings.EqualFold(cfg.Plan, "pro") {
 		plan = zoomtest.Pro
@@ -289,11 +310,26 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 	var qoswatch *poll.Poller
 	callsFor := func() map[string]int64 { return qoswatch.Stats().Calls }
 	if name == "qoswatch" {
-		qoswatch, err = poll.New(client, poll.Config{Hot: eng, Workers: 1, Clock: clock, Logger: cfg.Logger.With("poller", name)}, sink)
+		var events *zoom.Events
+		pcfg := poll.Config{Hot: eng, Workers: 1, Clock: clock, Logger: cfg.Logger.With("poller", name)}
+		if pushed {
+			events, err = zoom.NewEvents(zoom.EventsConfig{Queue: &memQueue{now: clock.Now}, Sink: sink, Clock: clock,
+				Logger: cfg.Logger.With("events", name)})
+			if err != nil {
+				return Result{}, err
+			}
+			pcfg.Push = events
+		}
+		qoswatch, err = poll.New(client, pcfg, sink)
 		if err != nil {
 			return Result{}, err
 		}
 		p = qoswatch
+		if pushed {
+			events.UsePoller(qoswatch)
+			opts, _ := pushOptions(cfg.Push)
+			p = &pushFeed{poller: qoswatch, events: events, srv: srv, clock: clock, opts: opts, fed: sc.Start}
+		}
 	} else {
 		b := newBaseline(client, sink, clock, name == "rotation")
 		p, callsFor = b, func() map[string]int64 { return b.calls }
@@ -302,9 +338,16 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 	// Sample the coverage after every poll (once a simulated minute).
 	var cov []float64
 	degradedMode := false
+	riAtEnd := -1 // Resource-intensive calls when the webinar ended
 	err = runPoller(ctx, p, clock, func() {
 		if qoswatch != nil {
 			degradedMode = degradedMode || qoswatch.Stats().Degraded
+		}
+		if !clock.Now().Before(webinarEnd) {
+			if riAtEnd < 0 {
+				riAtEnd = srv.Stats().Calls[zoomtest.ResourceIntensive]
+			}
+			return
 		}
 		if clock.Now().Sub(sc.Start) >= 10*time.Minute {
 			cov = append(cov, coverage(sc, sink.seen, clock.Now()))
@@ -325,7 +368,7 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 		QPS429: zs.Throttled[zoomtest.Heavy] + zs.Throttled[zoomtest.ResourceIntensive], Daily429: zs.DailyLimited,
 		DailyUsed: zs.DailyUsed, DailyLeft: max(0, zs.DailyLimit-zs.DailyUsed), BudgetLeft: client.Quota().Stats().Left,
 		PeakHeavyPS: zs.PeakPerWindow[zoomtest.Heavy], PlanHeavyPS: client.Limits().Heavy,
-		Degraded: score.Degraded, Detected: score.Detected, Within5m: score.Within(5 * time.Minute),
+		Degraded: score.Degraded, Detected: score.Detected, Within3m: score.Within(3 * time.Minute), Within5m: score.Within(5 * time.Minute),
 		DetectionRate: score.Rate(), DelayMedian: score.Quantile(0.5), DelayP95: score.Quantile(0.95),
 		FalseAlerts: score.FalseAlerts, DegradedMode: degradedMode,
 	}
@@ -334,6 +377,14 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 	}
 	if score.Degraded > 0 {
 		r.Within5mRate = float64(r.Within5m) / float64(score.Degraded)
+		r.Within3mRate = float64(r.Within3m) / float64(score.Degraded)
+	}
+	r.IdleRICalls = -1
+	if pushed {
+		r.Push = cfg.Push
+		if riAtEnd >= 0 {
+			r.IdleRICalls = zs.Calls[zoomtest.ResourceIntensive] - riAtEnd
+		}
 	}
 	for c, n := range zs.Calls {
 		r.Calls[c.String()] = n

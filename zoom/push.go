@@ -106,6 +106,7 @@ type Events struct {
 	byKey     map[string]*pushSource // Source.Key()
 	unknown   map[string]time.Time   // uuids the resolver did not find, and when
 	lifecycle time.Time              // the last started or ended event
+	qssAt     time.Time              // the last QSS sample of any source
 }
 
 // pushSource is what events said of one webinar or meeting.
@@ -113,6 +114,7 @@ type pushSource struct {
 	src       engine.Source
 	live      bool
 	ended     time.Time                     // event time of *.ended
+	startedAt time.Time                     // clock time it was seen to start (or be live)
 	lastQSS   time.Time                     // clock time of its last QSS sample
 	lastEvent time.Time                     // clock time of its last event
 	people    map[string]engine.Participant // joined and not left, by Participant.Key()
@@ -122,8 +124,11 @@ type pushSource struct {
 // sawLive notes an event that only a live source sends (a join, QSS, an
 // alert): qoswatch may have started after the started event. One older
 // than the source's end is a straggler of the ended occurrence.
-func (ps *pushSource) sawLive(at time.Time) {
+func (ps *pushSource) sawLive(at, now time.Time) {
 	if ps.ended.IsZero() || at.After(ps.ended) {
+		if !ps.live {
+			ps.startedAt = now
+		}
 		ps.live, ps.ended = true, time.Time{}
 	}
 }
@@ -373,6 +378,9 @@ func (h *Events) apply(ctx context.Context, kind engine.SourceKind, what eventKi
 	var leaver engine.Participant
 	switch what {
 	case evStarted:
+		if !ps.live {
+			ps.startedAt = now
+		}
 		ps.live, ps.ended = true, time.Time{}
 		h.lifecycle = now
 	case evEnded:
@@ -383,13 +391,13 @@ func (h *Events) apply(ctx context.Context, kind engine.SourceKind, what eventKi
 	case evJoined:
 		p := o.Participant.participant()
 		ps.people[p.Key()] = p
-		ps.sawLive(ev.At())
+		ps.sawLive(ev.At(), now)
 	case evLeft, evQoSSummary:
 		leaver = o.Participant.participant()
 		delete(ps.people, leaver.Key())
 	case evAlert:
 		ps.alerts = slices.Insert(ps.alerts, 0, issueMark{at: ev.At(), issues: slices.Clone(o.Issues)})
-		ps.sawLive(ev.At())
+		ps.sawLive(ev.At(), now)
 	}
 	src = ps.src
 	h.mu.Unlock()
@@ -460,8 +468,8 @@ func (h *Events) qss(ctx context.Context, kind engine.SourceKind, ev *Event) ([]
 	}
 	src := ps.src
 	src.Live = true
-	ps.lastQSS, ps.lastEvent = now, now
-	ps.sawLive(ev.At())
+	ps.lastQSS, ps.lastEvent, h.qssAt = now, now, now
+	ps.sawLive(ev.At(), now)
 	h.mu.Unlock()
 	return qssSamples(src, part, o.Participant.QoS), nil
 }
@@ -608,7 +616,7 @@ func (h *Events) Sources() []PushSource {
 	defer h.mu.Unlock()
 	out := make([]PushSource, 0, len(h.byKey))
 	for _, ps := range h.byKey {
-		out = append(out, PushSource{Source: ps.src, Live: ps.live, QSS: ps.live && now.Sub(ps.lastQSS) < QSSFresh, LastEvent: ps.lastEvent})
+		out = append(out, PushSource{Source: ps.src, Live: ps.live, QSS: h.qssFed(ps, now), LastEvent: ps.lastEvent})
 	}
 	slices.SortFunc(out, func(a, b PushSource) int { return cmp.Compare(a.Source.Key(), b.Source.Key()) })
 	return out
@@ -621,7 +629,19 @@ func (h *Events) QSSFed(sourceKey string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	ps := h.byKey[sourceKey]
-	return ps != nil && ps.live && now.Sub(ps.lastQSS) < QSSFresh
+	return ps != nil && h.qssFed(ps, now)
+}
+
+// qssFed: a live source's QSS arrived within QSSFresh; or it started
+// within QSSFresh on an account whose QSS flows (another source's in the
+// last 72 h): its first minute is on its way, no need to poll for it.
+// h.mu is held.
+func (h *Events) qssFed(ps *pushSource, now time.Time) bool {
+	if !ps.live {
+		return false
+	}
+	return now.Sub(ps.lastQSS) < QSSFresh ||
+		(!h.qssAt.IsZero() && now.Sub(h.qssAt) < lifecycleTrust && now.Sub(ps.startedAt) < QSSFresh)
 }
 
 // Lifecycle returns the sources started (or joined) and not ended, and

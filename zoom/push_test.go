@@ -558,3 +558,23 @@ func TestLiveWithoutAStartedEvent(t *testing.T) {
 		t.Errorf("Sources() = %+v", got)
 	}
 }
+
+// TestQSSExpectedForANewSource: on an account whose QSS flows, a webinar
+// that just started counts as QSS-fed for QSSFresh (its first minute is
+// on its way: no polling for it); without QSS by then, polling takes it.
+func TestQSSExpectedForANewSource(t *testing.T) {
+	r := newPushRig(t, nil)
+	r.mustPost(example(t, "webinar.started"))
+	r.mustPost(qssBody("u1", exampleMinute, 0.5))
+	other := bytes.ReplaceAll(example(t, "meeting.started"), []byte("1234567890"), []byte("5550001"))
+	other = bytes.ReplaceAll(other, []byte("4444AAAiAAAAAiAiAiiAii=="), []byte("other-uuid"))
+	r.mustPost(other)
+	r.apply()
+	if !r.events.QSSFed("meeting:5550001") {
+		t.Error("a meeting that just started on an account with QSS is not taken as QSS-fed")
+	}
+	r.clock.Advance(zoom.QSSFresh)
+	if r.events.QSSFed("meeting:5550001") {
+		t.Error("still QSS-fed after QSSFresh without a QSS event")
+	}
+}
