@@ -52,7 +52,8 @@ const earliestWake = 10 * time.Second
 // Focus polls a source now, outside the schedule but within the budget:
 // its participants are listed (Zoom's quality ratings, where the account
 // has them), then the worst rated get detail calls. A source the poller
-// did not know is watched from now on.
+// did not know is watched from now on. (simulate steps its poller itself:
+// there the focus takes effect at the next interval.)
 func (p *Poller) Focus(src engine.Source) {
 	if !p.wanted(src) {
 		return
@@ -64,7 +65,12 @@ func (p *Poller) Focus(src engine.Source) {
 		p.sources[src.Key()] = s
 		p.log.Info("watching a source Zoom flagged", "source", src.Key(), "topic", src.Topic)
 	}
-	s.triagedAt = time.Time{} // triage is due
+	// Triage now, unless the account's lists carry no quality ratings:
+	// Zoom's alert names no participant, and a list without ratings
+	// cannot point at one (its calls would go to waste).
+	if s.ratings >= 0 {
+		s.triagedAt = time.Time{}
+	}
 	p.mu.Unlock()
 	p.wakeUp()
 }

@@ -170,24 +170,26 @@ func TestUnannouncedSourceBringsTheListingBack(t *testing.T) {
 }
 
 // TestFocusTriagesNow: Zoom's alert on a source makes the next interval
-// list its participants, even when triage is not due (an account without
-// quality ratings triages every 10 minutes).
+// list its participants, even when triage is not due; not when the lists
+// carry no quality ratings (nothing to point at the bad ones).
 func TestFocusTriagesNow(t *testing.T) {
 	sc := zoomtest.Generate(zoomtest.Gen{ID: 555, Start: start, Duration: time.Hour, Participants: 30, Seed: 5})
 	r := newRig(t, zoomtest.Business, start)
-	r.srv = zoomtest.NewServer(zoomtest.Options{Now: r.clock.Now, Plan: zoomtest.Business, Scenarios: []*zoomtest.Scenario{sc}, NoQualityScores: true})
-	r.client(t, 0, zoom.QuotaConfig{})
-	p := r.poller(t, poll.Config{})
-	r.runFor(t, p, 3*time.Minute, nil)
-	before := p.Stats().Calls["triage"]
-	r.runFor(t, p, time.Minute, nil)
-	if got := p.Stats().Calls["triage"]; got != before {
-		t.Fatalf("triage ran without a focus (%d calls): the test shows nothing", got-before)
-	}
-	p.Focus(engine.Source{Kind: engine.Webinar, ID: "555"})
-	r.runFor(t, p, time.Minute, nil)
-	if p.Stats().Calls["triage"] == before {
-		t.Error("Focus did not make the next interval triage the source")
+	for _, ratings := range []bool{true, false} {
+		r.srv = zoomtest.NewServer(zoomtest.Options{Now: r.clock.Now, Plan: zoomtest.Business, Scenarios: []*zoomtest.Scenario{sc}, NoQualityScores: !ratings})
+		r.client(t, 0, zoom.QuotaConfig{})
+		p := r.poller(t, poll.Config{})
+		r.runFor(t, p, 3*time.Minute, nil) // 30 people: a full sweep a minute, triage every 10
+		before := p.Stats().Calls["triage"]
+		p.Focus(engine.Source{Kind: engine.Webinar, ID: "555"})
+		r.runFor(t, p, time.Minute, nil)
+		got := p.Stats().Calls["triage"] - before
+		if ratings && got == 0 {
+			t.Error("with ratings, Focus did not make the next interval triage the source")
+		}
+		if !ratings && got != 0 {
+			t.Errorf("without ratings, Focus made %d triage calls (a list without ratings points at nobody)", got)
+		}
 	}
 }
 
