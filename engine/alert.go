@@ -59,9 +59,13 @@ type Rule struct {
 	For            time.Duration
 	KeepFiringFor  time.Duration
 	RepeatInterval time.Duration
-	Severity       Severity
-	Labels         map[string]string
-	Summary        Template // optional
+	// AckExpiry is how long an acknowledgement holds: an alert still
+	// firing that long after its ack is told again and repeats as usual.
+	// Zero: an ack holds until the alert resolves.
+	AckExpiry time.Duration
+	Severity  Severity
+	Labels    map[string]string
+	Summary   Template // optional
 }
 
 // State is where an alert is in its lifecycle.
@@ -94,6 +98,7 @@ const (
 	ReasonEnded        Reason = "ended"         // the webinar or meeting ended
 	ReasonRuleRemoved  Reason = "rule_removed"  // a reload removed the rule
 	ReasonRuleDisabled Reason = "rule_disabled" // evaluating the rule failed; it is off until a reload
+	ReasonDismissed    Reason = "dismissed"     // a responder said it is not an issue (Engine.Act)
 )
 
 // AlertKey is an alert's identity: (rule, source, participant). It never
@@ -129,6 +134,13 @@ type Alert struct {
 	Notified     bool      `json:"notified,omitempty"`
 	LastNotified time.Time `json:"last_notified,omitzero"`
 
+	// AckedBy and AckedAt (wall clock) say who acknowledged this firing
+	// (Engine.Act): repeats stop until the rule's AckExpiry has passed.
+	// Cleared when the ack expires or the alert fires anew.
+	AckedBy     string    `json:"acked_by,omitempty"` // Slack user ID, or "cli:<name>"
+	AckedByName string    `json:"acked_by_name,omitempty"`
+	AckedAt     time.Time `json:"acked_at,omitzero"`
+
 	Source      Source      `json:"source"`
 	Participant Participant `json:"participant"`
 	Sample      Sample      `json:"sample"` // the sample that made it fire (or the latest while firing)
@@ -142,6 +154,10 @@ const (
 	KindFiring   NotificationKind = "firing"
 	KindRepeat   NotificationKind = "repeat" // still firing after repeat_interval
 	KindResolved NotificationKind = "resolved"
+	// KindAction tells a responder's action (Action): the alert's (or
+	// the storm's) message shows the new state, its thread says who did
+	// what. Key.Participant is "" for an action on a storm.
+	KindAction NotificationKind = "action"
 )
 
 // Notification is one message the engine decided to send. It carries what
@@ -169,6 +185,11 @@ type Notification struct {
 	// participants, when something does (SharedCause): the storm
 	// message's hint. Nil otherwise.
 	Cause *Cause `json:"cause,omitempty"`
+
+	// Action is, on a KindAction, the action told; on a KindRepeat, the
+	// acknowledgement that expired while the alert kept firing ("still
+	// firing 1h after ack by @ana"). Nil otherwise.
+	Action *ActionNote `json:"action,omitempty"`
 
 	Since   time.Time `json:"since,omitzero"`   // when the alert started firing (sample time)
 	At      time.Time `json:"at"`               // the sample time of this event

@@ -147,6 +147,10 @@ func (discardStore) PutSilence(context.Context, Silence) error { return nil }
 func (discardStore) DeleteSilence(context.Context, string) error {
 	return nil
 }
+func (discardStore) Action(context.Context, string) (ActionRecord, bool, error) {
+	return ActionRecord{}, false, nil
+}
+func (discardStore) Actions(context.Context, ActionQuery) ([]ActionRecord, error) { return nil, nil }
 
 // BenchmarkStatePerParticipant reports the engine's live heap per tracked
 // participant after one minute of an n-participant webinar (1% alerting).

@@ -118,6 +118,7 @@ type counters struct {
 	commits, commitErrs             atomic.Uint64
 	firing, repeat, resolved, quiet atomic.Uint64
 	disables                        map[string]uint64 // by rule; under Engine.mu
+	dismissals                      map[string]uint64 // false positives by rule, as stored; under Engine.mu
 }
 
 // New returns an engine that starts from the store's snapshot. Call
@@ -143,6 +144,7 @@ func New(store Store, opts Options) (*Engine, error) {
 		sources:  map[string]*sourceState{},
 	}
 	e.stats.disables = map[string]uint64{}
+	e.stats.dismissals = map[string]uint64{}
 	if e.stale <= 0 {
 		e.stale = DefaultStaleAfter
 	}
@@ -180,6 +182,9 @@ func New(store Store, opts Options) (*Engine, error) {
 		ps := st.parts[a.Key.Participant]
 		ps.nAlerts++
 		st.parts[a.Key.Participant] = ps
+	}
+	for rule, n := range snap.Dismissals {
+		e.stats.dismissals[rule] = n
 	}
 	for _, s := range snap.Silences {
 		c, err := compileSilence(s)

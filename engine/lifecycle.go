@@ -31,6 +31,7 @@ type tx struct {
 	dropSources []*sourceState         // emptied by GC
 	gcAt        time.Time              // sample clock of this call's GC, if it ran
 	disable     map[string]ruleFailure // rules whose evaluation failed in this call
+	silences    []silence              // set by this call (an action), compiled
 }
 
 type partKey struct {
@@ -137,6 +138,18 @@ func (t *tx) touch(k AlertKey, s *Sample) {
 func (e *Engine) step(t *tx, r *Rule, k AlertKey, ps *partState, s *Sample, holds bool) {
 	cur := t.get(e, k)
 	at := s.Time
+	if cur != nil && cur.State == StateResolved && cur.Reason == ReasonDismissed && cur.ClearSince.IsZero() {
+		// Dismissed as not an issue: quiet while the condition keeps
+		// holding; once it stops, the next time it holds is a new alert.
+		if !holds {
+			m := t.mutable(e, k)
+			observe(m, s)
+			m.ClearSince = at
+		} else {
+			t.touch(k, s)
+		}
+		return
+	}
 	if cur == nil || cur.State == StateResolved || cur.State == StateInactive {
 		if !holds {
 			return
@@ -239,6 +252,7 @@ func (t *tx) drop(e *Engine, k AlertKey, ps *partState) {
 func (e *Engine) fire(t *tx, r *Rule, a *Alert, at time.Time) {
 	a.State, a.FiredAt, a.ClearSince, a.Notified, a.LastNotified = StateFiring, at, time.Time{}, false, time.Time{}
 	a.ResolvedAt, a.Reason = time.Time{}, ""
+	a.AckedBy, a.AckedByName, a.AckedAt = "", "", time.Time{}
 	e.remind(t, r, a.Key, at)
 	if !a.Notified {
 		t.quiet++ // held back by a silence; told when the silence ends
@@ -254,6 +268,9 @@ func (e *Engine) remind(t *tx, r *Rule, k AlertKey, at time.Time) {
 	}
 	kind := KindFiring
 	if a.Notified {
+		if e.ackExpired(t, r, k, at) {
+			return // acknowledged: no repeats (an expired ack was just told)
+		}
 		if r.RepeatInterval <= 0 || t.now.Before(a.LastNotified.Add(r.RepeatInterval)) {
 			return
 		}
@@ -428,6 +445,7 @@ func (e *Engine) gc(t *tx) {
 func (e *Engine) commit(ctx context.Context, t *tx) error {
 	c := &t.changes
 	e.attribute(t)
+	e.endSilences(t)
 	for k, a := range t.alerts {
 		if a != nil {
 			c.Alerts = append(c.Alerts, *a)
@@ -437,7 +455,8 @@ func (e *Engine) commit(ctx context.Context, t *tx) error {
 	}
 	slices.SortFunc(c.Alerts, func(a, b Alert) int { return compareKeys(a.Key, b.Key) })
 	slices.SortFunc(c.Deleted, compareKeys)
-	if len(c.Alerts)+len(c.Deleted)+len(c.Cursors)+len(c.Notifications)+len(c.DeletedCursors) > 0 {
+	if len(c.Alerts)+len(c.Deleted)+len(c.Cursors)+len(c.Notifications)+len(c.DeletedCursors)+
+		len(c.Silences)+len(c.Actions)+len(c.Dismissals) > 0 {
 		if err := e.store.Commit(ctx, *c); err != nil {
 			e.stats.commitErrs.Add(1)
 			return fmt.Errorf("engine: commit: %w", err)
@@ -500,6 +519,17 @@ func (e *Engine) apply(t *tx) {
 		e.stats.disables[name]++
 		e.log.Error("rule disabled: evaluating it failed; the other rules keep running, a rules reload enables it again",
 			"rule", name, "source", f.source, "participant", f.participant, "sample_time", f.at, "err", f.err)
+	}
+	for _, sl := range t.changes.Silences { // ended ones: the new ones are in t.silences
+		if i := slices.IndexFunc(e.silences, func(x silence) bool { return x.ID == sl.ID }); i >= 0 {
+			e.silences[i].Silence = cloneSilence(sl)
+		}
+	}
+	for _, sl := range t.silences {
+		e.silences = append(e.silences, sl)
+	}
+	for _, rule := range t.changes.Dismissals {
+		e.stats.dismissals[rule]++
 	}
 	for _, n := range t.changes.Notifications {
 		switch n.Kind {

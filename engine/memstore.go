@@ -21,6 +21,9 @@ type MemoryStore struct {
 	nextID   uint64
 	refs     map[AlertKey]MessageRef
 	commits  int
+	actions  []ActionRecord // oldest first
+	seq      uint64         // the last action Seq
+	dismiss  map[string]uint64
 }
 
 var (
@@ -35,6 +38,7 @@ func NewMemoryStore() *MemoryStore {
 		cursors:  map[[2]string]Cursor{},
 		silences: map[string]Silence{},
 		refs:     map[AlertKey]MessageRef{},
+		dismiss:  map[string]uint64{},
 	}
 }
 
@@ -60,6 +64,7 @@ func (m *MemoryStore) Load(ctx context.Context) (Snapshot, error) {
 		s.Silences = append(s.Silences, cloneSilence(x))
 	}
 	slices.SortFunc(s.Silences, func(a, b Silence) int { return cmp.Compare(a.ID, b.ID) })
+	s.Dismissals = maps.Clone(m.dismiss)
 	return s, nil
 }
 
@@ -84,6 +89,20 @@ func (m *MemoryStore) Commit(ctx context.Context, c Changes) error {
 	}
 	for _, cur := range c.DeletedCursors {
 		delete(m.cursors, [2]string{cur.Source, cur.Participant})
+	}
+	for _, x := range c.Silences {
+		m.silences[x.ID] = cloneSilence(x)
+	}
+	for _, rule := range c.Dismissals {
+		m.dismiss[rule]++
+	}
+	for _, r := range c.Actions {
+		m.seq++
+		r.Seq = m.seq
+		m.actions = append(m.actions, cloneActionRecord(r))
+	}
+	if n := len(m.actions) - MaxActionRecords; n > 0 {
+		m.actions = slices.Delete(m.actions, 0, n)
 	}
 	for i := range c.Notifications {
 		m.nextID++
@@ -214,5 +233,53 @@ func cloneNotification(n *Notification) Notification {
 	c.Rule.Labels = maps.Clone(n.Rule.Labels)
 	c.Explain = slices.Clone(n.Explain)
 	c.Fired = slices.Clone(n.Fired)
+	if n.Action != nil {
+		a := *n.Action
+		a.Members = slices.Clone(a.Members)
+		if a.Silence != nil {
+			s := cloneSilence(*a.Silence)
+			a.Silence = &s
+		}
+		c.Action = &a
+	}
 	return c
+}
+
+// Action returns the record of an action ID.
+func (m *MemoryStore) Action(ctx context.Context, id string) (ActionRecord, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return ActionRecord{}, false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := len(m.actions) - 1; i >= 0; i-- {
+		if m.actions[i].ID == id {
+			return cloneActionRecord(m.actions[i]), true, nil
+		}
+	}
+	return ActionRecord{}, false, nil
+}
+
+// Actions returns the audit log, newest first.
+func (m *MemoryStore) Actions(ctx context.Context, q ActionQuery) ([]ActionRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []ActionRecord
+	for i := len(m.actions) - 1; i >= 0 && (q.Limit <= 0 || len(out) < q.Limit); i-- {
+		if q.Before == 0 || m.actions[i].Seq < q.Before {
+			out = append(out, cloneActionRecord(m.actions[i]))
+		}
+	}
+	return out, nil
+}
+
+func cloneActionRecord(r ActionRecord) ActionRecord {
+	if r.Result.Silence != nil {
+		s := cloneSilence(*r.Result.Silence)
+		r.Result.Silence = &s
+	}
+	return r
 }

@@ -318,5 +318,9 @@ func (e *Engine) collectSilences(ctx context.Context) error {
 
 func cloneSilence(s Silence) Silence {
 	s.Matchers = slices.Clone(s.Matchers)
+	if s.EndsWith != nil {
+		w := *s.EndsWith
+		s.EndsWith = &w
+	}
 	return s
 }

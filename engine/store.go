@@ -23,6 +23,12 @@ type Silence struct {
 	EndsAt    time.Time `json:"ends_at"`
 	CreatedBy string    `json:"created_by"`
 	Comment   string    `json:"comment"`
+	// EndsWith, when set, ends the silence early (EndsAt becomes the
+	// time it ended): with only Source, when that webinar or meeting
+	// ends; with Rule, Source and Participant, when that alert resolves;
+	// with Rule and Source, when no alert of the rule in the source is
+	// open any more. Set by silence actions (Engine.Act).
+	EndsWith *AlertKey `json:"ends_with,omitempty"`
 }
 
 // Cursor is the newest sample time seen for one participant of one source,
@@ -46,6 +52,14 @@ type Changes struct {
 	// DeletedCursors are garbage-collected cursors (participants of ended
 	// or long-quiet sources); only Source and Participant matter.
 	DeletedCursors []Cursor
+
+	// Silences are upserted: a silence an action set, or one that ended
+	// itself (Silence.EndsWith).
+	Silences []Silence
+	// Actions are appended to the audit log (ActionLog).
+	Actions []ActionRecord
+	// Dismissals count one false positive per entry, by rule name.
+	Dismissals []string
 }
 
 // Snapshot is the persisted state the engine starts from.
@@ -53,6 +67,8 @@ type Snapshot struct {
 	Alerts   []Alert
 	Cursors  []Cursor
 	Silences []Silence
+	// Dismissals are the false positives counted so far, by rule.
+	Dismissals map[string]uint64
 }
 
 // Store persists the engine's decisions.
@@ -61,6 +77,7 @@ type Store interface {
 	Commit(ctx context.Context, c Changes) error
 	PutSilence(ctx context.Context, s Silence) error
 	DeleteSilence(ctx context.Context, id string) error
+	ActionLog
 }
 
 // MessageRef is where an alert's first message went, so follow-ups thread

@@ -36,6 +36,7 @@ func (db *DB) Load(ctx context.Context) (engine.Snapshot, error) {
 		if err != nil {
 			return err
 		}
+		snap.Dismissals = loadDismissals(tx)
 		return tx.Bucket(bucketSilences).ForEach(func(k, v []byte) error {
 			var s engine.Silence
 			if err := decode("silence", k, v, &s); err != nil {
@@ -51,9 +52,10 @@ func (db *DB) Load(ctx context.Context) (engine.Snapshot, error) {
 	return snap, nil
 }
 
-// Commit writes what one Ingest decided in one fsynced transaction: alert
-// upserts, cursors, the notifications appended to the outbox, and the
-// alerts and cursors the engine's own GC dropped. Each notification gets
+// Commit writes what one Ingest (or Act) decided in one fsynced
+// transaction: alert upserts, cursors, the notifications appended to the
+// outbox, the alerts and cursors the engine's own GC dropped, silences
+// set or ended, and responders' actions with the dismissals they count. Each notification gets
 // its outbox ID, written back into c.Notifications[i].ID when the commit
 // succeeds. On any error nothing is written.
 func (db *DB) Commit(ctx context.Context, c engine.Changes) error {
@@ -112,11 +114,25 @@ func (db *DB) Commit(ctx context.Context, c engine.Changes) error {
 				return fmt.Errorf("cursor %s/%s: %w", cur.Source, cur.Participant, err)
 			}
 		}
-		return nil
+		silences := tx.Bucket(bucketSilences)
+		for i := range c.Silences {
+			s := &c.Silences[i]
+			v, err := encode("silence", s)
+			if err != nil {
+				return err
+			}
+			if err := silences.Put([]byte(s.ID), v); err != nil {
+				return fmt.Errorf("silence %q: %w", s.ID, err)
+			}
+		}
+		return db.commitActions(tx, &c)
 	})
 	if err != nil {
 		for i := range c.Notifications {
 			c.Notifications[i].ID = 0 // never handed out
+		}
+		for i := range c.Actions {
+			c.Actions[i].Seq = 0
 		}
 		return fmt.Errorf("store: commit to %s: %w", db.path, err)
 	}

@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qoswatch/qoswatch/engine"
+)
+
+// firingU1 opens a store, starts an engine on it and ingests minutes 0–4:
+// u1's lossy-audio alert fires (u2 is pending), and its firing is drained.
+func firingU1(t *testing.T, path string) (*DB, *engine.Engine) {
+	t.Helper()
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, db)
+	if err := e.Ingest(context.Background(), page(0, 4, restartLoss)); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, db)
+	return db, e
+}
+
+var u1 = engine.AlertKey{Rule: "lossy-audio", Source: restartSource.Key(), Participant: "u1"}
+
+// An acknowledgement is committed with its audit record and the outbox
+// entry that updates the message; the same ID submitted again, before or
+// after a restart, changes nothing and gets the first answer back.
+func TestActAckAppliesOnceAcrossRestart(t *testing.T) {
+	ctx := context.Background()
+	path := tempPath(t)
+	db, e := firingU1(t, path)
+	ack := engine.Action{ID: "slack:1712.000100:U1", Kind: engine.ActionAck, Alert: u1, User: "U1", UserName: "ana",
+		Message: engine.MessageRef{Channel: "C1", TS: "1"}}
+	res, err := e.Act(ctx, ack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Applied || res.Alerts != 1 || res.Text != "Acknowledged lossy-audio for name-u1." {
+		t.Fatalf("first ack: %+v", res)
+	}
+	pending, _ := db.Pending(ctx, 0)
+	if len(pending) != 1 || pending[0].Kind != engine.KindAction || pending[0].Action == nil ||
+		pending[0].Action.User != "U1" || pending[0].Action.Message.TS != "1" || pending[0].Key != u1 {
+		t.Fatalf("outbox after the ack: %+v", pending)
+	}
+	again, err := e.Act(ctx, ack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Applied || !again.Replay || again.Text != res.Text {
+		t.Fatalf("replay: %+v", again)
+	}
+	if p, _ := db.Pending(ctx, 0); len(p) != 1 {
+		t.Fatalf("a replay queued a message: %d entries", len(p))
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	e = newEngine(t, db)
+	var a engine.Alert
+	for _, x := range e.Alerts() {
+		if x.Key == u1 {
+			a = x
+		}
+	}
+	if a.AckedBy != "U1" || a.AckedByName != "ana" || a.AckedAt.IsZero() {
+		t.Fatalf("after the restart the alert is not acknowledged: %+v", a)
+	}
+	after, err := e.Act(ctx, ack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Applied || !after.Replay {
+		t.Fatalf("replay after the restart: %+v", after)
+	}
+	// Another click (another ID) on the same alert: nothing to do.
+	other, err := e.Act(ctx, engine.Action{ID: "slack:2", Kind: engine.ActionAck, Alert: u1, User: "U2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.Applied || !strings.HasPrefix(other.Text, "Already acknowledged by <@U1> at ") {
+		t.Fatalf("second ack by someone else: %+v", other)
+	}
+	if p, _ := db.Pending(ctx, 0); len(p) != 1 {
+		t.Fatalf("outbox: %d entries, want the first ack's only", len(p))
+	}
+	log, err := e.Actions(ctx, engine.ActionQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 2 || log[0].ID != "slack:2" || log[0].Result.Applied || log[1].ID != ack.ID || !log[1].Result.Applied ||
+		log[0].Seq <= log[1].Seq {
+		t.Fatalf("audit log, newest first: %+v", log)
+	}
+}
+
+// The audit log pages newest first and keeps at most MaxActionRecords.
+func TestActionLogPagesAndIsBounded(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(tempPath(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	at := time.Now()
+	const extra = 5
+	var recs []engine.ActionRecord
+	for i := range engine.MaxActionRecords + extra {
+		recs = append(recs, engine.ActionRecord{Action: engine.Action{ID: "id-" + strconv.Itoa(i), Kind: engine.ActionAck, Alert: u1, User: "U1", At: at}})
+	}
+	if err := db.Commit(ctx, engine.Changes{Actions: recs}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := db.Action(ctx, "id-0"); ok {
+		t.Fatal("the oldest record is kept beyond MaxActionRecords")
+	}
+	if _, ok, _ := db.Action(ctx, "id-"+strconv.Itoa(extra)); !ok {
+		t.Fatal("the oldest record within the bound is gone")
+	}
+	page1, err := db.Actions(ctx, engine.ActionQuery{Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := engine.MaxActionRecords + extra - 1
+	if len(page1) != 3 || page1[0].ID != "id-"+strconv.Itoa(last) || page1[2].ID != "id-"+strconv.Itoa(last-2) {
+		t.Fatalf("first page: %v", actionIDs(page1))
+	}
+	page2, err := db.Actions(ctx, engine.ActionQuery{Before: page1[2].Seq, Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page2) != 2 || page2[0].ID != "id-"+strconv.Itoa(last-3) {
+		t.Fatalf("second page: %v", actionIDs(page2))
+	}
+	all, _ := db.Actions(ctx, engine.ActionQuery{})
+	if len(all) != engine.MaxActionRecords {
+		t.Fatalf("%d records kept, want %d", len(all), engine.MaxActionRecords)
+	}
+	// A record older than ActionRetention goes with the next commit.
+	old := engine.ActionRecord{Action: engine.Action{ID: "old", Kind: engine.ActionAck, Alert: u1, User: "U1", At: at.Add(-engine.ActionRetention - time.Hour)}}
+	db2, _ := Open(tempPath(t), Options{})
+	defer db2.Close()
+	if err := db2.Commit(ctx, engine.Changes{Actions: []engine.ActionRecord{old}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := db2.Action(ctx, "old"); ok {
+		t.Fatal("a record older than the retention is kept")
+	}
+}
+
+func actionIDs(rs []engine.ActionRecord) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.ID)
+	}
+	return out
+}
