@@ -51,6 +51,11 @@ type Options struct {
 	// OneChannel sends every alert there, whatever the routes say (the
 	// demo in a real workspace, where the example's channels do not exist).
 	OneChannel string
+	// Buttons puts the answer buttons on the messages of Sender (the
+	// console demo, where they are typed). The Slack bot gets them when
+	// an answering transport is configured (SLACK_APP_TOKEN or
+	// SLACK_SIGNING_SECRET).
+	Buttons bool
 }
 
 // sleeper adapts the clock to the parts that still take a Sleep function.
@@ -118,6 +123,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	c, err := newCore(coreConfig{
 		rules: cfg.Rules, db: cfg.DB, staleAfter: cfg.StaleAfter, silenceMax: cfg.SilenceMax,
 		clock: clock, reg: reg, sender: sender, channel: cfg.Slack.Channel, force: opts.OneChannel, log: log,
+		actions: opts.Buttons,
 	})
 	if err != nil {
 		return &ConfigError{err}

@@ -184,7 +184,8 @@ func Demo(ctx context.Context, dc DemoConfig, out io.Writer, log *slog.Logger) e
 			ln.Close()
 		}
 	}
-	opts := Options{Logger: log, Console: out, Clock: clock}
+	// The console shows the buttons a Slack message would carry.
+	opts := Options{Logger: log, Console: out, Clock: clock, Buttons: dc.Slack == nil}
 	mode := "this terminal (the console notifier)"
 	var inner notifier.Sender = notifier.NewConsole(out)
 	if dc.Slack != nil {

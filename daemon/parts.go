@@ -46,6 +46,7 @@ type coreConfig struct {
 	sender     notifier.Sender
 	channel    string // SLACK_CHANNEL: where an alert goes when no route names a channel
 	force      string // every alert to this channel, whatever the routes say (demo --slack)
+	actions    bool   // firing messages carry buttons: someone can answer them
 	log        *slog.Logger
 }
 
@@ -98,7 +99,7 @@ func newCore(cc coreConfig) (*core, error) {
 	c.disp, err = notifier.New(notifier.Options{
 		Outbox: c.db, Router: router, Sender: cc.sender, DefaultChannel: cc.channel,
 		Logger: cc.log.With("component", "notifier"), Clock: cc.clock, Registerer: c.reg,
-		Render: notifier.RenderOptions{Summarize: c.summarize},
+		Render: notifier.RenderOptions{Summarize: c.summarize, Actions: cc.actions},
 	})
 	if err != nil {
 		return fail(fmt.Errorf("notifier: %w", err))

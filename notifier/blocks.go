@@ -140,6 +140,8 @@ func blocksChars(blocks []slack.Block) int {
 					obj(t)
 				}
 			}
+		case *slack.ActionBlock:
+			n += actionsText(x)
 		}
 	}
 	return n

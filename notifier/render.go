@@ -30,6 +30,11 @@ type RenderOptions struct {
 	// printed a hidden field. Nil: such a route's messages carry no
 	// summary (the generated "X matches rule Y" line stands in).
 	Summarize func(*engine.Notification) (string, error)
+	// Actions puts buttons on every firing message (per participant and
+	// storm): Acknowledge, Silence ▾, Not an issue, the Zoom Dashboard
+	// (actions.go). Only where someone can click them: the bot token's
+	// messages (and the console demo's); a webhook's have none.
+	Actions bool
 }
 
 // Renderer turns notifications into Block Kit messages with a plain-text
@@ -40,11 +45,12 @@ type Renderer struct {
 	link      func(engine.Source) string
 	worstN    int
 	summarize func(*engine.Notification) (string, error)
+	actions   bool
 }
 
 // NewRenderer returns a renderer with o's settings and defaults.
 func NewRenderer(o RenderOptions) *Renderer {
-	r := &Renderer{loc: o.Location, link: o.DashboardURL, worstN: o.WorstN, summarize: o.Summarize}
+	r := &Renderer{loc: o.Location, link: o.DashboardURL, worstN: o.WorstN, summarize: o.Summarize, actions: o.Actions}
 	if r.loc == nil {
 		r.loc = time.UTC
 	}
@@ -169,6 +175,9 @@ func (r *Renderer) firing(n *engine.Notification, key, mention string, repeat, r
 	}
 	blocks = append(blocks, contextBlock(fmt.Sprintf("🕒 Firing since %s · severity *%s*%s · alert `%s`",
 		r.since(n), escape(string(n.Rule.Severity)), labelText(n.Rule.Labels), escape(key))))
+	if r.actions {
+		blocks = append(blocks, r.actionsFor(n.Key, key, n.Source))
+	}
 	var body []string
 	if n.Summary != "" {
 		body = append(body, escape(n.Summary))
@@ -180,6 +189,17 @@ func (r *Renderer) firing(n *engine.Notification, key, mention string, repeat, r
 		body = append(body, f)
 	}
 	return Message{Blocks: blocks, Text: r.fallback(n, mention, lead, body, "firing since "+r.since(n))}
+}
+
+// actionsFor is the buttons of alert k, whose key as the route may show
+// it is shown. A key the route redacts (a guest known only by the name
+// it hides) cannot travel in the buttons: that message gets the link
+// alone.
+func (r *Renderer) actionsFor(k engine.AlertKey, shown string, src engine.Source) slack.Block {
+	if shown != k.String() {
+		return linkBlock(r.link(src))
+	}
+	return ActionsBlock(k, src, r.link(src))
 }
 
 // zoomFlags is what Zoom's own alert events said of the source around the

@@ -224,6 +224,10 @@ func (r *Renderer) RenderGroup(ns []*engine.Notification, earlier int, route eng
 		r.sourceBlock(first.Source),
 		contextBlock(fmt.Sprintf("🌩 Storm control: one message instead of %d · severity *%s*%s", len(rs), escape(string(first.Rule.Severity)), labelText(first.Rule.Labels))),
 	}
+	if r.actions {
+		// The storm's buttons act on every member: its key has no participant.
+		bottom = append(bottom, ActionsBlock(engine.AlertKey{Rule: first.Key.Rule, Source: first.Key.Source}, first.Source, r.link(first.Source)))
+	}
 	fixed := blocksChars(top) + blocksChars(bottom) + chars(worstText)
 
 	// A few others are named in the storm message itself; more continue

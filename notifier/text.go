@@ -42,6 +42,10 @@ func BlocksText(blocks []slack.Block) string {
 					b.WriteString(plain(t) + "\n")
 				}
 			}
+		case *slack.ActionBlock:
+			if l := actionsLine(x); l != "" {
+				b.WriteString(l + "\n")
+			}
 		case *slack.DividerBlock:
 			b.WriteString(strings.Repeat("-", 40) + "\n")
 		}

@@ -18,6 +18,18 @@ import (
 //     most 2,000 (https://api.slack.com/reference/block-kit/blocks#section);
 //   - context: 1 to 10 elements
 //     (https://docs.slack.dev/reference/block-kit/blocks/context-block);
+//   - actions: 1 to 25 elements, each action_id at most 255 characters
+//     and unique in the block
+//     (https://docs.slack.dev/reference/block-kit/blocks/actions-block);
+//     a button: plain_text of at most 75 characters, value at most 2,000,
+//     url at most 3,000, style primary or danger
+//     (https://docs.slack.dev/reference/block-kit/block-elements/button-element);
+//     a static_select: a plain_text placeholder of at most 150 characters,
+//     1 to 100 options, each a plain_text of at most 75 characters and a
+//     value of at most 150, unique
+//     (https://docs.slack.dev/reference/block-kit/block-elements/select-menu-element,
+//     https://docs.slack.dev/reference/block-kit/composition-objects/option-object);
+//     block_ids unique in a message;
 //   - chat.postMessage truncates text over 40,000 characters
 //     (https://api.slack.com/changelog/2018-04-truncating-really-long-messages)
 //     and answers msg_too_long for text it will not take;
@@ -40,7 +52,34 @@ const (
 	MaxText           = 40000
 	MaxBlocksChars    = 12000
 	maxTextObjectText = 3000 // any text object, e.g. a context element
+
+	MaxActionElements = 25
+	MaxActionID       = 255
+	MaxButtonText     = 75
+	MaxButtonValue    = 2000
+	MaxButtonURL      = 3000
+	MaxPlaceholder    = 150
+	MaxOptions        = 100
+	MaxOptionText     = 75
+	MaxOptionValue    = 150
 )
+
+// element is an interactive element of an actions block.
+type element struct {
+	Type        string       `json:"type"`
+	ActionID    string       `json:"action_id"`
+	Text        *textObject  `json:"text"`
+	Value       string       `json:"value"`
+	URL         string       `json:"url"`
+	Style       string       `json:"style"`
+	Placeholder *textObject  `json:"placeholder"`
+	Options     []optionJSON `json:"options"`
+}
+
+type optionJSON struct {
+	Text  *textObject `json:"text"`
+	Value string      `json:"value"`
+}
 
 // LimitError is Slack's answer to a message over a limit: the error code
 // it returns and what was over.
@@ -104,10 +143,15 @@ func Validate(blocksJSON json.RawMessage, text string) *LimitError {
 		}
 		return nil
 	}
+	ids := map[string]bool{}
 	for i, b := range blocks {
 		if n := Chars(b.BlockID); n > MaxBlockID {
 			return bad(i, "block_id is %d characters, more than %d", n, MaxBlockID)
 		}
+		if b.BlockID != "" && ids[b.BlockID] {
+			return bad(i, "block_id %q is not unique in the message", b.BlockID)
+		}
+		ids[b.BlockID] = true
 		switch b.Type {
 		case "header":
 			if b.Text == nil {
@@ -149,6 +193,35 @@ func Validate(blocksJSON json.RawMessage, text string) *LimitError {
 					return err
 				}
 			}
+		case "actions":
+			if len(b.Elements) == 0 || len(b.Elements) > MaxActionElements {
+				return bad(i, "%d elements, want 1 to %d", len(b.Elements), MaxActionElements)
+			}
+			actionIDs := map[string]bool{}
+			for j, raw := range b.Elements {
+				var e element
+				if err := json.Unmarshal(raw, &e); err != nil {
+					return bad(i, "element %d: %v", j, err)
+				}
+				if err := checkElement(e, func(what string, t *textObject, max int) error {
+					if t == nil {
+						return fmt.Errorf("%s is missing", what)
+					}
+					if lerr := obj(i, fmt.Sprintf("element %d %s", j, what), t, max, "plain_text"); lerr != nil {
+						return lerr
+					}
+					return nil
+				}); err != nil {
+					if lerr, ok := err.(*LimitError); ok {
+						return lerr
+					}
+					return bad(i, "element %d (%s): %v", j, e.Type, err)
+				}
+				if e.ActionID != "" && actionIDs[e.ActionID] {
+					return bad(i, "element %d: action_id %q is not unique in the block", j, e.ActionID)
+				}
+				actionIDs[e.ActionID] = true
+			}
 		case "divider":
 		default:
 			return bad(i, "a block type qoswatch does not send")
@@ -156,6 +229,51 @@ func Validate(blocksJSON json.RawMessage, text string) *LimitError {
 	}
 	if total > MaxBlocksChars {
 		return &LimitError{"msg_blocks_too_long", fmt.Sprintf("the blocks hold %d characters of text, more than %d", total, MaxBlocksChars)}
+	}
+	return nil
+}
+
+// checkElement checks one element of an actions block; text checks a
+// text object and counts it.
+func checkElement(e element, text func(what string, t *textObject, max int) error) error {
+	if n := Chars(e.ActionID); n > MaxActionID {
+		return fmt.Errorf("action_id is %d characters, more than %d", n, MaxActionID)
+	}
+	switch e.Type {
+	case "button":
+		if err := text("text", e.Text, MaxButtonText); err != nil {
+			return err
+		}
+		switch {
+		case Chars(e.Value) > MaxButtonValue:
+			return fmt.Errorf("value is %d characters, more than %d", Chars(e.Value), MaxButtonValue)
+		case Chars(e.URL) > MaxButtonURL:
+			return fmt.Errorf("url is %d characters, more than %d", Chars(e.URL), MaxButtonURL)
+		case e.Style != "" && e.Style != "primary" && e.Style != "danger":
+			return fmt.Errorf("style %q: want primary or danger", e.Style)
+		}
+	case "static_select":
+		if err := text("placeholder", e.Placeholder, MaxPlaceholder); err != nil {
+			return err
+		}
+		if len(e.Options) == 0 || len(e.Options) > MaxOptions {
+			return fmt.Errorf("%d options, want 1 to %d", len(e.Options), MaxOptions)
+		}
+		values := map[string]bool{}
+		for k, o := range e.Options {
+			if err := text(fmt.Sprintf("option %d", k), o.Text, MaxOptionText); err != nil {
+				return err
+			}
+			if n := Chars(o.Value); n == 0 || n > MaxOptionValue {
+				return fmt.Errorf("option %d: value is %d characters, want 1 to %d", k, n, MaxOptionValue)
+			}
+			if values[o.Value] {
+				return fmt.Errorf("option %d: value %q is not unique", k, o.Value)
+			}
+			values[o.Value] = true
+		}
+	default:
+		return fmt.Errorf("an element type qoswatch does not send")
 	}
 	return nil
 }

@@ -77,7 +77,8 @@ func (r *rig) flush(t *testing.T) {
 // .golden.txt files are the same messages as people read them.
 func TestMessagesGolden(t *testing.T) {
 	route := engine.Route{Channel: "#webinar-support", Mention: "<!subteam^S0AVTEAM>"}
-	r := newRig(t, routerFunc(func(*engine.Notification) engine.Route { return route }))
+	// Bot mode with an answering transport: the firing messages carry buttons.
+	r := newRig(t, routerFunc(func(*engine.Notification) engine.Route { return route }), func(o *notifier.Options) { o.Render.Actions = true })
 	alice := people[0]
 
 	r.ob.add(notif(engine.KindFiring, alice, rule, t0))
