@@ -165,9 +165,25 @@ func SharedCause(affected, others []Participant) (Cause, bool) {
 }
 
 func sharedCause(affected, others []attrs) (Cause, bool) {
-	if len(affected) < CauseMinAffected || len(others) == 0 {
-		return Cause{}, false // too few to tell chance from a cause; nobody to compare with
+	return pickCause(affected, func() int { return len(others) }, func(attr int, v string) int {
+		n := 0
+		for _, p := range others {
+			if p[attr] == v {
+				n++
+			}
+		}
+		return n
+	})
+}
+
+// pickCause is sharedCause's decision, asking about the others only when
+// a value covers enough of the affected: how many they are (othersOf, at
+// most once) and how many of them have that value.
+func pickCause(affected []attrs, othersOf func() int, othersWith func(attr int, v string) int) (Cause, bool) {
+	if len(affected) < CauseMinAffected {
+		return Cause{}, false // too few to tell chance from a cause
 	}
+	nOthers := -1
 	var best Cause
 	found := false
 	for i, at := range causeAttrs {
@@ -181,12 +197,13 @@ func sharedCause(affected, others []attrs) (Cause, bool) {
 			if n < CauseMinAffected || float64(n) < CauseMinCoverage*float64(len(affected)) {
 				continue
 			}
-			c := Cause{Attribute: at.name, Value: v, Affected: n, Of: len(affected), OthersOf: len(others)}
-			for _, p := range others {
-				if p[i] == v {
-					c.Others++
-				}
+			if nOthers < 0 {
+				nOthers = othersOf()
 			}
+			if nOthers == 0 {
+				return Cause{}, false // nobody to compare with
+			}
+			c := Cause{Attribute: at.name, Value: v, Affected: n, Of: len(affected), OthersOf: nOthers, Others: othersWith(i, v)}
 			// share among affected >= ratio × share among others, in integers
 			if float64(n)*float64(c.OthersOf) < CauseMinRatio*float64(c.Others)*float64(c.Of) {
 				continue
@@ -242,6 +259,10 @@ func (e *Engine) attribute(t *tx) {
 	}
 }
 
+// causeOf is SharedCause for a rule in a source, as this call sees it.
+// The affected and the pending come from the rule's alerts (a few); the
+// source's participants (thousands) are walked only when a value covers
+// most of the affected, to count who else has it.
 func (e *Engine) causeOf(t *tx, rule, source string) *Cause {
 	st := e.sources[source]
 	if st == nil {
@@ -254,34 +275,80 @@ func (e *Engine) causeOf(t *tx, rule, source string) *Cause {
 		}
 	}
 	cutoff := newest.Add(-e.stale)
-	var affected, others []attrs
-	visit := func(pk string, ps partState) {
+	// counted is a participant's kept values when it is one of the source's
+	// current participants (a sample within StaleAfter of the newest).
+	counted := func(ps partState) *keptAttrs {
 		if ps.attrs == nil || ps.last.Before(cutoff) {
+			return nil
+		}
+		return ps.attrs
+	}
+	var affected []attrs
+	var left []*keptAttrs // the affected and the pending: not among the others
+	t.eachAlert(e, func(a *Alert) {
+		if a.Key.Rule != rule || a.Key.Source != source {
 			return
 		}
-		if ps.nAlerts > 0 {
-			if a := t.get(e, AlertKey{Rule: rule, Source: source, Participant: pk}); a != nil {
-				switch a.State {
-				case StateFiring, StateResolving:
-					affected = append(affected, ps.attrs.values())
-					return
-				case StatePending:
-					return // neither: about to fire, or a blip; not "unaffected"
-				}
+		ps, _ := t.part(st, a.Key.Participant)
+		k := counted(ps)
+		if k == nil {
+			return
+		}
+		switch a.State {
+		case StateFiring, StateResolving:
+			affected = append(affected, k.values())
+		case StatePending: // about to fire, or a blip: not "unaffected"
+		default:
+			return
+		}
+		left = append(left, k)
+	})
+	// each calls f with the kept values of every current participant of
+	// the source as this call sees them: memory's, then, for what this call
+	// changed, memory's taken back (-1) and the call's (+1).
+	each := func(f func(k *keptAttrs, w int)) {
+		for _, ps := range st.parts {
+			if k := counted(ps); k != nil {
+				f(k, 1)
 			}
 		}
-		others = append(others, ps.attrs.values())
-	}
-	for pk := range st.parts {
-		ps, _ := t.part(st, pk)
-		visit(pk, ps)
-	}
-	for pk, ps := range t.parts {
-		if _, old := st.parts[pk.part]; pk.st == st && !old {
-			visit(pk.part, ps)
+		for pk, ps := range t.parts {
+			if pk.st != st {
+				continue
+			}
+			if mem, ok := st.parts[pk.part]; ok {
+				if k := counted(mem); k != nil {
+					f(k, -1)
+				}
+			}
+			if k := counted(ps); k != nil {
+				f(k, 1)
+			}
 		}
 	}
-	if c, ok := sharedCause(affected, others); ok {
+	// The others are the current participants but the affected and the
+	// pending.
+	othersOf := func() int {
+		n := -len(left)
+		each(func(_ *keptAttrs, w int) { n += w })
+		return n
+	}
+	othersWith := func(attr int, v string) int {
+		h := unique.Make(v)
+		n := 0
+		each(func(k *keptAttrs, w int) {
+			if k[attr] == h {
+				n += w
+			}
+		})
+		for _, k := range left {
+			if k[attr] == h {
+				n--
+			}
+		}
+		return n
+	}
+	if c, ok := pickCause(affected, othersOf, othersWith); ok {
 		return &c
 	}
 	return nil

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -305,4 +306,105 @@ func TestSharedCauseLeavesPendingOut(t *testing.T) {
 	if got, want := ns[0].Cause.String(), "Likely shared cause: data centre EU (AMS Crc) — 6 of 6 affected, 0% of the other 20."; got != want {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
+}
+
+// The engine's cause of every firing is SharedCause over the source's
+// participants as a reader of the alerts would count them: the rule's
+// firing and resolving participants against the other current ones
+// (newest sample within StaleAfter of the source's), pending ones in
+// neither group. Random storms in two sources, over pages that split each
+// minute, with participants that leave, come back and change values.
+func TestEngineCauseMatchesSharedCause(t *testing.T) {
+	rules := []Rule{
+		{Name: "loss", When: lossAbove(5)},
+		{Name: "loss-1m", When: lossAbove(5), For: time.Minute},
+	}
+	f := newFixture(t, rules...)
+	rng := rand.New(rand.NewPCG(1, 2))
+	sources := []Source{web, {Kind: Meeting, ID: "77"}}
+	type seen struct {
+		src  Source
+		p    Participant
+		last time.Time
+	}
+	parts := map[string]*seen{}
+	newest := map[Source]time.Time{}
+	dcs := []string{"EU (AMS Crc)", "US (SC Crc)", "US (NY Crc)", "unknown"}
+	away := map[string]int{} // minutes a participant sends nothing more
+	withCause, without := 0, 0
+	for m := range 60 {
+		stormDC := dcs[(m/8)%3]
+		var batch []Sample
+		for i := range 80 {
+			pk := fmt.Sprint("p", i)
+			if away[pk] > 0 {
+				away[pk]--
+				continue
+			}
+			if rng.IntN(40) == 0 {
+				away[pk] = 2 + rng.IntN(8) // leaves, perhaps past StaleAfter
+				continue
+			}
+			loss := 0.0
+			s := smp(pk, m, 0)
+			s.Source = sources[i%7/6] // 1 in 7 in the meeting
+			s.Participant = mixed(i)
+			s.Participant.UserID = pk
+			s.Participant.DataCenter = dcs[(i+m/20)%len(dcs)]
+			if (s.Participant.DataCenter == stormDC && rng.IntN(5) > 0) || rng.IntN(25) == 0 {
+				loss = 9
+			}
+			s.AudioInput.AvgLoss = loss
+			s.Aggregate()
+			batch = append(batch, s)
+		}
+		rng.Shuffle(len(batch), func(i, j int) { batch[i], batch[j] = batch[j], batch[i] })
+		for len(batch) > 0 {
+			n := min(len(batch), 1+rng.IntN(30))
+			f.ingest(batch[:n]...)
+			for _, s := range batch[:n] {
+				parts[s.Participant.Key()] = &seen{s.Source, s.Participant, s.Time}
+				newest[s.Source] = laterOf(newest[s.Source], s.Time)
+			}
+			batch = batch[n:]
+
+			state := map[AlertKey]State{}
+			for _, a := range f.e.Alerts() {
+				state[a.Key] = a.State
+			}
+			for _, n := range f.store.Drain() {
+				if n.Kind != KindFiring {
+					continue
+				}
+				var affected, others []Participant
+				for pk, p := range parts {
+					if p.src != n.Source || newest[p.src].Sub(p.last) > 5*time.Minute {
+						continue
+					}
+					switch state[AlertKey{Rule: n.Key.Rule, Source: n.Key.Source, Participant: pk}] {
+					case StateFiring, StateResolving:
+						affected = append(affected, p.p)
+					case StatePending:
+					default:
+						others = append(others, p.p)
+					}
+				}
+				want, ok := SharedCause(affected, others)
+				switch {
+				case !ok && n.Cause != nil:
+					t.Fatalf("minute %d, %s: cause %q, want none", m, n.Key, n.Cause)
+				case ok && (n.Cause == nil || *n.Cause != want):
+					t.Fatalf("minute %d, %s: cause %v, want %q", m, n.Key, n.Cause, want)
+				case ok:
+					withCause++
+				default:
+					without++
+				}
+			}
+		}
+	}
+	if withCause < 10 || without < 10 {
+		t.Errorf("%d firings with a cause, %d without: want both, 10 or more", withCause, without)
+	}
+	t.Logf("%d firings with a cause, %d without", withCause, without)
 }

@@ -104,6 +104,24 @@ func (t *tx) get(e *Engine, k AlertKey) *Alert {
 	return e.alerts[k]
 }
 
+// eachAlert calls f with every alert record as this call sees it, in no
+// particular order.
+func (t *tx) eachAlert(e *Engine, f func(*Alert)) {
+	for k, a := range e.alerts {
+		if b, ok := t.alerts[k]; ok {
+			a = b
+		}
+		if a != nil {
+			f(a)
+		}
+	}
+	for k, a := range t.alerts {
+		if _, old := e.alerts[k]; a != nil && !old {
+			f(a)
+		}
+	}
+}
+
 // mutable returns this call's copy of an existing alert.
 func (t *tx) mutable(e *Engine, k AlertKey) *Alert {
 	if a, ok := t.alerts[k]; ok && a != nil {
@@ -360,18 +378,11 @@ func (e *Engine) checkStale(t *tx) {
 		}
 		src := nt.st.key
 		var keys []AlertKey
-		for k := range e.alerts {
-			if k.Source == src {
-				if b := t.get(e, k); b != nil && b.State != StateResolved {
-					keys = append(keys, k)
-				}
+		t.eachAlert(e, func(a *Alert) {
+			if a.Key.Source == src && a.State != StateResolved {
+				keys = append(keys, a.Key)
 			}
-		}
-		for k, a := range t.alerts {
-			if a != nil && k.Source == src && a.State != StateResolved && e.alerts[k] == nil {
-				keys = append(keys, k)
-			}
-		}
+		})
 		slices.SortFunc(keys, compareKeys)
 		for _, k := range keys {
 			ps, _ := t.part(nt.st, k.Participant)
