@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -116,6 +117,9 @@ type ActionNote struct {
 	Members []string `json:"members,omitempty"`
 	// Silence is the silence set, for ActionSilence.
 	Silence *Silence `json:"silence,omitempty"`
+	// Expires, for an ack, is when it expires if the alert still fires
+	// (zero: when the alert resolves).
+	Expires time.Time `json:"expires,omitzero"`
 }
 
 // Retention of the audit log: a store keeps at most MaxActionRecords
@@ -405,6 +409,9 @@ func (e *Engine) notifyAction(t *tx, a *Action, done []*Alert, s *Silence) {
 		}
 	}
 	r := e.ruleFor(first.Key)
+	if a.Kind == ActionAck && r.AckExpiry > 0 {
+		note.Expires = a.At.Add(r.AckExpiry)
+	}
 	n := Notification{
 		Kind: KindAction, Key: a.Alert,
 		Rule:   RuleInfo{Name: r.Name, Description: r.Description, Severity: cmpOr(r.Severity, first.Severity), Labels: r.Labels, For: r.For},
@@ -499,7 +506,7 @@ func (e *Engine) ackExpired(t *tx, r *Rule, k AlertKey, at time.Time) (acked boo
 		return true // told when the silence ends, if still firing
 	}
 	m := t.mutable(e, k)
-	note := &ActionNote{Kind: ActionAck, User: m.AckedBy, UserName: m.AckedByName, At: m.AckedAt, Count: 1}
+	note := &ActionNote{Kind: ActionAck, User: m.AckedBy, UserName: m.AckedByName, At: m.AckedAt, Expires: m.AckedAt.Add(r.AckExpiry), Count: 1}
 	m.AckedBy, m.AckedByName, m.AckedAt = "", "", time.Time{}
 	m.Notified, m.LastNotified = true, t.now
 	e.notify(t, KindRepeat, r, m, at, "")
@@ -574,4 +581,12 @@ func countText(k AlertKey, done []*Alert) string {
 		return fmt.Sprintf("1 alert of %s (%s)", k.Rule, participantName(done[0]))
 	}
 	return fmt.Sprintf("%d alerts of %s", len(done), k.Rule)
+}
+
+// Dismissals returns how many alerts responders dismissed as not an
+// issue, by rule, as the store has counted them (they survive restarts).
+func (e *Engine) Dismissals() map[string]uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return maps.Clone(e.stats.dismissals)
 }

@@ -262,6 +262,9 @@ func (pl *planner) single(e *pending) *planned {
 func (pl *planner) followUp(i int, heads []*pending, rest func(int, func(*pending) bool) []*pending, refs map[engine.AlertKey]engine.MessageRef, st *storms) *planned {
 	e := heads[i]
 	kind := e.n.Kind
+	if kind == engine.KindAction {
+		return pl.action(e, refs)
+	}
 	ref, ok := refs[e.n.Key]
 	if ok && ref.TS != "" {
 		if s := st.byRef[ref]; s != nil {
@@ -282,8 +285,12 @@ func (pl *planner) followUp(i int, heads []*pending, rest func(int, func(*pendin
 		}
 		p := &planned{kind: msgFollowUp, channel: ref.Channel, threadTS: ref.TS, entries: []*pending{e}, outcome: OutcomeDelivered,
 			msg: pl.r.RenderReply(&e.n, e.route)}
-		if kind == engine.KindResolved {
+		switch {
+		case kind == engine.KindResolved:
 			p.update = &edit{ref: ref, msg: pl.r.RenderResolvedUpdate(&e.n, e.route)}
+		case kind == engine.KindRepeat && e.n.Action != nil:
+			// The ack expired: the first message drops its "acknowledged".
+			p.update = &edit{ref: ref, msg: pl.r.RenderActionUpdate(&e.n, e.route)}
 		}
 		return p
 	}
@@ -302,6 +309,24 @@ func (pl *planner) followUp(i int, heads []*pending, rest func(int, func(*pendin
 		}
 	}
 	return pl.single(e)
+}
+
+// action plans a responder's action: the update of the message acted on
+// and a reply in its thread. The message is the alert's first one (its
+// ref), or for a storm the message the button was on; with neither
+// (webhook mode, or the alert's message dead-lettered) the action is a
+// message of its own.
+func (pl *planner) action(e *pending, refs map[engine.AlertKey]engine.MessageRef) *planned {
+	ref, ok := refs[e.n.Key]
+	if !ok || ref.TS == "" {
+		ref = e.n.Action.Message
+	}
+	if ref.TS == "" {
+		return &planned{kind: msgSingle, channel: e.route.Channel, entries: []*pending{e}, outcome: OutcomeDelivered,
+			msg: pl.r.Render(&e.n, e.route)}
+	}
+	return &planned{kind: msgFollowUp, channel: ref.Channel, threadTS: ref.TS, entries: []*pending{e}, outcome: OutcomeDelivered,
+		update: &edit{ref: ref, msg: pl.r.RenderActionUpdate(&e.n, e.route)}, msg: pl.r.RenderActionReply(&e.n, e.route)}
 }
 
 func notifications(ps []*pending) []*engine.Notification {

@@ -93,6 +93,11 @@ func (r *Renderer) Render(n *engine.Notification, route engine.Route) Message {
 		return r.resolved(n, key, false)
 	case engine.KindRepeat:
 		return r.firing(n, key, route.Mention, true, false)
+	case engine.KindAction:
+		if isStorm(n) {
+			return r.RenderActionReply(n, route)
+		}
+		return r.RenderActionUpdate(n, route)
 	}
 	return r.firing(n, key, route.Mention, false, false)
 }
@@ -108,6 +113,8 @@ func (r *Renderer) RenderReply(n *engine.Notification, route engine.Route) Messa
 		return r.resolvedLine(n)
 	case engine.KindRepeat:
 		return r.firing(n, key, route.Mention, true, true)
+	case engine.KindAction:
+		return r.RenderActionReply(n, route)
 	}
 	return r.firing(n, key, route.Mention, false, true)
 }
@@ -159,6 +166,11 @@ func (r *Renderer) firing(n *engine.Notification, key, mention string, repeat, r
 		lead = "FIRING"
 	}
 	blocks := []slack.Block{header(title), section(r.lead(n, mention), capLead)}
+	if repeat && n.Action != nil { // told again because the ack expired
+		title = fmt.Sprintf("⏰ Still firing %s after the ack: %s — %s · %s", duration(n.Action.Expires.Sub(n.Action.At)), rule, name, src)
+		blocks = []slack.Block{header(title), section(clip(r.stateLine(n), capContext), capContext), blocks[1]}
+		lead = "FIRING (ack expired)"
+	}
 	valuesTitle := "*What fired*"
 	if n.Rule.For > 0 {
 		valuesTitle += fmt.Sprintf(" (held for %s)", duration(n.Rule.For))

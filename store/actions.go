@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -15,8 +16,8 @@ import (
 // them, so a file written before them opens as it is.
 //
 // Retention: the log keeps the newest engine.MaxActionRecords actions
-// and none older than engine.ActionRetention (their At, wall clock); older
-// ones are deleted by the commit that adds a new one. An action ID is
+// and none more than engine.ActionRetention older than the newest (their
+// At, wall clock); older ones are deleted by the commit that adds a new one. An action ID is
 // applied once while its record is kept.
 var (
 	bucketActions    = []byte("actions")    // big-endian Seq → ActionRecord
@@ -78,13 +79,16 @@ func (db *DB) commitActions(tx *bolt.Tx, c *engine.Changes) error {
 			return fmt.Errorf("action id %q: %w", r.ID, err)
 		}
 	}
-	return db.pruneActions(log, ids, c.Actions[len(c.Actions)-1].Seq)
+	newest := &c.Actions[len(c.Actions)-1]
+	return pruneActions(log, ids, newest.Seq, newest.At)
 }
 
-// pruneActions deletes the oldest records beyond the retention. The log
-// is deleted from its front only, so it holds the sequences first..last.
-func (db *DB) pruneActions(log, ids *bolt.Bucket, last uint64) error {
-	horizon := db.now().Add(-engine.ActionRetention)
+// pruneActions deletes the oldest records beyond the retention, measured
+// from the newest action's time (the engine's clock, which stamped
+// them). The log is deleted from its front only, so it holds the
+// sequences first..last.
+func pruneActions(log, ids *bolt.Bucket, last uint64, newest time.Time) error {
+	horizon := newest.Add(-engine.ActionRetention)
 	cur := log.Cursor()
 	for k, v := cur.First(); k != nil; k, v = cur.First() {
 		seq := binary.BigEndian.Uint64(k)

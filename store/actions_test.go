@@ -148,15 +148,23 @@ func TestActionLogPagesAndIsBounded(t *testing.T) {
 	if len(all) != engine.MaxActionRecords {
 		t.Fatalf("%d records kept, want %d", len(all), engine.MaxActionRecords)
 	}
-	// A record older than ActionRetention goes with the next commit.
-	old := engine.ActionRecord{Action: engine.Action{ID: "old", Kind: engine.ActionAck, Alert: u1, User: "U1", At: at.Add(-engine.ActionRetention - time.Hour)}}
+	// A record older than ActionRetention before a new one goes with
+	// the commit of the new one.
 	db2, _ := Open(tempPath(t), Options{})
 	defer db2.Close()
-	if err := db2.Commit(ctx, engine.Changes{Actions: []engine.ActionRecord{old}}); err != nil {
-		t.Fatal(err)
+	old := engine.ActionRecord{Action: engine.Action{ID: "old", Kind: engine.ActionAck, Alert: u1, User: "U1", At: at}}
+	young := engine.ActionRecord{Action: engine.Action{ID: "young", Kind: engine.ActionAck, Alert: u1, User: "U1", At: at.Add(time.Hour)}}
+	later := engine.ActionRecord{Action: engine.Action{ID: "later", Kind: engine.ActionAck, Alert: u1, User: "U1", At: at.Add(engine.ActionRetention + time.Minute)}}
+	for _, r := range []engine.ActionRecord{old, young, later} {
+		if err := db2.Commit(ctx, engine.Changes{Actions: []engine.ActionRecord{r}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, ok, _ := db2.Action(ctx, "old"); ok {
 		t.Fatal("a record older than the retention is kept")
+	}
+	if _, ok, _ := db2.Action(ctx, "young"); !ok {
+		t.Fatal("a record within the retention is gone")
 	}
 }
 
