@@ -21,6 +21,7 @@ type Defaults struct {
 	For            string `yaml:"for" json:"for" kind:"duration" doc:"How long the condition must hold before the alert fires (Go duration: 90s, 2m, 1h). Default 2m."`
 	KeepFiringFor  string `yaml:"keep_firing_for" json:"keep_firing_for" kind:"duration" doc:"How long the alert keeps firing after the condition stopped holding (or clear held). Default 2m."`
 	RepeatInterval string `yaml:"repeat_interval" json:"repeat_interval" kind:"duration" doc:"Tell again after this long while still firing. Default 1h."`
+	AckExpiry      string `yaml:"ack_expiry" json:"ack_expiry" kind:"duration" doc:"How long an acknowledgement (Slack's Acknowledge, qoswatch ack) holds: an alert still firing that long after it is told again. 0s: until it resolves. Default 1h."`
 	Severity       string `yaml:"severity" json:"severity" kind:"severity" doc:"info, warning or critical. Default warning."`
 	Channel        string `yaml:"channel" json:"channel" doc:"The Slack channel (#name or id) when no route matches."`
 }
@@ -44,6 +45,7 @@ type RuleSpec struct {
 	For            string            `yaml:"for" json:"for" kind:"duration" doc:"How long when must hold before the alert fires. Default: defaults.for."`
 	KeepFiringFor  string            `yaml:"keep_firing_for" json:"keep_firing_for" kind:"duration" doc:"How long it keeps firing after it stopped holding. Default: defaults.keep_firing_for."`
 	RepeatInterval string            `yaml:"repeat_interval" json:"repeat_interval" kind:"duration" doc:"Tell again after this long while firing. Default: defaults.repeat_interval."`
+	AckExpiry      string            `yaml:"ack_expiry" json:"ack_expiry" kind:"duration" doc:"How long an acknowledgement holds while the alert still fires; 0s: until it resolves. Default: defaults.ack_expiry."`
 	Severity       string            `yaml:"severity" json:"severity" kind:"severity" doc:"info, warning or critical. Default: defaults.severity."`
 	Labels         map[string]string `yaml:"labels" json:"labels" doc:"Extra key/value pairs for routes and silences (team: support)."`
 	Summary        string            `yaml:"summary" json:"summary" kind:"template" doc:"A Go text/template naming values as when does: {{ .participant.user_name }}, {{ num .audio_input.avg_loss }}, {{ .labels.team }}."`

@@ -20,6 +20,7 @@ const (
 	DefaultFor            = 2 * time.Minute
 	DefaultKeepFiringFor  = 2 * time.Minute
 	DefaultRepeatInterval = time.Hour
+	DefaultAckExpiry      = time.Hour
 	DefaultSeverity       = engine.SeverityWarning
 )
 
@@ -286,6 +287,7 @@ func (l *loader) build(spec *File, root *ast.MappingNode, routeNodes, ruleNodes 
 		For:            l.duration(d, "for", spec.Defaults.For, DefaultFor, "", false),
 		KeepFiringFor:  l.duration(d, "keep_firing_for", spec.Defaults.KeepFiringFor, DefaultKeepFiringFor, "", false),
 		RepeatInterval: l.duration(d, "repeat_interval", spec.Defaults.RepeatInterval, DefaultRepeatInterval, "", true),
+		AckExpiry:      l.duration(d, "ack_expiry", spec.Defaults.AckExpiry, DefaultAckExpiry, "", false),
 		Severity:       l.severity(d, spec.Defaults.Severity, DefaultSeverity, ""),
 	}
 
@@ -336,6 +338,7 @@ func (l *loader) build(spec *File, root *ast.MappingNode, routeNodes, ruleNodes 
 			For:            l.duration(n, "for", rs.For, def.For, name, false),
 			KeepFiringFor:  l.duration(n, "keep_firing_for", rs.KeepFiringFor, def.KeepFiringFor, name, false),
 			RepeatInterval: l.duration(n, "repeat_interval", rs.RepeatInterval, def.RepeatInterval, name, true),
+			AckExpiry:      l.duration(n, "ack_expiry", rs.AckExpiry, def.AckExpiry, name, false),
 			Severity:       l.severity(n, rs.Severity, def.Severity, name),
 			Labels:         rs.Labels,
 		}
@@ -383,6 +386,8 @@ func (l *loader) duration(m *ast.MappingNode, key, v string, def time.Duration, 
 		l.errorf(mapGet(m, key), rule, "%s: %q is not a duration (use 90s, 2m, 1h)", key, v)
 	case positive && d <= 0:
 		l.errorf(mapGet(m, key), rule, "%s: %s must be more than 0", key, v)
+	case d < 0 && key == "ack_expiry":
+		l.errorf(mapGet(m, key), rule, "%s: %s must be 0 or more (0s: an ack holds until the alert resolves)", key, v)
 	case d < 0:
 		l.errorf(mapGet(m, key), rule, "%s: %s must be 0 or more (0s: at once)", key, v)
 	}

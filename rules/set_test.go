@@ -142,6 +142,28 @@ rules:
 	}
 }
 
+// ack_expiry: a default of 1h, a defaults value every rule inherits, a
+// rule's own, and 0s for an ack that holds until the alert resolves.
+func TestAckExpiry(t *testing.T) {
+	if bare := mustParse(t, "rules:\n  - name: a\n    when: latency > 150\n").Rules()[0]; bare.AckExpiry != time.Hour {
+		t.Errorf("built-in ack_expiry = %s, want 1h", bare.AckExpiry)
+	}
+	r := mustParse(t, `defaults: {ack_expiry: 30m}
+rules:
+  - name: a
+    when: latency > 150
+  - name: b
+    when: latency > 150
+    ack_expiry: 0s
+  - name: c
+    when: latency > 150
+    ack_expiry: 4h
+`).Rules()
+	if r[0].AckExpiry != 30*time.Minute || r[1].AckExpiry != 0 || r[2].AckExpiry != 4*time.Hour {
+		t.Errorf("ack_expiry = %s, %s, %s; want 30m, 0s, 4h", r[0].AckExpiry, r[1].AckExpiry, r[2].AckExpiry)
+	}
+}
+
 func TestRoute(t *testing.T) {
 	set := mustParse(t, `defaults: {channel: "#fallback"}
 routes:
