@@ -280,7 +280,7 @@ func TestSharedCauseCountsCurrentParticipants(t *testing.T) {
 // Participants whose alert of the rule is still pending are not counted
 // as unaffected: they are the storm's next members.
 func TestSharedCauseLeavesPendingOut(t *testing.T) {
-	f := newFixture(t, Rule{Name: "loss", When: lossAbove(5), For: time.Minute})
+	f := newFixture(t, Rule{Name: "loss", When: lossAbove(5), For: 2 * time.Minute}) // fires on the second bad minute
 	minute := func(m int, bad func(i int) bool) {
 		var batch []Sample
 		for i := range 30 {

@@ -151,6 +151,18 @@ func (t *tx) touch(k AlertKey, s *Sample) {
 	t.touched[k] = s
 }
 
+// SampleSpan is the time one sample describes. Zoom's QoS, polled or
+// pushed by QSS, is per minute: the sample stamped t (its date_time) is the
+// minute from t to t+1m, and Zoom can only send it once that minute is
+// over. So the lifecycle counts the time the samples cover: `for: 2m`
+// fires on the second bad minute (samples t and t+1 cover t to t+2m),
+// `keep_firing_for: 2m` resolves on the second good one, and `for` or
+// `keep_firing_for` of at most a minute acts on the first sample.
+const SampleSpan = time.Minute
+
+// covered is how long samples from since up to the one stamped at describe.
+func covered(since, at time.Time) time.Duration { return at.Add(SampleSpan).Sub(since) }
+
 // step moves one alert through the lifecycle for one sample on which
 // `when` holds or not. Time is the sample's.
 func (e *Engine) step(t *tx, r *Rule, k AlertKey, ps *partState, s *Sample, holds bool) {
@@ -181,7 +193,7 @@ func (e *Engine) step(t *tx, r *Rule, k AlertKey, ps *partState, s *Sample, hold
 		}
 		observe(a, s)
 		t.set(k, a)
-		if r.For == 0 {
+		if covered(at, at) >= r.For {
 			e.fire(t, r, a, at)
 		}
 		return
@@ -191,7 +203,7 @@ func (e *Engine) step(t *tx, r *Rule, k AlertKey, ps *partState, s *Sample, hold
 		switch {
 		case !holds:
 			t.drop(e, k, ps)
-		case at.Sub(cur.ActiveSince) >= r.For:
+		case covered(cur.ActiveSince, at) >= r.For:
 			a := t.mutable(e, k)
 			observe(a, s)
 			e.fire(t, r, a, at)
@@ -220,7 +232,7 @@ func (e *Engine) step(t *tx, r *Rule, k AlertKey, ps *partState, s *Sample, hold
 		} else {
 			t.touch(k, s)
 		}
-		if at.Sub(cur.ClearSince) >= r.KeepFiringFor {
+		if covered(cur.ClearSince, at) >= r.KeepFiringFor {
 			e.resolve(t, r, k, ReasonRecovered, at)
 		}
 	}

@@ -6,8 +6,10 @@ import (
 	"time"
 )
 
+// loss is a rule on audio loss that fires on the third bad minute and
+// resolves on the second good one (a sample covers its minute: SampleSpan).
 func loss(name string, above float64) Rule {
-	return Rule{Name: name, When: lossAbove(above), For: 2 * time.Minute, KeepFiringFor: time.Minute,
+	return Rule{Name: name, When: lossAbove(above), For: 3 * time.Minute, KeepFiringFor: 2 * time.Minute,
 		Severity: SeverityWarning, Summary: tmpl{}}
 }
 
@@ -46,7 +48,7 @@ func TestLifecycle(t *testing.T) {
 		rule  Rule
 		steps []step
 	}{
-		{"for: pending until held 2m, then firing once", loss("loss", 2), []step{
+		{"for: pending until held 3m (three minutes), then firing once", loss("loss", 2), []step{
 			{0, 0, nil, ""},
 			{1, 5, nil, "loss/a=pending"},
 			{2, 5, nil, "loss/a=pending"},
@@ -112,6 +114,47 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
+// A sample is a minute (SampleSpan): `for` and `keep_firing_for` count the
+// minutes the samples cover, so `for: 2m` fires on the second bad minute,
+// a minute's `for` on the first, and `keep_firing_for: 2m` resolves on the
+// second good minute.
+func TestForCountsTheMinutesTheSamplesCover(t *testing.T) {
+	rule := func(forDur, keep time.Duration) Rule {
+		r := loss("loss", 2)
+		r.For, r.KeepFiringFor = forDur, keep
+		return r
+	}
+	tests := []struct {
+		name  string
+		rule  Rule
+		steps []step
+	}{
+		{"for 2m: two bad minutes", rule(2*time.Minute, 2*time.Minute), []step{
+			{1, 5, nil, "loss/a=pending"},
+			{2, 5, []string{"firing loss a @2"}, "loss/a=firing"},
+			{3, 0, nil, "loss/a=resolving"},
+			{4, 0, []string{"resolved loss a @4 recovered"}, "loss/a=resolved"},
+		}},
+		{"for 1m: the first bad minute", rule(time.Minute, time.Minute), []step{
+			{1, 5, []string{"firing loss a @1"}, "loss/a=firing"},
+			{2, 0, []string{"resolved loss a @2 recovered"}, "loss/a=resolved"},
+		}},
+		{"for 90s: two bad minutes", rule(90*time.Second, 0), []step{
+			{1, 5, nil, "loss/a=pending"},
+			{2, 5, []string{"firing loss a @2"}, "loss/a=firing"},
+		}},
+		{"a minute not seen between two bad ones keeps it pending", rule(2*time.Minute, 0), []step{
+			{1, 5, nil, "loss/a=pending"},
+			{3, 5, []string{"firing loss a @3"}, "loss/a=firing"}, // 1 to 4: held since 1, though minute 2 was not seen
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			runSteps(t, newFixture(t, tc.rule), tc.steps)
+		})
+	}
+}
+
 func TestNotificationCarriesContext(t *testing.T) {
 	f := newFixture(t, loss("loss", 2))
 	f.ingest(smp("a", 1, 5), smp("a", 2, 6), smp("a", 3, 7))
@@ -121,7 +164,7 @@ func TestNotificationCarriesContext(t *testing.T) {
 	}
 	n := ns[0]
 	if n.Kind != KindFiring || n.ID == 0 || n.Rule.Name != "loss" || n.Rule.Severity != SeverityWarning ||
-		n.Rule.For != 2*time.Minute || n.Source != web || n.Participant.UserName != "name-a" ||
+		n.Rule.For != 3*time.Minute || n.Source != web || n.Participant.UserName != "name-a" ||
 		n.Sample.AudioInput.AvgLoss != 7 || !n.Since.Equal(t0.Add(3*time.Minute)) ||
 		!n.At.Equal(t0.Add(3*time.Minute)) || !n.Created.Equal(f.clock.t) || n.Summary != "name-a firing" ||
 		len(n.Explain) != 1 || !n.Explain[0].Holds || n.Explain[0].Value != "7" {

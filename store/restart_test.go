@@ -21,7 +21,8 @@ func (c lossAbove) Explain(s *engine.Sample) []engine.Term {
 }
 
 var restartRules = []engine.Rule{{
-	Name: "lossy-audio", When: lossAbove(2), For: 2 * time.Minute, KeepFiringFor: time.Minute,
+	// Fires on the third bad minute, resolves on the second good one.
+	Name: "lossy-audio", When: lossAbove(2), For: 3 * time.Minute, KeepFiringFor: 2 * time.Minute,
 	RepeatInterval: time.Hour, Severity: engine.SeverityWarning,
 }, {
 	// Fires and resolves on one sample: evaluating a sample twice shows.
