@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -174,4 +175,149 @@ func actionIDs(rs []engine.ActionRecord) []string {
 		out = append(out, r.ID)
 	}
 	return out
+}
+
+func act(t *testing.T, e *engine.Engine, a engine.Action) engine.ActionResult {
+	t.Helper()
+	res, err := e.Act(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func silenceByID(e *engine.Engine, id string) (engine.Silence, bool) {
+	for _, s := range e.Silences() {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return engine.Silence{}, false
+}
+
+// "Until this alert resolves" is a real silence (listed, stored) that
+// holds back the alert's repeats and ends itself, in the commit that
+// resolves the alert: after a restart it is still over.
+func TestSilenceUntilResolvedEndsWithTheAlert(t *testing.T) {
+	ctx := context.Background()
+	path := tempPath(t)
+	db, e := firingU1(t, path)
+	res := act(t, e, engine.Action{ID: "s1", Kind: engine.ActionSilence, Scope: engine.ScopeUntilResolved, Alert: u1, User: "U1", UserName: "ana"})
+	if !res.Applied || res.Silence == nil || res.Silence.ID != "act-s1" || !strings.Contains(res.Text, "until it resolves") {
+		t.Fatalf("silence: %+v", res)
+	}
+	s, ok := silenceByID(e, "act-s1")
+	if !ok || s.EndsWith == nil || *s.EndsWith != u1 || s.CreatedBy != "U1 (ana)" || len(s.Matchers) != 3 {
+		t.Fatalf("the silence as listed: %+v", s)
+	}
+	now := t0.Add(time.Hour) // the engine's clock (newEngine)
+	if !s.EndsAt.Equal(now.Add(engine.UntilResolvedSilenceMax)) {
+		t.Fatalf("ends_at %s, want the bound %s", s.EndsAt, now.Add(engine.UntilResolvedSilenceMax))
+	}
+	drain(t, db) // the action's message
+	// u1 recovers at minute 7 and resolves (keep_firing_for 1m) at 8.
+	if err := e.Ingest(ctx, page(5, 9, restartLoss)); err != nil {
+		t.Fatal(err)
+	}
+	s, _ = silenceByID(e, "act-s1")
+	if !s.EndsAt.Equal(now) {
+		t.Fatalf("after the alert resolved the silence ends at %s, want now (%s)", s.EndsAt, now)
+	}
+	db.Close()
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	e = newEngine(t, db)
+	if s, _ := silenceByID(e, "act-s1"); !s.EndsAt.Equal(now) {
+		t.Fatalf("after a restart the silence ends at %s", s.EndsAt)
+	}
+}
+
+// The other scopes: this participant and this rule in this webinar end
+// when the webinar ends; this rule everywhere lasts an hour; a storm has
+// no single participant to silence.
+func TestSilenceScopes(t *testing.T) {
+	ctx := context.Background()
+	db, e := firingU1(t, tempPath(t))
+	defer db.Close()
+	now := t0.Add(time.Hour)
+	for _, c := range []struct {
+		scope    engine.SilenceScope
+		matchers string
+		endsAt   time.Time
+		text     string
+	}{
+		{engine.ScopeParticipant, "source=webinar:900 participant=u1", now.Add(engine.SourceSilenceMax), "Silenced every alert of name-u1 in this webinar until the webinar or meeting ends"},
+		{engine.ScopeRuleSource, "rule=lossy-audio source=webinar:900", now.Add(engine.SourceSilenceMax), "Silenced rule lossy-audio in this webinar until the webinar or meeting ends"},
+		{engine.ScopeRule1h, "rule=lossy-audio", now.Add(time.Hour), "Silenced rule lossy-audio everywhere until 11:00 UTC."},
+	} {
+		res := act(t, e, engine.Action{ID: string(c.scope), Kind: engine.ActionSilence, Scope: c.scope, Alert: u1, User: "U1"})
+		if !res.Applied || !strings.HasPrefix(res.Text, c.text) {
+			t.Errorf("%s: %+v", c.scope, res)
+			continue
+		}
+		var ms []string
+		for _, m := range res.Silence.Matchers {
+			ms = append(ms, m.Name+"="+m.Value)
+		}
+		if strings.Join(ms, " ") != c.matchers || !res.Silence.EndsAt.Equal(c.endsAt) {
+			t.Errorf("%s: matchers %v, ends %s; want %s, %s", c.scope, ms, res.Silence.EndsAt, c.matchers, c.endsAt)
+		}
+	}
+	_, err := e.Act(ctx, engine.Action{ID: "x", Kind: engine.ActionSilence, Scope: engine.ScopeParticipant, User: "U1",
+		Alert: engine.AlertKey{Rule: u1.Rule, Source: u1.Source}})
+	if !errors.Is(err, engine.ErrInvalidAction) {
+		t.Errorf("participant scope on a storm: %v", err)
+	}
+	if err := e.EndSource(ctx, restartSource, t0.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	for id, over := range map[string]bool{"act-participant": true, "act-rule_source": true, "act-rule_1h": false} {
+		s, _ := silenceByID(e, id)
+		if got := !s.EndsAt.After(now); got != over {
+			t.Errorf("%s after the webinar ended: over = %v, want %v", id, got, over)
+		}
+	}
+}
+
+// Dismissals are counted per rule and survive a restart; acting on an
+// alert that is no longer firing changes nothing and says so; a bad
+// action is the caller's error.
+func TestDismissCountSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	path := tempPath(t)
+	db, e := firingU1(t, path)
+	if res := act(t, e, engine.Action{ID: "d1", Kind: engine.ActionDismiss, Alert: u1, User: "cli:ana"}); !res.Applied ||
+		res.Text != "Dismissed lossy-audio for name-u1 as not an issue." {
+		t.Fatalf("dismiss: %+v", res)
+	}
+	if res := act(t, e, engine.Action{ID: "d2", Kind: engine.ActionAck, Alert: u1, User: "cli:ana"}); res.Applied ||
+		!strings.Contains(res.Text, "not firing any more") {
+		t.Fatalf("ack of a dismissed alert: %+v", res)
+	}
+	for _, bad := range []engine.Action{
+		{Kind: engine.ActionAck, Alert: u1, User: "U1"},
+		{ID: "b", Kind: "snooze", Alert: u1, User: "U1"},
+		{ID: "b", Kind: engine.ActionSilence, Scope: "forever", Alert: u1, User: "U1"},
+		{ID: "b", Kind: engine.ActionAck, User: "U1"},
+	} {
+		if _, err := e.Act(ctx, bad); !errors.Is(err, engine.ErrInvalidAction) {
+			t.Errorf("%+v: %v, want ErrInvalidAction", bad, err)
+		}
+	}
+	db.Close()
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	e = newEngine(t, db)
+	if got := e.Dismissals(); got["lossy-audio"] != 1 {
+		t.Fatalf("dismissals after a restart: %v", got)
+	}
+	if got, _ := db.Dismissals(ctx); got["lossy-audio"] != 1 {
+		t.Fatalf("store dismissals: %v", got)
+	}
 }
