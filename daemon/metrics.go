@@ -155,9 +155,10 @@ var engineMetrics = func() []engineMetric {
 }()
 
 var (
-	alertsDesc       = prometheus.NewDesc("qoswatch_alerts", "Alerts by rule, state and severity, now.", []string{"rule", "state", "severity"}, nil)
-	ruleDisablesDesc = prometheus.NewDesc("qoswatch_rule_disabled_total", "Times a rule was disabled because evaluating it failed (an error, its evaluation budget), by rule.", []string{"rule"}, nil)
-	ruleDisabledDesc = prometheus.NewDesc("qoswatch_rule_disabled", "1 while a rule is disabled because evaluating it failed (a rules reload enables it again), 0 otherwise.", []string{"rule"}, nil)
+	alertsDesc         = prometheus.NewDesc("qoswatch_alerts", "Alerts by rule, state and severity, now.", []string{"rule", "state", "severity"}, nil)
+	ruleDisablesDesc   = prometheus.NewDesc("qoswatch_rule_disabled_total", "Times a rule was disabled because evaluating it failed (an error, its evaluation budget), by rule.", []string{"rule"}, nil)
+	ruleDismissalsDesc = prometheus.NewDesc("qoswatch_rule_dismissals_total", "Alerts responders dismissed as not an issue (false positives), by rule; kept in the store across restarts.", []string{"rule"}, nil)
+	ruleDisabledDesc   = prometheus.NewDesc("qoswatch_rule_disabled", "1 while a rule is disabled because evaluating it failed (a rules reload enables it again), 0 otherwise.", []string{"rule"}, nil)
 )
 
 func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -167,6 +168,7 @@ func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- alertsDesc
 	ch <- ruleDisablesDesc
 	ch <- ruleDisabledDesc
+	ch <- ruleDismissalsDesc
 }
 
 func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
@@ -176,6 +178,9 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for rule, n := range s.RuleDisables {
 		ch <- prometheus.MustNewConstMetric(ruleDisablesDesc, prometheus.CounterValue, float64(n), rule)
+	}
+	for rule, n := range s.RuleDismissals {
+		ch <- prometheus.MustNewConstMetric(ruleDismissalsDesc, prometheus.CounterValue, float64(n), rule)
 	}
 	for rule, off := range s.RuleDisabled {
 		v := 0.0

@@ -26,6 +26,9 @@ type Stats struct {
 	// and whether it is disabled now (until a reload).
 	RuleDisables map[string]uint64
 	RuleDisabled map[string]bool
+	// RuleDismissals are, for every loaded rule, the alerts responders
+	// dismissed as not an issue (Act), as stored: they survive restarts.
+	RuleDismissals map[string]uint64
 }
 
 // Stats returns the counters and the current alert counts.
@@ -61,10 +64,12 @@ func (e *Engine) Stats() Stats {
 	s.Rules = len(e.rules)
 	s.RuleDisables = make(map[string]uint64, len(e.rules))
 	s.RuleDisabled = make(map[string]bool, len(e.rules))
+	s.RuleDismissals = make(map[string]uint64, len(e.rules))
 	for i := range e.rules {
 		name := e.rules[i].Name
 		s.RuleDisables[name] = c.disables[name]
 		s.RuleDisabled[name] = e.disabled[name]
+		s.RuleDismissals[name] = c.dismissals[name]
 	}
 	s.Silences = len(e.silences)
 	now := e.now()

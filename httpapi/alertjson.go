@@ -24,7 +24,10 @@ type AlertJSON struct {
 	LastSample  *time.Time                 `json:"last_sample,omitempty"`
 	ResolvedAt  *time.Time                 `json:"resolved_at,omitempty"`
 	Reason      string                     `json:"reason,omitempty"`
-	Told        bool                       `json:"told"` // the firing was queued for Slack (delivery is the outbox's)
+	Told        bool                       `json:"told"`               // the firing was queued for Slack (delivery is the outbox's)
+	AckedBy     string                     `json:"acked_by,omitempty"` // who acknowledged it: a Slack user ID or cli:NAME
+	AckedByName string                     `json:"acked_by_name,omitempty"`
+	AckedAt     *time.Time                 `json:"acked_at,omitempty"`
 	Explain     []TermJSON                 `json:"explain"`
 	Sample      map[string]json.RawMessage `json:"sample"`
 }
@@ -43,6 +46,7 @@ func NewAlertJSON(a *engine.Alert) AlertJSON {
 		ActiveSince: timePtr(a.ActiveSince), FiredAt: timePtr(a.FiredAt), ClearSince: timePtr(a.ClearSince),
 		LastSample: timePtr(a.LastSample), ResolvedAt: timePtr(a.ResolvedAt),
 		Reason: string(a.Reason), Told: a.Notified,
+		AckedBy: a.AckedBy, AckedByName: a.AckedByName, AckedAt: timePtr(a.AckedAt),
 		Explain: make([]TermJSON, len(a.Explain)),
 		Sample:  sampleValues(&a.Sample),
 	}

@@ -34,6 +34,9 @@ type Engine interface {
 	Silences() []engine.Silence
 	AddSilence(ctx context.Context, s engine.Silence) (engine.Silence, error)
 	ExpireSilence(ctx context.Context, id string) error
+	Act(ctx context.Context, a engine.Action) (engine.ActionResult, error)
+	Actions(ctx context.Context, q engine.ActionQuery) ([]engine.ActionRecord, error)
+	Dismissals() map[string]uint64
 }
 
 // Check is one readiness condition: nil when ready, else why not.
@@ -107,6 +110,15 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("GET /api/v1/silences", s.auth(s.silences))
 	mux.HandleFunc("POST /api/v1/silences", s.auth(s.write(s.addSilence)))
 	mux.HandleFunc("DELETE /api/v1/silences/{id}", s.auth(s.write(s.expireSilence)))
+	mux.HandleFunc("GET /api/v1/actions", s.auth(s.actions))
+	mux.HandleFunc("POST /api/v1/actions", s.auth(s.write(s.act)))
+	mux.HandleFunc("GET /api/v1/dismissals", s.auth(func(w http.ResponseWriter, r *http.Request) {
+		d := s.Engine.Dismissals()
+		if d == nil {
+			d = map[string]uint64{}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"dismissals": d})
+	}))
 	if opts.Backup != nil {
 		mux.HandleFunc("GET /api/v1/backup", s.auth(s.backup))
 	}
