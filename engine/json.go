@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
+	"sync"
 )
 
 // The JSON form of the domain types, which the store writes (see
@@ -14,12 +16,41 @@ import (
 // QoS value can be, is written as null too, so no sample can make a
 // commit fail.
 //
-// Each float of Stream, CPUUsage, WiFiRSSI and Sample is shadowed by a
-// jsonNum of the same JSON name in its MarshalJSON; the other fields come
-// from the embedded plain copy. A float field added later without its
-// shadow makes json.Marshal fail loudly on NaN (TestJSONEveryField).
+// Stream, CPUUsage, WiFiRSSI and Sample, the types with float fields, go
+// through marshalNulls and unmarshalNulls: the same fields, each float
+// written by jsonNum. A float field added later needs no code.
 
-// jsonNum is a float64 that marshals NaN and ±Inf as null.
+func (s Stream) MarshalJSON() ([]byte, error)   { return marshalNulls(s) }
+func (c CPUUsage) MarshalJSON() ([]byte, error) { return marshalNulls(c) }
+func (w WiFiRSSI) MarshalJSON() ([]byte, error) { return marshalNulls(w) }
+func (s Sample) MarshalJSON() ([]byte, error)   { return marshalNulls(s) }
+
+// UnmarshalJSON starts from every value missing, so null and absent fields
+// stay missing.
+func (s *Stream) UnmarshalJSON(b []byte) error {
+	*s = MissingStream
+	return unmarshalNulls(b, s)
+}
+
+func (c *CPUUsage) UnmarshalJSON(b []byte) error {
+	*c = CPUUsage{NaN, NaN, NaN, NaN}
+	return unmarshalNulls(b, c)
+}
+
+func (w *WiFiRSSI) UnmarshalJSON(b []byte) error {
+	*w = WiFiRSSI{NaN, NaN, NaN}
+	return unmarshalNulls(b, w)
+}
+
+// UnmarshalJSON starts from NewSample: whatever the JSON leaves out is
+// missing, not zero.
+func (s *Sample) UnmarshalJSON(b []byte) error {
+	*s = NewSample()
+	return unmarshalNulls(b, s)
+}
+
+// jsonNum is a float64 that marshals NaN and ±Inf as null (null reads
+// back as no change: the missing value the field started with).
 type jsonNum float64
 
 func (n jsonNum) MarshalJSON() ([]byte, error) {
@@ -30,80 +61,54 @@ func (n jsonNum) MarshalJSON() ([]byte, error) {
 	return json.Marshal(f)
 }
 
-func (s Stream) MarshalJSON() ([]byte, error) {
-	type plain Stream
-	return json.Marshal(struct {
-		plain
-		Bitrate   jsonNum `json:"bitrate"`
-		Latency   jsonNum `json:"latency"`
-		Jitter    jsonNum `json:"jitter"`
-		AvgLoss   jsonNum `json:"avg_loss"`
-		MaxLoss   jsonNum `json:"max_loss"`
-		FrameRate jsonNum `json:"frame_rate"`
-		Width     jsonNum `json:"width"`
-		Height    jsonNum `json:"height"`
-	}{plain(s), jsonNum(s.Bitrate), jsonNum(s.Latency), jsonNum(s.Jitter), jsonNum(s.AvgLoss),
-		jsonNum(s.MaxLoss), jsonNum(s.FrameRate), jsonNum(s.Width), jsonNum(s.Height)})
+// withNulls is a struct type's twin: the same fields and tags, each
+// float64 a jsonNum, and no methods (so encoding/json does not call back
+// into the type's own MarshalJSON). Built once per type.
+func withNulls(t reflect.Type) reflect.Type {
+	if twin, ok := twins.Load(t); ok {
+		return twin.(reflect.Type)
+	}
+	fields := make([]reflect.StructField, t.NumField())
+	for i := range fields {
+		f := t.Field(i)
+		if f.Type.Kind() == reflect.Float64 {
+			f.Type = reflect.TypeFor[jsonNum]()
+		}
+		fields[i] = reflect.StructField{Name: f.Name, Type: f.Type, Tag: f.Tag}
+	}
+	twin, _ := twins.LoadOrStore(t, reflect.StructOf(fields))
+	return twin.(reflect.Type)
 }
 
-// UnmarshalJSON starts from a stream with every value missing, so null
-// and absent fields stay missing.
-func (s *Stream) UnmarshalJSON(b []byte) error {
-	type plain Stream
-	*s = MissingStream
-	return json.Unmarshal(b, (*plain)(s))
+var twins sync.Map // reflect.Type → its withNulls twin
+
+// copyFields copies each field of a struct into the same field of its
+// twin, or back.
+func copyFields(dst, src reflect.Value) {
+	for i := range src.NumField() {
+		dst.Field(i).Set(src.Field(i).Convert(dst.Field(i).Type()))
+	}
 }
 
-func (c CPUUsage) MarshalJSON() ([]byte, error) {
-	type plain CPUUsage
-	return json.Marshal(struct {
-		plain
-		ZoomMinCPUUsage   jsonNum `json:"zoom_min_cpu_usage"`
-		ZoomAvgCPUUsage   jsonNum `json:"zoom_avg_cpu_usage"`
-		ZoomMaxCPUUsage   jsonNum `json:"zoom_max_cpu_usage"`
-		SystemMaxCPUUsage jsonNum `json:"system_max_cpu_usage"`
-	}{plain(c), jsonNum(c.ZoomMinCPUUsage), jsonNum(c.ZoomAvgCPUUsage), jsonNum(c.ZoomMaxCPUUsage), jsonNum(c.SystemMaxCPUUsage)})
+// marshalNulls is v (a struct) as JSON, NaN and ±Inf floats as null.
+func marshalNulls(v any) ([]byte, error) {
+	src := reflect.ValueOf(v)
+	twin := reflect.New(withNulls(src.Type())).Elem()
+	copyFields(twin, src)
+	return json.Marshal(twin.Interface())
 }
 
-func (c *CPUUsage) UnmarshalJSON(b []byte) error {
-	type plain CPUUsage
-	*c = CPUUsage{NaN, NaN, NaN, NaN}
-	return json.Unmarshal(b, (*plain)(c))
-}
-
-func (w WiFiRSSI) MarshalJSON() ([]byte, error) {
-	type plain WiFiRSSI
-	return json.Marshal(struct {
-		plain
-		MaxRSSI jsonNum `json:"max_rssi"`
-		AvgRSSI jsonNum `json:"avg_rssi"`
-		MinRSSI jsonNum `json:"min_rssi"`
-	}{plain(w), jsonNum(w.MaxRSSI), jsonNum(w.AvgRSSI), jsonNum(w.MinRSSI)})
-}
-
-func (w *WiFiRSSI) UnmarshalJSON(b []byte) error {
-	type plain WiFiRSSI
-	*w = WiFiRSSI{NaN, NaN, NaN}
-	return json.Unmarshal(b, (*plain)(w))
-}
-
-func (s Sample) MarshalJSON() ([]byte, error) {
-	type plain Sample
-	return json.Marshal(struct {
-		plain
-		Latency jsonNum `json:"latency"`
-		Jitter  jsonNum `json:"jitter"`
-		AvgLoss jsonNum `json:"avg_loss"`
-		MaxLoss jsonNum `json:"max_loss"`
-	}{plain(s), jsonNum(s.Latency), jsonNum(s.Jitter), jsonNum(s.AvgLoss), jsonNum(s.MaxLoss)})
-}
-
-// UnmarshalJSON starts from NewSample: whatever the JSON leaves out is
-// missing, not zero.
-func (s *Sample) UnmarshalJSON(b []byte) error {
-	type plain Sample
-	*s = NewSample()
-	return json.Unmarshal(b, (*plain)(s))
+// unmarshalNulls decodes b into v, a pointer to a struct that holds what
+// absent and null fields keep.
+func unmarshalNulls(b []byte, v any) error {
+	dst := reflect.ValueOf(v).Elem()
+	twin := reflect.New(withNulls(dst.Type()))
+	copyFields(twin.Elem(), dst)
+	if err := json.Unmarshal(b, twin.Interface()); err != nil {
+		return err
+	}
+	copyFields(dst, twin.Elem())
+	return nil
 }
 
 // MarshalText writes a state by its name ("firing"), so stored alerts

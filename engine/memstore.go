@@ -42,12 +42,20 @@ func NewMemoryStore() *MemoryStore {
 	}
 }
 
-// Load returns a copy of everything stored, sorted.
-func (m *MemoryStore) Load(ctx context.Context) (Snapshot, error) {
+// lock takes the store's lock, unless ctx is done.
+func (m *MemoryStore) lock(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return Snapshot{}, err
+		return err
 	}
 	m.mu.Lock()
+	return nil
+}
+
+// Load returns a copy of everything stored, sorted.
+func (m *MemoryStore) Load(ctx context.Context) (Snapshot, error) {
+	if err := m.lock(ctx); err != nil {
+		return Snapshot{}, err
+	}
 	defer m.mu.Unlock()
 	var s Snapshot
 	for _, a := range m.alerts {
@@ -71,10 +79,9 @@ func (m *MemoryStore) Load(ctx context.Context) (Snapshot, error) {
 // Commit applies all of c at once and appends its notifications to the
 // outbox with increasing IDs.
 func (m *MemoryStore) Commit(ctx context.Context, c Changes) error {
-	if err := ctx.Err(); err != nil {
+	if err := m.lock(ctx); err != nil {
 		return err
 	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.commits++
 	for i := range c.Alerts {
@@ -115,10 +122,9 @@ func (m *MemoryStore) Commit(ctx context.Context, c Changes) error {
 
 // PutSilence stores (or replaces) a silence.
 func (m *MemoryStore) PutSilence(ctx context.Context, s Silence) error {
-	if err := ctx.Err(); err != nil {
+	if err := m.lock(ctx); err != nil {
 		return err
 	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.silences[s.ID] = cloneSilence(s)
 	return nil
@@ -126,10 +132,9 @@ func (m *MemoryStore) PutSilence(ctx context.Context, s Silence) error {
 
 // DeleteSilence removes a silence; an unknown id is not an error.
 func (m *MemoryStore) DeleteSilence(ctx context.Context, id string) error {
-	if err := ctx.Err(); err != nil {
+	if err := m.lock(ctx); err != nil {
 		return err
 	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.silences, id)
 	return nil
@@ -138,10 +143,9 @@ func (m *MemoryStore) DeleteSilence(ctx context.Context, id string) error {
 // Pending returns up to limit outbox entries, oldest first (all of them
 // when limit <= 0).
 func (m *MemoryStore) Pending(ctx context.Context, limit int) ([]Notification, error) {
-	if err := ctx.Err(); err != nil {
+	if err := m.lock(ctx); err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := len(m.outbox)
 	if limit > 0 && limit < n {
@@ -158,10 +162,9 @@ func (m *MemoryStore) Pending(ctx context.Context, limit int) ([]Notification, e
 // when it is not zero. Acking an unknown id is not an error: it was
 // delivered already.
 func (m *MemoryStore) Ack(ctx context.Context, id uint64, key AlertKey, ref MessageRef) error {
-	if err := ctx.Err(); err != nil {
+	if err := m.lock(ctx); err != nil {
 		return err
 	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.ack(id, key, ref)
 	return nil
@@ -199,10 +202,9 @@ func (m *MemoryStore) ack(id uint64, key AlertKey, ref MessageRef) {
 
 // Ref returns the alert's recorded message.
 func (m *MemoryStore) Ref(ctx context.Context, key AlertKey) (MessageRef, bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := m.lock(ctx); err != nil {
 		return MessageRef{}, false, err
 	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
 	r, ok := m.refs[key]
 	return r, ok, nil
@@ -247,10 +249,9 @@ func cloneNotification(n *Notification) Notification {
 
 // Action returns the record of an action ID.
 func (m *MemoryStore) Action(ctx context.Context, id string) (ActionRecord, bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := m.lock(ctx); err != nil {
 		return ActionRecord{}, false, err
 	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i := len(m.actions) - 1; i >= 0; i-- {
 		if m.actions[i].ID == id {
@@ -262,10 +263,9 @@ func (m *MemoryStore) Action(ctx context.Context, id string) (ActionRecord, bool
 
 // Actions returns the audit log, newest first.
 func (m *MemoryStore) Actions(ctx context.Context, q ActionQuery) ([]ActionRecord, error) {
-	if err := ctx.Err(); err != nil {
+	if err := m.lock(ctx); err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []ActionRecord
 	for i := len(m.actions) - 1; i >= 0 && (q.Limit <= 0 || len(out) < q.Limit); i-- {
