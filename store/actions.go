@@ -63,19 +63,10 @@ func (db *DB) commitActions(tx *bolt.Tx, c *engine.Changes) error {
 			// engines ever shared a file.
 			return fmt.Errorf("action %q: already applied", r.ID)
 		}
-		seq, err := log.NextSequence()
-		if err != nil {
-			return fmt.Errorf("actions sequence: %w", err)
-		}
-		r.Seq = seq
-		v, err := encode("action", r)
-		if err != nil {
-			return err
-		}
-		if err := log.Put(seqKey(seq), v); err != nil {
+		if err := putNext(log, "action", r, func(seq uint64) { r.Seq = seq }); err != nil {
 			return fmt.Errorf("action %q: %w", r.ID, err)
 		}
-		if err := ids.Put([]byte(r.ID), seqKey(seq)); err != nil {
+		if err := ids.Put([]byte(r.ID), seqKey(r.Seq)); err != nil {
 			return fmt.Errorf("action id %q: %w", r.ID, err)
 		}
 	}
@@ -155,14 +146,9 @@ func (db *DB) Actions(ctx context.Context, q engine.ActionQuery) ([]engine.Actio
 				k, v = cur.Prev()
 			}
 		}
-		for ; k != nil && (q.Limit <= 0 || len(out) < q.Limit); k, v = cur.Prev() {
-			var r engine.ActionRecord
-			if err := decode("action", k, v, &r); err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return nil
+		var err error
+		out, err = collect[engine.ActionRecord]("action", k, v, cur.Prev, q.Limit)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: actions in %s: %w", db.path, err)

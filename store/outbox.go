@@ -15,14 +15,10 @@ func (db *DB) Pending(ctx context.Context, limit int) ([]engine.Notification, er
 	var out []engine.Notification
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
-		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
-			var n engine.Notification
-			if err := decode("outbox entry", k, v, &n); err != nil {
-				return err
-			}
-			out = append(out, n)
-		}
-		return nil
+		k, v := c.First()
+		var err error
+		out, err = collect[engine.Notification]("outbox entry", k, v, c.Next, limit)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: pending of %s: %w", db.path, err)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/qoswatch/qoswatch/engine"
 )
 
@@ -43,4 +45,50 @@ func decode(bucket string, key, b []byte, v any) error {
 // decodeErr names what failed to decode, for an error a person can act on.
 func decodeErr(bucket string, key []byte, err error) error {
 	return fmt.Errorf("%s %q: %w", bucket, key, err)
+}
+
+// appendTo is a callback for bbolt's ForEach (or a cursor's loop) that
+// decodes each record of bucket into a T appended to *out.
+func appendTo[T any](bucket string, out *[]T) func(k, v []byte) error {
+	return func(k, v []byte) error {
+		var x T
+		if err := decode(bucket, k, v, &x); err != nil {
+			return err
+		}
+		*out = append(*out, x)
+		return nil
+	}
+}
+
+// collect decodes the records of bucket from k, v on, stepping with next
+// (a cursor's Next or Prev), until there are limit of them (<= 0: all).
+func collect[T any](bucket string, k, v []byte, next func() ([]byte, []byte), limit int) ([]T, error) {
+	var out []T
+	add := appendTo(bucket, &out)
+	for ; k != nil && (limit <= 0 || len(out) < limit); k, v = next() {
+		if err := add(k, v); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// put stores rec (what it is: "alert") under key.
+func put(b *bolt.Bucket, what string, key []byte, rec any) error {
+	v, err := encode(what, rec)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, v)
+}
+
+// putNext stores rec under b's next sequence number, which setSeq writes
+// into rec first, so the record's ID in the file and in memory agree.
+func putNext(b *bolt.Bucket, what string, rec any, setSeq func(uint64)) error {
+	seq, err := b.NextSequence()
+	if err != nil {
+		return fmt.Errorf("%s sequence: %w", what, err)
+	}
+	setSeq(seq)
+	return put(b, what, seqKey(seq), rec)
 }

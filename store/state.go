@@ -14,37 +14,14 @@ import (
 func (db *DB) Load(ctx context.Context) (engine.Snapshot, error) {
 	var snap engine.Snapshot
 	err := db.view(ctx, func(tx *bolt.Tx) error {
-		err := tx.Bucket(bucketAlerts).ForEach(func(k, v []byte) error {
-			var a engine.Alert
-			if err := decode("alert", k, v, &a); err != nil {
-				return err
-			}
-			snap.Alerts = append(snap.Alerts, a)
-			return nil
-		})
-		if err != nil {
+		if err := tx.Bucket(bucketAlerts).ForEach(appendTo("alert", &snap.Alerts)); err != nil {
 			return err
 		}
-		err = tx.Bucket(bucketCursors).ForEach(func(k, v []byte) error {
-			var c engine.Cursor
-			if err := decode("cursor", k, v, &c); err != nil {
-				return err
-			}
-			snap.Cursors = append(snap.Cursors, c)
-			return nil
-		})
-		if err != nil {
+		if err := tx.Bucket(bucketCursors).ForEach(appendTo("cursor", &snap.Cursors)); err != nil {
 			return err
 		}
 		snap.Dismissals = loadDismissals(tx)
-		return tx.Bucket(bucketSilences).ForEach(func(k, v []byte) error {
-			var s engine.Silence
-			if err := decode("silence", k, v, &s); err != nil {
-				return err
-			}
-			snap.Silences = append(snap.Silences, s)
-			return nil
-		})
+		return tx.Bucket(bucketSilences).ForEach(appendTo("silence", &snap.Silences))
 	})
 	if err != nil {
 		return engine.Snapshot{}, fmt.Errorf("store: load %s: %w", db.path, err)
@@ -65,16 +42,7 @@ func (db *DB) Commit(ctx context.Context, c engine.Changes) error {
 		outbox := tx.Bucket(bucketOutbox)
 		for i := range c.Notifications {
 			n := &c.Notifications[i]
-			id, err := outbox.NextSequence()
-			if err != nil {
-				return fmt.Errorf("outbox sequence: %w", err)
-			}
-			n.ID = id
-			v, err := encode("notification", n)
-			if err != nil {
-				return err
-			}
-			if err := outbox.Put(seqKey(id), v); err != nil {
+			if err := putNext(outbox, "notification", n, func(id uint64) { n.ID = id }); err != nil {
 				return fmt.Errorf("notification %s %s: %w", n.Kind, n.Key, err)
 			}
 			if err := addPending(tx, n.Key, 1); err != nil {
@@ -90,11 +58,7 @@ func (db *DB) Commit(ctx context.Context, c engine.Changes) error {
 		alerts := tx.Bucket(bucketAlerts)
 		for i := range c.Alerts {
 			a := &c.Alerts[i]
-			v, err := encode("alert", a)
-			if err != nil {
-				return err
-			}
-			if err := alerts.Put(alertKey(a.Key), v); err != nil {
+			if err := put(alerts, "alert", alertKey(a.Key), a); err != nil {
 				return fmt.Errorf("alert %s: %w", a.Key, err)
 			}
 		}
@@ -106,22 +70,14 @@ func (db *DB) Commit(ctx context.Context, c engine.Changes) error {
 		}
 		for i := range c.Cursors {
 			cur := &c.Cursors[i]
-			v, err := encode("cursor", cur)
-			if err != nil {
-				return err
-			}
-			if err := cursors.Put(cursorKey(*cur), v); err != nil {
+			if err := put(cursors, "cursor", cursorKey(*cur), cur); err != nil {
 				return fmt.Errorf("cursor %s/%s: %w", cur.Source, cur.Participant, err)
 			}
 		}
 		silences := tx.Bucket(bucketSilences)
 		for i := range c.Silences {
 			s := &c.Silences[i]
-			v, err := encode("silence", s)
-			if err != nil {
-				return err
-			}
-			if err := silences.Put([]byte(s.ID), v); err != nil {
+			if err := put(silences, "silence", []byte(s.ID), s); err != nil {
 				return fmt.Errorf("silence %q: %w", s.ID, err)
 			}
 		}
@@ -184,12 +140,8 @@ func (db *DB) PutSilence(ctx context.Context, s engine.Silence) error {
 	if s.ID == "" {
 		return fmt.Errorf("store: silence without an id")
 	}
-	v, err := encode("silence", &s)
-	if err != nil {
-		return fmt.Errorf("store: silence %q: %w", s.ID, err)
-	}
-	err = db.update(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSilences).Put([]byte(s.ID), v)
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		return put(tx.Bucket(bucketSilences), "silence", []byte(s.ID), &s)
 	})
 	if err != nil {
 		return fmt.Errorf("store: silence %q: %w", s.ID, err)
