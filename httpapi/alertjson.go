@@ -12,6 +12,7 @@ import (
 // JSON of it (a missing QoS value is null) without its source and
 // participant, which stand beside it.
 type AlertJSON struct {
+	Key         string                     `json:"key"` // rule/source/participant: what `qoswatch ack` and /qoswatch ack take
 	Rule        string                     `json:"rule"`
 	State       string                     `json:"state"`
 	Severity    string                     `json:"severity"`
@@ -41,7 +42,7 @@ type TermJSON struct {
 // NewAlertJSON renders an alert.
 func NewAlertJSON(a *engine.Alert) AlertJSON {
 	out := AlertJSON{
-		Rule: a.Key.Rule, State: a.State.String(), Severity: string(a.Severity), Labels: a.Labels,
+		Key: a.Key.String(), Rule: a.Key.Rule, State: a.State.String(), Severity: string(a.Severity), Labels: a.Labels,
 		Source: a.Source, Participant: a.Participant,
 		ActiveSince: timePtr(a.ActiveSince), FiredAt: timePtr(a.FiredAt), ClearSince: timePtr(a.ClearSince),
 		LastSample: timePtr(a.LastSample), ResolvedAt: timePtr(a.ResolvedAt),

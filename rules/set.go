@@ -50,6 +50,18 @@ func (s *Set) Rule(name string) (engine.Rule, bool) {
 	return engine.Rule{}, false
 }
 
+// Only returns the set with only the named rule (its routes kept), for
+// `qoswatch explain --rule`; ok is false when there is no such rule.
+func (s *Set) Only(name string) (*Set, bool) {
+	r, ok := s.Rule(name)
+	if !ok {
+		return nil, false
+	}
+	c := *s
+	c.rules = []engine.Rule{r}
+	return &c, true
+}
+
 // Route returns where n goes: the first route whose `when` matches the
 // alert, or defaults.channel when none does. A route that fails at run
 // time does not match.

@@ -168,6 +168,7 @@ func apiFlags(f *flags, c *cli) (url, token *string) {
 // alertView is the JSON of one alert on /api/v1/alerts (httpapi.AlertJSON,
 // decoded loosely so an older daemon still lists).
 type alertView struct {
+	Key         string            `json:"key"`
 	Rule        string            `json:"rule"`
 	State       string            `json:"state"`
 	Severity    string            `json:"severity"`
@@ -176,6 +177,8 @@ type alertView struct {
 	ActiveSince string            `json:"active_since"`
 	FiredAt     string            `json:"fired_at"`
 	Labels      map[string]string `json:"labels"`
+	AckedBy     string            `json:"acked_by"`
+	AckedByName string            `json:"acked_by_name"`
 	Explain     []struct {
 		Text string `json:"text"`
 	} `json:"explain"`
@@ -216,14 +219,21 @@ func cmdAlerts(ctx context.Context, c *cli, args []string) int {
 		return 1
 	}
 	tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "RULE\tSTATE\tSEVERITY\tSOURCE\tPARTICIPANT\tSINCE\tWHY")
+	fmt.Fprintln(tw, "RULE\tSTATE\tSEVERITY\tSOURCE\tPARTICIPANT\tSINCE\tACKED BY\tWHY\tALERT")
 	for _, a := range resp.Alerts {
 		why := make([]string, 0, len(a.Explain))
 		for _, t := range a.Explain {
 			why = append(why, t.Text)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%v:%v %v\t%v\t%s\t%s\n", a.Rule, a.State, a.Severity,
-			a.Source["kind"], a.Source["id"], a.Source["topic"], a.Participant["user_name"], a.ActiveSince, strings.Join(why, ", "))
+		acked := a.AckedByName
+		if acked == "" {
+			acked = a.AckedBy
+		}
+		if acked == "" {
+			acked = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v:%v %v\t%v\t%s\t%s\t%s\t%s\n", a.Rule, a.State, a.Severity,
+			a.Source["kind"], a.Source["id"], a.Source["topic"], a.Participant["user_name"], a.ActiveSince, acked, strings.Join(why, ", "), a.Key)
 	}
 	tw.Flush()
 	return 0

@@ -47,6 +47,8 @@ func commands() map[string]command {
 		"alerts":      {"list the alerts of a running daemon", cmdAlerts},
 		"status":      {"say how a running daemon hears Zoom: polled, pushed events, QSS", cmdStatus},
 		"silence":     {"add, list or expire silences on a running daemon", cmdSilence},
+		"ack":         {"acknowledge (or silence, dismiss) an alert on a running daemon, as Slack's buttons do", cmdAck},
+		"actions":     {"list responders' actions (acknowledge, silence, dismiss) on a running daemon", cmdActions},
 		"backup":      {"copy a running daemon's database, consistently, to a file", cmdBackup},
 		"healthcheck": {"exit 0 when a running daemon answers /healthz (for Docker)", cmdHealthcheck},
 		"version":     {"print the version", cmdVersion},

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/qoswatch/qoswatch/daemon"
 	"github.com/qoswatch/qoswatch/engine"
@@ -34,12 +35,19 @@ func cmdFiles(ctx context.Context, c *cli, args []string, name, summary, need st
 func cmdExplain(ctx context.Context, c *cli, args []string) int {
 	f := newFlags(c, "qoswatch explain", "[flags] QOS.json...",
 		"Shows, for each participant minute of a saved Zoom QoS response (the JSON of\nGET /metrics/webinars/{id}/participants/qos, a page or one participant's\n.../participants/{id}/qos), every rule: whether `when` holds, and the value\nof every comparison in it.")
-	var rulesFile, source, role string
+	var rulesFile, source, role, only string
 	f.String(&rulesFile, "rules", "QOSWATCH_RULES", "rules.yaml", "rules file")
+	f.String(&only, "rule", "", "", "only this rule; it also shows how often responders dismissed its alerts as not an issue\n(asked of the running daemon at --url; the QoS files are optional then)")
+	apiURL, apiToken := apiFlags(f, c)
 	f.String(&source, "source", "", "", "the webinar or meeting the response is of, for rules on source.*: webinar:ID or meeting:ID")
 	f.String(&role, "role", "", "", "the participants' role, which saved QoS does not carry: host, panelist or attendee for all,\nor per user_id: 16778240=host,16779264=panelist")
-	if code, done := parseWithArgs(f, args, "a saved QoS response (JSON), like rules/testdata/explain/webinar-qos.json"); done {
+	need := "a saved QoS response (JSON), like rules/testdata/explain/webinar-qos.json"
+	if code, done := parseOrExit(f, args); done {
 		return code
+	}
+	if len(f.Args()) == 0 && only == "" {
+		fmt.Fprintf(c.stderr, "qoswatch explain: give %s (or --rule NAME)\n", need)
+		return 2
 	}
 	var src engine.Source
 	if source != "" {
@@ -92,6 +100,19 @@ func cmdExplain(ctx context.Context, c *cli, args []string) int {
 		return 1
 	}
 	set, samples := l.set, l.samples
+	if only != "" {
+		one, ok := set.Only(only)
+		if !ok {
+			var names []string
+			for _, r := range set.Rules() {
+				names = append(names, r.Name)
+			}
+			fmt.Fprintf(c.stderr, "qoswatch explain: --rule %q: no such rule in %s (it has %s)\n", only, rulesFile, strings.Join(names, ", "))
+			return 2
+		}
+		set = one
+		describeRule(ctx, c, set.Rules()[0], newAPIClient(*apiURL, *apiToken))
+	}
 	for i := range samples {
 		p := &samples[i].Participant
 		if r, ok := roles[p.UserID]; ok {
@@ -112,6 +133,39 @@ func cmdExplain(ctx context.Context, c *cli, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// describeRule prints a rule's timings and how often responders
+// dismissed its alerts as not an issue (the daemon's stored count, the
+// same as qoswatch_rule_dismissals_total): false positives to tune by.
+func describeRule(ctx context.Context, c *cli, r engine.Rule, api *apiClient) {
+	fmt.Fprintf(c.stdout, "Rule %s (%s): for %s, keep_firing_for %s, repeat_interval %s, ack_expiry %s\n",
+		r.Name, r.Severity, r.For, r.KeepFiringFor, r.RepeatInterval, ackExpiryText(r.AckExpiry))
+	var resp struct {
+		Dismissals map[string]uint64 `json:"dismissals"`
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := api.do(ctx, "GET", "/api/v1/dismissals", nil, &resp); err != nil {
+		fmt.Fprintf(c.stdout, "  dismissed as not an issue: unknown (%v)\n", err)
+		return
+	}
+	n := resp.Dismissals[r.Name]
+	fmt.Fprintf(c.stdout, "  dismissed as not an issue: %d %s (responders' false positives, since the daemon's store began)\n", n, plural(n, "alert", "alerts"))
+}
+
+func ackExpiryText(d time.Duration) string {
+	if d == 0 {
+		return "never (until resolved)"
+	}
+	return d.String()
+}
+
+func plural(n uint64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // parseRoles reads --role: "host" (everyone) or "ID=role,ID=role"; the
