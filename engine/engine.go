@@ -317,6 +317,7 @@ func (e *Engine) EndSource(ctx context.Context, src Source, at time.Time) error 
 	t.changes.Cursors = append(t.changes.Cursors, Cursor{Source: key, Last: laterOf(at, st.ended)})
 	slices.SortFunc(t.changes.Cursors, func(a, b Cursor) int { return cmp.Compare(a.Participant, b.Participant) })
 	t.ended = append(t.ended, srcTime{st, at})
+	t.minute(key, at).m.EndedAt = at
 	return e.commit(ctx, t)
 }
 

@@ -94,6 +94,9 @@ func (e *Engine) ingestParticipant(t *tx, batch []Sample, group []int32) {
 	// whose cursor GC collected: too old to matter, never evaluated twice.
 	horizon := st.newest.Add(-e.keep)
 	advanced := false
+	// New in this occurrence: never seen, or last seen before it ended
+	// (EndSource moved the cursor to the end).
+	joined := !known || (!st.ended.IsZero() && !ps.last.After(st.ended))
 	for _, i := range group {
 		s := &batch[i]
 		if (known && !s.Time.After(ps.last)) || !s.Time.After(st.ended) || (!known && s.Time.Before(horizon)) {
@@ -104,7 +107,8 @@ func (e *Engine) ingestParticipant(t *tx, batch []Sample, group []int32) {
 		ps.last = s.Time
 		t.samples++
 		t.sawSource(st, s.Time)
-		e.evaluate(t, st, pk, &ps, s)
+		e.evaluate(t, st, pk, &ps, s, joined)
+		joined = false
 	}
 	if advanced {
 		if a := attrsOf(&batch[group[len(group)-1]].Participant); ps.attrs == nil || !ps.attrs.same(a) {
@@ -126,7 +130,9 @@ func (e *Engine) ingestParticipant(t *tx, batch []Sample, group []int32) {
 // evaluate runs one sample through every rule that is not disabled. The
 // hot path: a participant without alert records whose conditions do not
 // hold costs one Eval per rule and nothing else.
-func (e *Engine) evaluate(t *tx, st *sourceState, pk string, ps *partState, s *Sample) {
+func (e *Engine) evaluate(t *tx, st *sourceState, pk string, ps *partState, s *Sample, joined bool) {
+	m := t.minute(st.key, s.Time)
+	degraded := false
 	for i := range e.rules {
 		r := &e.rules[i]
 		if e.isDisabled(t, r.Name) {
@@ -138,12 +144,20 @@ func (e *Engine) evaluate(t *tx, st *sourceState, pk string, ps *partState, s *S
 			t.fail(r, s, fmt.Errorf("when: %w", err))
 			continue
 		}
+		if holds {
+			degraded = true
+			e.ruleAt(m, r.Name).Degraded++
+		}
 		if !holds && ps.nAlerts == 0 {
 			continue
 		}
 		k := AlertKey{Rule: r.Name, Source: st.key, Participant: pk}
 		e.step(t, r, k, ps, s, holds)
+		if a := t.get(e, k); a != nil && (a.State == StateFiring || a.State == StateResolving) {
+			e.ruleAt(m, r.Name).Firing++
+		}
 	}
+	m.countSample(s, joined, degraded)
 }
 
 // isDisabled reports whether a rule is off: disabled before, or by a

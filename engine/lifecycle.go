@@ -32,6 +32,7 @@ type tx struct {
 	gcAt        time.Time              // sample clock of this call's GC, if it ran
 	disable     map[string]ruleFailure // rules whose evaluation failed in this call
 	silences    []silence              // set by this call (an action), compiled
+	minutes     map[minuteKey]*tally   // what this call counted per source and minute (Changes.Minutes)
 }
 
 type partKey struct {
@@ -61,7 +62,8 @@ func (e *Engine) begin(batchLen int) *tx {
 	clear(t.touched)
 	clear(t.parts)
 	clear(t.disable)
-	*t = tx{now: e.now(), alerts: t.alerts, touched: t.touched, parts: t.parts, newest: t.newest[:0], disable: t.disable}
+	clear(t.minutes)
+	*t = tx{now: e.now(), alerts: t.alerts, touched: t.touched, parts: t.parts, newest: t.newest[:0], disable: t.disable, minutes: t.minutes}
 	if batchLen > 0 {
 		t.changes.Cursors = make([]Cursor, 0, batchLen)
 	}
@@ -283,6 +285,8 @@ func (e *Engine) fire(t *tx, r *Rule, a *Alert, at time.Time) {
 	a.State, a.FiredAt, a.ClearSince, a.Notified, a.LastNotified = StateFiring, at, time.Time{}, false, time.Time{}
 	a.ResolvedAt, a.Reason = time.Time{}, ""
 	a.AckedBy, a.AckedByName, a.AckedAt = "", "", time.Time{}
+	rm := e.ruleAt(t.minute(a.Key.Source, at), r.Name)
+	rm.Started = append(rm.Started, Who{Key: a.Key.Participant, Name: a.Participant.UserName})
 	e.remind(t, r, a.Key, at)
 	if !a.Notified {
 		t.quiet++ // held back by a silence; told when the silence ends
@@ -329,6 +333,7 @@ func (e *Engine) resolve(t *tx, r *Rule, k AlertKey, why Reason, at time.Time) {
 	}
 	a = t.mutable(e, k)
 	a.State, a.ResolvedAt, a.Reason = StateResolved, at, why
+	e.ruleAt(t.minute(k.Source, at), r.Name).Ended++
 	if a.Notified {
 		e.notify(t, KindResolved, r, a, at, why)
 	}
@@ -469,6 +474,7 @@ func (e *Engine) commit(ctx context.Context, t *tx) error {
 	c := &t.changes
 	e.attribute(t)
 	e.endSilences(t)
+	e.tallyChanges(t)
 	for k, a := range t.alerts {
 		if a != nil {
 			c.Alerts = append(c.Alerts, *a)
@@ -479,7 +485,7 @@ func (e *Engine) commit(ctx context.Context, t *tx) error {
 	slices.SortFunc(c.Alerts, func(a, b Alert) int { return compareKeys(a.Key, b.Key) })
 	slices.SortFunc(c.Deleted, compareKeys)
 	if len(c.Alerts)+len(c.Deleted)+len(c.Cursors)+len(c.Notifications)+len(c.DeletedCursors)+
-		len(c.Silences)+len(c.Actions)+len(c.Dismissals) > 0 {
+		len(c.Silences)+len(c.Actions)+len(c.Dismissals)+len(c.Minutes) > 0 {
 		if err := e.store.Commit(ctx, *c); err != nil {
 			e.stats.commitErrs.Add(1)
 			return fmt.Errorf("engine: commit: %w", err)

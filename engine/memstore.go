@@ -20,6 +20,7 @@ type MemoryStore struct {
 	outbox   []Notification // in ID order
 	nextID   uint64
 	refs     map[AlertKey]MessageRef
+	minutes  map[minuteKey]MinuteStats
 	commits  int
 	actions  []ActionRecord // oldest first
 	seq      uint64         // the last action Seq
@@ -39,6 +40,7 @@ func NewMemoryStore() *MemoryStore {
 		silences: map[string]Silence{},
 		refs:     map[AlertKey]MessageRef{},
 		dismiss:  map[string]uint64{},
+		minutes:  map[minuteKey]MinuteStats{},
 	}
 }
 
@@ -110,6 +112,16 @@ func (m *MemoryStore) Commit(ctx context.Context, c Changes) error {
 	}
 	if n := len(m.actions) - MaxActionRecords; n > 0 {
 		m.actions = slices.Delete(m.actions, 0, n)
+	}
+	for i := range c.Minutes {
+		x := &c.Minutes[i]
+		k := minuteKey{x.Source, x.Minute.Unix() / 60}
+		cur, ok := m.minutes[k]
+		if !ok {
+			cur = MinuteStats{Source: x.Source, Minute: x.Minute}
+		}
+		cur.Merge(x)
+		m.minutes[k] = cur
 	}
 	for i := range c.Notifications {
 		m.nextID++
@@ -221,6 +233,24 @@ func (m *MemoryStore) Drain() []Notification {
 	}
 	m.outbox = m.outbox[:0]
 	return out
+}
+
+// Minutes returns the per-minute aggregates kept for a source
+// (Source.Key()), in time order.
+func (m *MemoryStore) Minutes(ctx context.Context, source string) ([]MinuteStats, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []MinuteStats
+	for k, x := range m.minutes {
+		if k.source == source {
+			out = append(out, x.Clone())
+		}
+	}
+	slices.SortFunc(out, func(a, b MinuteStats) int { return a.Minute.Compare(b.Minute) })
+	return out, nil
 }
 
 // Commits returns how many Commit calls succeeded.

@@ -60,6 +60,9 @@ type Changes struct {
 	Actions []ActionRecord
 	// Dismissals count one false positive per entry, by rule name.
 	Dismissals []string
+	// Minutes is what the call counted per source and minute of sample
+	// time; the store adds each to what it holds (MinuteStats.Merge).
+	Minutes []MinuteStats
 }
 
 // Snapshot is the persisted state the engine starts from.

@@ -14,6 +14,7 @@ import (
 // Collected counts what one Collect removed.
 type Collected struct {
 	Alerts, Cursors, Silences, Refs, GroupRefs, SpendDays int
+	Minutes                                               int // per-minute aggregates of sources (the report's)
 }
 
 // Collect removes, in one transaction, what no longer matters before the
@@ -30,7 +31,9 @@ type Collected struct {
 //   - message refs of alerts that are gone, unless an outbox entry still
 //     needs them (a resolve to thread); group refs recorded before it
 //     (wall time);
-//   - API spend of UTC days before the cutoff's day.
+//   - API spend of UTC days before the cutoff's day;
+//   - the sources' per-minute aggregates of minutes before it (sample
+//     time), and the reports of sources that ended before it.
 func (db *DB) Collect(ctx context.Context, before time.Time) (Collected, error) {
 	var got Collected
 	err := db.update(ctx, func(tx *bolt.Tx) error {
@@ -94,16 +97,19 @@ func (db *DB) Collect(ctx context.Context, before time.Time) (Collected, error) 
 			return err
 		}
 		today := dayKey(before)
-		got.SpendDays, err = deleteWhere(tx.Bucket(bucketSpend), func(k, _ []byte) (bool, error) {
+		if got.SpendDays, err = deleteWhere(tx.Bucket(bucketSpend), func(k, _ []byte) (bool, error) {
 			return bytes.Compare(k, today) < 0, nil
-		})
+		}); err != nil {
+			return err
+		}
+		got.Minutes, err = collectMinutes(tx, before)
 		return err
 	})
 	if err != nil {
 		return Collected{}, fmt.Errorf("store: collect %s: %w", db.path, err)
 	}
 	db.log.Debug("collected", "before", before, "alerts", got.Alerts, "cursors", got.Cursors,
-		"silences", got.Silences, "refs", got.Refs, "group_refs", got.GroupRefs, "spend_days", got.SpendDays)
+		"silences", got.Silences, "refs", got.Refs, "group_refs", got.GroupRefs, "spend_days", got.SpendDays, "minutes", got.Minutes)
 	return got, nil
 }
 

@@ -81,6 +81,9 @@ func (db *DB) Commit(ctx context.Context, c engine.Changes) error {
 				return fmt.Errorf("silence %q: %w", s.ID, err)
 			}
 		}
+		if err := putMinutes(tx, c.Minutes); err != nil {
+			return err
+		}
 		return db.commitActions(tx, &c)
 	})
 	if err != nil {
