@@ -13,7 +13,7 @@ import (
 // the source's end, added up over several pages of one minute, and never
 // twice for a page seen again.
 func TestMinuteStats(t *testing.T) {
-	f := newFixture(t, Rule{Name: "loss", When: lossAbove(2), For: time.Minute, Severity: SeverityWarning})
+	f := newFixture(t, Rule{Name: "loss", When: lossAbove(2), For: 2 * time.Minute, Severity: SeverityWarning})
 	host := func(m int, loss float64) Sample {
 		s := smp("c", m, loss)
 		s.Participant.Role = RoleHost
