@@ -244,6 +244,7 @@ type post struct {
 	Tag      string // the notification it carries
 	TS       string // the message's ts (for an update: the updated one)
 	ThreadTS string
+	Text     string
 }
 
 // fakeSlack answers chat.postMessage and chat.update like Slack, with
@@ -268,7 +269,7 @@ func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer time.Sleep(f.latency / 2) // the answer travels: a kill now loses it
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p := post{Run: run, Method: method, Tag: tagText, ThreadTS: r.Form.Get("thread_ts")}
+	p := post{Run: run, Method: method, Tag: tagText, ThreadTS: r.Form.Get("thread_ts"), Text: r.Form.Get("text")}
 	switch method {
 	case "chat.postMessage":
 		f.seq++
