@@ -141,6 +141,7 @@ var engineMetrics = func() []engineMetric {
 		counter("qoswatch_notifications_decided_total", decided, kind("firing"), func(s *engine.Stats) uint64 { return s.NotifiedFiring }),
 		counter("qoswatch_notifications_decided_total", decided, kind("repeat"), func(s *engine.Stats) uint64 { return s.NotifiedRepeat }),
 		counter("qoswatch_notifications_decided_total", decided, kind("resolved"), func(s *engine.Stats) uint64 { return s.NotifiedResolved }),
+		counter("qoswatch_notifications_decided_total", decided, kind("action"), func(s *engine.Stats) uint64 { return s.NotifiedAction }),
 		counter("qoswatch_notifications_silenced_total", "Notifications held back by a silence.", nil, func(s *engine.Stats) uint64 { return s.Silenced }),
 		gauge("qoswatch_alert_records", records, state("pending"), func(s *engine.Stats) int { return s.Pending }),
 		gauge("qoswatch_alert_records", records, state("firing"), func(s *engine.Stats) int { return s.Firing }),

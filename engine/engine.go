@@ -117,6 +117,7 @@ type counters struct {
 	evals, evalErrs, renderErrs     atomic.Uint64
 	commits, commitErrs             atomic.Uint64
 	firing, repeat, resolved, quiet atomic.Uint64
+	actions                         atomic.Uint64     // KindAction notifications decided
 	disables                        map[string]uint64 // by rule; under Engine.mu
 	dismissals                      map[string]uint64 // false positives by rule, as stored; under Engine.mu
 }

@@ -568,6 +568,8 @@ func (e *Engine) apply(t *tx) {
 			e.stats.repeat.Add(1)
 		case KindResolved:
 			e.stats.resolved.Add(1)
+		case KindAction:
+			e.stats.actions.Add(1)
 		}
 	}
 	c := &e.stats

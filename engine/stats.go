@@ -14,6 +14,7 @@ type Stats struct {
 	NotifiedFiring   uint64
 	NotifiedRepeat   uint64
 	NotifiedResolved uint64
+	NotifiedAction   uint64 // responders' actions told (Act)
 	Silenced         uint64 // notifications held back by a silence
 
 	Pending, Firing, Resolving, Resolved int // alerts by state, now
@@ -38,7 +39,7 @@ func (e *Engine) Stats() Stats {
 		SamplesIngested: c.samples.Load(), SamplesSkipped: c.skipped.Load(), SamplesInvalid: c.invalid.Load(),
 		Evaluations: c.evals.Load(), EvalErrors: c.evalErrs.Load(), RenderErrors: c.renderErrs.Load(),
 		Commits: c.commits.Load(), CommitErrors: c.commitErrs.Load(),
-		NotifiedFiring: c.firing.Load(), NotifiedRepeat: c.repeat.Load(), NotifiedResolved: c.resolved.Load(),
+		NotifiedFiring: c.firing.Load(), NotifiedRepeat: c.repeat.Load(), NotifiedResolved: c.resolved.Load(), NotifiedAction: c.actions.Load(),
 		Silenced: c.quiet.Load(),
 	}
 	e.mu.Lock()

@@ -270,10 +270,17 @@ func (pl *planner) followUp(i int, heads []*pending, rest func(int, func(*pendin
 		if s := st.byRef[ref]; s != nil {
 			// The alert is a storm's member: its repeats or resolves that
 			// are pending now go in one reply in the storm's thread.
-			members := rest(i, func(c *pending) bool { return c.n.Kind == kind && refs[c.n.Key] == ref })
+			// (Repeats whose ack expired are told apart from plain ones.)
+			members := rest(i, func(c *pending) bool {
+				return c.n.Kind == kind && refs[c.n.Key] == ref && (c.n.Action != nil) == (e.n.Action != nil)
+			})
 			ns := notifications(members)
 			p := &planned{kind: msgBatch, channel: ref.Channel, threadTS: ref.TS, entries: members, outcome: OutcomeGrouped, storm: s,
 				msg: pl.r.RenderThreadBatch(kind, ns, e.route)}
+			if kind == engine.KindRepeat && e.n.Action != nil {
+				// Their ack expired: the storm's message drops its "acknowledged".
+				p.update = &edit{ref: ref, msg: pl.r.RenderActionUpdate(stormOf(&e.n, len(members)), e.route)}
+			}
 			if kind == engine.KindResolved && s.members > 0 && s.resolved+len(members) >= s.members {
 				at := ns[0].At
 				for _, n := range ns {
@@ -327,6 +334,16 @@ func (pl *planner) action(e *pending, refs map[engine.AlertKey]engine.MessageRef
 	}
 	return &planned{kind: msgFollowUp, channel: ref.Channel, threadTS: ref.TS, entries: []*pending{e}, outcome: OutcomeDelivered,
 		update: &edit{ref: ref, msg: pl.r.RenderActionUpdate(&e.n, e.route)}, msg: pl.r.RenderActionReply(&e.n, e.route)}
+}
+
+// stormOf is a member's notification standing for its storm of count.
+func stormOf(n *engine.Notification, count int) *engine.Notification {
+	c := *n
+	c.Key.Participant, c.Participant = "", engine.Participant{}
+	a := *n.Action
+	a.Count = count
+	c.Action = &a
+	return &c
 }
 
 func notifications(ps []*pending) []*engine.Notification {

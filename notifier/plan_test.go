@@ -36,6 +36,24 @@ func resolve(id uint64, p string, m int) pending {
 	return entry(id, engine.KindResolved, "choppy", p, m, "#av")
 }
 
+// act is an acknowledgement of p's alert (of the storm when p is ""),
+// clicked on the message msg (zero: from the CLI).
+func act(id uint64, p string, msg engine.MessageRef) pending {
+	e := entry(id, engine.KindAction, "choppy", p, 61, "#av")
+	e.n.Action = &engine.ActionNote{ID: fmt.Sprint("a", id), Kind: engine.ActionAck, User: "U0ANA", At: pt0.Add(61 * time.Minute), Message: msg, Count: 1}
+	if p == "" {
+		e.n.Participant, e.n.Action.Count, e.n.Action.Members = engine.Participant{}, 2, []string{"Person p1", "Person p2"}
+	}
+	return e
+}
+
+// ackExpired is a repeat of p's alert because its ack expired.
+func ackExpired(id uint64, p string) pending {
+	e := repeat(id, p, 121)
+	e.n.Action = &engine.ActionNote{Kind: engine.ActionAck, User: "U0ANA", At: pt0.Add(61 * time.Minute), Expires: pt0.Add(121 * time.Minute), Count: 1}
+	return e
+}
+
 func key(p string) engine.AlertKey {
 	return engine.AlertKey{Rule: "choppy", Source: "webinar:1", Participant: p}
 }
@@ -210,6 +228,31 @@ func TestPlan(t *testing.T) {
 			name:    "a repeat with no thread (its firing was dead-lettered) becomes the alert's thread",
 			entries: []pending{repeat(9, "p1", 60)},
 			want:    []string{"single #av [9] delivered ack=posted"},
+		},
+		{
+			name:    "an action updates its alert's message and replies in its thread, never becomes a thread itself",
+			entries: []pending{act(30, "p1", engine.MessageRef{}), act(31, "p2", engine.MessageRef{})},
+			refs:    map[engine.AlertKey]engine.MessageRef{key("p1"): own("p1")},
+			want:    []string{"followup CAV thread=200.p1 [30] delivered update=200.p1", "single #av [31] delivered"},
+		},
+		{
+			name:    "an action on a storm updates the message its button was on, even a storm known only from the store",
+			entries: []pending{act(32, "", stormRef)},
+			storms:  onlyByRef,
+			want:    []string{"followup CAV thread=100.1 [32] delivered update=100.1"},
+		},
+		{
+			name:    "an action waits behind its alert's older entries (its firing first)",
+			entries: []pending{fire(1, "p1", 0), act(33, "p1", engine.MessageRef{})},
+			want:    []string{"single #av [1] delivered ack=posted"},
+		},
+		{
+			name:      "storm members told again when their ack expired: one reply, and the storm's message updated",
+			threshold: 5,
+			entries:   []pending{ackExpired(40, "p1"), ackExpired(41, "p2"), repeat(42, "p3", 90)},
+			refs:      map[engine.AlertKey]engine.MessageRef{key("p1"): stormRef, key("p2"): stormRef, key("p3"): stormRef},
+			storms:    openStorm(stormRef, 3, 0, 0),
+			want:      []string{"batch CAV thread=100.1 [40,41] grouped update=100.1", "batch CAV thread=100.1 [42] grouped"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -169,6 +169,9 @@ func (r *Renderer) stormActionUpdate(n *engine.Notification, route engine.Route)
 	a := n.Action
 	src, rule := escape(sourceName(n.Source)), escape(n.Rule.Name)
 	emoji := map[engine.ActionKind]string{engine.ActionAck: "👀", engine.ActionSilence: "🔕", engine.ActionDismiss: "✅"}[a.Kind]
+	if n.Kind == engine.KindRepeat {
+		emoji = "⏰"
+	}
 	title := fmt.Sprintf("%s %s: %s — %s · %s", emoji, upperFirst(actionWord(n)), rule, plural(a.Count, "1 participant", "participants"), src)
 	state := r.stateLine(rn)
 	body := state + "\n" + fmt.Sprintf("%s of *%s*, firing since %s; the thread names each one.",
@@ -176,7 +179,7 @@ func (r *Renderer) stormActionUpdate(n *engine.Notification, route engine.Route)
 	blocks := []slack.Block{header(title), section(clip(body, capLead), capLead), r.sourceBlock(n.Source),
 		contextBlock(fmt.Sprintf("severity *%s*%s", escape(string(n.Rule.Severity)), labelText(n.Rule.Labels)))}
 	if r.actions {
-		if a.Kind == engine.ActionDismiss {
+		if n.Kind == engine.KindAction && a.Kind == engine.ActionDismiss {
 			blocks = append(blocks, linkBlock(r.link(n.Source)))
 		} else {
 			blocks = append(blocks, ActionsBlock(n.Key, n.Source, r.link(n.Source)))

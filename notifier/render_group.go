@@ -355,6 +355,9 @@ func (r *Renderer) RenderThreadBatch(kind engine.NotificationKind, ns []*engine.
 		head = fmt.Sprintf("✅ Resolved: %d participants of %s", len(rs), rule)
 	case engine.KindRepeat:
 		head = fmt.Sprintf("🔁 Still firing: %d participants of %s", len(rs), rule)
+		if a := first.Action; a != nil { // told again because their ack expired
+			head = fmt.Sprintf("⏰ Still firing %s after the ack by %s: %d participants of %s", duration(a.Expires.Sub(a.At)), actor(a), len(rs), rule)
+		}
 	default:
 		head = fmt.Sprintf("➕ %d more participants match %s", len(rs), rule)
 	}

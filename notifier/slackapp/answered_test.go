@@ -189,6 +189,23 @@ func TestStormAckNamesEveryMember(t *testing.T) {
 			t.Errorf("the reply does not name %s:\n%s", p.name, s)
 		}
 	}
+	// An hour on, still bad: one reply for the storm, and its message
+	// no longer says acknowledged.
+	for m := 1; m <= 60; m++ {
+		a.clock.Advance(time.Minute)
+		a.minute(t, m, 4, true)
+	}
+	a.flush(t)
+	calls = a.slack.Calls()[3:]
+	if len(calls) != 2 || calls[0].Method != "chat.update" || calls[0].TS != storm.TS || calls[1].ThreadTS != storm.TS {
+		t.Fatalf("after the ack expired: %v; want the storm's update and one reply", calls)
+	}
+	if s := readable(t, calls[0]); !strings.Contains(s, "⏰ Ack expired: choppy-audio — 4 participants") || strings.Contains(s, "👀") {
+		t.Fatalf("the storm's message after the ack expired:\n%s", s)
+	}
+	if s := readable(t, calls[1]); !strings.Contains(s, "Still firing 1h00m after the ack by <@U0ANA>: 4 participants of choppy-audio") {
+		t.Fatalf("the reply after the ack expired:\n%s", s)
+	}
 }
 
 // Not an issue resolves the alert as dismissed: its message says so and
