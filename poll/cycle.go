@@ -47,18 +47,6 @@ type person struct {
 	left      bool
 }
 
-func ratingRank(q string) int8 {
-	switch strings.ToLower(q) {
-	case "fair":
-		return 1
-	case "poor":
-		return 2
-	case "bad":
-		return 3
-	}
-	return 0
-}
-
 func isRole(role string) bool {
 	switch strings.ToLower(strings.ReplaceAll(role, "-", "")) {
 	case engine.RoleHost, engine.RolePanelist, "cohost", "alternative_host":
@@ -333,7 +321,7 @@ func (p *Poller) triage(ctx context.Context, s *pollSource, pg zoom.Pager, n int
 		if m.AudioQuality != "" || m.VideoQuality != "" || m.ScreenShareQuality != "" {
 			rated = true
 		}
-		pp.rating = max(ratingRank(m.AudioQuality), ratingRank(m.VideoQuality), ratingRank(m.ScreenShareQuality))
+		pp.rating = int8(max(0, zoom.QualityRank(m.AudioQuality), zoom.QualityRank(m.VideoQuality), zoom.QualityRank(m.ScreenShareQuality)))
 		if pp.rating > 0 {
 			pp.flaggedAt = now
 		}

@@ -104,18 +104,9 @@ func (c *Client) QoSPage(ctx context.Context, d *PageDecoder, src engine.Source,
 	if id == "" {
 		id = src.UUID
 	}
-	path, err := sourcePath(src.Kind, id)
-	if err == nil {
-		err = checkType(typ)
-	}
+	r, err := pageRequest(ParticipantsQoSCategory, src.Kind, id, "/participants/qos", typ, QoSPageSize, pg)
 	if err != nil {
-		pg.done = true
 		return nil, err
-	}
-	r := &request{cat: ParticipantsQoSCategory, path: path + "/participants/qos",
-		query: url.Values{"type": {typ}, "page_size": {strconv.Itoa(QoSPageSize)}}}
-	if pg.Token() != "" {
-		r.query.Set("next_page_token", pg.Token())
 	}
 	var l ParticipantQoSList
 	err = c.get(ctx, r, &l)
@@ -159,6 +150,22 @@ func (c *Client) Participants(ctx context.Context, kind engine.SourceKind, id, t
 // error, pg is Done unless the walk restarted from the first page (an
 // expired token).
 func (c *Client) ParticipantsPage(ctx context.Context, kind engine.SourceKind, id, typ string, pg *Pager) ([]ParticipantMetrics, error) {
+	r, err := pageRequest(ParticipantsCategory, kind, id, "/participants", typ, ParticipantsPageSize, pg)
+	if err != nil {
+		return nil, err
+	}
+	var l ParticipantList
+	err = c.get(ctx, r, &l)
+	if err := c.walked(r, pg, l.Page, len(l.Participants), err); err != nil {
+		return nil, err
+	}
+	return l.Participants, nil
+}
+
+// pageRequest is the request for the page of a source's list (its path
+// under the source) where pg stands. A source or type that cannot be asked
+// about is an error, and pg is Done.
+func pageRequest(cat Category, kind engine.SourceKind, id, list, typ string, size int, pg *Pager) (*request, error) {
 	path, err := sourcePath(kind, id)
 	if err == nil {
 		err = checkType(typ)
@@ -167,17 +174,11 @@ func (c *Client) ParticipantsPage(ctx context.Context, kind engine.SourceKind, i
 		pg.done = true
 		return nil, err
 	}
-	r := &request{cat: ParticipantsCategory, path: path + "/participants",
-		query: url.Values{"type": {typ}, "page_size": {strconv.Itoa(ParticipantsPageSize)}}}
+	r := &request{cat: cat, path: path + list, query: url.Values{"type": {typ}, "page_size": {strconv.Itoa(size)}}}
 	if pg.Token() != "" {
 		r.query.Set("next_page_token", pg.Token())
 	}
-	var l ParticipantList
-	err = c.get(ctx, r, &l)
-	if err := c.walked(r, pg, l.Page, len(l.Participants), err); err != nil {
-		return nil, err
-	}
-	return l.Participants, nil
+	return r, nil
 }
 
 // IsPageTokenExpired reports whether Zoom refused a next_page_token (code

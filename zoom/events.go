@@ -260,26 +260,13 @@ func qssSamples(src engine.Source, part engine.Participant, items []QSSEntry) []
 // applyQSS sets what one qos item says on the sample of its minute.
 func applyQSS(s *engine.Sample, it *QSSEntry) {
 	d := &it.Details
-	var st *engine.Stream
 	var rating *string
 	switch it.Type {
-	case "audio_input":
-		st, rating = &s.AudioInput, &s.Participant.AudioQuality
-	case "audio_output":
-		st, rating = &s.AudioOutput, &s.Participant.AudioQuality
-	case "video_input":
-		st, rating = &s.VideoInput, &s.Participant.VideoQuality
-	case "video_output":
-		st, rating = &s.VideoOutput, &s.Participant.VideoQuality
-	case "as_input":
-		st, rating = &s.ASInput, &s.Participant.ScreenShareQuality
-	case "as_output":
-		st, rating = &s.ASOutput, &s.Participant.ScreenShareQuality
-	case "audio_quality":
+	case "audio_input", "audio_output", "audio_quality":
 		rating = &s.Participant.AudioQuality
-	case "video_quality":
+	case "video_input", "video_output", "video_quality":
 		rating = &s.Participant.VideoQuality
-	case "as_quality":
+	case "as_input", "as_output", "as_quality":
 		rating = &s.Participant.ScreenShareQuality
 	case "cpu_usage":
 		setCPU(&s.CPUUsage, &CPUQoS{
@@ -290,13 +277,13 @@ func applyQSS(s *engine.Sample, it *QSSEntry) {
 	default:
 		return // the *_rwg and *_crc legs, notifications, types Zoom adds later
 	}
-	if st != nil {
-		setStream(st, &StreamQoS{
+	if i := slices.Index(qssStreams[:], it.Type); i >= 0 {
+		setStream(s.Streams()[i], &StreamQoS{
 			Bitrate: d.Bitrate, Latency: d.Latency, Jitter: d.Jitter, AvgLoss: d.AvgLoss, MaxLoss: d.MaxLoss,
 			Resolution: d.Resolution, FrameRate: d.FrameRate,
 		})
 	}
-	if q := string(d.Quality); rating != nil && q != "" && (*rating == "" || ratingOrder(q) > ratingOrder(*rating)) {
+	if q := string(d.Quality); rating != nil && q != "" && (*rating == "" || QualityRank(q) > QualityRank(*rating)) {
 		*rating = q // the worst rating of the minute
 	}
 	if d.MaxRSSI != "" || d.AvgRSSI != "" || d.MinRSSI != "" {
@@ -304,7 +291,12 @@ func applyQSS(s *engine.Sample, it *QSSEntry) {
 	}
 }
 
-// ratingOrder ranks Zoom's quality ratings, worst highest.
-func ratingOrder(q string) int {
+// qssStreams are the types of the qos items of the sample's streams, in
+// Sample.Streams() order.
+var qssStreams = [...]string{"audio_input", "audio_output", "video_input", "video_output", "as_input", "as_output"}
+
+// QualityRank ranks Zoom's quality ratings, in any case, worst highest:
+// good 0, fair 1, poor 2, bad 3; -1 for none or a word Zoom does not use.
+func QualityRank(q string) int {
 	return slices.Index([]string{"good", "fair", "poor", "bad"}, strings.ToLower(q))
 }

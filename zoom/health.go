@@ -49,39 +49,41 @@ func (c *Client) Health() error {
 // grant records a token grant's outcome; it counts it, and logs the first
 // token and the first after failures.
 func (c *Client) grant(e *Error) {
-	if e != nil && errors.Is(e.Err, context.Canceled) {
-		return
-	}
-	now := c.cfg.Clock.Now()
-	h := &c.health
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if e != nil {
-		c.stats.tokenFailures[e.failure].Add(1)
-		h.failed, h.err = now, e
-		return
-	}
-	c.stats.tokenFetches.Add(1)
-	if h.granted.IsZero() || h.failed.After(h.granted) {
-		c.log.Info("Zoom access token obtained", "oauth_url", c.cfg.OAuthURL)
-	}
-	h.granted = now
+	c.record(e, func(h *health, now time.Time) {
+		if e != nil {
+			c.stats.tokenFailures[e.failure].Add(1)
+			h.failed, h.err = now, e
+			return
+		}
+		c.stats.tokenFetches.Add(1)
+		if h.granted.IsZero() || h.failed.After(h.granted) {
+			c.log.Info("Zoom access token obtained", "oauth_url", c.cfg.OAuthURL)
+		}
+		h.granted = now
+	})
 }
 
 // observe records how a request to the API ended: Zoom answered (any
 // answer but a 5xx, a refusal of the credentials or a body that is not
 // the JSON expected), or it failed. A cancel says nothing of Zoom.
 func (c *Client) observe(e *Error) {
+	c.record(e, func(h *health, now time.Time) {
+		if e == nil || (e.Status != 0 && e.Status < http.StatusInternalServerError && !IsAuth(e) && !errors.Is(e.Err, errDecode)) {
+			h.answered = now
+			return
+		}
+		h.failed, h.err = now, e
+	})
+}
+
+// record updates the health, under its lock, with how a call ended (e:
+// nil when it went well) and when. A cancel says nothing of Zoom.
+func (c *Client) record(e *Error, update func(h *health, now time.Time)) {
 	if e != nil && errors.Is(e.Err, context.Canceled) {
 		return
 	}
 	now := c.cfg.Clock.Now()
-	h := &c.health
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if e == nil || (e.Status != 0 && e.Status < http.StatusInternalServerError && !IsAuth(e) && !errors.Is(e.Err, errDecode)) {
-		h.answered = now
-		return
-	}
-	h.failed, h.err = now, e
+	c.health.mu.Lock()
+	defer c.health.mu.Unlock()
+	update(&c.health, now)
 }

@@ -241,7 +241,7 @@ func ratings(p *Participant, bad impSet) (audio, video, share string) {
 		video, share = "", ""
 	}
 	worse := func(cur *string, to string) {
-		if *cur != "" && rank(to) > rank(*cur) {
+		if *cur != "" && zoom.QualityRank(to) > zoom.QualityRank(*cur) {
 			*cur = to
 		}
 	}
@@ -266,18 +266,6 @@ func ratings(p *Participant, bad impSet) (audio, video, share string) {
 		worse(&share, "poor")
 	}
 	return audio, video, share
-}
-
-func rank(q string) int {
-	switch q {
-	case "fair":
-		return 1
-	case "poor":
-		return 2
-	case "bad":
-		return 3
-	}
-	return 0
 }
 
 // quirks rewrites some values the other ways Zoom writes them: decimals
