@@ -3,6 +3,7 @@ package zoom
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"strconv"
 	"strings"
@@ -35,28 +36,31 @@ func (c *Client) ListSources(ctx context.Context, kind engine.SourceKind, typ st
 	if err := checkType(typ); err != nil {
 		return nil, err
 	}
-	var all []SourceMetrics
 	r := &request{cat: ListSourcesCategory, path: "/metrics/" + seg}
-	err = c.sweep(r, func(token string) (Page, int, error) {
-		r.query = url.Values{"type": {typ}, "from": {from.UTC().Format(time.DateOnly)}, "to": {to.UTC().Format(time.DateOnly)},
-			"page_size": {strconv.Itoa(SourcesPageSize)}}
+	q := url.Values{"type": {typ}, "from": {from.UTC().Format(time.DateOnly)}, "to": {to.UTC().Format(time.DateOnly)},
+		"page_size": {strconv.Itoa(SourcesPageSize)}}
+	if kind == engine.Webinar {
+		return sweepAll(ctx, c, r, q, func(l *WebinarList) (Page, []SourceMetrics) { return l.Page, l.Webinars })
+	}
+	return sweepAll(ctx, c, r, q, func(l *MeetingList) (Page, []SourceMetrics) { return l.Page, l.Meetings })
+}
+
+// sweepAll returns every item of a list of L pages (items picks a page's),
+// asked with r and the query q, all pages.
+func sweepAll[L, T any](ctx context.Context, c *Client, r *request, q url.Values, items func(*L) (Page, []T)) ([]T, error) {
+	var all []T
+	err := c.sweep(r, func(token string) (Page, int, error) {
+		r.query = maps.Clone(q)
 		if token != "" {
 			r.query.Set("next_page_token", token)
 		}
-		if kind == engine.Webinar {
-			var l WebinarList
-			if err := c.get(ctx, r, &l); err != nil {
-				return Page{}, 0, err
-			}
-			all = append(all, l.Webinars...)
-			return l.Page, len(l.Webinars), nil
-		}
-		var l MeetingList
+		var l L
 		if err := c.get(ctx, r, &l); err != nil {
 			return Page{}, 0, err
 		}
-		all = append(all, l.Meetings...)
-		return l.Page, len(l.Meetings), nil
+		page, got := items(&l)
+		all = append(all, got...)
+		return page, len(got), nil
 	}, func() { all = all[:0] })
 	return all, err
 }
@@ -127,21 +131,9 @@ func (c *Client) Participants(ctx context.Context, kind engine.SourceKind, id, t
 	if err := checkType(typ); err != nil {
 		return nil, err
 	}
-	var all []ParticipantMetrics
 	r := &request{cat: ParticipantsCategory, path: path + "/participants"}
-	err = c.sweep(r, func(token string) (Page, int, error) {
-		r.query = url.Values{"type": {typ}, "page_size": {strconv.Itoa(ParticipantsPageSize)}}
-		if token != "" {
-			r.query.Set("next_page_token", token)
-		}
-		var l ParticipantList
-		if err := c.get(ctx, r, &l); err != nil {
-			return Page{}, 0, err
-		}
-		all = append(all, l.Participants...)
-		return l.Page, len(l.Participants), nil
-	}, func() { all = all[:0] })
-	return all, err
+	q := url.Values{"type": {typ}, "page_size": {strconv.Itoa(ParticipantsPageSize)}}
+	return sweepAll(ctx, c, r, q, func(l *ParticipantList) (Page, []ParticipantMetrics) { return l.Page, l.Participants })
 }
 
 // ParticipantsPage fetches the page of the participants list where pg
