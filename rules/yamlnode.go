@@ -167,54 +167,46 @@ func (l *loader) checkShape(n ast.Node, t reflect.Type, key, rule string) bool {
 	if t == reflect.TypeFor[TestParticipant]() {
 		return l.checkParticipant(n, key, rule)
 	}
+	wrong := func(want, got string) bool {
+		l.errorf(n, rule, "%sexpected %s, got %s", prefix, want, got)
+		return false
+	}
 	switch t.Kind() {
 	case reflect.Pointer:
 		return l.checkShape(n, t.Elem(), key, rule)
 	case reflect.String:
 		if !isScalar(n) {
-			l.errorf(n, rule, "%sexpected a string, got %s", prefix, kindName(n))
-			return false
+			return wrong("a string", kindName(n))
 		}
-		return true
 	case reflect.Int:
 		if n.Type() != ast.IntegerType {
 			what := "a whole number"
 			if key == "at" || strings.HasSuffix(key, ".at") || strings.HasSuffix(key, "end_at") {
 				what = "a minute: a whole number from 0 (at: 4)"
 			}
-			l.errorf(n, rule, "%sexpected %s, got %s", prefix, what, kindValue(n))
-			return false
+			return wrong(what, kindValue(n))
 		}
-		return true
 	case reflect.Bool:
 		if n.Type() != ast.BoolType {
-			l.errorf(n, rule, "%sexpected true or false, got %s", prefix, kindValue(n))
-			return false
+			return wrong("true or false", kindValue(n))
 		}
-		return true
 	case reflect.Slice:
 		seq, ok := n.(*ast.SequenceNode)
 		if !ok {
-			l.errorf(n, rule, "%sexpected a list, got %s", prefix, kindName(n))
-			return false
+			return wrong("a list", kindName(n))
 		}
 		good := true
 		for _, item := range seq.Values {
 			good = l.checkShape(item, t.Elem(), key, rule) && good
 		}
 		return good
-	case reflect.Map:
+	case reflect.Map, reflect.Struct:
 		m, ok := n.(*ast.MappingNode)
 		if !ok {
-			l.errorf(n, rule, "%sexpected a mapping, got %s", prefix, kindName(n))
-			return false
+			return wrong("a mapping", kindName(n))
 		}
-		return l.checkKeys(m, nil, t.Elem(), key, rule)
-	case reflect.Struct:
-		m, ok := n.(*ast.MappingNode)
-		if !ok {
-			l.errorf(n, rule, "%sexpected a mapping, got %s", prefix, kindName(n))
-			return false
+		if t.Kind() == reflect.Map {
+			return l.checkKeys(m, nil, t.Elem(), key, rule)
 		}
 		return l.checkKeys(m, t, nil, key, rule)
 	}
