@@ -1,6 +1,8 @@
 package notifier_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -84,5 +86,42 @@ func TestActionMessagesWithinSlackLimits(t *testing.T) {
 		rep.Action = &engine.ActionNote{Kind: engine.ActionAck, User: "cli:" + g.str(100), UserName: g.str(200), At: at, Expires: at.Add(time.Hour), Count: 1}
 		checkMessage(t, fmt.Sprintf("seed %d, ack expired reply", seed), rd.RenderReply(rep, route), route.Mention) // a repeat pages again
 		checkMessage(t, fmt.Sprintf("seed %d, ack expired update", seed), rd.RenderActionUpdate(rep, route), "")
+	}
+}
+
+// TestConsolePrintsActions: the console (demo, dry runs) shows an action
+// as Slack does: the alert's message updated with who acknowledged it,
+// buttons and all, and the reply in its thread.
+func TestConsolePrintsActions(t *testing.T) {
+	var out bytes.Buffer
+	st := engine.NewMemoryStore()
+	d, err := notifier.New(notifier.Options{
+		Outbox: st, Router: routerFunc(func(*engine.Notification) engine.Route { return engine.Route{Channel: "#demo"} }),
+		Sender: notifier.NewConsole(&out), ChannelInterval: -1, Clock: noWaiting{t0},
+		Render: notifier.RenderOptions{Actions: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := firing()
+	ack := f
+	ack.Kind = engine.KindAction
+	ack.Action = &engine.ActionNote{ID: "a1", Kind: engine.ActionAck, User: "cli:ana", UserName: "ana", At: t0.Add(2 * time.Minute), Expires: t0.Add(62 * time.Minute), Count: 1}
+	if err := st.Commit(context.Background(), engine.Changes{Notifications: []engine.Notification{f, ack}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"── #1 in #demo updated ──\n🔴 Firing: low-fps",
+		"👀 Acknowledged by ana at 13:43:00 UTC · told again at 14:43:00 UTC if still firing",
+		"[Acknowledge] [Silence ▾] [Not an issue]",
+		"↳ #2 in the thread of #1: 👀 ana acknowledged this alert at 13:43:00 UTC: no repeats until 14:43:00 UTC; still firing then, it is told again.",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("console output lacks %q:\n%s", want, got)
+		}
 	}
 }

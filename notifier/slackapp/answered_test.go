@@ -109,10 +109,12 @@ func TestAckUpdatesMessageAndThread(t *testing.T) {
 	alice := engine.AlertKey{Rule: "choppy-audio", Source: webinar.Key(), Participant: people[0].id}
 	ack := engine.Action{ID: "slack:1.1:U0ANA", Kind: engine.ActionAck, Alert: alice, User: "U0ANA", UserName: "ana",
 		Message: engine.MessageRef{Channel: first.Channel, TS: first.TS}}
+	clicked := time.Now()
 	if res := a.act(t, ack); !res.Applied {
 		t.Fatalf("ack: %+v", res)
 	}
 	a.flush(t)
+	t.Logf("from Act to the updated message and its reply (fsynced commit, chat.update, chat.postMessage, the ack's fsync): %s", time.Since(clicked).Round(100*time.Microsecond))
 	calls := a.slack.Calls()
 	if len(calls) != 3 {
 		t.Fatalf("calls = %v; want the firing, its update and a reply", calls)
