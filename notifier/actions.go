@@ -23,14 +23,6 @@ const (
 	ActionZoom    = "qoswatch_zoom"    // link button to the Zoom Dashboard: nothing to do
 )
 
-// The silence scopes of the select, as engine.Action names them.
-const (
-	ScopeParticipant   = "participant"    // this participant, for the rest of this webinar
-	ScopeRuleSource    = "rule_source"    // this rule in this webinar
-	ScopeRule1h        = "rule_1h"        // this rule everywhere, for 1 h
-	ScopeUntilResolved = "until_resolved" // until this alert resolves
-)
-
 // Slack's limits on the parts of an actions block
 // (https://docs.slack.dev/reference/block-kit/blocks/actions-block,
 // .../block-elements/button-element, .../select-menu-element,
@@ -77,7 +69,10 @@ func ParseActionBlockID(id string) (engine.AlertKey, error) {
 }
 
 // silenceOption is one choice of the Silence select.
-type silenceOption struct{ scope, text string }
+type silenceOption struct {
+	scope engine.SilenceScope
+	text  string
+}
 
 // silenceOptions are the select's choices: a storm has no single
 // participant to silence.
@@ -88,24 +83,15 @@ func silenceOptions(kind engine.SourceKind, storm bool) []silenceOption {
 	}
 	if storm {
 		return []silenceOption{
-			{ScopeRuleSource, "This rule in " + where},
-			{ScopeRule1h, "This rule everywhere for 1 h"},
-			{ScopeUntilResolved, "Until the storm is over"}}
+			{engine.ScopeRuleSource, "This rule in " + where},
+			{engine.ScopeRule1h, "This rule everywhere for 1 h"},
+			{engine.ScopeUntilResolved, "Until the storm is over"}}
 	}
 	return []silenceOption{
-		{ScopeParticipant, "This participant, rest of " + where},
-		{ScopeRuleSource, "This rule in " + where},
-		{ScopeRule1h, "This rule everywhere for 1 h"},
-		{ScopeUntilResolved, "Until this alert resolves"}}
-}
-
-// SilenceScopes are the select's option values, in order.
-func SilenceScopes(storm bool) []string {
-	var out []string
-	for _, o := range silenceOptions("", storm) {
-		out = append(out, o.scope)
-	}
-	return out
+		{engine.ScopeParticipant, "This participant, rest of " + where},
+		{engine.ScopeRuleSource, "This rule in " + where},
+		{engine.ScopeRule1h, "This rule everywhere for 1 h"},
+		{engine.ScopeUntilResolved, "Until this alert resolves"}}
 }
 
 // ActionsBlock is the buttons for alert k (a storm when k.Participant is
@@ -122,7 +108,7 @@ func ActionsBlock(k engine.AlertKey, src engine.Source, link string) slack.Block
 	value := strings.TrimPrefix(id, actionBlockPrefix) // ≤ 255 < maxButtonValue
 	var opts []*slack.OptionBlockObject
 	for _, o := range silenceOptions(src.Kind, k.Participant == "") {
-		opts = append(opts, slack.NewOptionBlockObject(o.scope, plainText(o.text), nil))
+		opts = append(opts, slack.NewOptionBlockObject(string(o.scope), plainText(o.text), nil))
 	}
 	ack := slack.NewButtonBlockElement(ActionAck, value, plainText("Acknowledge")).WithStyle(slack.StylePrimary)
 	silence := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainText("Silence"), ActionSilence, opts...)

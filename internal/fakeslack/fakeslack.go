@@ -84,6 +84,11 @@ type Server struct {
 	fault    func(method string, v url.Values) *Fault
 	refusals bool                 // refusals are expected: do not fail the test
 	lookups  map[string]time.Time // conversations.* method → its last call (one a minute)
+
+	responses   []Response          // posted to response_urls
+	groups      map[string][]string // user group → members
+	lookupCalls int                 // usergroups.users.list calls
+	socket      socketState
 }
 
 // New starts a fake Slack, stopped when the test ends. now stamps the
@@ -92,16 +97,22 @@ func New(tb testing.TB, now func() time.Time) *Server {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Server{now: now, tokens: map[string]bool{}, lookups: map[string]time.Time{}}
+	s := &Server{now: now, tokens: map[string]bool{}, lookups: map[string]time.Time{}, groups: map[string][]string{}}
+	s.socket.init()
 	s.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", s.handle("chat.postMessage"))
 		c.Handle("/chat.update", s.handle("chat.update"))
 		c.Handle("/conversations.history", s.read("conversations.history"))
 		c.Handle("/conversations.replies", s.read("conversations.replies"))
 		c.Handle(WebhookPath, s.webhook)
+		c.Handle(responsePath, s.respond)
+		c.Handle("/usergroups.users.list", s.userGroupMembers)
+		c.Handle("/apps.connections.open", s.connectionsOpen)
+		c.Handle(socketPath, s.socketConn)
 	})
 	s.srv.Start()
 	tb.Cleanup(func() {
+		s.closeSockets()
 		s.srv.Stop()
 		s.mu.Lock()
 		defer s.mu.Unlock()

@@ -217,3 +217,15 @@ func (w *Webhook) Post(ctx context.Context, channel, _ string, m notifier.Messag
 func (w *Webhook) Update(context.Context, engine.MessageRef, notifier.Message) error {
 	return fmt.Errorf("slack: webhook cannot update messages: %w", errors.ErrUnsupported)
 }
+
+// GroupMembers lists the members of a user group (usergroups.users.list,
+// scope usergroups:read), for QOSWATCH_SLACK_RESPONDERS.
+func (b *Bot) GroupMembers(ctx context.Context, group string) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
+	defer cancel()
+	members, err := b.api.GetUserGroupMembersContext(ctx, group)
+	if err != nil {
+		return nil, fmt.Errorf("slack: usergroups.users.list of %s: %w", group, classify(err, b.token))
+	}
+	return members, nil
+}
