@@ -93,7 +93,16 @@ type SlackConfig struct {
 	APIURL     string // SLACK_API_URL
 	WebhookURL Secret // SLACK_WEBHOOK_URL or SLACK_WEBHOOK_URL_FILE
 	Channel    string // SLACK_CHANNEL: the channel when no route names one
+
+	// Answering from Slack (buttons, /qoswatch): over Socket Mode, over
+	// signed HTTP on the public listener, or both. Either needs the bot.
+	AppToken      Secret   // SLACK_APP_TOKEN or SLACK_APP_TOKEN_FILE: xapp-…, Socket Mode
+	SigningSecret Secret   // SLACK_SIGNING_SECRET or SLACK_SIGNING_SECRET_FILE: POST /slack/interactions, /slack/commands
+	Responders    []string // QOSWATCH_SLACK_RESPONDERS: user IDs (U…, W…) and user group IDs (S…) allowed to act; empty: everyone
 }
+
+// answering reports whether responders can answer from Slack.
+func (s SlackConfig) answering() bool { return s.AppToken != "" || s.SigningSecret != "" }
 
 // Defaults returns the documented defaults.
 func Defaults() Config {
@@ -147,6 +156,8 @@ func (c *Config) Validate() error {
 		{"SLACK_WEBHOOK_URL", c.Slack.WebhookURL},
 		{"QOSWATCH_API_TOKEN", c.APIToken},
 		{"ZOOM_WEBHOOK_SECRET_TOKEN", c.Events.WebhookSecret},
+		{"SLACK_APP_TOKEN", c.Slack.AppToken},
+		{"SLACK_SIGNING_SECRET", c.Slack.SigningSecret},
 	} {
 		if n := len(s.v); n > 0 && n < scrub.MinLen {
 			bad("%s is %d characters: a real one has at least %d (check it was pasted whole)", s.env, n, scrub.MinLen)
@@ -180,6 +191,7 @@ func (c *Config) Validate() error {
 	if c.Slack.WebhookURL != "" {
 		checkURL("SLACK_WEBHOOK_URL", c.Slack.WebhookURL.Reveal(), true)
 	}
+	c.Slack.validateAnswering(c.Events.Listen, bad)
 
 	if c.Rules == "" {
 		bad("QOSWATCH_RULES is empty")
@@ -197,7 +209,7 @@ func (c *Config) Validate() error {
 			bad("QOSWATCH_ALLOWED_HOSTS: %q: want a host name, without a port or scheme", h)
 		}
 	}
-	c.Events.validate(c.Listen, bad)
+	c.Events.validate(c.Listen, c.Slack.SigningSecret != "", bad)
 	if c.PollInterval < 10*time.Second {
 		bad("QOSWATCH_POLL_INTERVAL=%s: must be at least 10s (Zoom's QoS data is per minute)", c.PollInterval)
 	}
@@ -244,7 +256,7 @@ func (c *Config) Validate() error {
 // the values, and the Basic credential the OAuth grant sends.
 func (c *Config) secrets() []string {
 	out := []string{c.Zoom.ClientSecret.Reveal(), c.Slack.BotToken.Reveal(), c.Slack.WebhookURL.Reveal(), c.APIToken.Reveal(),
-		c.Events.WebhookSecret.Reveal()}
+		c.Events.WebhookSecret.Reveal(), c.Slack.AppToken.Reveal(), c.Slack.SigningSecret.Reveal()}
 	if c.Zoom.ClientSecret != "" {
 		out = append(out, base64.StdEncoding.EncodeToString([]byte(c.Zoom.ClientID+":"+c.Zoom.ClientSecret.Reveal())))
 	}
@@ -255,14 +267,37 @@ func (c *Config) secrets() []string {
 // process: Run wraps its logger with it, main prints its error through it.
 func (c *Config) Scrubber() *scrub.Scrubber { return scrub.New(c.secrets()...) }
 
-// validate checks the event settings; admin is QOSWATCH_LISTEN.
-func (e *EventsConfig) validate(admin string, bad func(string, ...any)) {
+// validateAnswering checks the settings of answering from Slack; events
+// is QOSWATCH_EVENTS_LISTEN.
+func (s *SlackConfig) validateAnswering(events string, bad func(string, ...any)) {
+	if s.answering() && s.BotToken == "" {
+		bad("SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not: responders answer the bot's messages (a webhook's messages have no buttons)")
+	}
+	if s.AppToken != "" && !strings.HasPrefix(s.AppToken.Reveal(), "xapp-") {
+		bad("SLACK_APP_TOKEN is not an app-level token (xapp-…: Basic Information → App-Level Tokens, scope connections:write)")
+	}
+	if s.SigningSecret != "" && events == "" {
+		bad("SLACK_SIGNING_SECRET is set but QOSWATCH_EVENTS_LISTEN is not: Slack's requests would have nowhere to arrive (set the listener, or use SLACK_APP_TOKEN for Socket Mode)")
+	}
+	if len(s.Responders) > 0 && !s.answering() {
+		bad("QOSWATCH_SLACK_RESPONDERS is set but neither SLACK_APP_TOKEN nor SLACK_SIGNING_SECRET is: nobody can answer from Slack")
+	}
+	for _, id := range s.Responders {
+		if len(id) < 2 || !strings.ContainsAny(id[:1], "UWS") || strings.ToUpper(id) != id {
+			bad("QOSWATCH_SLACK_RESPONDERS: %q is neither a Slack user ID (U…, W…) nor a user group ID (S…)", id)
+		}
+	}
+}
+
+// validate checks the event settings; admin is QOSWATCH_LISTEN; slack
+// is whether Slack's signed requests use the listener too.
+func (e *EventsConfig) validate(admin string, slack bool, bad func(string, ...any)) {
 	switch {
 	case e.Listen == "" && e.WebhookSecret != "":
 		bad("ZOOM_WEBHOOK_SECRET_TOKEN is set but QOSWATCH_EVENTS_LISTEN is not: webhooks would have nowhere to arrive (set the listener, or use ZOOM_WS_SUBSCRIPTION_ID)")
 	case e.Listen == "":
-	case e.WebhookSecret == "":
-		bad("QOSWATCH_EVENTS_LISTEN=%s serves only signed endpoints: set ZOOM_WEBHOOK_SECRET_TOKEN (the Zoom app's secret token)", e.Listen)
+	case e.WebhookSecret == "" && !slack:
+		bad("QOSWATCH_EVENTS_LISTEN=%s serves only signed endpoints: set ZOOM_WEBHOOK_SECRET_TOKEN (the Zoom app's secret token) or SLACK_SIGNING_SECRET", e.Listen)
 	default:
 		if _, port, err := net.SplitHostPort(e.Listen); err != nil {
 			bad("QOSWATCH_EVENTS_LISTEN=%q: want host:port, e.g. :8080", e.Listen)

@@ -123,7 +123,9 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	c, err := newCore(coreConfig{
 		rules: cfg.Rules, db: cfg.DB, staleAfter: cfg.StaleAfter, silenceMax: cfg.SilenceMax,
 		clock: clock, reg: reg, sender: sender, channel: cfg.Slack.Channel, force: opts.OneChannel, log: log,
-		actions: opts.Buttons,
+		// Buttons where someone can answer them: the bot's messages when
+		// Slack's answers reach qoswatch, the console demo's.
+		actions: opts.Buttons || (mode == "slack bot" && cfg.Slack.answering()),
 	})
 	if err != nil {
 		return &ConfigError{err}
@@ -152,7 +154,13 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	for _, w := range cfg.Watch {
 		kinds = append(kinds, engine.SourceKind(strings.TrimSuffix(w, "s")))
 	}
-	pushed, err := newPush(cfg, c, client, clock, log)
+	bot, _ := sender.(*slackapp.Bot)
+	answers, err := newSlackIn(cfg, c, bot, log)
+	if err != nil {
+		c.close(time.Second)
+		return &ConfigError{err}
+	}
+	pushed, err := newPush(cfg, c, client, clock, log, answers)
 	if err != nil {
 		c.close(time.Second)
 		return &ConfigError{err}
@@ -208,6 +216,9 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	if mode == "console" {
 		log.Warn("neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL is set: alerts go to the console (stdout)")
 	}
+	if mode == "slack bot" && !cfg.Slack.answering() {
+		log.Info("messages carry no buttons: set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP) to answer alerts from Slack (docs/slack.md)")
+	}
 	if opts.Listening != nil {
 		opts.Listening(addr)
 	}
@@ -232,6 +243,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	g.Go(func() error { c.watchRules(gctx, cfg.Rules, cfg.RulesCheck, opts.HUP, clock); return nil })
 	g.Go(func() error { c.housekeeping(gctx, cfg.PollInterval, clock); return nil })
 	pushed.start(gctx, g)
+	answers.start(gctx, g)
 	g.Go(func() error {
 		if err := api.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http: %w", err)
@@ -254,6 +266,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	// batch, no reload, no request); then the dispatcher; then the outbox
 	// is flushed and the store closed.
 	runErr := g.Wait()
+	answers.wait()
 	stopDisp()
 	<-dispDone
 	if err := c.close(cfg.Grace); err != nil && runErr == nil {

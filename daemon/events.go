@@ -41,7 +41,7 @@ type push struct {
 // newPush builds the push side when cfg.Events configures a transport;
 // nil otherwise. The public listener is bound here, so a port in use is a
 // configuration error at start.
-func newPush(cfg Config, c *core, client *zoom.Client, clock engine.Clock, log *slog.Logger) (*push, error) {
+func newPush(cfg Config, c *core, client *zoom.Client, clock engine.Clock, log *slog.Logger, slackIn *slackIn) (*push, error) {
 	if !cfg.Events.on() {
 		return nil, nil
 	}
@@ -66,17 +66,21 @@ func newPush(cfg Config, c *core, client *zoom.Client, clock engine.Clock, log *
 			return nil, fmt.Errorf("QOSWATCH_EVENTS_LISTEN=%s: %w", cfg.Events.Listen, err)
 		}
 		p.ln = ln
-		p.srv = eventsServer(publicMux(ev, cfg.Events.WebhookSecret.Reveal()))
+		p.srv = eventsServer(publicMux(ev, cfg.Events.WebhookSecret.Reveal(), slackIn))
 	}
 	return p, nil
 }
 
-// publicMux routes the public listener: only signed endpoints. The Slack
-// app's interactions and commands mount here too (issue 12), each
-// verifying its own signature.
-func publicMux(ev *zoom.Events, secret string) *http.ServeMux {
+// publicMux routes the public listener: only signed endpoints, each
+// verifying its own signature: Zoom's webhooks (with its secret token)
+// and the Slack app's interactions and commands (with its signing
+// secret), each only when its secret is set.
+func publicMux(ev *zoom.Events, secret string, slackIn *slackIn) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle(zoom.WebhookPath, ev.Webhook(secret)) // it answers 405 to other methods, counted
+	if secret != "" {
+		mux.Handle(zoom.WebhookPath, ev.Webhook(secret)) // it answers 405 to other methods, counted
+	}
+	slackIn.mount(mux)
 	return mux
 }
 

@@ -136,7 +136,7 @@ func TestEventsListenerCutsSlowClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := eventsServer(publicMux(ev, testWebhookSecret))
+	srv := eventsServer(publicMux(ev, testWebhookSecret, nil))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

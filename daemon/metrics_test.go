@@ -74,6 +74,8 @@ func TestMetricsDocumented(t *testing.T) {
 		o.Limits = &l
 	})
 	cfg.Events = EventsConfig{Listen: "127.0.0.1:0", WebhookSecret: "a-webhook-secret-token"} // the push side's metrics
+	// Answering from Slack, for the Slack app's metrics (the bot token only passes validation: Sender is the test's).
+	cfg.Slack = SlackConfig{BotToken: testBotToken, APIURL: "http://127.0.0.1:1/", SigningSecret: testSigningSecret}
 	var logs syncbuf.Buffer
 	addrc := make(chan string, 1)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -15,6 +15,8 @@ type runFlags struct {
 	secretFile, botTokenFile, hookFile string
 	apiTokenFile, allowedHosts         string
 	webhookSecretFile                  string
+	appTokenFile, signingSecretFile    string
+	responders                         string
 }
 
 func declareRun(f *flags) *runFlags {
@@ -43,6 +45,11 @@ func declareRun(f *flags) *runFlags {
 	f.String(&r.hookFile, "slack-webhook-url-file", "SLACK_WEBHOOK_URL_FILE", "", "file holding the Slack incoming webhook URL")
 	f.EnvOnly("SLACK_WEBHOOK_URL", "Slack incoming webhook URL (simple mode: no threads; or SLACK_WEBHOOK_URL_FILE)")
 	f.String(&c.Slack.Channel, "slack-channel", "SLACK_CHANNEL", "", "channel for alerts no route sends elsewhere")
+	f.String(&r.appTokenFile, "slack-app-token-file", "SLACK_APP_TOKEN_FILE", "", "file holding the Slack app-level token")
+	f.EnvOnly("SLACK_APP_TOKEN", "Slack app-level token xapp-... (connections:write): answer alerts from Slack over Socket Mode (or SLACK_APP_TOKEN_FILE)")
+	f.String(&r.signingSecretFile, "slack-signing-secret-file", "SLACK_SIGNING_SECRET_FILE", "", "file holding the Slack app's signing secret")
+	f.EnvOnly("SLACK_SIGNING_SECRET", "the Slack app's signing secret: answer alerts from Slack over HTTP, POST /slack/interactions and /slack/commands on --events-listen (or SLACK_SIGNING_SECRET_FILE)")
+	f.String(&r.responders, "slack-responders", "QOSWATCH_SLACK_RESPONDERS", "", "Slack user IDs (U...) and user group IDs (S...) allowed to act from Slack, comma-separated; empty: anyone in the channel")
 
 	f.String(&c.Rules, "rules", "QOSWATCH_RULES", d.Rules, "rules file; reloaded on change and on SIGHUP")
 	f.String(&c.DB, "db", "QOSWATCH_DB", d.DB, "bbolt database file: alert state, outbox, silences")
@@ -70,6 +77,7 @@ func (r *runFlags) finish(getenv func(string) string) error {
 	c.Watch = splitList(r.watch)
 	c.Sources = splitList(r.sources)
 	c.AllowedHosts = splitList(r.allowedHosts)
+	c.Slack.Responders = splitList(r.responders)
 	var errs envErrors
 	for _, s := range []struct {
 		dst  *daemon.Secret
@@ -81,6 +89,8 @@ func (r *runFlags) finish(getenv func(string) string) error {
 		{&c.Slack.WebhookURL, "SLACK_WEBHOOK_URL", r.hookFile},
 		{&c.APIToken, "QOSWATCH_API_TOKEN", r.apiTokenFile},
 		{&c.Events.WebhookSecret, "ZOOM_WEBHOOK_SECRET_TOKEN", r.webhookSecretFile},
+		{&c.Slack.AppToken, "SLACK_APP_TOKEN", r.appTokenFile},
+		{&c.Slack.SigningSecret, "SLACK_SIGNING_SECRET", r.signingSecretFile},
 	} {
 		v, err := readSecret(getenv, s.env, s.file)
 		if err != nil {

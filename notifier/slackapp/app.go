@@ -137,6 +137,11 @@ func NewApp(o AppOptions) (*App, error) {
 		Name: "qoswatch_slack_socket_connects_total",
 		Help: "Socket Mode connections made: the first, and each reconnect (Slack refreshes connections every few hours).",
 	})
+	for _, tr := range []string{"socket", "http"} {
+		for _, ty := range []string{string(slack.InteractionTypeBlockActions), "slash_command"} {
+			a.metrics.interactions.WithLabelValues(tr, ty)
+		}
+	}
 	for _, r := range []string{"bad_signature", "not_allowed", "malformed"} {
 		a.metrics.refused.WithLabelValues(r)
 	}
