@@ -66,6 +66,8 @@ type appRig struct {
 	reg  *prometheus.Registry
 	url  string // the HTTP endpoints
 	logs *logBuffer
+	// webinar is the source fire degrades (default 81234567890).
+	webinar string
 }
 
 func newAppRig(t *testing.T, responders ...string) *appRig {
@@ -130,7 +132,7 @@ func (r *appRig) fire(t *testing.T, users ...string) fakeslack.Call {
 	var batch []engine.Sample
 	for _, u := range users {
 		s := engine.NewSample()
-		s.Source = engine.Source{Kind: engine.Webinar, ID: "81234567890", Topic: "All-hands", Live: true}
+		s.Source = engine.Source{Kind: engine.Webinar, ID: cmpOr(r.webinar, "81234567890"), Topic: "All-hands", Live: true}
 		s.Participant = engine.Participant{UserID: u, UserName: "Attendee " + u}
 		s.Time = time.Now().UTC().Truncate(time.Minute)
 		s.AudioInput.AvgLoss = 6
@@ -143,7 +145,8 @@ func (r *appRig) fire(t *testing.T, users ...string) fakeslack.Call {
 	var msg fakeslack.Call
 	waitFor(t, "the firing message", func() bool {
 		for _, c := range r.fs.Calls() {
-			if c.Method == "chat.postMessage" && c.ThreadTS == "" && strings.Contains(string(c.Blocks), `"qoswatch_ack"`) {
+			if c.Method == "chat.postMessage" && c.ThreadTS == "" && strings.Contains(string(c.Blocks), `"qoswatch_ack"`) &&
+				strings.Contains(string(c.Blocks), "webinar:"+cmpOr(r.webinar, "81234567890")) {
 				msg = c
 				return true
 			}
@@ -517,4 +520,11 @@ func TestSlashCommand(t *testing.T) {
 	if !rule || !participant {
 		t.Errorf("silences: %+v", r.eng.Silences())
 	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
