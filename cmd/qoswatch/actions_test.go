@@ -26,7 +26,7 @@ func TestAckCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t0 := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	t0 := time.Now().UTC().Truncate(time.Minute) // silence list tells expired from active on the wall clock
 	db, err := store.Open(filepath.Join(t.TempDir(), "q.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ func TestAckCommand(t *testing.T) {
 	if code, out, errOut := cmd("ack", "lossy/webinar:777/u2"); code != 0 || out != "Acknowledged lossy for Name u2.\n" {
 		t.Fatalf("ack = %d %q %q", code, out, errOut)
 	}
-	if code, out, _ := cmd("ack", "--as", "bo", "lossy/webinar:777/u2"); code != 1 || !strings.HasPrefix(out, "Already acknowledged by ana at 15:00 UTC") {
+	if code, out, _ := cmd("ack", "--as", "bo", "lossy/webinar:777/u2"); code != 1 || !strings.HasPrefix(out, "Already acknowledged by ana at "+t0.Format("15:04 UTC")) {
 		t.Fatalf("ack again = %d %q", code, out)
 	}
 	if _, out, _ := cmd("alerts"); !strings.Contains(out, "ana") || !strings.Contains(out, "lossy/webinar:777/u2") {
@@ -68,6 +68,15 @@ func TestAckCommand(t *testing.T) {
 	if code != 0 || len(lines) != 3 || !strings.Contains(lines[1], "cli:bo") || !strings.Contains(lines[1], "false") ||
 		!strings.Contains(lines[2], "cli:ana") || !strings.Contains(lines[2], "ack") || !strings.Contains(lines[2], "true") {
 		t.Fatalf("actions = %d %s %s", code, out, errOut)
+	}
+	// A silence until it resolves is listed with what ends it.
+	if code, out, errOut := cmd("ack", "--silence", "until_resolved", "lossy/webinar:777/u2"); code != 0 || !strings.HasPrefix(out, "Silenced lossy for Name u2 until it resolves") {
+		t.Fatalf("ack --silence until_resolved = %d %q %q", code, out, errOut)
+	}
+	var list, listErr bytes.Buffer
+	run(context.Background(), []string{"qoswatch", "silence", "list", "--url", srv.URL}, &list, &listErr, envOf(nil))
+	if out := list.String() + listErr.String(); !strings.Contains(out, "when lossy/webinar:777/u2 resolves, at the latest") || !strings.Contains(out, "cli:ana (ana)") {
+		t.Errorf("silence list:\n%s", out)
 	}
 	// Not an issue: counted, and explain --rule says so.
 	if code, out, errOut := cmd("ack", "--dismiss", "--comment", "venue wifi", "lossy/webinar:777/u2"); code != 0 || !strings.Contains(out, "Dismissed lossy for Name u2") {

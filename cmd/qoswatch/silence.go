@@ -139,7 +139,16 @@ func silenceList(ctx context.Context, c *cli, args []string) int {
 		case now.Before(s.StartsAt):
 			state = "pending"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, strings.Join(ms, ","), s.EndsAt.Local().Format(listTime), state, s.CreatedBy, s.Comment)
+		ends := s.EndsAt.Local().Format(listTime)
+		if w := s.EndsWith; w != nil && state != "expired" { // set by a Slack action: it ends itself
+			switch {
+			case w.Rule == "":
+				ends = "when " + w.Source + " ends, at the latest " + ends
+			default:
+				ends = "when " + w.String() + " resolves, at the latest " + ends
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, strings.Join(ms, ","), ends, state, s.CreatedBy, s.Comment)
 	}
 	tw.Flush()
 	return 0
