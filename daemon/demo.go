@@ -31,6 +31,10 @@ type DemoConfig struct {
 	// Push feeds the webinar by the events Zoom would push (QSS webhooks,
 	// signed, to the events listener) besides the API the poller reads.
 	Push bool
+	// Interactive reads "ack 3", "silence 3", "dismiss 3" from Input and
+	// acts on the console's message #3, as its buttons would in Slack.
+	Interactive bool
+	Input       io.Reader
 	Seed int64
 	// Try is how the banner tells to run the CLI: "qoswatch" when it is
 	// on PATH, else "go run ./cmd/qoswatch" (main knows which).
@@ -187,7 +191,8 @@ func Demo(ctx context.Context, dc DemoConfig, out io.Writer, log *slog.Logger) e
 	// The console shows the buttons a Slack message would carry.
 	opts := Options{Logger: log, Console: out, Clock: clock, Buttons: dc.Slack == nil}
 	mode := "this terminal (the console notifier)"
-	var inner notifier.Sender = notifier.NewConsole(out)
+	console := notifier.NewConsole(out)
+	var inner notifier.Sender = console
 	if dc.Slack != nil {
 		cfg.Slack = *dc.Slack
 		opts.OneChannel = dc.Slack.Channel
@@ -209,6 +214,10 @@ func Demo(ctx context.Context, dc DemoConfig, out io.Writer, log *slog.Logger) e
 		opts.EventsListening = func(a string) { eventsAddr <- a }
 		feed = "Zoom's API, polled, and the events Zoom pushes (QSS webhooks, signed, to POST /zoom/events)"
 	}
+	var typed chan string
+	if dc.Interactive && dc.Slack == nil && dc.Input != nil {
+		typed = make(chan string, 1)
+	}
 	opts.Listening = func(addr string) {
 		try := fmt.Sprintf("QOSWATCH_LISTEN=%s %s alerts", addr, dc.Try)
 		if dc.APIToken != "" {
@@ -222,6 +231,10 @@ What happens:
 Database: %s (removed at exit).
 `, sc.Topic, len(sc.Participants), dc.Speed, webinarLen, time.Duration(float64(dc.Duration)/dc.Speed).Round(time.Second), mode, feed,
 			banner(sc, webinarLen), addr, try, cfg.DB)
+		if typed != nil {
+			fmt.Fprint(out, interactiveHelp)
+			typed <- addr
+		}
 	}
 
 	runCtx, cancel := context.WithTimeout(ctx, time.Duration(float64(dc.Duration)/dc.Speed))
@@ -236,6 +249,15 @@ Database: %s (removed at exit).
 			}
 		}
 	}()
+	if typed != nil {
+		go func() {
+			select {
+			case a := <-typed:
+				answerTyped(runCtx, dc.Input, out, console, a, dc.APIToken.Reveal())
+			case <-runCtx.Done():
+			}
+		}()
+	}
 	pushed := make(chan int64, 1)
 	go func() {
 		select {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +96,55 @@ func TestDemoFailsWhenTheStoryIsNotTold(t *testing.T) {
 	var ce *ConfigError
 	if err == nil || errors.As(err, &ce) || !strings.Contains(err.Error(), "the demo's check failed: frozen-video told for 0 of 1") {
 		t.Errorf("Demo = %v; want the check to fail naming frozen-video\n%s", err, out.String())
+	}
+}
+
+// TestDemoInteractive: with --interactive, the console shows the buttons
+// and "ack N" typed on the input acknowledges what message #N is about:
+// the message is updated on the console ("Acknowledged by you") as it
+// would be in Slack, and the story is still told.
+func TestDemoInteractive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo")
+	}
+	in, typeIn := io.Pipe()
+	defer typeIn.Close()
+	var out syncbuf.Buffer
+	dc := DemoConfig{Speed: 120, Duration: 20 * time.Minute, Attendees: 140, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 1,
+		Interactive: true, Input: in}
+	done := make(chan error, 1)
+	go func() { done <- Demo(context.Background(), dc, &out, slog.New(slog.DiscardHandler)) }()
+	first := regexp.MustCompile(`── #(\d+) to [^\n]*──\n[^\n]*Firing: frozen-video`)
+	var n string
+	deadline := time.Now().Add(2 * time.Minute)
+	for n == "" {
+		if m := first.FindStringSubmatch(out.String()); m != nil {
+			n = m[1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no frozen-video message:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := io.WriteString(typeIn, "ack "+n+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Demo: %v\n%s", err, out.String())
+	}
+	all := out.String()
+	for _, want := range []string{
+		"Type, then Enter", "[Acknowledge] [Silence ▾] [Not an issue]",
+		"» ack " + n + "\nAcknowledged frozen-video for ",
+		"── #" + n + " in ", "Acknowledged by you",
+		"Check: every turn of the story was told.",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the interactive demo's output lacks %q", want)
+		}
+	}
+	if t.Failed() || testing.Verbose() {
+		i := strings.Index(all, "» ack")
+		t.Log(all[max(0, i-1500):min(len(all), i+2500)])
 	}
 }

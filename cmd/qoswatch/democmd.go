@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"time"
 
@@ -30,6 +31,7 @@ func cmdDemo(ctx context.Context, c *cli, args []string) int {
 	f.Int(&dc.Attendees, "attendees", "", 300, "people in the webinar (140 to 3000: the storm is attendees 100-139)")
 	f.String(&dc.Listen, "listen", "", "", "HTTP API address (default 127.0.0.1:9797, or a free port when taken)")
 	f.Bool(&slack, "slack", "", false, "send to Slack with SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL, SLACK_CHANNEL, SLACK_API_URL")
+	f.Bool(&dc.Interactive, "interactive", "", false, "answer the alerts from the terminal, as the Slack buttons do: type \"ack 3\", \"silence 3\", \"dismiss 3\" (3 is a message's number)")
 	f.Bool(&dc.Push, "push", "", false, "feed the webinar by the events Zoom pushes too (signed QSS webhooks to the events listener), and print the time from a bad minute to the message")
 	f.String(&logLevel, "log-level", "QOSWATCH_LOG_LEVEL", "warn", "log level of the pipeline's own log (stderr)")
 	f.Int64(&dc.Seed, "seed", "", 1, "varies the fake webinar's people and noise")
@@ -60,6 +62,13 @@ func cmdDemo(ctx context.Context, c *cli, args []string) int {
 		dc.Slack = &r.cfg.Slack
 	}
 	dc.APIToken = daemon.Secret(c.getenv("QOSWATCH_API_TOKEN"))
+	if dc.Interactive {
+		if slack {
+			fmt.Fprintln(c.stderr, "qoswatch demo: --interactive answers the console's messages; with --slack, answer in Slack")
+			return 2
+		}
+		dc.Input = os.Stdin
+	}
 	// The banner's "try" line must work as printed: the binary when it is
 	// on PATH, else go run from the repository.
 	dc.Try = "go run ./cmd/qoswatch"
