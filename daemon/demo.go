@@ -35,7 +35,7 @@ type DemoConfig struct {
 	// acts on the console's message #3, as its buttons would in Slack.
 	Interactive bool
 	Input       io.Reader
-	Seed int64
+	Seed        int64
 	// Try is how the banner tells to run the CLI: "qoswatch" when it is
 	// on PATH, else "go run ./cmd/qoswatch" (main knows which).
 	Try string
