@@ -517,7 +517,7 @@ func (e *Engine) ackExpired(t *tx, r *Rule, k AlertKey, at time.Time) (acked boo
 // mention names a user in Slack mrkdwn: <@U123> for a Slack user, the
 // name otherwise ("cli:ana" → "ana").
 func mention(user, name string) string {
-	if isSlackUser(user) {
+	if IsSlackUserID(user) {
 		return "<@" + user + ">"
 	}
 	if name != "" {
@@ -526,8 +526,9 @@ func mention(user, name string) string {
 	return strings.TrimPrefix(user, "cli:")
 }
 
-// isSlackUser reports whether id looks like a Slack user ID (U… or W…).
-func isSlackUser(id string) bool {
+// IsSlackUserID reports whether id looks like a Slack user ID (U… or W…),
+// so it can be put in a mention without letting text pose as markup.
+func IsSlackUserID(id string) bool {
 	if len(id) < 2 || (id[0] != 'U' && id[0] != 'W') {
 		return false
 	}

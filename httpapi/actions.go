@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -56,14 +55,7 @@ func (s *server) actions(w http.ResponseWriter, r *http.Request) {
 // once), at is the engine's clock.
 func (s *server) act(w http.ResponseWriter, r *http.Request) {
 	var in engine.Action
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		if tooBig := new(http.MaxBytesError); errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "action: the body is over %d bytes", MaxBody)
-			return
-		}
-		writeError(w, http.StatusBadRequest, "action: not valid JSON: %v", err)
+	if !readJSON(w, r, "action", &in) {
 		return
 	}
 	if strings.TrimSpace(in.User) == "" {

@@ -146,6 +146,23 @@ func writeError(w http.ResponseWriter, status int, format string, a ...any) {
 	writeJSON(w, status, map[string]string{"error": fmt.Sprintf(format, a...)})
 }
 
+// readJSON decodes the request's body (what it is: "silence") into v,
+// refusing fields v does not have. When it cannot, it answers 413 or 400,
+// saying why, and returns false.
+func readJSON(w http.ResponseWriter, r *http.Request, what string, v any) bool {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if tooBig := new(http.MaxBytesError); errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "%s: the body is over %d bytes", what, MaxBody)
+			return false
+		}
+		writeError(w, http.StatusBadRequest, "%s: not valid JSON: %v", what, err)
+		return false
+	}
+	return true
+}
+
 // checkHost refuses a request whose Host header names a host qoswatch
 // was not told it answers to: IP addresses and localhost always pass
 // (a rebinding attack needs a name the attacker's DNS answers), other
@@ -357,14 +374,7 @@ func (s *server) silences(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) addSilence(w http.ResponseWriter, r *http.Request) {
 	var in engine.Silence
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		if tooBig := new(http.MaxBytesError); errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "silence: the body is over %d bytes", MaxBody)
-			return
-		}
-		writeError(w, http.StatusBadRequest, "silence: not valid JSON: %v", err)
+	if !readJSON(w, r, "silence", &in) {
 		return
 	}
 	// What the API asks on top of the engine; the engine checks the

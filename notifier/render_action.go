@@ -24,27 +24,13 @@ func isStorm(n *engine.Notification) bool { return n.Key.Participant == "" }
 // actor names who acted: a Slack mention for a Slack user ID, the name
 // otherwise.
 func actor(a *engine.ActionNote) string {
-	if slackUserID(a.User) {
+	if engine.IsSlackUserID(a.User) {
 		return "<@" + a.User + ">"
 	}
 	if a.UserName != "" {
 		return escape(a.UserName)
 	}
 	return escape(strings.TrimPrefix(a.User, "cli:"))
-}
-
-// slackUserID reports whether id looks like a Slack user ID, so it can be
-// put in a mention without letting text pose as markup.
-func slackUserID(id string) bool {
-	if len(id) < 2 || (id[0] != 'U' && id[0] != 'W') {
-		return false
-	}
-	for _, c := range id[1:] {
-		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // stateLine is the state an action put the alert in, for the top of its

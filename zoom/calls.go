@@ -108,13 +108,8 @@ func (c *Client) QoSPage(ctx context.Context, d *PageDecoder, src engine.Source,
 	if id == "" {
 		id = src.UUID
 	}
-	r, err := pageRequest(ParticipantsQoSCategory, src.Kind, id, "/participants/qos", typ, QoSPageSize, pg)
-	if err != nil {
-		return nil, err
-	}
 	var l ParticipantQoSList
-	err = c.get(ctx, r, &l)
-	if err := c.walked(r, pg, l.Page, len(l.Participants), err); err != nil {
+	if err := c.listPage(ctx, ParticipantsQoSCategory, src.Kind, id, "/participants/qos", typ, QoSPageSize, pg, &l); err != nil {
 		return nil, err
 	}
 	return d.samplesOf(src, &l), nil
@@ -142,35 +137,40 @@ func (c *Client) Participants(ctx context.Context, kind engine.SourceKind, id, t
 // error, pg is Done unless the walk restarted from the first page (an
 // expired token).
 func (c *Client) ParticipantsPage(ctx context.Context, kind engine.SourceKind, id, typ string, pg *Pager) ([]ParticipantMetrics, error) {
-	r, err := pageRequest(ParticipantsCategory, kind, id, "/participants", typ, ParticipantsPageSize, pg)
-	if err != nil {
-		return nil, err
-	}
 	var l ParticipantList
-	err = c.get(ctx, r, &l)
-	if err := c.walked(r, pg, l.Page, len(l.Participants), err); err != nil {
+	if err := c.listPage(ctx, ParticipantsCategory, kind, id, "/participants", typ, ParticipantsPageSize, pg, &l); err != nil {
 		return nil, err
 	}
 	return l.Participants, nil
 }
 
-// pageRequest is the request for the page of a source's list (its path
-// under the source) where pg stands. A source or type that cannot be asked
-// about is an error, and pg is Done.
-func pageRequest(cat Category, kind engine.SourceKind, id, list, typ string, size int, pg *Pager) (*request, error) {
+// pageOfList is a page of one of a source's lists.
+type pageOfList interface {
+	page() (Page, int) // its Page and how many it lists
+}
+
+func (l *ParticipantList) page() (Page, int)    { return l.Page, len(l.Participants) }
+func (l *ParticipantQoSList) page() (Page, int) { return l.Page, len(l.Participants) }
+
+// listPage fetches into l the page of a source's list (its path under the
+// source) where pg stands and moves pg on. A source or type that cannot
+// be asked about is an error, and pg is Done.
+func (c *Client) listPage(ctx context.Context, cat Category, kind engine.SourceKind, id, list, typ string, size int, pg *Pager, l pageOfList) error {
 	path, err := sourcePath(kind, id)
 	if err == nil {
 		err = checkType(typ)
 	}
 	if err != nil {
 		pg.done = true
-		return nil, err
+		return err
 	}
 	r := &request{cat: cat, path: path + list, query: url.Values{"type": {typ}, "page_size": {strconv.Itoa(size)}}}
 	if pg.Token() != "" {
 		r.query.Set("next_page_token", pg.Token())
 	}
-	return r, nil
+	err = c.get(ctx, r, l)
+	page, n := l.page()
+	return c.walked(r, pg, page, n, err)
 }
 
 // IsPageTokenExpired reports whether Zoom refused a next_page_token (code
