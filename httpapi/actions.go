@@ -36,16 +36,15 @@ func (s *server) actions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "actions: %v", err)
 		return
 	}
-	resp := map[string]any{}
+	next := ""
 	if len(recs) > limit {
 		recs = recs[:limit]
-		resp["next"] = strconv.FormatUint(recs[limit-1].Seq, 10)
+		next = strconv.FormatUint(recs[limit-1].Seq, 10)
 	}
 	if recs == nil {
 		recs = []engine.ActionRecord{}
 	}
-	resp["actions"] = recs
-	writeJSON(w, http.StatusOK, resp)
+	writePage(w, "actions", recs, next)
 }
 
 // POST /api/v1/actions: acknowledge, silence or dismiss an alert, as a

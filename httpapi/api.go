@@ -146,6 +146,16 @@ func writeError(w http.ResponseWriter, status int, format string, a ...any) {
 	writeJSON(w, status, map[string]string{"error": fmt.Sprintf(format, a...)})
 }
 
+// writePage answers one page of a list: {"<name>": items, "next": next},
+// with no next after the last page.
+func writePage(w http.ResponseWriter, name string, items any, next string) {
+	resp := map[string]any{name: items}
+	if next != "" {
+		resp["next"] = next
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
 // readJSON decodes the request's body (what it is: "silence") into v,
 // refusing fields v does not have. When it cannot, it answers 413 or 400,
 // saying why, and returns false.
@@ -331,11 +341,7 @@ func (s *server) alerts(w http.ResponseWriter, r *http.Request) {
 		out = append(out, NewAlertJSON(a))
 		last = alertOrder(a)
 	}
-	resp := map[string]any{"alerts": out}
-	if next != "" {
-		resp["next"] = next
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writePage(w, "alerts", out, next)
 }
 
 func validState(s string) bool {
@@ -365,11 +371,7 @@ func (s *server) silences(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, sil)
 	}
-	resp := map[string]any{"silences": out}
-	if next != "" {
-		resp["next"] = next
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writePage(w, "silences", out, next)
 }
 
 func (s *server) addSilence(w http.ResponseWriter, r *http.Request) {

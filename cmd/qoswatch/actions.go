@@ -145,24 +145,13 @@ func cmdActions(ctx context.Context, c *cli, args []string) int {
 			return 1
 		}
 	}
-	if items == nil {
-		items = []json.RawMessage{}
-	}
-	raw, _ := json.MarshalIndent(map[string]any{"actions": items}, "", "  ")
-	if asJSON {
-		c.stdout.Write(append(raw, '\n'))
-		return 0
-	}
-	var resp struct {
-		Actions []actionView `json:"actions"`
-	}
-	if err := json.Unmarshal(raw, &resp); err != nil {
-		fmt.Fprintf(c.stderr, "qoswatch actions: unexpected answer: %v\n", err)
-		return 1
+	views, code, done := viewList[actionView](c, "actions", items, asJSON)
+	if done {
+		return code
 	}
 	tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "AT\tWHO\tACTION\tALERT\tAPPLIED\tRESULT")
-	for _, a := range resp.Actions {
+	for _, a := range views {
 		who := a.User
 		if a.Name != "" && a.Name != a.User && !strings.HasSuffix(a.User, ":"+a.Name) {
 			who += " (" + a.Name + ")"

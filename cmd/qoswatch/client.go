@@ -203,24 +203,13 @@ func cmdAlerts(ctx context.Context, c *cli, args []string) int {
 		fmt.Fprintf(c.stderr, "qoswatch alerts: %v\n", err)
 		return 1
 	}
-	if items == nil {
-		items = []json.RawMessage{}
-	}
-	raw, _ := json.MarshalIndent(map[string]any{"alerts": items}, "", "  ")
-	if asJSON {
-		c.stdout.Write(append(raw, '\n'))
-		return 0
-	}
-	var resp struct {
-		Alerts []alertView `json:"alerts"`
-	}
-	if err := json.Unmarshal(raw, &resp); err != nil {
-		fmt.Fprintf(c.stderr, "qoswatch alerts: unexpected answer: %v\n", err)
-		return 1
+	views, code, done := viewList[alertView](c, "alerts", items, asJSON)
+	if done {
+		return code
 	}
 	tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "RULE\tSTATE\tSEVERITY\tSOURCE\tPARTICIPANT\tSINCE\tACKED BY\tWHY\tALERT")
-	for _, a := range resp.Alerts {
+	for _, a := range views {
 		why := make([]string, 0, len(a.Explain))
 		for _, t := range a.Explain {
 			why = append(why, t.Text)
@@ -299,4 +288,28 @@ func cmdBackup(ctx context.Context, c *cli, args []string) int {
 	}
 	fmt.Fprintf(c.stdout, "%s: %d bytes\n", dst, n)
 	return 0
+}
+
+// viewList shows the items of a list the API gave (name: "alerts", also
+// the command's name): with asJSON it prints them as {"<name>": [...]}
+// and is done; otherwise it returns them decoded as V for the command's
+// table. done with code 1 when an item is not what the API gives.
+func viewList[V any](c *cli, name string, items []json.RawMessage, asJSON bool) (views []V, code int, done bool) {
+	if asJSON {
+		if items == nil {
+			items = []json.RawMessage{}
+		}
+		raw, _ := json.MarshalIndent(map[string]any{name: items}, "", "  ")
+		c.stdout.Write(append(raw, '\n'))
+		return nil, 0, true
+	}
+	for _, it := range items {
+		var v V
+		if err := json.Unmarshal(it, &v); err != nil {
+			fmt.Fprintf(c.stderr, "qoswatch %s: unexpected answer: %v\n", name, err)
+			return nil, 1, true
+		}
+		views = append(views, v)
+	}
+	return views, 0, false
 }
