@@ -220,7 +220,7 @@ func (e *Engine) Act(ctx context.Context, a Action) (ActionResult, error) {
 	case ActionAck:
 		res = e.ack(t, &a, targets)
 	case ActionSilence:
-		res, err = e.silenceAction(t, &a, targets)
+		res, err = e.silenceAction(ctx, t, &a, targets)
 	case ActionDismiss:
 		res = e.dismiss(t, &a, targets)
 	}
@@ -317,7 +317,7 @@ func (e *Engine) dismiss(t *tx, a *Action, targets []AlertKey) ActionResult {
 }
 
 // silenceAction sets the silence the scope names.
-func (e *Engine) silenceAction(t *tx, a *Action, targets []AlertKey) (ActionResult, error) {
+func (e *Engine) silenceAction(ctx context.Context, t *tx, a *Action, targets []AlertKey) (ActionResult, error) {
 	var first *Alert
 	var opened []*Alert
 	for _, k := range targets {
@@ -369,25 +369,25 @@ func (e *Engine) silenceAction(t *tx, a *Action, targets []AlertKey) (ActionResu
 		return ActionResult{}, invalidSilence{err}
 	}
 	if len(e.silences) >= e.limit.MaxSilences {
-		if err := e.makeRoom(context.Background(), t.now); err != nil {
+		if err := e.makeRoom(ctx, t.now); err != nil {
 			return ActionResult{}, err
 		}
 	}
 	t.changes.Silences = append(t.changes.Silences, s)
 	t.silences = append(t.silences, c)
 	e.notifyAction(t, a, opened, &s)
-	until := "until " + untilText(&s)
+	until := "until " + untilText(&s, sourceWord(first))
 	return ActionResult{Applied: true, Alerts: len(opened), Silence: &s,
 		Text: fmt.Sprintf("Silenced %s %s.", what, until)}, nil
 }
 
 // untilText says when an action's silence ends.
-func untilText(s *Silence) string {
+func untilText(s *Silence, source string) string {
 	switch {
 	case s.EndsWith == nil:
 		return hhmm(s.EndsAt)
 	case s.EndsWith.Rule == "":
-		return "the webinar or meeting ends (at the latest " + hhmm(s.EndsAt) + ")"
+		return "the " + source + " ends (at the latest " + s.EndsAt.UTC().Format("Jan 2 15:04 UTC") + ")"
 	default:
 		return "it resolves (at the latest " + s.EndsAt.UTC().Format("Jan 2 15:04 UTC") + ")"
 	}

@@ -249,8 +249,8 @@ func TestSilenceScopes(t *testing.T) {
 		endsAt   time.Time
 		text     string
 	}{
-		{engine.ScopeParticipant, "source=webinar:900 participant=u1", now.Add(engine.SourceSilenceMax), "Silenced every alert of name-u1 in this webinar until the webinar or meeting ends"},
-		{engine.ScopeRuleSource, "rule=lossy-audio source=webinar:900", now.Add(engine.SourceSilenceMax), "Silenced rule lossy-audio in this webinar until the webinar or meeting ends"},
+		{engine.ScopeParticipant, "source=webinar:900 participant=u1", now.Add(engine.SourceSilenceMax), "Silenced every alert of name-u1 in this webinar until the webinar ends"},
+		{engine.ScopeRuleSource, "rule=lossy-audio source=webinar:900", now.Add(engine.SourceSilenceMax), "Silenced rule lossy-audio in this webinar until the webinar ends"},
 		{engine.ScopeRule1h, "rule=lossy-audio", now.Add(time.Hour), "Silenced rule lossy-audio everywhere until 11:00 UTC."},
 	} {
 		res := act(t, e, engine.Action{ID: string(c.scope), Kind: engine.ActionSilence, Scope: c.scope, Alert: u1, User: "U1"})
@@ -319,5 +319,38 @@ func TestDismissCountSurvivesRestart(t *testing.T) {
 	}
 	if got, _ := db.Dismissals(ctx); got["lossy-audio"] != 1 {
 		t.Fatalf("store dismissals: %v", got)
+	}
+}
+
+// An acknowledgement belongs to one firing: the alert resolves, fires
+// again, and is told again, unacknowledged.
+func TestAckEndsWithItsFiring(t *testing.T) {
+	ctx := context.Background()
+	db, e := firingU1(t, tempPath(t))
+	defer db.Close()
+	act(t, e, engine.Action{ID: "a", Kind: engine.ActionAck, Alert: u1, User: "U1"})
+	drain(t, db)
+	again := func(p string, m int) float64 {
+		if p == "u1" && (m <= 4 || m >= 8) {
+			return 5
+		}
+		return 0.1
+	}
+	if err := e.Ingest(ctx, page(5, 12, again)); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range drain(t, db) {
+		if n.Who == "u1" && n.Rule == "lossy-audio" {
+			got = append(got, string(n.Kind))
+		}
+	}
+	if strings.Join(got, " ") != "resolved firing" {
+		t.Fatalf("u1 told %v, want its resolve and its new firing", got)
+	}
+	for _, a := range e.Alerts() {
+		if a.Key == u1 && (a.State != engine.StateFiring || a.AckedBy != "") {
+			t.Fatalf("the new firing: %s, acked by %q", a.State, a.AckedBy)
+		}
 	}
 }
