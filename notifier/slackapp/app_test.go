@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/slack-go/slack"
 
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/internal/fakeslack"
@@ -318,7 +319,8 @@ func TestStormButtonsActOnEveryMember(t *testing.T) {
 
 // TestSecondClickIsTold: a second click on Acknowledge (another person,
 // or a stale message) changes nothing and tells the clicker who
-// acknowledged it; a click on a message whose alert is over tells that.
+// acknowledged it; a click on a message whose alert is over, or gone
+// (an expired message), tells that and changes nothing.
 func TestSecondClickIsTold(t *testing.T) {
 	r := newAppRig(t)
 	msg := r.fire(t, "1001")
@@ -338,6 +340,22 @@ func TestSecondClickIsTold(t *testing.T) {
 	}
 	if n := len(r.actions(t)); n != 4 {
 		t.Errorf("%d actions audited, want 4 (every click, applied or not)", n)
+	}
+
+	// An expired message: its alert is long gone from the store (collected).
+	gone := msg
+	blocks, err := json.Marshal([]slack.Block{notifier.ActionsBlock(engine.AlertKey{Rule: "lossy-audio", Source: "webinar:1", Participant: "999"},
+		engine.Source{Kind: engine.Webinar, ID: "1"}, "https://zoom.us/account/metrics/dashboard")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone.Blocks = blocks
+	d, key := r.click(t, gone, fakeslack.Click{User: bob, ActionID: notifier.ActionSilence, Option: string(engine.ScopeRule1h)})
+	if got := r.ephemeral(key); d.Status != http.StatusOK || !strings.Contains(got, "not firing any more") {
+		t.Errorf("a click on an expired message: %d, told %q", d.Status, got)
+	}
+	if len(r.eng.Silences()) != 0 {
+		t.Errorf("a click on an expired message set a silence: %+v", r.eng.Silences())
 	}
 }
 
