@@ -85,9 +85,10 @@ type Server struct {
 	refusals bool                 // refusals are expected: do not fail the test
 	lookups  map[string]time.Time // conversations.* method → its last call (one a minute)
 
-	responses   []Response          // posted to response_urls
-	groups      map[string][]string // user group → members
-	lookupCalls int                 // usergroups.users.list calls
+	responses   []Response           // posted to response_urls
+	issued      map[string]time.Time // response_url key → when its payload was made
+	groups      map[string][]string  // user group → members
+	lookupCalls int                  // usergroups.users.list calls
 	socket      socketState
 }
 
@@ -97,7 +98,7 @@ func New(tb testing.TB, now func() time.Time) *Server {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Server{now: now, tokens: map[string]bool{}, lookups: map[string]time.Time{}, groups: map[string][]string{}}
+	s := &Server{now: now, tokens: map[string]bool{}, lookups: map[string]time.Time{}, groups: map[string][]string{}, issued: map[string]time.Time{}}
 	s.socket.init()
 	s.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", s.handle("chat.postMessage"))

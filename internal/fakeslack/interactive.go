@@ -51,15 +51,41 @@ type Response struct {
 // https://hooks.slack.com/actions/T…/… (valid for 30 minutes, 5 uses).
 const responsePath = "/actions/" + TeamID + "/"
 
-// ResponseURL is the response_url of the payload key.
+// ResponseURL is the response_url of the payload key, valid from now.
 func (s *Server) ResponseURL(key string) string {
+	s.mu.Lock()
+	s.issued[key] = s.now()
+	s.mu.Unlock()
 	return strings.TrimSuffix(s.srv.GetAPIURL(), "/") + responsePath + url.PathEscape(key)
 }
+
+// A response_url takes at most 5 messages within 30 minutes of its
+// payload (Slack documents the limit, not the error: the fake answers
+// 404, and counts the refusal as a test failure like any other).
+const (
+	maxResponses    = 5
+	responseURLLife = 30 * time.Minute
+)
 
 // respond records a message posted to a response_url.
 func (s *Server) respond(w http.ResponseWriter, r *http.Request) {
 	key, _ := url.PathUnescape(strings.TrimPrefix(r.URL.Path, responsePath))
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<22))
+	s.mu.Lock()
+	issued, known := s.issued[key]
+	uses := 0
+	for _, x := range s.responses {
+		if x.Key == key {
+			uses++
+		}
+	}
+	if !known || uses >= maxResponses || s.now().Sub(issued) > responseURLLife {
+		s.refused = append(s.refused, Refusal{Method: "response_url", Err: &LimitError{"expired_url", fmt.Sprintf("response_url %s: unknown, used %d times, or older than 30 minutes", key, uses)}})
+		s.mu.Unlock()
+		http.Error(w, "expired_url", http.StatusNotFound)
+		return
+	}
+	s.mu.Unlock()
 	var m struct {
 		ResponseType    string          `json:"response_type"`
 		ReplaceOriginal bool            `json:"replace_original"`

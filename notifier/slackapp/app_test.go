@@ -405,6 +405,11 @@ func TestForgedStaleAndReplayedRequests(t *testing.T) {
 		t.Errorf("qoswatch_slack_interactions_refused_total{reason=bad_signature} = %g, want 6", got)
 	}
 
+	big := append(fakeslack.InteractionBody(payload), []byte("&pad="+strings.Repeat("x", 1<<20))...)
+	if d, _ := fakeslack.Post(context.Background(), r.url+slackapp.InteractionsPath, fakeslack.Sign(signingSecret, now, big), big); d.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a body over 1 MiB, signed: answered %d, want 413", d.Status)
+	}
+
 	genuine := fakeslack.Sign(signingSecret, now, body)
 	for i := range 3 {
 		if d, _ := fakeslack.Post(context.Background(), r.url+slackapp.InteractionsPath, genuine, body); d.Status != http.StatusOK {
