@@ -347,7 +347,6 @@ func (d *deliverer) ack(ctx context.Context, f *flight) (bool, time.Time, error)
 			return false, time.Time{}, ctx.Err()
 		}
 		d.m.storeFailures.Inc()
-		d.m.storeUnwritable.Set(1)
 		s := &d.store
 		if !s.active() {
 			s.since = now
@@ -363,7 +362,6 @@ func (d *deliverer) ack(ctx context.Context, f *flight) (bool, time.Time, error)
 	if d.store.active() {
 		d.log.Info("notifier: the store records again; delivery resumes", "paused_for", now.Sub(d.store.since).Round(time.Second))
 		d.store = pause{}
-		d.m.storeUnwritable.Set(0)
 		d.setHealth()
 	}
 	outcome := f.p.outcome

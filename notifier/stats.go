@@ -26,7 +26,6 @@ type metrics struct {
 	updateFailures   prometheus.Counter
 	pending          prometheus.Gauge
 	storeFailures    prometheus.Counter
-	storeUnwritable  prometheus.Gauge
 	retryAfterCapped prometheus.Counter
 	lookups          *prometheus.CounterVec
 }
@@ -48,8 +47,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		pending:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "qoswatch_notifier_pending", Help: "Outbox entries seen at the dispatcher's last pass."}),
 		storeFailures: counter("qoswatch_notifier_store_write_failures_total",
 			"Acks the store could not write after Slack took the message (disk full, read-only file); delivery pauses until it can, and the message is not posted again."),
-		storeUnwritable: prometheus.NewGauge(prometheus.GaugeOpts{Name: "qoswatch_notifier_store_unwritable",
-			Help: "1 while delivery is paused because the store cannot record what was sent."}),
 		retryAfterCapped: counter("qoswatch_slack_retry_after_capped_total", "429 answers whose Retry-After was longer than the longest wait honoured (1h); the channel waited the cap."),
 		lookups: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qoswatch_slack_lookups_total",
 			Help: "Looks in Slack for a message whose post went unanswered (a timeout), before posting it again, by result (found, absent, error)."}, []string{"result"}),
@@ -59,7 +56,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.notifications, m.rateLimited, m.authFailures, m.retries, m.permanent, m.groupMessages,
-			m.threadBatches, m.updates, m.updateFailures, m.pending, m.storeFailures, m.storeUnwritable, m.retryAfterCapped, m.lookups)
+			m.threadBatches, m.updates, m.updateFailures, m.pending, m.storeFailures, m.retryAfterCapped, m.lookups)
 	}
 	return m
 }

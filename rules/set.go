@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"sync/atomic"
 
 	"github.com/expr-lang/expr/vm"
 
@@ -84,54 +83,3 @@ func (s *Set) Route(n *engine.Notification) engine.Route {
 	}
 	return engine.Route{Channel: s.channel}
 }
-
-// Reloader holds the running set and swaps in a new one atomically: a file
-// that does not load keeps the old set. It is an engine.Router that always
-// routes with the current set.
-type Reloader struct {
-	path string
-	cur  atomic.Pointer[Set]
-}
-
-var _ engine.Router = (*Reloader)(nil)
-
-// NewReloader loads path; it fails when the first load fails, because
-// there are no old rules to keep.
-func NewReloader(path string) (*Reloader, error) {
-	set, err := Load(path)
-	if err != nil {
-		return nil, err
-	}
-	r := &Reloader{path: path}
-	r.cur.Store(set)
-	return r, nil
-}
-
-// Current returns the running set.
-func (r *Reloader) Current() *Set { return r.cur.Load() }
-
-// Reload loads the file again. On success the new set replaces the old one
-// and is returned (hand its Rules to engine.SetRules); on failure the old
-// set stays and the error (an Errors) says why.
-func (r *Reloader) Reload() (*Set, error) { return r.ReloadWith(nil) }
-
-// ReloadWith is Reload that first hands the new set to apply (the
-// engine's SetRules): the set replaces the old one only when apply
-// succeeds too, so the routes never run ahead of the rules the engine
-// evaluates.
-func (r *Reloader) ReloadWith(apply func(*Set) error) (*Set, error) {
-	set, err := Load(r.path)
-	if err != nil {
-		return nil, err
-	}
-	if apply != nil {
-		if err := apply(set); err != nil {
-			return nil, err
-		}
-	}
-	r.cur.Store(set)
-	return set, nil
-}
-
-// Route routes with the current set.
-func (r *Reloader) Route(n *engine.Notification) engine.Route { return r.Current().Route(n) }

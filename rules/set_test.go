@@ -1,10 +1,7 @@
 package rules
 
 import (
-	"errors"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -219,62 +216,6 @@ func TestSummaryRender(t *testing.T) {
 	}
 }
 
-func TestReloader(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "rules.yaml")
-	write := func(s string) {
-		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("defaults: {channel: '#a'}\nrules:\n  - name: one\n    when: latency > 150\n")
-	r, err := NewReloader(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := r.Current()
-
-	write("rules:\n  - name: one\n    when: lantecy > 150\n")
-	if set, err := r.Reload(); err == nil || set != nil {
-		t.Fatalf("a bad file reloaded: %v", err)
-	} else if !strings.Contains(err.Error(), `rules.yaml:3:11: rule "one": when: unknown name lantecy`) {
-		t.Errorf("error does not say where: %v", err)
-	}
-	if r.Current() != first {
-		t.Fatal("a failed reload replaced the running rules")
-	}
-
-	write("defaults: {channel: '#b'}\nrules:\n  - name: one\n    when: latency > 150\n  - name: two\n    when: jitter > 40\n")
-	set, err := r.Reload()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Current() != set || len(set.Rules()) != 2 {
-		t.Fatalf("reload did not swap in the new set")
-	}
-	if got := r.Route(&engine.Notification{}).Channel; got != "#b" {
-		t.Errorf("the reloader routes with the old set: %q", got)
-	}
-	// A set that loads but is refused downstream (the engine's SetRules
-	// failed) does not replace the running one either.
-	write("defaults: {channel: '#c'}\nrules:\n  - name: three\n    when: latency > 150\n")
-	refused := errors.New("store is full")
-	if got, err := r.ReloadWith(func(s *Set) error {
-		if len(s.Rules()) != 1 || s.Rules()[0].Name != "three" {
-			t.Errorf("apply got %d rules, want the new file's one", len(s.Rules()))
-		}
-		return refused
-	}); !errors.Is(err, refused) || got != nil {
-		t.Fatalf("ReloadWith with a failing apply: %v, %v", got, err)
-	}
-	if r.Current() != set {
-		t.Fatal("a reload the engine refused replaced the running rules")
-	}
-	if _, err := NewReloader(filepath.Join(dir, "missing.yaml")); err == nil {
-		t.Error("NewReloader of a missing file: no error")
-	}
-}
-
 // TestNoPanicOnGarbage feeds the loader bytes that are not a rules file.
 func TestNoPanicOnGarbage(t *testing.T) {
 	for _, src := range []string{
@@ -318,49 +259,3 @@ rules:
 	}
 }
 
-// TestReloadWhileRouting swaps sets while other goroutines route and
-// evaluate with the current one (-race): a reader sees one whole set.
-func TestReloadWhileRouting(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "rules.yaml")
-	files := []string{
-		"defaults: {channel: '#a'}\nrules:\n  - name: one\n    when: latency > 150\n",
-		"defaults: {channel: '#b'}\nrules:\n  - name: one\n    when: latency > 150\n  - name: two\n    when: jitter > 40\n",
-	}
-	os.WriteFile(path, []byte(files[0]), 0o644)
-	r, err := NewReloader(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			s := sample(func(s *engine.Sample) { s.AudioInput.Latency = 200 })
-			for {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				set := r.Current()
-				ch := set.Route(&engine.Notification{}).Channel
-				if n := len(set.Rules()); (ch == "#a") != (n == 1) {
-					t.Errorf("a torn set: channel %s with %d rules", ch, n)
-					return
-				}
-				if ok, _ := set.Rules()[0].When.Eval(s); !ok {
-					t.Error("rule one does not hold")
-					return
-				}
-			}
-		})
-	}
-	for i := range 10 {
-		os.WriteFile(path, []byte(files[i%2]), 0o644)
-		if _, err := r.Reload(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	close(done)
-	wg.Wait()
-}

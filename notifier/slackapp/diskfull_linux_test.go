@@ -5,14 +5,18 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/notifier"
+	"github.com/qoswatch/qoswatch/store"
 )
 
 // TestDiskFullPausesDelivery: the disk fills right after Slack took a
@@ -52,7 +56,13 @@ func TestDiskFullPausesDelivery(t *testing.T) {
 	}
 	defer full(false)
 
-	r := newRigWith(t, boltBox(t), toChannel("#webinar-support"), func(o *notifier.Options) { o.StormThreshold = -1 })
+	storeReg := prometheus.NewRegistry() // the store's own metrics
+	db, err := store.Open(filepath.Join(t.TempDir(), "qoswatch.db"), store.Options{Registerer: storeReg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r := newRigWith(t, box{db, t}, toChannel("#webinar-support"), func(o *notifier.Options) { o.StormThreshold = -1 })
 	var once sync.Once
 	r.slack.setFault(func(method string, _ url.Values) *fault {
 		if method == "chat.postMessage" {
@@ -81,9 +91,9 @@ func TestDiskFullPausesDelivery(t *testing.T) {
 		t.Errorf("Health() = %v; want it to say since when the store is unwritable, why, and that delivery is paused", health)
 	}
 	fails := metric(t, r.reg, "qoswatch_notifier_store_write_failures_total")
-	if fails < 3 || fails > 15 || metric(t, r.reg, "qoswatch_notifier_store_unwritable") != 1 {
-		t.Errorf("store write failures = %v (want a few: backing off over 10 minutes), unwritable = %v (want 1)",
-			fails, metric(t, r.reg, "qoswatch_notifier_store_unwritable"))
+	if fails < 3 || fails > 15 || metric(t, storeReg, "qoswatch_store_writable") != 0 {
+		t.Errorf("store write failures = %v (want a few: backing off over 10 minutes), writable = %v (want 0)",
+			fails, metric(t, storeReg, "qoswatch_store_writable"))
 	}
 	logs := r.logs.String()
 	if n := strings.Count(logs, `"level":"ERROR"`); n != 1 || !strings.Contains(logs, "the store cannot record what was sent") {
@@ -97,8 +107,8 @@ func TestDiskFullPausesDelivery(t *testing.T) {
 	if len(calls) != 2 || !strings.Contains(calls[0].Text, people[0].name) || !strings.Contains(calls[1].Text, people[1].name) {
 		t.Fatalf("after recovery: %v; want each alert posted once", calls)
 	}
-	if h := r.d.Health(); h != nil || metric(t, r.reg, "qoswatch_notifier_store_unwritable") != 0 {
-		t.Errorf("after recovery Health() = %v, unwritable = %v; want nil and 0", h, metric(t, r.reg, "qoswatch_notifier_store_unwritable"))
+	if h := r.d.Health(); h != nil || metric(t, storeReg, "qoswatch_store_writable") != 1 {
+		t.Errorf("after recovery Health() = %v, writable = %v; want nil and 1", h, metric(t, storeReg, "qoswatch_store_writable"))
 	}
 	if !strings.Contains(r.logs.String(), "the store records again; delivery resumes") {
 		t.Errorf("the recovery is not told:\n%s", r.logs.String())
