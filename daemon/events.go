@@ -34,8 +34,11 @@ type push struct {
 	ln     net.Listener // QOSWATCH_EVENTS_LISTEN
 	srv    *http.Server
 	ws     *zoom.WSConfig
-	client *zoom.Client
-	log    *slog.Logger
+	// webhook: Zoom's webhooks arrive on the listener (its secret is set;
+	// the listener may serve only Slack's requests).
+	webhook bool
+	client  *zoom.Client
+	log     *slog.Logger
 }
 
 // newPush builds the push side when cfg.Events configures a transport;
@@ -52,7 +55,7 @@ func newPush(cfg Config, c *core, client *zoom.Client, clock engine.Clock, log *
 	if err != nil {
 		return nil, err
 	}
-	p := &push{events: ev, client: client, log: log}
+	p := &push{events: ev, client: client, log: log, webhook: cfg.Events.Listen != "" && cfg.Events.WebhookSecret != ""}
 	c.annotate = ev.Annotate
 	if cfg.Events.WSSubscription != "" {
 		p.ws = &zoom.WSConfig{URL: cfg.Events.WSURL, SubscriptionID: cfg.Events.WSSubscription}

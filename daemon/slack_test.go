@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -63,7 +64,8 @@ func TestSlackSettings(t *testing.T) {
 // signed HTTP endpoints on the public listener: its firing message
 // carries the buttons, a click posted to /slack/interactions is applied
 // (the store holds the alert acknowledged), /qoswatch answers over Socket
-// Mode, and a forged request is refused.
+// Mode, a forged request is refused, and the status claims no Zoom
+// event transport (the public listener serves Slack alone).
 func TestAnswerFromSlack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a simulated webinar")
@@ -107,6 +109,17 @@ func TestAnswerFromSlack(t *testing.T) {
 	if d, err := fakeslack.Post(context.Background(), "http://"+public+slackapp.InteractionsPath, fakeslack.Sign(testSigningSecret, time.Now(), body), body); err != nil || d.Status != http.StatusOK {
 		t.Fatalf("the click: %+v, %v", d, err)
 	}
+	// The listener serves Slack alone: the status claims no Zoom event transport.
+	resp, err := http.Get("http://" + r.addr + "/api/v1/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(status), `"push"`) {
+		t.Errorf("/api/v1/status claims a Zoom event transport: %s", status)
+	}
+
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := fs.WaitSocketConnections(ctx, 1); err != nil {

@@ -46,8 +46,8 @@ type SourceStatus struct {
 func status(mode func() string, p *push, wsOn bool) func(context.Context) any {
 	return func(context.Context) any {
 		st := Status{Poller: PollerStatus{Mode: mode()}, Sources: []SourceStatus{}}
-		if p == nil {
-			return st
+		if p == nil || (!p.webhook && !wsOn) {
+			return st // no Zoom event transport (the listener may serve Slack alone)
 		}
 		ws := "off"
 		if wsOn {
@@ -57,7 +57,11 @@ func status(mode func() string, p *push, wsOn bool) func(context.Context) any {
 			}
 		}
 		_, flowing := p.events.Lifecycle()
-		st.Push = &PushStatus{Webhook: p.addr(), WebSocket: ws, Lifecycle: flowing}
+		hook := ""
+		if p.webhook {
+			hook = p.addr()
+		}
+		st.Push = &PushStatus{Webhook: hook, WebSocket: ws, Lifecycle: flowing}
 		for _, s := range p.events.Sources() {
 			feed := "events"
 			if s.QSS {
