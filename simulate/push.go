@@ -129,15 +129,16 @@ func (q *memQueue) EnqueueEvents(_ context.Context, es []engine.InboxEntry) ([]b
 		q.pruned = now
 	}
 	dup := make([]bool, len(es))
-	for i, e := range es {
+	for i := range es {
+		e := &es[i]
 		if t, ok := q.seen[e.Key]; ok && e.Received.Sub(t) <= dedupRetention {
-			dup[i] = true
+			dup[i], e.ID = true, 0
 			continue
 		}
 		q.seen[e.Key] = e.Received
 		q.next++
 		e.ID = q.next
-		q.queue = append(q.queue, e)
+		q.queue = append(q.queue, *e)
 	}
 	return dup, nil
 }

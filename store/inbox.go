@@ -34,13 +34,17 @@ var (
 
 func hourKey(t time.Time) []byte { return []byte(t.UTC().Format("2006-01-02T15")) }
 
-// EnqueueEvents stores events, in order, until DoneEvents, except those
+// EnqueueEvents stores events, in order, until DoneEvents, and sets the
+// ID of each one stored (0 for the others), except those
 // whose key was stored within DedupRetention of their Received time (or
 // earlier in the same call): dup[i] reports those, and nothing is stored
 // for them. Bodies must be JSON. It returns once the write is on disk: one
-// write transaction for the call, shared with concurrent calls (bbolt's
-// Batch: group commit), so a burst of webhooks costs a few fsyncs, not one
-// each, and a WebSocket's backlog is one.
+// write transaction for the call, shared with concurrent calls (group
+// commit: the calls that arrive during a commit go together in the next),
+// so a burst of webhooks costs a few fsyncs, not one each, and a
+// WebSocket's backlog is one. Keys that sort in time order (the zoom
+// package's start with the event's time) keep a commit's new keys on a
+// few pages of the seen bucket.
 func (db *DB) EnqueueEvents(ctx context.Context, es []engine.InboxEntry) (dup []bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -54,7 +58,7 @@ func (db *DB) EnqueueEvents(ctx context.Context, es []engine.InboxEntry) (dup []
 		}
 	}
 	err = db.batch(ctx, func(tx *bolt.Tx) error {
-		// Batch may run this twice (after another call's failure): it
+		// A group commit may run this twice (after another call's failure): it
 		// decides afresh each time.
 		dup = make([]bool, len(es))
 		seen, err := tx.CreateBucketIfNotExists(bucketInboxSeen)
@@ -65,8 +69,8 @@ func (db *DB) EnqueueEvents(ctx context.Context, es []engine.InboxEntry) (dup []
 		if err != nil {
 			return err
 		}
-		for i, e := range es {
-			if dup[i], err = enqueue(seen, inbox, e); err != nil {
+		for i := range es {
+			if dup[i], err = enqueue(seen, inbox, &es[i]); err != nil {
 				return err
 			}
 		}
@@ -78,8 +82,9 @@ func (db *DB) EnqueueEvents(ctx context.Context, es []engine.InboxEntry) (dup []
 	return dup, nil
 }
 
-// enqueue stores one event unless its key was seen.
-func enqueue(seen, inbox *bolt.Bucket, e engine.InboxEntry) (dup bool, err error) {
+// enqueue stores one event, and sets its ID, unless its key was seen.
+func enqueue(seen, inbox *bolt.Bucket, e *engine.InboxEntry) (dup bool, err error) {
+	e.ID = 0
 	hours := int(DedupRetention/time.Hour) + 1
 	for h := range hours {
 		if b := seen.Bucket(hourKey(e.Received.Add(-time.Duration(h) * time.Hour))); b != nil && b.Get([]byte(e.Key)) != nil {
@@ -102,6 +107,7 @@ func enqueue(seen, inbox *bolt.Bucket, e engine.InboxEntry) (dup bool, err error
 	if err != nil {
 		return false, err
 	}
+	e.ID = seq
 	return false, inbox.Put(seqKey(seq), e.Body)
 }
 
@@ -143,17 +149,14 @@ func (db *DB) PendingEvents(ctx context.Context, limit int) ([]engine.InboxEntry
 }
 
 // DoneEvents deletes applied events. It shares its write transaction with
-// concurrent EnqueueEvents calls (bbolt's Batch): under load the deletes of
+// concurrent EnqueueEvents calls (group commit): under load the deletes of
 // what was applied ride on the commit of what is arriving, one fsync for
 // both.
 func (db *DB) DoneEvents(ctx context.Context, ids []uint64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+	err := db.batch(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketInbox)
 		if b == nil {
 			return nil

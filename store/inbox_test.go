@@ -104,16 +104,77 @@ func TestInboxOneCallManyEvents(t *testing.T) {
 	ctx := context.Background()
 	db := openT(t, filepath.Join(t.TempDir(), "q.db"))
 	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
-	dup, err := db.EnqueueEvents(ctx, []engine.InboxEntry{entry("a", at), entry("b", at), entry("a", at), entry("c", at)})
+	es := []engine.InboxEntry{entry("a", at), entry("b", at), entry("a", at), entry("c", at)}
+	dup, err := db.EnqueueEvents(ctx, es)
 	if err != nil || fmt.Sprint(dup) != "[false false true false]" {
 		t.Fatalf("dup %v, %v", dup, err)
 	}
 	got, _ := db.PendingEvents(ctx, 10)
 	var names []string
+	var ids []uint64
 	for _, e := range got {
 		names = append(names, string(e.Body[len(e.Body)-3:len(e.Body)-2]))
+		ids = append(ids, e.ID)
 	}
 	if fmt.Sprint(names) != "[a b c]" {
 		t.Errorf("stored %v, want a b c in order", names)
+	}
+	// The caller learns each stored event's ID (0: not stored).
+	if want := fmt.Sprint([]uint64{ids[0], ids[1], 0, ids[2]}); fmt.Sprint([]uint64{es[0].ID, es[1].ID, es[2].ID, es[3].ID}) != want {
+		t.Errorf("IDs set %v, want %s", []uint64{es[0].ID, es[1].ID, es[2].ID, es[3].ID}, want)
+	}
+}
+
+// TestBatchCommitsTheWaitingTogether: writes that arrive while a commit
+// runs go together in the next one (group commit), and one whose function
+// fails fails alone: the others are committed.
+func TestBatchCommitsTheWaitingTogether(t *testing.T) {
+	ctx := context.Background()
+	db := openT(t, filepath.Join(t.TempDir(), "q.db"))
+	if err := db.update(ctx, func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("t")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	// Hold the writer lock, as a long engine commit would, while 50
+	// writers arrive: the first leads and waits for the lock, and all
+	// queue.
+	hold, err := db.bolt.Begin(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	txs0 := db.Stats().WriteTxs
+	const n = 50
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = db.batch(ctx, func(tx *bolt.Tx) error {
+				if i == 7 {
+					return fmt.Errorf("writer %d refuses", i)
+				}
+				return tx.Bucket([]byte("t")).Put([]byte(fmt.Sprint(i)), []byte{1})
+			})
+		})
+	}
+	for queued := 0; queued < n; time.Sleep(time.Millisecond) {
+		db.group.mu.Lock()
+		queued = len(db.group.waiting)
+		db.group.mu.Unlock()
+	}
+	hold.Rollback()
+	wg.Wait()
+	for i, err := range errs {
+		if (err != nil) != (i == 7) {
+			t.Errorf("writer %d: %v", i, err)
+		}
+	}
+	stored := 0
+	db.bolt.View(func(tx *bolt.Tx) error { stored = tx.Bucket([]byte("t")).Stats().KeyN; return nil })
+	if stored != n-1 {
+		t.Errorf("%d writes stored, want %d (all but the one that failed)", stored, n-1)
+	}
+	// One commit for all (the first attempt, with the one that failed,
+	// was rolled back).
+	if txs := db.Stats().WriteTxs - txs0; txs != 1 {
+		t.Errorf("%d write transactions for %d writers, want 1", txs, n)
 	}
 }

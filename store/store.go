@@ -20,6 +20,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -121,7 +122,7 @@ type DB struct {
 	engine     atomic.Int64          // of which engine Commits
 	writeErrs  atomic.Int64          // write transactions the file refused
 	unwritable atomic.Pointer[error] // the last write's failure; nil once a write succeeds
-	batchTx    atomic.Int64          // the last batch transaction counted in txs
+	group      groupCommit           // batch's writers
 	collectors []prometheus.Collector
 	registerer prometheus.Registerer
 }
@@ -403,40 +404,118 @@ func (db *DB) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 }
 
 // batch is update for small writes that may share one transaction with
-// concurrent callers (bbolt's Batch: group commit), such as a burst of
-// webhooks. fn may run more than once.
+// concurrent callers, such as a burst of webhooks: group commit. A caller
+// that finds no commit running leads one: once it holds the writer lock it
+// takes every call waiting, its own included, and commits them together.
+// Calls that arrive meanwhile wait and go together in the next commit, led
+// by the first of them. So one fsync serves every caller that came during
+// the previous one (or during an engine commit), and nobody waits for a
+// timer (bbolt's Batch waits 10 ms for company, then queues its small
+// batches on the writer lock, one fsync each). fn may run more than once:
+// when one call's fn fails, the transaction is rolled back and run again
+// without it.
 func (db *DB) batch(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	err := db.bolt.Batch(func(tx *bolt.Tx) error {
-		if err := fn(tx); err != nil {
-			return fnError{err}
-		}
-		if db.batchTx.Swap(int64(tx.ID())) != int64(tx.ID()) { // count the shared transaction once
-			tx.OnCommit(func() { db.txs.Add(1) })
-		}
-		return nil
-	})
-	var fe fnError
-	switch {
-	case errors.As(err, &fe):
-		return fe.err
-	case errors.Is(err, berrors.ErrDatabaseNotOpen):
-		return db.closedErr(err)
-	case err != nil:
-		db.batchTx.Store(0)
-		return db.writeFailed(err)
+	c := &groupCall{fn: fn, turn: make(chan bool, 1)}
+	g := &db.group
+	g.mu.Lock()
+	g.waiting = append(g.waiting, c)
+	lead := !g.busy
+	g.busy = true
+	g.mu.Unlock()
+	if !lead && <-c.turn { // done by another's commit
+		return c.err
 	}
-	db.wrote()
-	return nil
+	calls := db.commitGroup()
+	g.mu.Lock()
+	if len(g.waiting) > 0 {
+		g.waiting[0].turn <- false // the first who waited leads the next commit
+	} else {
+		g.busy = false
+	}
+	g.mu.Unlock()
+	for _, o := range calls {
+		if o != c {
+			o.turn <- true
+		}
+	}
+	return c.err
 }
 
-// fnError carries the error of a batch's own function through bbolt's
-// Batch, so it is not taken for a write failure.
-type fnError struct{ err error }
+// groupCommit is the state of batch's group commit.
+type groupCommit struct {
+	mu      sync.Mutex
+	waiting []*groupCall
+	busy    bool // a caller leads a commit
+}
 
-func (e fnError) Error() string { return e.err.Error() }
+// groupCall is one batch call: its function, its result, and its turn:
+// true when a commit has set err, false when it is to lead the next.
+type groupCall struct {
+	fn   func(tx *bolt.Tx) error
+	err  error
+	turn chan bool
+}
+
+// take returns the waiting calls and empties the queue.
+func (g *groupCommit) take() []*groupCall {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	calls := g.waiting
+	g.waiting = nil
+	return calls
+}
+
+// commitGroup takes the waiting calls once it holds the writer lock, runs
+// their functions in one write transaction, sets each call's err and
+// returns the calls. A function that fails (or panics) fails its own call
+// only: the others are run again without it.
+func (db *DB) commitGroup() []*groupCall {
+	var all, todo []*groupCall
+	taken := false
+	for {
+		failed := -1
+		err := db.update(context.Background(), func(tx *bolt.Tx) error {
+			if !taken {
+				all, taken = db.group.take(), true
+				todo = all
+			}
+			for i, c := range todo {
+				if err := callSafely(c.fn, tx); err != nil {
+					failed, c.err = i, err
+					return err
+				}
+			}
+			return nil
+		})
+		if !taken { // no transaction began (the store is closed)
+			all, taken = db.group.take(), true
+			todo = all
+		}
+		if failed < 0 {
+			for _, c := range todo {
+				c.err = err // nil, or the commit's failure
+			}
+			return all
+		}
+		todo = slices.Delete(slices.Clone(todo), failed, failed+1)
+		if len(todo) == 0 {
+			return all
+		}
+	}
+}
+
+// callSafely runs fn, turning a panic into an error of its call.
+func callSafely(fn func(tx *bolt.Tx) error, tx *bolt.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("store: panic in a batched write: %v", p)
+		}
+	}()
+	return fn(tx)
+}
 
 // writeFailed makes a commit the file refused ErrWriteFailed, named with
 // the file, and notes that the store is unwritable (logged once).

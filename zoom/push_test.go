@@ -132,8 +132,13 @@ func example(t testing.TB, name string) []byte {
 // qssBody is a webinar.participant_qos event for the example's webinar
 // and participant with the given audio loss at a minute.
 func qssBody(user string, at time.Time, loss float64) []byte {
+	return qssBodyTS(at.Add(10*time.Second).UnixMilli(), user, at, loss)
+}
+
+// qssBodyTS is qssBody with the event's event_ts (ms).
+func qssBodyTS(eventTS int64, user string, at time.Time, loss float64) []byte {
 	return fmt.Appendf(nil, `{"event":"webinar.participant_qos","event_ts":%d,"payload":{"account_id":"AAAAAABBBB","object":{"uuid":"4444AAAiAAAAAiAiAiiAii==","participant":{"user_id":%q,"email":"user@example.com","qos":[{"date_time":%q,"type":"audio_input","details":{"bitrate":"63 kbps","latency":"134 ms","jitter":"6 ms","avg_loss":"%.1f%%","max_loss":"9.0%%"}}]}}}}`,
-		at.Add(10*time.Second).UnixMilli(), user, at.Format(time.RFC3339), loss)
+		eventTS, user, at.Format(time.RFC3339), loss)
 }
 
 // post sends body signed now (on the rig's clock) as Zoom does.
