@@ -49,7 +49,7 @@ func newPush(cfg Config, c *core, client *zoom.Client, clock engine.Clock, log *
 		return nil, nil
 	}
 	ev, err := zoom.NewEvents(zoom.EventsConfig{
-		Queue: c.db, Sink: sink{c}, Resolver: client, Wanted: wanted(cfg),
+		Queue: c.db, Sink: sink{c}, Resolver: client, Wanted: wanted(cfg), Memory: c.db,
 		Clock: clock, Logger: log, Registerer: c.reg,
 	})
 	if err != nil {

@@ -24,6 +24,12 @@ import (
 //
 // The run goes on IdleTail after the webinar ends, with nothing live, to
 // count what an idle day costs in Resource-intensive listing calls.
+//
+// qoswatch has watched the account before (pushHistory): its store
+// remembers that started/ended events, and with qss QSS samples, came the
+// day before, as a deployment's would. A first start on an account, with
+// nothing remembered, lists and sweeps its first webinar until the first
+// QSS minute arrives (219 Heavy calls for 10,000 attendees).
 
 // IdleTail is how long a push run goes on after the webinar.
 const IdleTail = 24 * time.Hour
@@ -54,10 +60,20 @@ type pushFeed struct {
 
 func (f *pushFeed) Poll(ctx context.Context) error {
 	begin := f.clock.Now()
+	// What Zoom sent up to now (a webinar's started event, at its first
+	// second) has arrived before the poll, as it would in a deployment
+	// that runs all day; then the events of the minute, each at its time.
+	if err := f.deliver(ctx, begin.Add(time.Nanosecond)); err != nil {
+		return err
+	}
 	if err := f.poller.Poll(ctx); err != nil {
 		return err
 	}
-	until := begin.Add(time.Minute)
+	return f.deliver(ctx, begin.Add(time.Minute))
+}
+
+// deliver delivers the events before until, each at its time.
+func (f *pushFeed) deliver(ctx context.Context, until time.Time) error {
 	evs := f.srv.PushEvents(f.fed, until, f.opts)
 	f.fed = until
 	for i := 0; i < len(evs); {
@@ -84,6 +100,34 @@ func (f *pushFeed) Poll(ctx context.Context) error {
 			return err
 		}
 		i = j
+	}
+	return nil
+}
+
+// pushHistory is the memory of a qoswatch that has watched the account
+// before: started/ended events, and with QSS its samples, came the day
+// before start.
+func pushHistory(mode string, start time.Time) zoom.PushMemory {
+	m := &memHistory{lifecycle: start.Add(-24 * time.Hour)}
+	if mode == "qss" {
+		m.qss = m.lifecycle
+	}
+	return m
+}
+
+// memHistory is a PushMemory in memory.
+type memHistory struct{ lifecycle, qss time.Time }
+
+func (m *memHistory) PushSeen(context.Context) (time.Time, time.Time, error) {
+	return m.lifecycle, m.qss, nil
+}
+
+func (m *memHistory) SetPushSeen(_ context.Context, lifecycle, qss time.Time) error {
+	if !lifecycle.IsZero() {
+		m.lifecycle = lifecycle
+	}
+	if !qss.IsZero() {
+		m.qss = qss
 	}
 	return nil
 }

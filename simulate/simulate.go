@@ -314,7 +314,7 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 		pcfg := poll.Config{Hot: eng, Workers: 1, Clock: clock, Logger: cfg.Logger.With("poller", name)}
 		if pushed {
 			events, err = zoom.NewEvents(zoom.EventsConfig{Queue: &memQueue{now: clock.Now}, Sink: sink, Clock: clock,
-				Logger: cfg.Logger.With("events", name)})
+				Memory: pushHistory(cfg.Push, sc.Start), Logger: cfg.Logger.With("events", name)})
 			if err != nil {
 				return Result{}, err
 			}

@@ -187,3 +187,56 @@ func (db *DB) InboxDepth(ctx context.Context) (int, error) {
 }
 
 func seqOf(k []byte) uint64 { return binary.BigEndian.Uint64(k) }
+
+// bucketPushSeen remembers, across restarts, when the account's pushed
+// events last came: "lifecycle" (a started or ended event) and "qss" (a
+// QSS sample), as Unix nanoseconds, big-endian. Created on first use.
+var bucketPushSeen = []byte("push_seen")
+
+// PushSeen returns when started/ended events and QSS samples last came, as
+// SetPushSeen saved them (zero: never).
+func (db *DB) PushSeen(ctx context.Context) (lifecycle, qss time.Time, err error) {
+	err = db.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketPushSeen)
+		if b == nil {
+			return nil
+		}
+		read := func(key string) time.Time {
+			if v := b.Get([]byte(key)); len(v) == 8 {
+				return time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC()
+			}
+			return time.Time{}
+		}
+		lifecycle, qss = read("lifecycle"), read("qss")
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("store: %s: push seen: %w", db.path, err)
+	}
+	return lifecycle, qss, nil
+}
+
+// SetPushSeen saves when started/ended events and QSS samples last came (a
+// zero time leaves its value as it is). It shares a group commit with the
+// inbox's writes.
+func (db *DB) SetPushSeen(ctx context.Context, lifecycle, qss time.Time) error {
+	err := db.batch(ctx, func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketPushSeen)
+		if err != nil {
+			return err
+		}
+		for key, t := range map[string]time.Time{"lifecycle": lifecycle, "qss": qss} {
+			if t.IsZero() {
+				continue
+			}
+			if err := b.Put([]byte(key), binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano()))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: %s: push seen: %w", db.path, err)
+	}
+	return nil
+}

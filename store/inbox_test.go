@@ -178,3 +178,27 @@ func TestBatchCommitsTheWaitingTogether(t *testing.T) {
 		t.Errorf("%d write transactions for %d writers, want 1", txs, n)
 	}
 }
+
+// TestPushSeenSurvivesAReopen: when events last came is on disk; a zero
+// time leaves the saved one.
+func TestPushSeenSurvivesAReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "q.db")
+	db := openT(t, path)
+	if l, q, err := db.PushSeen(ctx); err != nil || !l.IsZero() || !q.IsZero() {
+		t.Fatalf("a new store: %v %v %v", l, q, err)
+	}
+	at := time.Date(2026, 11, 28, 10, 0, 0, 123, time.UTC)
+	if err := db.SetPushSeen(ctx, at, at.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetPushSeen(ctx, at.Add(time.Hour), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db = openT(t, path)
+	l, q, err := db.PushSeen(ctx)
+	if err != nil || !l.Equal(at.Add(time.Hour)) || !q.Equal(at.Add(time.Minute)) {
+		t.Errorf("after reopen: lifecycle %v, qss %v (%v)", l, q, err)
+	}
+}

@@ -55,6 +55,15 @@ type PushPoller interface {
 	FillGap()
 }
 
+// PushMemory keeps, across restarts, when started/ended events and QSS
+// samples last came: what the account is known to push, so that a restart
+// (or a webinar that starts before the day's first QSS minute) does not
+// send the poller to sweep what QSS will bring. *store.DB implements it.
+type PushMemory interface {
+	PushSeen(ctx context.Context) (lifecycle, qss time.Time, err error)
+	SetPushSeen(ctx context.Context, lifecycle, qss time.Time) error
+}
+
 // SourceResolver finds the webinar or meeting a uuid names: QSS events
 // carry only the uuid. *Client implements it (one Heavy call).
 type SourceResolver interface {
@@ -67,6 +76,7 @@ type EventsConfig struct {
 	Sink     EventSink
 	Poller   PushPoller     // nil: alerts and reconnects poll nothing
 	Resolver SourceResolver // nil: QSS of a source no event announced is dropped (counted)
+	Memory   PushMemory     // nil: what the account pushes is learnt anew at each start
 	// Wanted says which sources qoswatch watches (QOSWATCH_WATCH,
 	// QOSWATCH_SOURCES); nil watches every one. Events of others are
 	// counted as unused.
@@ -91,6 +101,10 @@ const lifecycleTrust = 72 * time.Hour
 // are shown on samples of its source.
 const issueWindow = 10 * time.Minute
 
+// memoryEvery is how often, at most, Events saves when events last came:
+// it counts in hours (lifecycleTrust), a write a day per kind would do.
+const memoryEvery = 10 * time.Minute
+
 // applyGather is how long Run lets stored events gather before applying:
 // each engine commit holds the store's only writer lock, which the
 // webhooks' group commits wait for, and costs about as much for 50 events
@@ -112,6 +126,7 @@ type Events struct {
 	unknown   map[string]time.Time   // uuids the resolver did not find, and when
 	lifecycle time.Time              // the last started or ended event
 	qssAt     time.Time              // the last QSS sample of any source
+	saved     [2]time.Time           // lifecycle and qssAt as Memory has them
 
 	// Events Accept decoded, by inbox ID, so that Run applies them without
 	// decoding them again; one not here (after a restart, or when Run lags
@@ -173,6 +188,13 @@ func NewEvents(cfg EventsConfig) (*Events, error) {
 		decoded: map[uint64]*Event{},
 	}
 	h.m = newEventMetrics(cfg.Registerer, h)
+	if cfg.Memory != nil {
+		l, q, err := cfg.Memory.PushSeen(context.Background())
+		if err != nil {
+			return nil, fmt.Errorf("zoom events: %w", err)
+		}
+		h.lifecycle, h.qssAt, h.saved = l, q, [2]time.Time{l, q}
+	}
 	return h, nil
 }
 
@@ -387,7 +409,31 @@ func (h *Events) applyPending(ctx context.Context) (int, error) {
 	h.appliedUpTo = max(h.appliedUpTo, ids[len(ids)-1])
 	h.mu.Unlock()
 	h.gc()
+	h.remember(ctx)
 	return len(entries), nil
+}
+
+// remember saves when events last came, when that moved by memoryEvery
+// since it was saved. A failure is logged: the events were applied, and
+// the memory is only a head start after a restart.
+func (h *Events) remember(ctx context.Context) {
+	if h.cfg.Memory == nil {
+		return
+	}
+	h.mu.Lock()
+	now := [2]time.Time{h.lifecycle, h.qssAt}
+	due := now[0].Sub(h.saved[0]) >= memoryEvery || now[1].Sub(h.saved[1]) >= memoryEvery
+	h.mu.Unlock()
+	if !due {
+		return
+	}
+	if err := h.cfg.Memory.SetPushSeen(ctx, now[0], now[1]); err != nil {
+		h.log.Warn("could not save when Zoom's events last came; a restart learns it anew", "error", err)
+		return
+	}
+	h.mu.Lock()
+	h.saved = now
+	h.mu.Unlock()
 }
 
 // decodedEvent is the stored event e as Accept decoded it, or decoded

@@ -583,3 +583,43 @@ func TestQSSExpectedForANewSource(t *testing.T) {
 		t.Error("still QSS-fed after QSSFresh without a QSS event")
 	}
 }
+
+// TestPushMemorySurvivesARestart: after a restart, qoswatch still knows
+// the account's QSS and started/ended events flow (the store remembers
+// when they last came), so a webinar that starts before the first QSS
+// minute after the restart is not swept, and no listing is needed to
+// learn what is live.
+func TestPushMemorySurvivesARestart(t *testing.T) {
+	withMemory := func(c *zoom.EventsConfig) { c.Memory = c.Queue.(*store.DB) }
+	r := newPushRig(t, withMemory)
+	path := r.db.Path()
+	r.mustPost(example(t, "webinar.started"))
+	r.mustPost(qssBody("u1", exampleMinute, 0.5))
+	r.apply()
+	r.db.Close()
+
+	r.clock.Advance(6 * time.Hour) // restarted the same day, no event since
+	r.reg = prometheus.NewRegistry()
+	r.open(path, withMemory)
+	if _, flowing := r.events.Lifecycle(); !flowing {
+		t.Error("after a restart, started/ended events are not known to flow")
+	}
+	other := bytes.ReplaceAll(example(t, "meeting.started"), []byte("1234567890"), []byte("5550001"))
+	other = bytes.ReplaceAll(other, []byte("4444AAAiAAAAAiAiAiiAii=="), []byte("other-uuid"))
+	r.mustPost(other)
+	r.apply()
+	if !r.events.QSSFed("meeting:5550001") {
+		t.Error("after a restart, a meeting that just started on an account with QSS is not taken as QSS-fed")
+	}
+
+	// Without the memory, the same restart learns it anew: the meeting
+	// would be swept until its first QSS minute.
+	r.db.Close()
+	r.reg = prometheus.NewRegistry()
+	r.open(path, nil)
+	r.mustPost(bytes.ReplaceAll(other, []byte("5550001"), []byte("5550002")))
+	r.apply()
+	if r.events.QSSFed("meeting:5550002") {
+		t.Error("QSS-fed without a memory and without a QSS event since the start")
+	}
+}
