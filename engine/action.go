@@ -584,6 +584,18 @@ func countText(k AlertKey, done []*Alert) string {
 	return fmt.Sprintf("%d alerts of %s", len(done), k.Rule)
 }
 
+// AlertByNumber returns the key of the alert with that Number.
+func (e *Engine) AlertByNumber(n uint64) (AlertKey, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for k, a := range e.alerts {
+		if a.Number == n && n != 0 {
+			return k, true
+		}
+	}
+	return AlertKey{}, false
+}
+
 // Dismissals returns how many alerts responders dismissed as not an
 // issue, by rule, as the store has counted them (they survive restarts).
 func (e *Engine) Dismissals() map[string]uint64 {

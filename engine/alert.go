@@ -114,7 +114,11 @@ func (k AlertKey) String() string { return k.Rule + "/" + k.Source + "/" + k.Par
 // Alert is the state of one (rule, source, participant). Times are sample
 // times unless named otherwise. The json names are the stored form.
 type Alert struct {
-	Key      AlertKey          `json:"key"`
+	Key AlertKey `json:"key"`
+	// Number is short and stable: given when the alert opens (each new
+	// incident of a key gets a new one), never reused, so a person can
+	// type `ack 12` (AlertByNumber).
+	Number   uint64            `json:"number,omitempty"`
 	State    State             `json:"state"`
 	Severity Severity          `json:"severity,omitempty"`
 	Labels   map[string]string `json:"labels,omitempty"`

@@ -75,7 +75,10 @@ type Engine struct {
 	sources  map[string]*sourceState // by Source.Key()
 	silences []silence
 	lastGC   time.Time // sample clock of the last GC
-	wm       time.Time // the sample clock: the newest sample time seen
+	// lastNumber is the last Alert.Number given (Snapshot.LastNumber at
+	// the start).
+	lastNumber uint64
+	wm         time.Time // the sample clock: the newest sample time seen
 
 	lastSrc struct { // cache, so the hot path does not build Source.Key()
 		kind SourceKind
@@ -179,11 +182,13 @@ func New(store Store, opts Options) (*Engine, error) {
 	for i := range snap.Alerts {
 		a := cloneAlert(&snap.Alerts[i])
 		e.alerts[a.Key] = a
+		e.lastNumber = max(e.lastNumber, a.Number)
 		st := e.source(a.Key.Source)
 		ps := st.parts[a.Key.Participant]
 		ps.nAlerts++
 		st.parts[a.Key.Participant] = ps
 	}
+	e.lastNumber = snap.LastNumber
 	for rule, n := range snap.Dismissals {
 		e.stats.dismissals[rule] = n
 	}

@@ -33,6 +33,7 @@ type tx struct {
 	disable     map[string]ruleFailure // rules whose evaluation failed in this call
 	silences    []silence              // set by this call (an action), compiled
 	minutes     map[minuteKey]*tally   // what this call counted per source and minute (Changes.Minutes)
+	lastNumber  uint64                 // the last Alert.Number given, as this call sees it
 }
 
 type partKey struct {
@@ -63,7 +64,7 @@ func (e *Engine) begin(batchLen int) *tx {
 	clear(t.parts)
 	clear(t.disable)
 	clear(t.minutes)
-	*t = tx{now: e.now(), alerts: t.alerts, touched: t.touched, parts: t.parts, newest: t.newest[:0], disable: t.disable, minutes: t.minutes}
+	*t = tx{now: e.now(), lastNumber: e.lastNumber, alerts: t.alerts, touched: t.touched, parts: t.parts, newest: t.newest[:0], disable: t.disable, minutes: t.minutes}
 	if batchLen > 0 {
 		t.changes.Cursors = make([]Cursor, 0, batchLen)
 	}
@@ -186,8 +187,9 @@ func (e *Engine) step(t *tx, r *Rule, k AlertKey, ps *partState, s *Sample, hold
 		if !holds {
 			return
 		}
+		t.lastNumber++
 		a := &Alert{
-			Key: k, State: StatePending, Severity: r.Severity, Labels: r.Labels,
+			Key: k, Number: t.lastNumber, State: StatePending, Severity: r.Severity, Labels: r.Labels,
 			ActiveSince: at, Source: s.Source, Participant: s.Participant,
 		}
 		if cur == nil {
@@ -543,6 +545,7 @@ func (e *Engine) apply(t *tx) {
 	if !t.gcAt.IsZero() {
 		e.lastGC = t.gcAt
 	}
+	e.lastNumber = t.lastNumber
 	for name, f := range t.disable {
 		e.disabled[name] = true
 		e.stats.disables[name]++

@@ -25,6 +25,7 @@ type MemoryStore struct {
 	actions  []ActionRecord // oldest first
 	seq      uint64         // the last action Seq
 	dismiss  map[string]uint64
+	number   uint64 // the largest Alert.Number committed
 }
 
 var (
@@ -75,6 +76,7 @@ func (m *MemoryStore) Load(ctx context.Context) (Snapshot, error) {
 	}
 	slices.SortFunc(s.Silences, func(a, b Silence) int { return cmp.Compare(a.ID, b.ID) })
 	s.Dismissals = maps.Clone(m.dismiss)
+	s.LastNumber = m.number
 	return s, nil
 }
 
@@ -88,6 +90,7 @@ func (m *MemoryStore) Commit(ctx context.Context, c Changes) error {
 	m.commits++
 	for i := range c.Alerts {
 		m.alerts[c.Alerts[i].Key] = *cloneAlert(&c.Alerts[i])
+		m.number = max(m.number, c.Alerts[i].Number)
 	}
 	for _, k := range c.Deleted {
 		delete(m.alerts, k)

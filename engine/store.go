@@ -72,6 +72,9 @@ type Snapshot struct {
 	Silences []Silence
 	// Dismissals are the false positives counted so far, by rule.
 	Dismissals map[string]uint64
+	// LastNumber is the largest Alert.Number ever committed, so numbers
+	// are not given twice after the alerts that had them are collected.
+	LastNumber uint64
 }
 
 // Store persists the engine's decisions.

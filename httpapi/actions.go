@@ -51,11 +51,25 @@ func (s *server) actions(w http.ResponseWriter, r *http.Request) {
 // Slack button does (the CLI's `qoswatch ack`). The body is an
 // engine.Action; user is required ("cli:NAME" for a person at a shell),
 // id is optional (a random one is given: retry with the same id to apply
-// once), at is the engine's clock.
+// once), at is the engine's clock. "number": 12 names the alert by its
+// number instead of "alert".
 func (s *server) act(w http.ResponseWriter, r *http.Request) {
-	var in engine.Action
-	if !readJSON(w, r, "action", &in) {
+	var body struct {
+		engine.Action
+		// Number names the alert by its short number instead of alert.
+		Number uint64 `json:"number"`
+	}
+	if !readJSON(w, r, "action", &body) {
 		return
+	}
+	in := body.Action
+	if body.Number != 0 {
+		k, ok := s.Engine.AlertByNumber(body.Number)
+		if !ok {
+			writeError(w, http.StatusNotFound, "action: alert #%d: no such alert (it may have been collected)", body.Number)
+			return
+		}
+		in.Alert = k
 	}
 	if strings.TrimSpace(in.User) == "" {
 		writeError(w, http.StatusBadRequest, "action: user is required: say who acts (cli:NAME)")

@@ -32,8 +32,14 @@ func TestActionsListedAndPaged(t *testing.T) {
 	if _, body := do(t, h, "GET", "/api/v1/alerts", token, ""); !strings.Contains(body, `"acked_by": "cli:ana"`) || !strings.Contains(body, `"acked_at"`) {
 		t.Fatalf("the alert does not show its ack: %s", body)
 	}
+	if code, body := do(t, h, "POST", "/api/v1/actions", token, `{"kind":"ack","number":99,"user":"cli:bo"}`); code != 404 || !strings.Contains(body, "alert #99") {
+		t.Errorf("an unknown number = %d %s", code, body)
+	}
+	if _, body := do(t, h, "GET", "/api/v1/alerts", token, ""); !strings.Contains(body, `"number": 1,`) {
+		t.Errorf("the alert has no number: %s", body)
+	}
 	for _, a := range []string{
-		`{"kind":"silence","scope":"rule_1h",` + alert + `,"user":"cli:bo","comment":"venue wifi"}`,
+		`{"kind":"silence","scope":"rule_1h","number":1,"user":"cli:bo","comment":"venue wifi"}`,
 		`{"kind":"dismiss",` + alert + `,"user":"cli:bo"}`,
 	} {
 		if code, body := do(t, h, "POST", "/api/v1/actions", token, a); code != 200 || !strings.Contains(body, `"applied": true`) {

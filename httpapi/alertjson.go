@@ -12,7 +12,8 @@ import (
 // JSON of it (a missing QoS value is null) without its source and
 // participant, which stand beside it.
 type AlertJSON struct {
-	Key         string                     `json:"key"` // rule/source/participant: what `qoswatch ack` and /qoswatch ack take
+	Number      uint64                     `json:"number,omitempty"` // short and stable: `qoswatch ack 12`
+	Key         string                     `json:"key"`              // rule/source/participant: what `qoswatch ack` and /qoswatch ack take
 	Rule        string                     `json:"rule"`
 	State       string                     `json:"state"`
 	Severity    string                     `json:"severity"`
@@ -42,7 +43,7 @@ type TermJSON struct {
 // NewAlertJSON renders an alert.
 func NewAlertJSON(a *engine.Alert) AlertJSON {
 	out := AlertJSON{
-		Key: a.Key.String(), Rule: a.Key.Rule, State: a.State.String(), Severity: string(a.Severity), Labels: a.Labels,
+		Number: a.Number, Key: a.Key.String(), Rule: a.Key.Rule, State: a.State.String(), Severity: string(a.Severity), Labels: a.Labels,
 		Source: a.Source, Participant: a.Participant,
 		ActiveSince: timePtr(a.ActiveSince), FiredAt: timePtr(a.FiredAt), ClearSince: timePtr(a.ClearSince),
 		LastSample: timePtr(a.LastSample), ResolvedAt: timePtr(a.ResolvedAt),

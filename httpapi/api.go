@@ -37,6 +37,7 @@ type Engine interface {
 	Act(ctx context.Context, a engine.Action) (engine.ActionResult, error)
 	Actions(ctx context.Context, q engine.ActionQuery) ([]engine.ActionRecord, error)
 	Dismissals() map[string]uint64
+	AlertByNumber(n uint64) (engine.AlertKey, bool)
 }
 
 // Check is one readiness condition: nil when ready, else why not.

@@ -354,3 +354,55 @@ func TestAckEndsWithItsFiring(t *testing.T) {
 		}
 	}
 }
+
+// Alert numbers are short, given in order as alerts open, found again by
+// AlertByNumber, and never given twice, across a restart and after the
+// alerts that had them were collected.
+func TestAlertNumbersSurviveRestartAndCollection(t *testing.T) {
+	ctx := context.Background()
+	path := tempPath(t)
+	db, e := firingU1(t, path)
+	nums := map[string]uint64{}
+	for _, a := range e.Alerts() {
+		nums[a.Key.Participant+"/"+a.Key.Rule] = a.Number
+	}
+	if nums["u1/lossy-audio"] == 0 || nums["u2/lossy-audio"] == 0 || nums["u1/lossy-audio"] == nums["u2/lossy-audio"] {
+		t.Fatalf("numbers: %v", nums)
+	}
+	if k, ok := e.AlertByNumber(nums["u1/lossy-audio"]); !ok || k != u1 {
+		t.Fatalf("AlertByNumber(%d) = %v %v", nums["u1/lossy-audio"], k, ok)
+	}
+	top := uint64(0)
+	for _, n := range nums {
+		top = max(top, n)
+	}
+	// Delete every alert record, as GC would, then restart.
+	var keys []engine.AlertKey
+	for _, a := range e.Alerts() {
+		keys = append(keys, a.Key)
+	}
+	if err := db.Commit(ctx, engine.Changes{Deleted: keys}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	e = newEngine(t, db)
+	if len(e.Alerts()) != 0 {
+		t.Fatal("alerts left")
+	}
+	if err := e.Ingest(ctx, page(5, 9, restartLoss)); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Alerts()) == 0 {
+		t.Fatal("no alert opened after the restart")
+	}
+	for _, a := range e.Alerts() {
+		if a.Number <= top {
+			t.Errorf("%s got number %d, given before (up to %d)", a.Key, a.Number, top)
+		}
+	}
+}

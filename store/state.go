@@ -21,6 +21,9 @@ func (db *DB) Load(ctx context.Context) (engine.Snapshot, error) {
 			return err
 		}
 		snap.Dismissals = loadDismissals(tx)
+		if v := tx.Bucket(bucketMeta).Get(metaLastNumber); len(v) == 8 {
+			snap.LastNumber = binary.BigEndian.Uint64(v)
+		}
 		return tx.Bucket(bucketSilences).ForEach(appendTo("silence", &snap.Silences))
 	})
 	if err != nil {
@@ -56,6 +59,9 @@ func (db *DB) Commit(ctx context.Context, c engine.Changes) error {
 			}
 		}
 		alerts := tx.Bucket(bucketAlerts)
+		if err := keepLastNumber(tx, c.Alerts); err != nil {
+			return err
+		}
 		for i := range c.Alerts {
 			a := &c.Alerts[i]
 			if err := put(alerts, "alert", alertKey(a.Key), a); err != nil {
@@ -162,6 +168,28 @@ func (db *DB) DeleteSilence(ctx context.Context, id string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("store: delete silence %q: %w", id, err)
+	}
+	return nil
+}
+
+// metaLastNumber is the largest engine.Alert.Number committed (uint64,
+// big-endian), so a restart never gives a number twice.
+var metaLastNumber = []byte("last_alert_number")
+
+func keepLastNumber(tx *bolt.Tx, alerts []engine.Alert) error {
+	var top uint64
+	for i := range alerts {
+		top = max(top, alerts[i].Number)
+	}
+	if top == 0 {
+		return nil
+	}
+	meta := tx.Bucket(bucketMeta)
+	if v := meta.Get(metaLastNumber); len(v) == 8 && binary.BigEndian.Uint64(v) >= top {
+		return nil
+	}
+	if err := meta.Put(metaLastNumber, binary.BigEndian.AppendUint64(nil, top)); err != nil {
+		return fmt.Errorf("last alert number: %w", err)
 	}
 	return nil
 }

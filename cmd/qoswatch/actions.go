@@ -22,7 +22,7 @@ import (
 func parseAlertKey(s string) (map[string]string, error) {
 	parts := strings.SplitN(strings.Trim(s, "`"), "/", 3)
 	if len(parts) < 2 || parts[0] == "" || parts[1] == "" || !strings.Contains(parts[1], ":") {
-		return nil, fmt.Errorf("%q: want rule/source/participant as messages show it (choppy-audio/webinar:86129471123/16778240), or rule/source for all of a storm", s)
+		return nil, fmt.Errorf("%q: want the alert's number (qoswatch alerts), or rule/source/participant as messages show it (choppy-audio/webinar:86129471123/16778240), or rule/source for all of a storm", s)
 	}
 	k := map[string]string{"rule": parts[0], "source": parts[1], "participant": ""}
 	if len(parts) == 3 {
@@ -36,7 +36,7 @@ func parseAlertKey(s string) (map[string]string, error) {
 
 func cmdAck(ctx context.Context, c *cli, args []string) int {
 	f := newFlags(c, "qoswatch ack", "[flags] ALERT",
-		"Acknowledges an alert on a running daemon (POST /api/v1/actions), as Slack's\nAcknowledge button does: repeats stop until the rule's ack_expiry, and the\nalert's Slack message shows who has it. ALERT is rule/source/participant as\nmessages and `qoswatch alerts` show it; rule/source acts on every alert of the\nrule in the source. --silence or --dismiss do the button's other actions.")
+		"Acknowledges an alert on a running daemon (POST /api/v1/actions), as Slack's\nAcknowledge button does: repeats stop until the rule's ack_expiry, and the\nalert's Slack message shows who has it. ALERT is its number (the # of\n`qoswatch alerts`), or rule/source/participant as messages show it; rule/source\nacts on every alert of the rule in the source. --silence or --dismiss do the button's other actions.")
 	u, token := apiFlags(f, c)
 	var silence, as, comment string
 	var dismiss bool
@@ -51,10 +51,15 @@ func cmdAck(ctx context.Context, c *cli, args []string) int {
 		fmt.Fprintln(c.stderr, "qoswatch ack: give one alert")
 		return 2
 	}
-	key, err := parseAlertKey(f.Args()[0])
-	if err != nil {
-		fmt.Fprintf(c.stderr, "qoswatch ack: %v\n", err)
-		return 2
+	arg := strings.TrimPrefix(f.Args()[0], "#")
+	number, numErr := strconv.ParseUint(arg, 10, 64)
+	var key map[string]string
+	if numErr != nil || number == 0 {
+		var err error
+		if key, err = parseAlertKey(f.Args()[0]); err != nil {
+			fmt.Fprintf(c.stderr, "qoswatch ack: %v\n", err)
+			return 2
+		}
 	}
 	if strings.TrimSpace(as) == "" {
 		fmt.Fprintln(c.stderr, "qoswatch ack: say who acts: --as NAME ($USER is not set)")
@@ -70,7 +75,12 @@ func cmdAck(ctx context.Context, c *cli, args []string) int {
 	case dismiss:
 		kind = "dismiss"
 	}
-	body := map[string]any{"kind": kind, "alert": key, "user": "cli:" + as, "user_name": as}
+	body := map[string]any{"kind": kind, "user": "cli:" + as, "user_name": as}
+	if key != nil {
+		body["alert"] = key
+	} else {
+		body["number"] = number
+	}
 	if silence != "" {
 		body["scope"] = silence
 	}

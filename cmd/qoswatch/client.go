@@ -168,6 +168,7 @@ func apiFlags(f *flags, c *cli) (url, token *string) {
 // alertView is the JSON of one alert on /api/v1/alerts (httpapi.AlertJSON,
 // decoded loosely so an older daemon still lists).
 type alertView struct {
+	Number      uint64            `json:"number"`
 	Key         string            `json:"key"`
 	Rule        string            `json:"rule"`
 	State       string            `json:"state"`
@@ -208,7 +209,7 @@ func cmdAlerts(ctx context.Context, c *cli, args []string) int {
 		return code
 	}
 	tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "RULE\tSTATE\tSEVERITY\tSOURCE\tPARTICIPANT\tSINCE\tACKED BY\tWHY\tALERT")
+	fmt.Fprintln(tw, "#\tRULE\tSTATE\tSEVERITY\tSOURCE\tPARTICIPANT\tSINCE\tACKED BY\tWHY\tALERT")
 	for _, a := range views {
 		why := make([]string, 0, len(a.Explain))
 		for _, t := range a.Explain {
@@ -221,7 +222,7 @@ func cmdAlerts(ctx context.Context, c *cli, args []string) int {
 		if acked == "" {
 			acked = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%v:%v %v\t%v\t%s\t%s\t%s\t%s\n", a.Rule, a.State, a.Severity,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%v:%v %v\t%v\t%s\t%s\t%s\t%s\n", a.Number, a.Rule, a.State, a.Severity,
 			a.Source["kind"], a.Source["id"], a.Source["topic"], a.Participant["user_name"], a.ActiveSince, acked, strings.Join(why, ", "), a.Key)
 	}
 	tw.Flush()
