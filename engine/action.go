@@ -420,6 +420,8 @@ func (e *Engine) notifyAction(t *tx, a *Action, done []*Alert, s *Silence) {
 	}
 	if a.Alert.Participant == "" {
 		n.Participant = Participant{} // a storm: the members are in note.Members
+	} else {
+		n.Number = first.Number
 	}
 	if a.Kind == ActionDismiss {
 		n.Reason = ReasonDismissed

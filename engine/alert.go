@@ -170,6 +170,9 @@ type Notification struct {
 	ID   uint64           `json:"id"` // outbox sequence, assigned by the store; increases
 	Kind NotificationKind `json:"kind"`
 	Key  AlertKey         `json:"key"`
+	// Number is the alert's (Alert.Number), for "ack 12"; 0 on a storm's
+	// action.
+	Number uint64 `json:"number,omitempty"`
 
 	Rule        RuleInfo    `json:"rule"`
 	Source      Source      `json:"source"`

@@ -363,7 +363,7 @@ func (e *Engine) notify(t *tx, kind NotificationKind, r *Rule, a *Alert, at time
 		a.Explain = explain(r.When, &a.Sample)
 	}
 	n := Notification{
-		Kind: kind, Key: a.Key,
+		Kind: kind, Key: a.Key, Number: a.Number,
 		Rule:   RuleInfo{Name: r.Name, Description: r.Description, Severity: r.Severity, Labels: r.Labels, For: r.For},
 		Source: a.Source, Participant: a.Participant, Sample: a.Sample, Explain: a.Explain,
 		Since: a.FiredAt, At: at, Reason: why, Created: t.now, Fired: fired,

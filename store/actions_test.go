@@ -369,6 +369,10 @@ func TestAlertNumbersSurviveRestartAndCollection(t *testing.T) {
 	if nums["u1/lossy-audio"] == 0 || nums["u2/lossy-audio"] == 0 || nums["u1/lossy-audio"] == nums["u2/lossy-audio"] {
 		t.Fatalf("numbers: %v", nums)
 	}
+	res := act(t, e, engine.Action{ID: "n", Kind: engine.ActionAck, Alert: u1, User: "U1"})
+	if p, _ := db.Pending(ctx, 0); !res.Applied || len(p) != 1 || p[0].Number != nums["u1/lossy-audio"] {
+		t.Fatalf("the action's notification does not carry the alert's number %d: %+v", nums["u1/lossy-audio"], p)
+	}
 	if k, ok := e.AlertByNumber(nums["u1/lossy-audio"]); !ok || k != u1 {
 		t.Fatalf("AlertByNumber(%d) = %v %v", nums["u1/lossy-audio"], k, ok)
 	}
