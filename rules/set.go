@@ -1,7 +1,6 @@
 package rules
 
 import (
-
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/qoswatch/qoswatch/engine"

@@ -258,4 +258,3 @@ rules:
 		t.Errorf("x- anchor: %+v", r[2])
 	}
 }
-
