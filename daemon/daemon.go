@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/qoswatch/qoswatch/engine"
@@ -86,12 +87,25 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	if err := cfg.Validate(); err != nil {
 		return &ConfigError{err}
 	}
+	opts, log := withDefaults(cfg, opts)
+	r, err := start(ctx, cfg, opts, log)
+	if err != nil {
+		return &ConfigError{err}
+	}
+	defer r.ln.Close()
+	defer r.pushed.close()
+	r.announce(opts)
+	return r.run(ctx)
+}
+
+// withDefaults fills what opts leaves out and returns the logger every
+// part logs through: the scrubber's, so no configured secret reaches a
+// log line, whatever a server echoed or a client printed.
+func withDefaults(cfg Config, opts Options) (Options, *slog.Logger) {
 	log := opts.Logger
 	if log == nil {
 		log = NewLogger(os.Stderr, cfg.LogFormat, cfg.LogLevel)
 	}
-	// Every line leaves through the scrubber: no configured secret in any
-	// part's log, whatever a server echoed or a client printed.
 	log = slog.New(outputHandler(log.Handler(), cfg.Scrubber()))
 	if opts.Console == nil {
 		opts.Console = os.Stdout
@@ -99,90 +113,118 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	if opts.Clock == nil {
 		opts.Clock = engine.SystemClock{}
 	}
-	clock := opts.Clock
-	sender, mode := opts.Sender, "custom"
-	if sender == nil {
-		var err error
-		if sender, mode, err = newSender(cfg, opts.Console, log); err != nil {
-			return &ConfigError{err}
-		}
-	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		if u := errors.Unwrap(err); u != nil {
-			err = u // "bind: address already in use", without Go's "listen tcp" prefix
-		}
-		return &ConfigError{fmt.Errorf("QOSWATCH_LISTEN=%s: %w", cfg.Listen, err)}
-	}
-	defer ln.Close()
-
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
+	return opts, log
+}
+
+// started is the daemon once every part started: what its duties and its
+// shutdown need.
+type started struct {
+	cfg     Config
+	log     *slog.Logger
+	clock   engine.Clock
+	hup     <-chan os.Signal
+	mode    string // the notifier: "slack bot", "webhook", "console", "custom"
+	ln      net.Listener
+	c       *core
+	client  *zoom.Client
+	poller  *poll.Poller
+	pushed  *push
+	answers *slackIn
+	api     *http.Server
+}
+
+// start opens the listener and the store, checks the Zoom app and builds
+// every part. An error (a configuration or credentials problem) leaves
+// nothing open.
+func start(ctx context.Context, cfg Config, opts Options, log *slog.Logger) (*started, error) {
+	r := &started{cfg: cfg, log: log, clock: opts.Clock, hup: opts.HUP}
+	sender, mode := opts.Sender, "custom"
+	var err error
+	if sender == nil {
+		if sender, mode, err = newSender(cfg, opts.Console, log); err != nil {
+			return nil, err
+		}
+	}
+	r.mode = mode
+	if r.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		if u := errors.Unwrap(err); u != nil {
+			err = u // "bind: address already in use", without Go's "listen tcp" prefix
+		}
+		return nil, fmt.Errorf("QOSWATCH_LISTEN=%s: %w", cfg.Listen, err)
+	}
 	reg := newRegistry(opts.Version, runtime.Version())
-	c, err := newCore(coreConfig{
+	r.c, err = newCore(coreConfig{
 		rules: cfg.Rules, db: cfg.DB, staleAfter: cfg.StaleAfter, silenceMax: cfg.SilenceMax,
-		clock: clock, reg: reg, sender: sender, channel: cfg.Slack.Channel, force: opts.OneChannel, log: log,
+		clock: r.clock, reg: reg, sender: sender, channel: cfg.Slack.Channel, force: opts.OneChannel, log: log,
 		// Buttons where someone can answer them: the bot's messages when
 		// Slack's answers reach qoswatch, the console demo's.
 		actions: opts.Buttons || (mode == "slack bot" && cfg.Slack.answering()),
 	})
 	if err != nil {
-		return &ConfigError{err}
+		r.ln.Close()
+		return nil, err
 	}
+	ok := false
+	defer func() {
+		if !ok {
+			r.ln.Close()
+			r.c.close(time.Second)
+		}
+	}()
 	log.Info("qoswatch starting", "version", opts.Version, "rules", cfg.Rules, "db", cfg.DB, "listen", cfg.Listen, "notifier", mode)
-	client, err := zoom.NewClient(zoom.Config{
+	r.client, err = zoom.NewClient(zoom.Config{
 		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL,
 		AccountID: cfg.Zoom.AccountID, ClientID: cfg.Zoom.ClientID, ClientSecret: cfg.Zoom.ClientSecret.Reveal(),
-		Plan: cfg.Zoom.Plan, DailyLimit: cfg.Zoom.DailyLimit, Quota: zoom.QuotaConfig{Share: cfg.BudgetShare, Spend: c.db},
-		Logger: log, Clock: clock, Registerer: reg, HealthWindow: 3 * cfg.PollInterval, // the client names itself (component=zoom)
+		Plan: cfg.Zoom.Plan, DailyLimit: cfg.Zoom.DailyLimit, Quota: zoom.QuotaConfig{Share: cfg.BudgetShare, Spend: r.c.db},
+		Logger: log, Clock: r.clock, Registerer: reg, HealthWindow: 3 * cfg.PollInterval, // the client names itself (component=zoom)
 	})
 	if err != nil {
-		c.close(time.Second)
-		return &ConfigError{fmt.Errorf("zoom: %w", err)}
+		return nil, fmt.Errorf("zoom: %w", err)
 	}
 	// The first call can take a while (retries with back-off): say at
 	// once what is being tried, so a silent terminal is never a mystery.
 	log.Info("checking the Zoom app: getting a token and listing live "+firstWatch(cfg),
 		"oauth_url", cfg.Zoom.OAuthURL, "zoom_api", cfg.Zoom.APIURL, "account_id", cfg.Zoom.AccountID, "timeout", credentialsTimeout)
-	if err := checkCredentials(ctx, client, cfg, clock.Now(), log); err != nil {
-		c.close(time.Second)
-		return &ConfigError{err}
+	if err := checkCredentials(ctx, r.client, cfg, r.clock.Now(), log); err != nil {
+		return nil, err
 	}
-
+	bot, _ := sender.(*slackapp.Bot)
+	if r.answers, err = newSlackIn(cfg, r.c, bot, log); err != nil {
+		return nil, err
+	}
+	if r.pushed, err = newPush(cfg, r.c, r.client, r.clock, log, r.answers); err != nil {
+		return nil, err
+	}
 	kinds := make([]engine.SourceKind, 0, len(cfg.Watch)) // empty, not nil: "discover nothing"
 	for _, w := range cfg.Watch {
 		kinds = append(kinds, engine.SourceKind(strings.TrimSuffix(w, "s")))
 	}
-	bot, _ := sender.(*slackapp.Bot)
-	answers, err := newSlackIn(cfg, c, bot, log)
-	if err != nil {
-		c.close(time.Second)
-		return &ConfigError{err}
-	}
-	pushed, err := newPush(cfg, c, client, clock, log, answers)
-	if err != nil {
-		c.close(time.Second)
-		return &ConfigError{err}
-	}
-	defer pushed.close()
-	poller, err := poll.New(client, poll.Config{
+	r.poller, err = poll.New(r.client, poll.Config{
 		Interval: cfg.PollInterval, Watch: kinds, Sources: cfg.Sources,
-		Hot:    c.eng, // engine.Hot: the keys only, not a copy of every alert each poll
-		Push:   pushed.view(),
-		Logger: log, Clock: clock, Registerer: reg,
-	}, sink{c})
+		Hot:    r.c.eng, // engine.Hot: the keys only, not a copy of every alert each poll
+		Push:   r.pushed.view(),
+		Logger: log, Clock: r.clock, Registerer: reg,
+	}, sink{r.c})
 	if err != nil {
-		pushed.close()
-		c.close(time.Second)
-		return &ConfigError{fmt.Errorf("poller: %w", err)}
+		r.pushed.close()
+		return nil, fmt.Errorf("poller: %w", err)
 	}
-	pushed.usePoller(poller) // Zoom's alerts focus it; a WebSocket reconnect fills the gap
+	r.pushed.usePoller(r.poller) // Zoom's alerts focus it; a WebSocket reconnect fills the gap
+	r.api = r.newAPI(reg)
+	ok = true
+	return r, nil
+}
 
-	api := &http.Server{
+// newAPI is the admin HTTP server: the API, metrics, and /readyz's checks.
+func (r *started) newAPI(reg *prometheus.Registry) *http.Server {
+	c, poller, client := r.c, r.poller, r.client
+	return &http.Server{
 		Handler: httpapi.New(httpapi.Options{
-			Engine: c.eng, Token: cfg.APIToken.Reveal(), Hosts: cfg.AllowedHosts, Metrics: reg, Logger: log.With("component", "http"),
-			Backup: c.db.Backup, Status: status(poller.Mode, pushed, cfg.Events.WSSubscription != ""),
+			Engine: c.eng, Token: r.cfg.APIToken.Reveal(), Hosts: r.cfg.AllowedHosts, Metrics: reg, Logger: r.log.With("component", "http"),
+			Backup: c.db.Backup, Status: status(poller.Mode, r.pushed, r.cfg.Events.WSSubscription != ""),
 			Ready: append([]httpapi.Check{
 				// The store is open and its last write went through.
 				{Name: "store", Check: func(context.Context) error { return c.db.WriteError() }},
@@ -199,7 +241,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 				// qoswatch's spent share; says until when.
 				{Name: "zoom_quota", Check: func(context.Context) error { return poller.Health() }, Degraded: true},
 				{Name: "zoom_token", Check: func(context.Context) error { return client.Health() }},
-			}, pushed.readyChecks(c.db)...),
+			}, r.pushed.readyChecks(c.db)...),
 		}),
 		// Bounds on what one client may hold: slow headers or bodies, idle
 		// connections, huge headers. The backup is the longest answer.
@@ -209,23 +251,34 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	addr := ln.Addr().String()
-	log.Info("qoswatch running", "listen", addr, "poll_interval", cfg.PollInterval,
+}
+
+// announce says the daemon runs, and where (the tests and the demo learn
+// the addresses from opts' callbacks).
+func (r *started) announce(opts Options) {
+	cfg, addr := r.cfg, r.ln.Addr().String()
+	r.log.Info("qoswatch running", "listen", addr, "poll_interval", cfg.PollInterval,
 		"watch", strings.Join(cfg.Watch, ","), "sources", strings.Join(cfg.Sources, ","), "plan", cfg.Zoom.Plan, "budget_share", cfg.BudgetShare,
-		"events_listen", pushed.addr(), "zoom_websocket", cfg.Events.WSSubscription != "")
-	if mode == "console" {
-		log.Warn("neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL is set: alerts go to the console (stdout)")
+		"events_listen", r.pushed.addr(), "zoom_websocket", cfg.Events.WSSubscription != "")
+	if r.mode == "console" {
+		r.log.Warn("neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL is set: alerts go to the console (stdout)")
 	}
-	if mode == "slack bot" && !cfg.Slack.answering() {
-		log.Info("messages carry no buttons: set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP) to answer alerts from Slack (docs/slack.md)")
+	if r.mode == "slack bot" && !cfg.Slack.answering() {
+		r.log.Info("messages carry no buttons: set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP) to answer alerts from Slack (docs/slack.md)")
 	}
 	if opts.Listening != nil {
 		opts.Listening(addr)
 	}
-	if a := pushed.addr(); a != "" && opts.EventsListening != nil {
+	if a := r.pushed.addr(); a != "" && opts.EventsListening != nil {
 		opts.EventsListening(a)
 	}
+}
 
+// run runs every duty until ctx ends or one fails, then shuts down in the
+// one order: the duties stop (no new batch, no reload, no request); then
+// the dispatcher; then the outbox is flushed and the store closed.
+func (r *started) run(ctx context.Context) error {
+	c, cfg := r.c, r.cfg
 	// The dispatcher outlives the other duties: on shutdown it keeps
 	// delivering until they have stopped, then close flushes for the
 	// grace period what the last batch decided.
@@ -239,13 +292,13 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	// Every other duty runs until ctx ends or one of them fails; the
 	// first failure stops the rest.
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return poller.Run(gctx) })
-	g.Go(func() error { c.watchRules(gctx, cfg.Rules, cfg.RulesCheck, opts.HUP, clock); return nil })
-	g.Go(func() error { c.housekeeping(gctx, cfg.PollInterval, clock); return nil })
-	pushed.start(gctx, g)
-	answers.start(gctx, g)
+	g.Go(func() error { return r.poller.Run(gctx) })
+	g.Go(func() error { c.watchRules(gctx, cfg.Rules, cfg.RulesCheck, r.hup, r.clock); return nil })
+	g.Go(func() error { c.housekeeping(gctx, cfg.PollInterval, r.clock); return nil })
+	r.pushed.start(gctx, g)
+	r.answers.start(gctx, g)
 	g.Go(func() error {
-		if err := api.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		if err := r.api.Serve(r.ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http: %w", err)
 		}
 		return nil
@@ -253,27 +306,24 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	g.Go(func() error {
 		<-gctx.Done()
 		if ctx.Err() != nil {
-			log.Info("stopping: polling stops, the batch in hand is finished, the outbox is flushed", "grace", cfg.Grace)
+			r.log.Info("stopping: polling stops, the batch in hand is finished, the outbox is flushed", "grace", cfg.Grace)
 		}
 		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		api.Shutdown(shut) // a client still reading after 2s is cut off
-		pushed.shutdown()
+		r.api.Shutdown(shut) // a client still reading after 2s is cut off
+		r.pushed.shutdown()
 		return nil
 	})
 
-	// The shutdown order, once: the duties above have stopped (no new
-	// batch, no reload, no request); then the dispatcher; then the outbox
-	// is flushed and the store closed.
 	runErr := g.Wait()
-	answers.wait()
+	r.answers.wait()
 	stopDisp()
 	<-dispDone
 	if err := c.close(cfg.Grace); err != nil && runErr == nil {
 		runErr = fmt.Errorf("close store: %w", err)
 	}
 	if runErr == nil {
-		log.Info("stopped cleanly")
+		r.log.Info("stopped cleanly")
 	}
 	return runErr
 }

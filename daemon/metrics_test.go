@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"reflect"
 	"strconv"
@@ -19,7 +18,6 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/qoswatch/qoswatch/engine"
-	"github.com/qoswatch/qoswatch/internal/syncbuf"
 	"github.com/qoswatch/qoswatch/notifier"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
@@ -76,26 +74,13 @@ func TestMetricsDocumented(t *testing.T) {
 	cfg.Events = EventsConfig{Listen: "127.0.0.1:0", WebhookSecret: "a-webhook-secret-token"} // the push side's metrics
 	// Answering from Slack, for the Slack app's metrics (the bot token only passes validation: Sender is the test's).
 	cfg.Slack = SlackConfig{BotToken: testBotToken, APIURL: "http://127.0.0.1:1/", SigningSecret: testSigningSecret}
-	var logs syncbuf.Buffer
-	addrc := make(chan string, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Clock: clock, Sender: refusingSender{},
-			Listening: func(a string) { addrc <- a }, HUP: make(chan os.Signal)})
-	}()
+	d := startRun(t, cfg, Options{Clock: clock, Sender: refusingSender{}})
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := d.stop(t, time.Minute); err != nil {
 			t.Errorf("Run: %v", err)
 		}
 	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("Run: %v\n%s", err, logs.String())
-	}
+	addr, logs := d.addr, d.logs
 
 	// Every family any scrape showed counts: a source's series live only
 	// while it is live, and on a slow machine Zoom's daily cap may be hit

@@ -75,33 +75,21 @@ func TestRulesReload(t *testing.T) {
 	cfg.Zoom = zoomConfig(fake)
 	cfg.Rules, cfg.DB, cfg.Listen, cfg.RulesCheck = rules, filepath.Join(dir, "db"), "127.0.0.1:0", 10*time.Millisecond
 
-	var logs syncbuf.Buffer
 	hup := make(chan os.Signal, 1)
-	addrc := make(chan string, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), HUP: hup, Listening: func(a string) { addrc <- a }, Console: io.Discard})
-	}()
+	d := startRun(t, cfg, Options{HUP: hup})
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := d.stop(t, time.Minute); err != nil {
 			t.Errorf("Run: %v", err)
 		}
 	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("Run: %v\n%s", err, logs.String())
-	}
-	waitMetric(t, addr, &logs, "qoswatch_rules_loaded 7", "qoswatch_rules_last_reload_success 1",
+	addr, logs := d.addr, d.logs
+	waitMetric(t, addr, logs, "qoswatch_rules_loaded 7", "qoswatch_rules_last_reload_success 1",
 		"qoswatch_store_writable 1", "qoswatch_store_write_errors_total 0") // the store registers its own
 
 	// A typo: the running rules stay, the log and the metric say why.
 	bad := bytes.Replace(qoswatch.ExampleRules, []byte("audio_input.avg_loss > 2 && latency > 150"), []byte("audio_input.avg_loss > 2 && lantecy > 150"), 1)
 	writeFile(t, rules, bad)
-	waitMetric(t, addr, &logs, `qoswatch_rules_reloads_total{outcome="error"} 1`, "qoswatch_rules_last_reload_success 0", "qoswatch_rules_loaded 7")
+	waitMetric(t, addr, logs, `qoswatch_rules_reloads_total{outcome="error"} 1`, "qoswatch_rules_last_reload_success 0", "qoswatch_rules_loaded 7")
 	if !strings.Contains(logs.String(), "rules reload failed; the running rules stay") || !strings.Contains(logs.String(), "unknown name lantecy") {
 		t.Errorf("the log does not say why the reload failed:\n%s", logs.String())
 	}
@@ -111,7 +99,7 @@ func TestRulesReload(t *testing.T) {
 	one := []byte("rules:\n  - name: only-rule\n    when: latency > 300\n")
 	writeFile(t, rules, one)
 	hup <- syscall.SIGHUP
-	waitMetric(t, addr, &logs, "qoswatch_rules_loaded 1", "qoswatch_rules_last_reload_success 1")
+	waitMetric(t, addr, logs, "qoswatch_rules_loaded 1", "qoswatch_rules_last_reload_success 1")
 }
 
 // TestDemoShowsFiringStormAndResolutions runs the demo as a user would
@@ -294,31 +282,18 @@ func TestRulesWatcherRunsOnTheDaemonClock(t *testing.T) {
 	cfg.Zoom = zoomConfig(fake)
 	cfg.Rules, cfg.DB, cfg.Listen, cfg.RulesCheck = rules, filepath.Join(dir, "db"), "127.0.0.1:0", 5*time.Minute
 
-	var logs syncbuf.Buffer
-	addrc := make(chan string, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Clock: clock, HUP: make(chan os.Signal),
-			Listening: func(a string) { addrc <- a }, Console: io.Discard})
-	}()
+	d := startRun(t, cfg, Options{Clock: clock})
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := d.stop(t, time.Minute); err != nil {
 			t.Errorf("Run: %v", err)
 		}
 	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("Run: %v\n%s", err, logs.String())
-	}
-	waitMetric(t, addr, &logs, "qoswatch_rules_loaded 7")
+	addr, logs := d.addr, d.logs
+	waitMetric(t, addr, logs, "qoswatch_rules_loaded 7")
 	writeFile(t, rules, []byte("rules:\n  - name: only-rule\n    when: latency > 300\n"))
 	// Two checks (seen moving, then still): 10 simulated minutes, a
 	// second of wall time; a wall-clock ticker would take 10 minutes.
-	waitMetric(t, addr, &logs, "qoswatch_rules_loaded 1", `qoswatch_rules_reloads_total{outcome="ok"} 1`)
+	waitMetric(t, addr, logs, "qoswatch_rules_loaded 1", `qoswatch_rules_reloads_total{outcome="ok"} 1`)
 }
 
 // TestDemoPush: `qoswatch demo --push` feeds the same webinar by signed
