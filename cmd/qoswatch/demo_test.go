@@ -52,7 +52,7 @@ func TestDemoTryLineWorksAsPrinted(t *testing.T) {
 		code := run(context.Background(), []string{"qoswatch", "alerts"}, &got, &gotErr, envOf(map[string]string{"QOSWATCH_LISTEN": m[1]}))
 		cancel()
 		<-done
-		if code != 0 || !strings.HasPrefix(got.String(), "RULE") {
+		if code != 0 || !strings.HasPrefix(got.String(), "#  RULE") {
 			t.Errorf("QOSWATCH_LISTEN=%s qoswatch alerts = %d\n%s%s", m[1], code, got.String(), gotErr.String())
 		}
 	}
