@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -249,6 +248,7 @@ func (p *Poller) discover(ctx context.Context) error {
 	if !p.lastDiscovery.IsZero() && now.Sub(p.lastDiscovery) < every {
 		return nil
 	}
+	first := p.lastDiscovery.IsZero()
 	p.lastDiscovery = now
 	if p.quota.Credit(p.cfg.Interval) < len(p.cfg.Watch) {
 		return nil // nothing left today: keep polling what we know
@@ -276,7 +276,21 @@ func (p *Poller) discover(ctx context.Context) error {
 			live[src.Key()] = entry{kind, list[i]}
 		}
 	}
-	p.unannounced(slices.Collect(maps.Keys(live)))
+	// A source this listing finds for the first time, and no started
+	// event announced, says started events are lost; not one found by the
+	// first listing since qoswatch started: it may have started before,
+	// when nobody was listening.
+	var found []string
+	p.mu.Lock()
+	for key := range live {
+		if s := p.sources[key]; s == nil || !s.listed {
+			found = append(found, key)
+		}
+	}
+	p.mu.Unlock()
+	if !first {
+		p.unannounced(found)
+	}
 	var ended []*pollSource
 	p.mu.Lock()
 	for key, e := range live {

@@ -194,3 +194,38 @@ func TestFocusTriagesNow(t *testing.T) {
 }
 
 func errorsOf(_ []*zoom.Event, _ []zoom.Outcome, errs []error) []error { return errs }
+
+// TestRestartDuringALiveWebinar: qoswatch restarts while a webinar is live
+// on an account whose started/ended events flow (the database remembers
+// them). The first listing finds the webinar, whose started event came
+// before the restart: it is polled, and the listing stays at one per
+// SafetyListing (a source found by the first listing is no sign that
+// started events are lost).
+func TestRestartDuringALiveWebinar(t *testing.T) {
+	sc := zoomtest.Generate(zoomtest.Gen{ID: 903, Start: start.Add(-10 * time.Minute), Duration: 2 * time.Hour, Participants: 20, Seed: 5})
+	r := newPushRig(t, zoomtest.PushOptions{}, sc) // events are fed from start: the started event came before
+	db, err := store.Open(filepath.Join(t.TempDir(), "restarted.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.SetPushSeen(context.Background(), start.Add(-10*time.Minute), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	r.events, err = zoom.NewEvents(zoom.EventsConfig{Queue: db, Sink: r.sink, Clock: r.clock, Memory: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := r.poller(t, poll.Config{Push: r.events})
+	r.run(t, p, 60*time.Minute)
+	st := p.Stats()
+	if want := int64(2 * (1 + 60/30)); st.Calls["discovery"] > want {
+		t.Errorf("%d listing calls in the hour after a restart, want at most %d", st.Calls["discovery"], want)
+	}
+	if qosCalls(st) == 0 {
+		t.Error("the webinar live at the restart was not polled")
+	}
+	if strings.Contains(r.logs.String(), "no started event announced") {
+		t.Error("the first listing after a restart was taken for lost started events")
+	}
+}
