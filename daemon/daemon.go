@@ -224,7 +224,7 @@ func (r *started) newAPI(reg *prometheus.Registry) *http.Server {
 	return &http.Server{
 		Handler: httpapi.New(httpapi.Options{
 			Engine: c.eng, Token: r.cfg.APIToken.Reveal(), Hosts: r.cfg.AllowedHosts, Metrics: reg, Logger: r.log.With("component", "http"),
-			Backup: c.db.Backup, Status: status(poller.Mode, r.pushed, r.cfg.Events.WSSubscription != ""),
+			Backup: c.db.Backup, Minutes: c.db.Minutes, Status: status(poller.Mode, r.pushed, r.cfg.Events.WSSubscription != ""),
 			Ready: append([]httpapi.Check{
 				// The store is open and its last write went through.
 				{Name: "store", Check: func(context.Context) error { return c.db.WriteError() }},

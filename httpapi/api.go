@@ -72,8 +72,12 @@ type Options struct {
 	// Status, when set, serves GET /api/v1/status: how qoswatch hears
 	// Zoom now (the poller's mode, the sources and what feeds each).
 	Status func(ctx context.Context) any
-	Logger *slog.Logger
-	Now    func() time.Time
+	// Minutes, when set, serves GET /api/v1/sources/{source}/minutes: the
+	// per-minute aggregates the store kept of a source, which `qoswatch
+	// report` builds the post-webinar report from (store.DB.Minutes).
+	Minutes func(ctx context.Context, source string) ([]engine.MinuteStats, error)
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 type server struct {
@@ -122,6 +126,9 @@ func New(opts Options) http.Handler {
 	}))
 	if opts.Backup != nil {
 		mux.HandleFunc("GET /api/v1/backup", s.auth(s.backup))
+	}
+	if opts.Minutes != nil {
+		mux.HandleFunc("GET /api/v1/sources/{source}/minutes", s.auth(s.minutes))
 	}
 	if opts.Status != nil {
 		mux.HandleFunc("GET /api/v1/status", s.auth(func(w http.ResponseWriter, r *http.Request) {
@@ -426,6 +433,28 @@ func (s *server) expireSilence(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Logger.Info("silence expired", "id", id)
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "expired": true})
+}
+
+// minutes answers a source's per-minute aggregates, oldest first; 404
+// when the store kept none (an unknown source, or collected).
+func (s *server) minutes(w http.ResponseWriter, r *http.Request) {
+	src := r.PathValue("source")
+	kind, id, ok := strings.Cut(src, ":")
+	if !ok || (kind != string(engine.Webinar) && kind != string(engine.Meeting)) || id == "" {
+		writeError(w, http.StatusBadRequest, "source %q: want webinar:ID or meeting:ID", src)
+		return
+	}
+	ms, err := s.Minutes(r.Context(), src)
+	if err != nil {
+		s.Logger.Error("minutes", "source", src, "error", err)
+		writeError(w, http.StatusInternalServerError, "minutes of %s: %v", src, err)
+		return
+	}
+	if len(ms) == 0 {
+		writeError(w, http.StatusNotFound, "no minutes kept for %s (unknown, not seen yet, or older than the retention)", src)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"source": src, "minutes": ms})
 }
 
 func (s *server) backup(w http.ResponseWriter, r *http.Request) {

@@ -252,3 +252,27 @@ func TestBackupNeedsTheToken(t *testing.T) {
 		t.Errorf("failed backup = %d %q, want a 500, not a short file", code, body)
 	}
 }
+
+// GET /api/v1/sources/{source}/minutes answers what the store kept, with
+// the token only, and says what is wrong with a bad or unknown source.
+func TestSourceMinutes(t *testing.T) {
+	kept := map[string][]engine.MinuteStats{"webinar:42": {{Source: "webinar:42", Minute: t0, Seen: 7}}}
+	h := New(Options{Engine: firingEngine(t), Token: "tok", Minutes: func(_ context.Context, src string) ([]engine.MinuteStats, error) {
+		return kept[src], nil
+	}})
+	for _, c := range []struct {
+		path, token string
+		code        int
+		want        string
+	}{
+		{"/api/v1/sources/webinar:42/minutes", "", http.StatusUnauthorized, ""},
+		{"/api/v1/sources/webinar:42/minutes", "tok", http.StatusOK, `"seen": 7`},
+		{"/api/v1/sources/webinar:43/minutes", "tok", http.StatusNotFound, "no minutes kept for webinar:43"},
+		{"/api/v1/sources/42/minutes", "tok", http.StatusBadRequest, "want webinar:ID or meeting:ID"},
+	} {
+		code, body := do(t, h, http.MethodGet, c.path, c.token, "")
+		if code != c.code || !strings.Contains(body, c.want) {
+			t.Errorf("GET %s = %d %s; want %d %q", c.path, code, body, c.code, c.want)
+		}
+	}
+}

@@ -49,6 +49,7 @@ func commands() map[string]command {
 		"silence":     {"add, list or expire silences on a running daemon", cmdSilence},
 		"ack":         {"acknowledge (or silence, dismiss) an alert on a running daemon, as Slack's buttons do", cmdAck},
 		"actions":     {"list responders' actions (acknowledge, silence, dismiss) on a running daemon", cmdActions},
+		"report":      {"print the post-webinar report of a source (Markdown; --png for the chart)", cmdReport},
 		"backup":      {"copy a running daemon's database, consistently, to a file", cmdBackup},
 		"healthcheck": {"exit 0 when a running daemon answers /healthz (for Docker)", cmdHealthcheck},
 		"version":     {"print the version", cmdVersion},
