@@ -14,6 +14,12 @@ type File struct {
 	Defaults Defaults    `yaml:"defaults" json:"defaults" doc:"Values every rule inherits unless it sets its own."`
 	Routes   []RouteSpec `yaml:"routes" json:"routes" doc:"Where notifications go. The first route whose when matches wins; a route without when matches every alert. No match: defaults.channel."`
 	Rules    []RuleSpec  `yaml:"rules" json:"rules" doc:"The rules. Each one is evaluated against every participant's sample, once a minute."`
+	Report   ReportSpec  `yaml:"report" json:"report" doc:"The post-webinar report: when a webinar or meeting ends, one summary message and its chart. Off unless channel is set."`
+}
+
+// ReportSpec is where the post-webinar report goes.
+type ReportSpec struct {
+	Channel string `yaml:"channel" json:"channel" doc:"The Slack channel (#name or id) the report of every webinar or meeting that ends is posted to, with its chart (needs the files:write scope). Empty: no report is posted (qoswatch report still prints it)."`
 }
 
 // Defaults are inherited by every rule.

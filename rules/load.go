@@ -280,7 +280,10 @@ var labelRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // build validates the decoded file and compiles it. Nodes give positions.
 func (l *loader) build(spec *File, root *ast.MappingNode, routeNodes, ruleNodes []ast.Node) *Set {
-	set := &Set{file: l.file, channel: spec.Defaults.Channel}
+	set := &Set{file: l.file, channel: spec.Defaults.Channel, report: strings.TrimSpace(spec.Report.Channel)}
+	if rc := spec.Report.Channel; rc != "" && set.report == "" {
+		l.errorf(mapGet(asMap(mapGet(root, "report")), "channel"), "", "report.channel: blank; leave it out to post no report")
+	}
 	var routeWhens []routeWhen // for the label check, once the rules are known
 	d := asMap(mapGet(root, "defaults"))
 	def := engine.Rule{

@@ -14,6 +14,7 @@ type Set struct {
 	rules    []engine.Rule
 	routes   []route
 	channel  string // defaults.channel: where an alert no route matches goes
+	report   string // report.channel: where the post-webinar report goes; "" is off
 }
 
 type route struct {
@@ -31,6 +32,10 @@ func (s *Set) Warnings() Errors { return s.warnings }
 
 // File is the name the set was loaded from.
 func (s *Set) File() string { return s.file }
+
+// ReportChannel is the channel of the post-webinar report (report.channel),
+// "" when no report is posted.
+func (s *Set) ReportChannel() string { return s.report }
 
 // Rules returns the compiled rules, in file order. The slice is a copy;
 // the rules share their compiled conditions.

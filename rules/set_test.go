@@ -1,7 +1,10 @@
 package rules
 
 import (
+	"bytes"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -256,5 +259,38 @@ rules:
 	}
 	if r[2].Severity != engine.SeverityCritical || r[2].For != time.Minute || r[2].Labels["team"] != "av" {
 		t.Errorf("x- anchor: %+v", r[2])
+	}
+}
+
+// report.channel turns the post-webinar report on; check says where it
+// goes; a blank one is an error at its position; without it, no report.
+func TestReportChannel(t *testing.T) {
+	const body = "defaults: {channel: \"#av\"}\nrules:\n  - name: lossy\n    when: avg_loss > 2\n"
+	set, err := Parse("r.yaml", []byte(body+"report:\n  channel: \"#webinar-reports\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := set.ReportChannel(); got != "#webinar-reports" {
+		t.Errorf("ReportChannel() = %q", got)
+	}
+	if set, err := Parse("r.yaml", []byte(body)); err != nil || set.ReportChannel() != "" {
+		t.Errorf("without report: %q, %v", set.ReportChannel(), err)
+	}
+	_, err = Parse("r.yaml", []byte(body+"report:\n  channel: \"  \"\n"))
+	if err == nil || !strings.Contains(err.Error(), "r.yaml:6:") || !strings.Contains(err.Error(), "report.channel: blank") {
+		t.Errorf("blank report.channel: %v", err)
+	}
+	_, err = Parse("r.yaml", []byte(body+"report:\n  chanel: \"#x\"\n"))
+	if err == nil || !strings.Contains(err.Error(), "chanel") {
+		t.Errorf("misspelt key under report: %v", err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.yaml")
+	if err := os.WriteFile(path, []byte(body+"report: {channel: \"#webinar-reports\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if code := Check(t.Context(), &out, path); code != 0 || !strings.Contains(out.String(), "OK: 1 rules, 0 routes, the report to #webinar-reports") {
+		t.Errorf("check = %d: %s", code, out.String())
 	}
 }

@@ -31,7 +31,11 @@ func Check(ctx context.Context, w io.Writer, files ...string) int {
 			if len(set.warnings) > 0 {
 				warned = ", " + plural(printErrors(w, set.warnings), "warning")
 			}
-			fmt.Fprintf(w, "%s: OK: %d rules, %d routes%s\n", path, len(set.rules), len(set.routes), warned)
+			report := ""
+			if set.report != "" {
+				report = ", the report to " + set.report
+			}
+			fmt.Fprintf(w, "%s: OK: %d rules, %d routes%s%s\n", path, len(set.rules), len(set.routes), report, warned)
 			continue
 		}
 		code = 1
