@@ -322,8 +322,12 @@ func (e *Engine) EndSource(ctx context.Context, src Source, at time.Time) error 
 	// restart, late samples of participants never seen are skipped too.
 	t.changes.Cursors = append(t.changes.Cursors, Cursor{Source: key, Last: laterOf(at, st.ended)})
 	slices.SortFunc(t.changes.Cursors, func(a, b Cursor) int { return cmp.Compare(a.Participant, b.Participant) })
+	// The occurrence's last minute, for the report: not again when Zoom
+	// says twice that it ended (a webhook and a poll) with no sample since.
+	if again := !st.ended.IsZero() && !st.newest.After(st.ended); !again {
+		t.minute(key, at).m.EndedAt = at
+	}
 	t.ended = append(t.ended, srcTime{st, at})
-	t.minute(key, at).m.EndedAt = at
 	return e.commit(ctx, t)
 }
 

@@ -260,3 +260,16 @@ func (e *Engine) tallyChanges(t *tx) {
 	})
 	t.changes.Minutes = out
 }
+
+// ReportDue is a post-webinar report waiting to be posted. The store
+// queues one in the transaction that commits a source's end (a
+// MinuteStats with EndedAt), so an end is never without its report nor
+// has two; the notifier removes it once posted. Posted and Files are its
+// progress, kept across restarts: the summary is not posted twice, nor a
+// file uploaded twice (beyond the one call in flight).
+type ReportDue struct {
+	Source  string     `json:"source"`   // Source.Key()
+	EndedAt time.Time  `json:"ended_at"` // the occurrence's end: which one to report
+	Posted  MessageRef `json:"posted,omitzero"`
+	Files   int        `json:"files,omitempty"` // files uploaded to the summary's thread so far
+}

@@ -113,3 +113,25 @@ func TestMinuteStatsMergeAndJSON(t *testing.T) {
 		t.Errorf("JSON round trip: %s → %+v", raw, back.Presenters)
 	}
 }
+
+// Zoom may say twice that a webinar ended (its event, then a poll): the
+// second end, with no sample since, does not mark another occurrence.
+func TestEndedTwiceMarksOneOccurrence(t *testing.T) {
+	f := newFixture(t, Rule{Name: "loss", When: lossAbove(2), For: 2 * time.Minute})
+	f.ingest(smp("a", 0, 0), smp("a", 1, 0))
+	for _, at := range []time.Duration{90 * time.Second, 3 * time.Minute} {
+		if err := f.e.EndSource(ctxT(t), web, t0.Add(at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms, _ := f.store.Minutes(ctxT(t), web.Key())
+	ends := 0
+	for _, m := range ms {
+		if !m.EndedAt.IsZero() {
+			ends++
+		}
+	}
+	if ends != 1 {
+		t.Errorf("%d minutes mark an end, want 1: %+v", ends, ms)
+	}
+}

@@ -15,6 +15,7 @@ import (
 type Collected struct {
 	Alerts, Cursors, Silences, Refs, GroupRefs, SpendDays int
 	Minutes                                               int // per-minute aggregates of sources (the report's)
+	Reports                                               int // reports never posted, of sources that ended before the cutoff
 }
 
 // Collect removes, in one transaction, what no longer matters before the
@@ -102,14 +103,17 @@ func (db *DB) Collect(ctx context.Context, before time.Time) (Collected, error) 
 		}); err != nil {
 			return err
 		}
-		got.Minutes, err = collectMinutes(tx, before)
+		if got.Minutes, err = collectMinutes(tx, before); err != nil {
+			return err
+		}
+		got.Reports, err = collectReports(tx, before)
 		return err
 	})
 	if err != nil {
 		return Collected{}, fmt.Errorf("store: collect %s: %w", db.path, err)
 	}
 	db.log.Debug("collected", "before", before, "alerts", got.Alerts, "cursors", got.Cursors,
-		"silences", got.Silences, "refs", got.Refs, "group_refs", got.GroupRefs, "spend_days", got.SpendDays, "minutes", got.Minutes)
+		"silences", got.Silences, "refs", got.Refs, "group_refs", got.GroupRefs, "spend_days", got.SpendDays, "minutes", got.Minutes, "reports", got.Reports)
 	return got, nil
 }
 

@@ -54,6 +54,11 @@ func putMinutes(tx *bolt.Tx, ms []engine.MinuteStats) error {
 		if err := b.Put(k, v); err != nil {
 			return fmt.Errorf("minute %s %s: %w", m.Source, m.Minute.Format(minuteFormat), err)
 		}
+		if !m.EndedAt.IsZero() {
+			if err := queueReport(tx, m); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -99,5 +104,111 @@ func collectMinutes(tx *bolt.Tx, before time.Time) (int, error) {
 			return false, err
 		}
 		return m.Minute.Before(before), nil
+	})
+}
+
+// bucketReports is the queue of post-webinar reports to post:
+// source/ended_at → engine.ReportDue. Created by the first end committed.
+var bucketReports = []byte("reports")
+
+func reportKey(source string, ended time.Time) []byte {
+	return joinKey(source, ended.UTC().Format(time.RFC3339Nano))
+}
+
+// queueReport adds the report of an occurrence that ended, unless it is
+// queued already (the same end committed again).
+func queueReport(tx *bolt.Tx, m *engine.MinuteStats) error {
+	b, err := tx.CreateBucketIfNotExists(bucketReports)
+	if err != nil {
+		return fmt.Errorf("bucket %s: %w", bucketReports, err)
+	}
+	k := reportKey(m.Source, m.EndedAt)
+	if b.Get(k) != nil {
+		return nil
+	}
+	v, err := encode("report", engine.ReportDue{Source: m.Source, EndedAt: m.EndedAt.UTC()})
+	if err != nil {
+		return err
+	}
+	if err := b.Put(k, v); err != nil {
+		return fmt.Errorf("report of %s: %w", m.Source, err)
+	}
+	return nil
+}
+
+// DueReports returns the reports waiting to be posted, oldest end first
+// within a source.
+func (db *DB) DueReports(ctx context.Context) ([]engine.ReportDue, error) {
+	var out []engine.ReportDue
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketReports)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var r engine.ReportDue
+			if err := decode("report", k, v, &r); err != nil {
+				return err
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: reports due in %s: %w", db.path, err)
+	}
+	return out, nil
+}
+
+// UpdateReport records a report's progress (its summary's message, the
+// files uploaded), so a restart goes on where it stopped. A report no
+// longer queued (done, or collected) is left gone.
+func (db *DB) UpdateReport(ctx context.Context, r engine.ReportDue) error {
+	v, err := encode("report", r)
+	if err != nil {
+		return err
+	}
+	err = db.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketReports)
+		k := reportKey(r.Source, r.EndedAt)
+		if b == nil || b.Get(k) == nil {
+			return nil
+		}
+		return b.Put(k, v)
+	})
+	if err != nil {
+		return fmt.Errorf("store: report of %s: %w", r.Source, err)
+	}
+	return nil
+}
+
+// DoneReport removes a report from the queue: posted, or given up.
+func (db *DB) DoneReport(ctx context.Context, r engine.ReportDue) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketReports)
+		if b == nil {
+			return nil
+		}
+		return b.Delete(reportKey(r.Source, r.EndedAt))
+	})
+	if err != nil {
+		return fmt.Errorf("store: report of %s done: %w", r.Source, err)
+	}
+	return nil
+}
+
+// collectReports deletes the reports of occurrences that ended before
+// the cutoff: their minutes are collected too.
+func collectReports(tx *bolt.Tx, before time.Time) (int, error) {
+	b := tx.Bucket(bucketReports)
+	if b == nil {
+		return 0, nil
+	}
+	return deleteWhere(b, func(k, v []byte) (bool, error) {
+		var r engine.ReportDue
+		if err := decode("report", k, v, &r); err != nil {
+			return false, err
+		}
+		return r.EndedAt.Before(before), nil
 	})
 }

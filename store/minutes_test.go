@@ -60,3 +60,48 @@ func TestMinutesKeptAddedUpAndCollected(t *testing.T) {
 		t.Errorf("after collect: %+v", got)
 	}
 }
+
+// The end of a source queues its report in the same commit, once; its
+// progress survives a reopen; done removes it; Collect drops old ones.
+func TestReportsQueue(t *testing.T) {
+	ctx := context.Background()
+	path := tempPath(t)
+	db := openT(t, path)
+	end := t0.Add(40 * time.Minute)
+	ended := engine.Changes{Minutes: []engine.MinuteStats{{Source: "webinar:42", Minute: end.Truncate(time.Minute), EndedAt: end}}}
+	for range 2 { // committed twice: one report
+		if err := db.Commit(ctx, ended); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due, err := db.DueReports(ctx)
+	if err != nil || len(due) != 1 || due[0].Source != "webinar:42" || !due[0].EndedAt.Equal(end) {
+		t.Fatalf("due %+v %v", due, err)
+	}
+	r := due[0]
+	r.Posted, r.Files = engine.MessageRef{Channel: "C1", TS: "1.000001"}, 1
+	if err := db.UpdateReport(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db = openT(t, path)
+	if due, _ := db.DueReports(ctx); len(due) != 1 || due[0].Posted.TS != "1.000001" || due[0].Files != 1 {
+		t.Fatalf("after reopen: %+v", due)
+	}
+	if err := db.DoneReport(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.UpdateReport(ctx, r); err != nil { // done: stays gone
+		t.Fatal(err)
+	}
+	if due, _ := db.DueReports(ctx); len(due) != 0 {
+		t.Fatalf("after done: %+v", due)
+	}
+	later := engine.Changes{Minutes: []engine.MinuteStats{{Source: "webinar:7", Minute: end, EndedAt: end}}}
+	if err := db.Commit(ctx, later); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.Collect(ctx, end.Add(time.Hour)); err != nil || got.Reports != 1 {
+		t.Errorf("collect: %+v %v", got, err)
+	}
+}

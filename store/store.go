@@ -57,7 +57,7 @@ var (
 		bucketPending, bucketRefs, bucketGroupRefs, bucketSpend}
 	// jsonBuckets hold JSON records; the others big-endian counters, or
 	// (inbox_seen) a bucket of keys per hour.
-	jsonBuckets = [][]byte{bucketAlerts, bucketCursors, bucketSilences, bucketOutbox, bucketRefs, bucketGroupRefs, bucketInbox, bucketActions, bucketMinutes}
+	jsonBuckets = [][]byte{bucketAlerts, bucketCursors, bucketSilences, bucketOutbox, bucketRefs, bucketGroupRefs, bucketInbox, bucketActions, bucketMinutes, bucketReports}
 
 	// The marker: a file is qoswatch's when its meta bucket says so.
 	metaFormat = []byte("format_version") // uint32, big-endian

@@ -90,6 +90,10 @@ type Server struct {
 	groups      map[string][]string  // user group → members
 	lookupCalls int                  // usergroups.users.list calls
 	socket      socketState
+	// files (files.go): between getUploadURLExternal and
+	// completeUploadExternal, and shared
+	pendingFiles map[string]*pendingFile
+	uploads      []Upload
 }
 
 // New starts a fake Slack, stopped when the test ends. now stamps the
@@ -110,6 +114,9 @@ func New(tb testing.TB, now func() time.Time) *Server {
 		c.Handle("/usergroups.users.list", s.userGroupMembers)
 		c.Handle("/apps.connections.open", s.connectionsOpen)
 		c.Handle(socketPath, s.socketConn)
+		c.Handle("/files.getUploadURLExternal", s.getUploadURL)
+		c.Handle(uploadPath, s.upload)
+		c.Handle("/files.completeUploadExternal", s.completeUpload)
 	})
 	s.srv.Start()
 	tb.Cleanup(func() {
