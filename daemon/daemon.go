@@ -295,6 +295,7 @@ func (r *started) run(ctx context.Context) error {
 	g.Go(func() error { return r.poller.Run(gctx) })
 	g.Go(func() error { c.watchRules(gctx, cfg.Rules, cfg.RulesCheck, r.hup, r.clock); return nil })
 	g.Go(func() error { c.housekeeping(gctx, cfg.PollInterval, r.clock); return nil })
+	g.Go(func() error { return c.reporter.Run(gctx) })
 	r.pushed.start(gctx, g)
 	r.answers.start(gctx, g)
 	g.Go(func() error {

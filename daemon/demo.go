@@ -9,12 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/internal/fakeclock"
 	"github.com/qoswatch/qoswatch/notifier"
+	"github.com/qoswatch/qoswatch/report"
 	"github.com/qoswatch/qoswatch/store"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
@@ -278,7 +280,46 @@ Database: %s (removed at exit).
 	}
 	fmt.Fprintln(out)
 	latencies(out, timed, sc, start, nPushed)
-	return demoSummary(out, cfg.DB, sc, fake.Truth(), dc.Speed)
+	if err := demoSummary(out, cfg.DB, sc, fake.Truth(), dc.Speed); err != nil {
+		return err
+	}
+	return demoReport(out, cfg.DB, engine.Source{Kind: engine.Webinar, ID: strconv.FormatInt(sc.ID, 10)}.Key())
+}
+
+// demoReport is the last beat: the post-webinar report of the demo's
+// webinar as `qoswatch report` prints it, from what the store kept, and
+// its chart written to a file that outlives the demo.
+func demoReport(out io.Writer, dbPath, source string) error {
+	db, err := store.Open(dbPath, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	minutes, err := db.Minutes(context.Background(), source)
+	if err != nil {
+		return err
+	}
+	r, err := report.Build(source, minutes, time.Time{})
+	if err != nil {
+		return err
+	}
+	png, err := r.ChartPNG()
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp("", "qoswatch-demo-report-*.png")
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(png); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nThe post-webinar report (qoswatch report --source %s; with report.channel in the rules it goes to Slack, the chart in its thread):\n\n%s\nIts chart: %s\n", source, r.Markdown(), f.Name())
+	return nil
 }
 
 // demoSummary reads the database the run left, scores it against the

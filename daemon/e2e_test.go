@@ -141,7 +141,8 @@ func TestEndToEnd(t *testing.T) {
 
 	dir := t.TempDir()
 	rulesPath := filepath.Join(dir, "rules.yaml")
-	writeFile(t, rulesPath, qoswatch.ExampleRules)
+	// The example rules, with the post-webinar report on.
+	writeFile(t, rulesPath, append(append([]byte{}, qoswatch.ExampleRules...), "\nreport:\n  channel: \"#webinar-reports\"\n"...))
 	const botToken = "xoxb-e2e-bot-token-0123456789"
 	cfg := Defaults()
 	cfg.Zoom = zoomConfig(fake)
@@ -297,6 +298,25 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if pending, _ := db.Pending(context.Background(), 0); len(pending) != 0 {
 		t.Errorf("%d notifications left in the outbox", len(pending))
+	}
+	// The webinar ended: its report was posted once to report.channel,
+	// naming the storm, with the chart and the whole report in its thread.
+	var reports []slackPost
+	for _, p := range posts {
+		if p.Channel == "Cwebinar-reports" {
+			reports = append(reports, p)
+		}
+	}
+	if len(reports) != 1 || !strings.Contains(reports[0].Text, "Post-webinar report: E2E webinar") || !strings.Contains(reports[0].Text, "choppy-audio") {
+		t.Errorf("reports posted: %v", reports)
+	} else {
+		ups := slack.Uploads()
+		if len(ups) != 2 || ups[0].ThreadTS != reports[0].TS || !strings.HasSuffix(ups[0].Filename, ".png") || !strings.HasSuffix(ups[1].Filename, ".md") {
+			t.Errorf("files shared in the report's thread: %+v", ups)
+		}
+	}
+	if due, _ := db.DueReports(context.Background()); len(due) != 0 {
+		t.Errorf("reports still due: %+v", due)
 	}
 	// Secrets never reach the log.
 	for _, secret := range []string{botToken, fake.ClientSecret} {

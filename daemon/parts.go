@@ -29,6 +29,7 @@ type core struct {
 	db       *store.DB
 	eng      *engine.Engine
 	disp     *notifier.Dispatcher
+	reporter *notifier.Reporter // posts the post-webinar reports the store queued
 	reg      *prometheus.Registry
 	metrics  *daemonMetrics
 	// annotate adds Zoom's issue flags to samples before the engine sees
@@ -100,6 +101,19 @@ func newCore(cc coreConfig) (*core, error) {
 		Outbox: c.db, Router: router, Sender: cc.sender, DefaultChannel: cc.channel,
 		Logger: cc.log.With("component", "notifier"), Clock: cc.clock, Registerer: c.reg,
 		Render: notifier.RenderOptions{Summarize: c.summarize, Actions: cc.actions},
+	})
+	if err != nil {
+		return fail(fmt.Errorf("notifier: %w", err))
+	}
+	c.reporter, err = notifier.NewReporter(notifier.ReportOptions{
+		Queue: c.db, Sender: cc.sender, Logger: cc.log.With("component", "report"), Clock: cc.clock, Registerer: c.reg,
+		Channel: func() string {
+			ch := c.rules.Load().ReportChannel()
+			if ch != "" && cc.force != "" {
+				return cc.force // demo --slack: everything to one channel
+			}
+			return ch
+		},
 	})
 	if err != nil {
 		return fail(fmt.Errorf("notifier: %w", err))
@@ -204,6 +218,7 @@ func (s sink) EndSource(ctx context.Context, src engine.Source, at time.Time) er
 	}
 	s.c.metrics.newest.ended(src)
 	s.c.disp.Wake()
+	s.c.reporter.Wake() // its report was queued with the end
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"image/png"
 	"io"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -129,6 +131,27 @@ func TestDemoShowsFiringStormAndResolutions(t *testing.T) {
 	}
 	if n := strings.Count(text, "Firing: choppy-audio"); n > 5 {
 		t.Errorf("%d single choppy-audio messages: the storm was not grouped", n)
+	}
+	// The last beat: the post-webinar report, and its chart on disk.
+	for _, want := range []string{
+		"# Post-webinar report: Quarterly all-hands (demo) (webinar:81234567890)",
+		"- **Attendees:** 150 participants", "| choppy-audio | ", "## Worst minutes", "location Manchester (GB)",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the demo's report lacks %q", want)
+		}
+	}
+	if m := regexp.MustCompile(`Its chart: (\S+\.png)`).FindStringSubmatch(text); m == nil {
+		t.Error("the demo never said where its chart is")
+	} else {
+		defer os.Remove(m[1])
+		b, err := os.ReadFile(m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+			t.Errorf("the demo's chart %s: %v", m[1], err)
+		}
 	}
 	if t.Failed() {
 		t.Log(text)

@@ -7,18 +7,13 @@ import (
 	"image/png"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	qoswatch "github.com/qoswatch/qoswatch"
-	"github.com/qoswatch/qoswatch/engine"
-	"github.com/qoswatch/qoswatch/internal/fakeclock"
+	"github.com/qoswatch/qoswatch/internal/webinartest"
 	"github.com/qoswatch/qoswatch/report"
-	"github.com/qoswatch/qoswatch/rules"
 	"github.com/qoswatch/qoswatch/store"
-	"github.com/qoswatch/qoswatch/zoom"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
 
@@ -57,51 +52,15 @@ func lagos() *zoomtest.Scenario {
 	return sc
 }
 
-// run feeds the scenario's QoS pages, minute by minute, to the engine with
-// the example rules on a real bbolt file, with the roles the participants
-// list would add, and ends the webinar at its end. It returns the store.
+// run plays the scenario into a real bbolt file and returns the store.
 func run(t *testing.T, sc *zoomtest.Scenario) *store.DB {
 	t.Helper()
-	ctx := context.Background()
-	set, err := rules.Parse("rules.example.yaml", qoswatch.ExampleRules)
-	if err != nil {
-		t.Fatal(err)
-	}
 	db, err := store.Open(filepath.Join(t.TempDir(), "qoswatch.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	eng, err := engine.New(db, engine.Options{Clock: fakeclock.NewManual(start)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := eng.SetRules(ctx, set.Rules()); err != nil {
-		t.Fatal(err)
-	}
-	role := map[string]string{}
-	for _, p := range sc.Participants {
-		role[p.UserID] = p.Role
-	}
-	src := engine.Source{Kind: engine.Webinar, ID: strconv.FormatInt(sc.ID, 10), Topic: sc.Topic, Live: true}
-	var dec zoom.PageDecoder
-	for m := 1; m <= int(sc.Duration/time.Minute); m++ {
-		for _, page := range sc.QoSPages(start.Add(time.Duration(m)*time.Minute), 10) {
-			_, samples, err := dec.Decode(page, src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range samples {
-				samples[i].Participant.Role = role[samples[i].Participant.UserID]
-			}
-			if err := eng.Ingest(ctx, samples); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := eng.EndSource(ctx, src, sc.End()); err != nil {
-		t.Fatal(err)
-	}
+	webinartest.Run(t, sc, db)
 	return db
 }
 

@@ -13,19 +13,16 @@ import (
 
 	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/httpapi"
-	"github.com/qoswatch/qoswatch/internal/fakeclock"
-	"github.com/qoswatch/qoswatch/rules"
+	"github.com/qoswatch/qoswatch/internal/webinartest"
 	"github.com/qoswatch/qoswatch/store"
-	"github.com/qoswatch/qoswatch/zoom"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
 
-// reportDB runs a 20-minute webinar of 20 people, 6 of whom break up
-// from minute 4 to 12, through the engine with the example rules into a
-// bbolt file, ends it, and returns the engine and the open store.
+// reportDB plays a 20-minute webinar of 20 people, 6 of whom break up
+// from minute 4 to 12, with the example rules into a bbolt file, ends it,
+// and returns the engine and the open store.
 func reportDB(t *testing.T, path string) (*engine.Engine, *store.DB) {
 	t.Helper()
-	ctx := context.Background()
 	start := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
 	sc := zoomtest.Generate(zoomtest.Gen{ID: 555, Topic: "Town hall", Start: start, Duration: 20 * time.Minute, Participants: 20, Seed: 5})
 	for i, p := range sc.Participants {
@@ -36,38 +33,11 @@ func reportDB(t *testing.T, path string) (*engine.Engine, *store.DB) {
 				{Kind: zoomtest.HighLatency, From: 4 * time.Minute, To: 12 * time.Minute}}
 		}
 	}
-	set, err := rules.Load("../../rules.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	db, err := store.Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := engine.New(db, engine.Options{Clock: fakeclock.NewManual(start)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := eng.SetRules(ctx, set.Rules()); err != nil {
-		t.Fatal(err)
-	}
-	src := engine.Source{Kind: engine.Webinar, ID: "555", Topic: sc.Topic, Live: true}
-	var dec zoom.PageDecoder
-	for m := 1; m <= 20; m++ {
-		for _, page := range sc.QoSPages(start.Add(time.Duration(m)*time.Minute), 10) {
-			_, samples, err := dec.Decode(page, src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := eng.Ingest(ctx, samples); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := eng.EndSource(ctx, src, sc.End()); err != nil {
-		t.Fatal(err)
-	}
-	return eng, db
+	return webinartest.Run(t, sc, db), db
 }
 
 // qoswatch report prints the same Markdown from a database file (--db)

@@ -6,6 +6,7 @@
 package slackapp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -228,4 +229,24 @@ func (b *Bot) GroupMembers(ctx context.Context, group string) ([]string, error) 
 		return nil, fmt.Errorf("slack: usergroups.users.list of %s: %w", group, classify(err, b.token))
 	}
 	return members, nil
+}
+
+var _ notifier.Uploader = (*Bot)(nil)
+
+// Upload shares f in the thread of a message the bot posted, with
+// Slack's files upload v2 (files.getUploadURLExternal, the bytes to the
+// URL it answers, files.completeUploadExternal with channel_id and
+// thread_ts): scope files:write.
+func (b *Bot) Upload(ctx context.Context, thread engine.MessageRef, f notifier.File) error {
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
+	defer cancel()
+	_, err := b.api.UploadFileContext(ctx, slack.UploadFileParameters{
+		Filename: f.Name, Title: f.Title, FileSize: len(f.Content), Reader: bytes.NewReader(f.Content),
+		Channel: thread.Channel, ThreadTimestamp: thread.TS,
+	})
+	if err != nil {
+		return fmt.Errorf("slack: files upload of %s to %s: %w", f.Name, thread.Channel, classify(err, b.token))
+	}
+	b.log.Debug("slack: file shared", "channel", thread.Channel, "thread_ts", thread.TS, "file", f.Name, "bytes", len(f.Content))
+	return nil
 }
