@@ -29,8 +29,8 @@ var ErrNoData = errors.New("no minutes kept for this source")
 type Report struct {
 	Source string // "webinar:81234567890"
 	Topic  string
-	// From is the first minute with a sample; To is the end (the source's
-	// end when it ended, else the end of the last minute kept).
+	// From is the first minute with a sample; To is the end of the last
+	// one (or the source's end, when that came before it).
 	From, To time.Time
 	Ended    bool
 
@@ -106,10 +106,19 @@ func Build(source string, minutes []engine.MinuteStats, ended time.Time) (*Repor
 		return nil, fmt.Errorf("report of %s: %w", source, ErrNoData)
 	}
 	r := &Report{Source: source, Minutes: occ, From: occ[0].Minute}
-	last := occ[len(occ)-1]
-	r.To = last.Minute.Add(time.Minute)
-	if !last.EndedAt.IsZero() {
-		r.To, r.Ended = last.EndedAt, true
+	// To is the end of the last minute with a sample, or the end when
+	// that came first: qoswatch may learn of an end a poll later than it
+	// was, and the minutes say when people were last there.
+	for _, m := range occ {
+		if m.Seen > 0 {
+			r.To = m.Minute.Add(time.Minute)
+		}
+	}
+	if last := occ[len(occ)-1]; !last.EndedAt.IsZero() {
+		r.Ended = true
+		if last.EndedAt.Before(r.To) {
+			r.To = last.EndedAt
+		}
 	}
 	rules := map[string]*RuleSummary{}
 	alerted := map[string]bool{}
