@@ -205,8 +205,14 @@ func TestEndToEnd(t *testing.T) {
 		t.Logf("%d notifications kept in the outbox across the restart", n)
 	}
 	slack.setDown(false)
-	// Second life, same database: to minute 27 (the webinar ended at 24).
-	run(27*time.Minute, nil)
+	// Second life, same database: to minute 27 (the webinar ended at 24),
+	// and until its report is posted (the chart takes a while under -race).
+	run(27*time.Minute, func() {
+		deadline := time.Now().Add(3 * time.Minute) // a bound, not a pace
+		for len(slack.Uploads()) < 2 && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
 
 	// The faults happened: the revoked token was answered 401 and a new
 	// one issued; three QoS pages were answered 429 (and fetched again).

@@ -232,12 +232,16 @@ func (s sink) LeaveParticipant(ctx context.Context, src engine.Source, participa
 	return nil
 }
 
-// close flushes the outbox for at most grace, then closes the store.
+// close flushes the outbox and the due reports for at most grace, then
+// closes the store.
 func (c *core) close(grace time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := c.disp.Flush(ctx); err != nil {
 		c.log.Warn("outbox not empty at shutdown; it is delivered at the next start", "error", err, "pending", c.db.Stats().OutboxDepth)
+	}
+	if _, err := c.reporter.Pass(ctx); err != nil {
+		c.log.Warn("a post-webinar report is not posted yet; it is at the next start", "error", err)
 	}
 	return c.db.Close()
 }

@@ -116,11 +116,14 @@ func (r *Reporter) Wake() {
 // Posted counts the reports posted since start.
 func (r *Reporter) Posted() int64 { return r.posted.Load() }
 
-// Run posts due reports until ctx is done.
+// Run posts due reports until ctx is done. A report on its way when ctx
+// ends is finished (each Slack call has its own timeout), never cut off
+// mid-call: a call cut after Slack took it would post it again later.
 func (r *Reporter) Run(ctx context.Context) error {
+	calls := context.WithoutCancel(ctx)
 	for {
 		wait := r.o.PollInterval
-		if retry, err := r.Pass(ctx); err != nil && ctx.Err() == nil {
+		if retry, err := r.pass(ctx, calls); err != nil && ctx.Err() == nil {
 			r.o.Logger.Warn("report: not posted yet; trying again", "error", err, "in", wait)
 		} else if !retry.IsZero() {
 			wait = max(retry.Sub(r.o.Clock.Now()), time.Second)
@@ -135,17 +138,24 @@ func (r *Reporter) Run(ctx context.Context) error {
 }
 
 // Pass posts every report due now. A failure that may pass (Slack down,
-// rate-limited, the credentials refused) stops the pass with an error and
-// keeps the report and its progress for the next one; retry is when
-// Slack asked to be called again, if it did. A failure retrying cannot
-// help (the channel does not exist, the bot is not in it) drops the
-// report, logged and counted.
-func (r *Reporter) Pass(ctx context.Context) (retry time.Time, err error) {
+// rate-limited, the credentials or a scope refused) stops the pass with
+// an error and keeps the report and its progress for the next one; retry
+// is when Slack asked to be called again, if it did. A failure retrying
+// cannot help (the channel does not exist, the bot is not in it) drops
+// the report, logged and counted.
+func (r *Reporter) Pass(ctx context.Context) (retry time.Time, err error) { return r.pass(ctx, ctx) }
+
+// pass is Pass that stops between reports when stop is done but makes
+// its calls with ctx.
+func (r *Reporter) pass(stop, ctx context.Context) (retry time.Time, err error) {
 	due, err := r.o.Queue.DueReports(ctx)
 	if err != nil {
 		return time.Time{}, err
 	}
 	for _, d := range due {
+		if stop.Err() != nil {
+			return time.Time{}, stop.Err()
+		}
 		if err := r.post(ctx, d); err != nil {
 			de := Classify(err)
 			if de.Class != Permanent {
