@@ -3,6 +3,7 @@ package slackapp_test
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -108,5 +109,50 @@ func TestSocketModeNeedsAnAppToken(t *testing.T) {
 	err := r.app.RunSocketMode(context.Background(), slackapp.SocketOptions{AppToken: testToken, APIURL: r.fs.APIURL()})
 	if err == nil || !strings.Contains(err.Error(), "xapp-") || strings.Contains(err.Error(), testToken) {
 		t.Errorf("RunSocketMode with a bot token: %v", err)
+	}
+}
+
+// TestSocketModeRecoversFromARefusedToken: while Slack refuses the app
+// token (invalid_auth: revoked, or not yet rotated in), RunSocketMode
+// logs it, keeps running and tries again; once Slack takes it, the app
+// connects and answers, without a restart.
+func TestSocketModeRecoversFromARefusedToken(t *testing.T) {
+	r := newAppRig(t)
+	refuse := make(chan bool, 1)
+	refuse <- true
+	refusing := true
+	r.fs.SetFault(func(method string, _ url.Values) *fakeslack.Fault {
+		select {
+		case refusing = <-refuse:
+		default:
+		}
+		if method == "apps.connections.open" && refusing {
+			return &fakeslack.Fault{SlackErr: "invalid_auth"}
+		}
+		return nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		_ = r.app.RunSocketMode(ctx, slackapp.SocketOptions{AppToken: appToken, APIURL: r.fs.APIURL(), Retry: 20 * time.Millisecond})
+	})
+	defer func() { cancel(); wg.Wait() }()
+	waitFor(t, "the refusal logged", func() bool { return strings.Contains(r.logs.String(), "Slack refused the connection") })
+	refuse <- false
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	if err := r.fs.WaitSocketConnections(wctx, 1); err != nil {
+		t.Fatalf("no connection once the token is taken: %v\n%s", err, r.logs.String())
+	}
+	v, _ := r.fs.SlashCommand(bob, "C0SUPPORT", "/qoswatch", "help")
+	id, err := r.fs.SocketSend("slash_commands", fakeslack.SocketPayload(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack, err := r.fs.WaitSocketAck(wctx, id); err != nil || !strings.Contains(string(ack.Payload), "/qoswatch alerts") {
+		t.Errorf("after recovering: %s, %v", ack.Payload, err)
+	}
+	if strings.Contains(r.logs.String(), appToken) {
+		t.Error("the app token reached the log")
 	}
 }
