@@ -208,10 +208,11 @@ const notAllowed = "You are not among the responders allowed to act on qoswatch 
 // action it carries is committed; answer is what to tell the clicker
 // ephemerally ("" when the updated message says it all).
 func (a *App) interaction(ctx context.Context, transport string, cb *slack.InteractionCallback) (answer string) {
-	a.metrics.interactions.WithLabelValues(transport, string(cb.Type)).Inc()
 	if cb.Type != slack.InteractionTypeBlockActions {
+		a.metrics.interactions.WithLabelValues(transport, "other").Inc()
 		return "" // nothing else is offered
 	}
+	a.metrics.interactions.WithLabelValues(transport, string(cb.Type)).Inc()
 	var answers []string
 	for _, act := range cb.ActionCallback.BlockActions {
 		if s := a.blockAction(ctx, cb, act); s != "" {
