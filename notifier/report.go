@@ -316,11 +316,7 @@ func RenderReport(r *report.Report, withFiles bool) Message {
 func namesWithin(ws []engine.Who, max int) string {
 	var b strings.Builder
 	for i, w := range ws {
-		name := w.Name
-		if name == "" {
-			name = w.Key
-		}
-		name = escape(name)
+		name := escape(report.WhoName(w))
 		rest := len(ws) - i - 1
 		tail := ""
 		if rest > 0 {

@@ -141,16 +141,25 @@ func (r *Report) Markdown() string {
 	return b.String()
 }
 
-// Names lists participants by name (their key when they have none).
+// Names lists participants by name (WhoName).
 func Names(ws []engine.Who) string {
 	names := make([]string, len(ws))
 	for i, w := range ws {
-		names[i] = w.Name
-		if names[i] == "" {
-			names[i] = w.Key
-		}
+		names[i] = WhoName(w)
 	}
 	return strings.Join(names, ", ")
+}
+
+// WhoName is a participant's name, its key when it has none, and "the
+// whole source" for an alert about no one participant.
+func WhoName(w engine.Who) string {
+	switch {
+	case w.Name != "":
+		return w.Name
+	case w.Key != "":
+		return w.Key
+	}
+	return "the whole source"
 }
 
 // cell keeps a value from breaking a Markdown table.
