@@ -513,8 +513,22 @@ func TestSlashCommand(t *testing.T) {
 	if a := r.alert(t, "3001"); a.AckedBy != ana.ID {
 		t.Errorf("after /qoswatch ack: %+v", a)
 	}
-	if got := r.command(t, ana, "ack 3001"); !strings.Contains(got, "is not an alert") {
+	if got := r.command(t, ana, "ack 3001"); !strings.Contains(got, "no alert #3001") {
+		t.Errorf("ack of a number no alert has: %q", got)
+	}
+	if got := r.command(t, ana, "ack webinar:81234567890"); !strings.Contains(got, "is not an alert") {
 		t.Errorf("ack of no key: %q", got)
+	}
+	// The number `alerts` lists acknowledges that alert.
+	n := r.alert(t, "3002").Number
+	if !strings.Contains(list, fmt.Sprintf("• #%d *lossy-audio*", n)) {
+		t.Errorf("alerts does not number 3002's alert #%d: %q", n, list)
+	}
+	if got := r.command(t, ana, fmt.Sprintf("ack #%d", n)); !strings.Contains(got, "Acknowledged") {
+		t.Errorf("ack #%d: %q", n, got)
+	}
+	if a := r.alert(t, "3002"); a.AckedBy != ana.ID {
+		t.Errorf("after /qoswatch ack #%d: %+v", n, a)
 	}
 	if got := r.command(t, bob, "alerts"); !strings.Contains(got, "acknowledged by @ana") {
 		t.Errorf("alerts after the ack does not show it: %q", got)

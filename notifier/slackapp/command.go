@@ -53,7 +53,7 @@ func (a *App) help(command string) string {
 		command = "/qoswatch"
 	}
 	return fmt.Sprintf("*%[1]s alerts* — what is firing now\n"+
-		"*%[1]s ack <alert>* — acknowledge an alert: its key as the message shows it (`rule/webinar:ID/participant`), or `rule/webinar:ID` for every alert of the rule there\n"+
+		"*%[1]s ack <alert>* — acknowledge an alert: its number as `alerts` lists it (`ack 12`), its key as the message shows it (`rule/webinar:ID/participant`), or `rule/webinar:ID` for every alert of the rule there\n"+
 		"*%[1]s silence <rule or participant> <duration> [reason]* — e.g. `silence choppy-audio 2h network work in Lagos` (a rule name silences the rule everywhere; anything else a participant: id, name or email); durations like 30m, 2h, 1d, at most %[2]s\n"+
 		"*%[1]s help* — this\n"+
 		"The buttons on each alert do the same, from the message.", command, durationText(a.o.SilenceMax))
@@ -86,7 +86,7 @@ func (a *App) listAlerts() string {
 		if where == "" {
 			where = x.Key.Source
 		}
-		line := fmt.Sprintf("• *%s* — %s · %s · since %s", x.Key.Rule, clipText(who, 80), clipText(where, 80), x.FiredAt.UTC().Format("15:04 UTC"))
+		line := fmt.Sprintf("• #%d *%s* — %s · %s · since %s", x.Number, x.Key.Rule, clipText(who, 80), clipText(where, 80), x.FiredAt.UTC().Format("15:04 UTC"))
 		if x.State == engine.StateResolving {
 			line += " · resolving"
 		}
@@ -119,10 +119,19 @@ func plural(n int) string {
 	return "s are"
 }
 
-// parseAlertKey reads "rule/kind:id/participant" (the key a message
-// shows) or "rule/kind:id" (every alert of the rule there: a storm).
-func parseAlertKey(s string) (engine.AlertKey, error) {
+// parseAlertKey reads an alert's number as `alerts` lists it ("12" or
+// "#12"), "rule/kind:id/participant" (the key a message shows) or
+// "rule/kind:id" (every alert of the rule there: a storm).
+func parseAlertKey(s string, open []engine.Alert) (engine.AlertKey, error) {
 	s = strings.Trim(strings.TrimSpace(s), "`")
+	if n, err := strconv.ParseUint(strings.TrimPrefix(s, "#"), 10, 64); err == nil {
+		for _, x := range open {
+			if x.Number == n && n != 0 {
+				return x.Key, nil
+			}
+		}
+		return engine.AlertKey{}, fmt.Errorf("no alert #%d: `alerts` lists the open ones with their numbers", n)
+	}
 	parts := strings.SplitN(s, "/", 3)
 	if len(parts) < 2 || parts[0] == "" || !strings.Contains(parts[1], ":") {
 		return engine.AlertKey{}, fmt.Errorf("%q is not an alert: give its key as the message shows it, like `choppy-audio/webinar:81234567890/16778240`", clipText(s, 100))
@@ -135,7 +144,7 @@ func parseAlertKey(s string) (engine.AlertKey, error) {
 }
 
 func (a *App) ackCommand(ctx context.Context, cmd slack.SlashCommand, arg string) string {
-	k, err := parseAlertKey(arg)
+	k, err := parseAlertKey(arg, a.o.Actor.Alerts())
 	if err != nil {
 		return escapeText(err.Error())
 	}
