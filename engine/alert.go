@@ -66,6 +66,11 @@ type Rule struct {
 	Severity  Severity
 	Labels    map[string]string
 	Summary   Template // optional
+
+	// Inhibits are the inhibitions this rule is the source of: while one
+	// of its alerts fires, alerts of the target rules in the same source
+	// that started with it are recorded but not told (Inhibition).
+	Inhibits []Inhibition
 }
 
 // State is where an alert is in its lifecycle.
@@ -145,6 +150,11 @@ type Alert struct {
 	AckedByName string    `json:"acked_by_name,omitempty"`
 	AckedAt     time.Time `json:"acked_at,omitzero"`
 
+	// InhibitedBy is the firing alert whose inhibition holds this one's
+	// firing back (not told; recorded). Nil once told, and in a new
+	// episode.
+	InhibitedBy *AlertKey `json:"inhibited_by,omitempty"`
+
 	Source      Source      `json:"source"`
 	Participant Participant `json:"participant"`
 	Sample      Sample      `json:"sample"` // the sample that made it fire (or the latest while firing)
@@ -197,6 +207,12 @@ type Notification struct {
 	// acknowledgement that expired while the alert kept firing ("still
 	// firing 1h after ack by @ana"). Nil otherwise.
 	Action *ActionNote `json:"action,omitempty"`
+
+	// Folded, on an alert of an inhibition's source rule, is how many
+	// participants of its source have an alert of a target rule that
+	// started with it (open now, or inhibited by it): "N attendees
+	// receive it degraded". 0 otherwise.
+	Folded int `json:"folded,omitempty"`
 
 	Since   time.Time `json:"since,omitzero"`   // when the alert started firing (sample time)
 	At      time.Time `json:"at"`               // the sample time of this event

@@ -69,7 +69,8 @@ type Engine struct {
 	rulesSet bool
 	// disabled are the rules whose evaluation failed: they are not
 	// evaluated until the next SetRules.
-	disabled map[string]bool
+	disabled       map[string]bool
+	inhibitTargets map[string][]inhibitor // the rules' inhibitions by target rule; nil: none
 
 	alerts   map[AlertKey]*Alert     // every record: pending, firing, resolving, resolved
 	sources  map[string]*sourceState // by Source.Key()
@@ -120,7 +121,8 @@ type counters struct {
 	evals, evalErrs, renderErrs     atomic.Uint64
 	commits, commitErrs             atomic.Uint64
 	firing, repeat, resolved, quiet atomic.Uint64
-	actions                         atomic.Uint64     // KindAction notifications decided
+	actions                         atomic.Uint64 // KindAction notifications decided
+	inhibited                       atomic.Uint64
 	disables                        map[string]uint64 // by rule; under Engine.mu
 	dismissals                      map[string]uint64 // false positives by rule, as stored; under Engine.mu
 }
@@ -244,6 +246,10 @@ func (e *Engine) SetRules(ctx context.Context, rules []Rule) error {
 		}
 		idx[r.Name] = i
 	}
+	targets, err := inhibitors(rules, idx)
+	if err != nil {
+		return err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	t := e.begin(0)
@@ -275,6 +281,7 @@ func (e *Engine) SetRules(ctx context.Context, rules []Rule) error {
 	}
 	e.rules = slices.Clone(rules)
 	e.ruleIdx = idx
+	e.inhibitTargets = targets
 	e.rulesSet = true
 	for name := range e.disabled {
 		e.log.Info("rule enabled again by the new rule set", "rule", name)

@@ -26,6 +26,7 @@ type tx struct {
 	changes Changes
 
 	samples, skipped, evals, evalErrs, renderErrs, quiet uint64
+	inhibited                                            uint64
 
 	ended       []srcTime              // EndSource
 	dropSources []*sourceState         // emptied by GC
@@ -285,7 +286,7 @@ func (t *tx) drop(e *Engine, k AlertKey, ps *partState) {
 // fire makes an alert firing and tells it unless a silence holds it back.
 func (e *Engine) fire(t *tx, r *Rule, a *Alert, at time.Time) {
 	a.State, a.FiredAt, a.ClearSince, a.Notified, a.LastNotified = StateFiring, at, time.Time{}, false, time.Time{}
-	a.ResolvedAt, a.Reason = time.Time{}, ""
+	a.ResolvedAt, a.Reason, a.InhibitedBy = time.Time{}, "", nil
 	a.AckedBy, a.AckedByName, a.AckedAt = "", "", time.Time{}
 	rm := e.ruleAt(t.minute(a.Key.Source, at), r.Name)
 	rm.Started = append(rm.Started, Who{Key: a.Key.Participant, Name: a.Participant.UserName})
@@ -312,11 +313,11 @@ func (e *Engine) remind(t *tx, r *Rule, k AlertKey, at time.Time) {
 		}
 		kind = KindRepeat
 	}
-	if e.silenced(a, t.now) {
+	if e.silenced(a, t.now) || (!a.Notified && e.stillInhibited(t, a)) {
 		return
 	}
 	a = t.mutable(e, k)
-	a.Notified, a.LastNotified = true, t.now
+	a.Notified, a.LastNotified, a.InhibitedBy = true, t.now, nil
 	e.notify(t, kind, r, a, at, "")
 }
 
@@ -474,6 +475,7 @@ func (e *Engine) gc(t *tx) {
 // when that succeeded applies it to memory.
 func (e *Engine) commit(ctx context.Context, t *tx) error {
 	c := &t.changes
+	e.inhibit(t)
 	e.attribute(t)
 	e.endSilences(t)
 	e.tallyChanges(t)
@@ -582,6 +584,7 @@ func (e *Engine) apply(t *tx) {
 	c.evalErrs.Add(t.evalErrs)
 	c.renderErrs.Add(t.renderErrs)
 	c.quiet.Add(t.quiet)
+	c.inhibited.Add(t.inhibited)
 }
 
 // cloneAlert deep-copies an alert, so callers and stores cannot alias the
@@ -590,6 +593,10 @@ func cloneAlert(a *Alert) *Alert {
 	c := *a
 	c.Labels = maps.Clone(a.Labels)
 	c.Explain = slices.Clone(a.Explain)
+	if a.InhibitedBy != nil {
+		k := *a.InhibitedBy
+		c.InhibitedBy = &k
+	}
 	return &c
 }
 

@@ -16,6 +16,7 @@ type Stats struct {
 	NotifiedResolved uint64
 	NotifiedAction   uint64 // responders' actions told (Act)
 	Silenced         uint64 // notifications held back by a silence
+	Inhibited        uint64 // firings held back by an inhibition (Rule.Inhibits)
 
 	Pending, Firing, Resolving, Resolved int // alerts by state, now
 	Participants                         int // tracked cursors
@@ -40,7 +41,7 @@ func (e *Engine) Stats() Stats {
 		Evaluations: c.evals.Load(), EvalErrors: c.evalErrs.Load(), RenderErrors: c.renderErrs.Load(),
 		Commits: c.commits.Load(), CommitErrors: c.commitErrs.Load(),
 		NotifiedFiring: c.firing.Load(), NotifiedRepeat: c.repeat.Load(), NotifiedResolved: c.resolved.Load(), NotifiedAction: c.actions.Load(),
-		Silenced: c.quiet.Load(),
+		Silenced: c.quiet.Load(), Inhibited: c.inhibited.Load(),
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
