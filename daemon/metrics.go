@@ -143,6 +143,7 @@ var engineMetrics = func() []engineMetric {
 		counter("qoswatch_notifications_decided_total", decided, kind("resolved"), func(s *engine.Stats) uint64 { return s.NotifiedResolved }),
 		counter("qoswatch_notifications_decided_total", decided, kind("action"), func(s *engine.Stats) uint64 { return s.NotifiedAction }),
 		counter("qoswatch_notifications_silenced_total", "Notifications held back by a silence.", nil, func(s *engine.Stats) uint64 { return s.Silenced }),
+		counter("qoswatch_alerts_inhibited_total", "Firing alerts held back by an inhibition (rules file inhibit:): folded into the alert of its source rule, recorded, not posted.", nil, func(s *engine.Stats) uint64 { return s.Inhibited }),
 		gauge("qoswatch_alert_records", records, state("pending"), func(s *engine.Stats) int { return s.Pending }),
 		gauge("qoswatch_alert_records", records, state("firing"), func(s *engine.Stats) int { return s.Firing }),
 		gauge("qoswatch_alert_records", records, state("resolving"), func(s *engine.Stats) int { return s.Resolving }),

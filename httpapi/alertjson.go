@@ -32,6 +32,18 @@ type AlertJSON struct {
 	AckedAt     *time.Time                 `json:"acked_at,omitempty"`
 	Explain     []TermJSON                 `json:"explain"`
 	Sample      map[string]json.RawMessage `json:"sample"`
+
+	// InhibitedBy is the alert whose inhibition keeps this firing one
+	// from Slack (rules file `inhibit:`): recorded, not posted.
+	InhibitedBy *InhibitorJSON `json:"inhibited_by,omitempty"`
+}
+
+// InhibitorJSON names the alert that inhibits another, and why.
+type InhibitorJSON struct {
+	Rule        string `json:"rule"`
+	Source      string `json:"source"`      // "webinar:81234567890"
+	Participant string `json:"participant"` // its user_id
+	Reason      string `json:"reason"`      // in words
 }
 
 // TermJSON is one comparison of the rule on the alert's sample.
@@ -60,6 +72,10 @@ func NewAlertJSON(a *engine.Alert) AlertJSON {
 	}
 	for i, t := range a.Explain {
 		out.Explain[i] = TermJSON{Term: t, Text: t.String()}
+	}
+	if k := a.InhibitedBy; k != nil {
+		out.InhibitedBy = &InhibitorJSON{Rule: k.Rule, Source: k.Source, Participant: k.Participant,
+			Reason: "folded into " + k.Rule + " of participant " + k.Participant + ", which started with it in the same " + string(out.Source.Kind) + " (inhibit)"}
 	}
 	return out
 }

@@ -179,6 +179,9 @@ func (r *Renderer) firing(n *engine.Notification, key, mention string, repeat, r
 		valuesTitle = "*Now*"
 	}
 	blocks = append(blocks, section(valuesTitle+"\n"+termLines(n.Explain), capValues))
+	if f := folded(n, false); f != "" {
+		blocks = append(blocks, contextBlock(f))
+	}
 	if !reply {
 		blocks = append(blocks, r.participantBlock(n), r.sourceBlock(n.Source))
 	}
@@ -193,6 +196,9 @@ func (r *Renderer) firing(n *engine.Notification, key, mention string, repeat, r
 	var body []string
 	if n.Summary != "" {
 		body = append(body, escape(n.Summary))
+	}
+	if f := folded(n, false); f != "" {
+		body = append(body, f)
 	}
 	if v := termPlain(n.Explain); v != "" {
 		body = append(body, v)
@@ -212,6 +218,30 @@ func (r *Renderer) actionsFor(k engine.AlertKey, shown string, src engine.Source
 		return linkBlock(r.link(src))
 	}
 	return ActionsBlock(k, src, r.link(src))
+}
+
+// folded says how many participants' alerts an inhibition folded into
+// this one (engine Notification.Folded): "🔇 200 attendees receive it
+// degraded"; "" when none.
+func folded(n *engine.Notification, past bool) string {
+	if n.Folded <= 0 {
+		return ""
+	}
+	who := "attendees"
+	if n.Source.Kind == engine.Meeting {
+		who = "participants"
+	}
+	if n.Folded == 1 {
+		who = strings.TrimSuffix(who, "s")
+	}
+	verb := "receive"
+	switch {
+	case past:
+		verb = "received"
+	case n.Folded == 1:
+		verb = "receives"
+	}
+	return fmt.Sprintf("🔇 %d %s %s it degraded: their alerts are folded into this one, not posted", n.Folded, who, verb)
 }
 
 // zoomFlags is what Zoom's own alert events said of the source around the
@@ -238,6 +268,9 @@ func (r *Renderer) resolved(n *engine.Notification, key string, update bool) Mes
 		body += "\n_" + escape(n.Rule.Description) + "_"
 	}
 	blocks := []slack.Block{header(title), section(body, capLead), section(r.changeLines(n), capValues)}
+	if f := folded(n, true); f != "" {
+		blocks = append(blocks, contextBlock(f))
+	}
 	blocks = append(blocks, r.participantBlock(n), r.sourceBlock(n.Source))
 	foot := fmt.Sprintf("severity *%s*%s · alert `%s`", escape(string(n.Rule.Severity)), labelText(n.Rule.Labels), escape(key))
 	if update {
@@ -247,6 +280,9 @@ func (r *Renderer) resolved(n *engine.Notification, key string, update bool) Mes
 	var lines []string
 	if c := changePlain(n); c != "" {
 		lines = append(lines, c)
+	}
+	if f := folded(n, true); f != "" {
+		lines = append(lines, f)
 	}
 	return Message{Blocks: blocks, Text: r.fallback(n, "", "RESOLVED", lines, fmt.Sprintf("lasted %s (%s–%s), %s", lasted, r.clock(n.Since), r.clock(n.At), why))}
 }

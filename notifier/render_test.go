@@ -253,3 +253,30 @@ func TestRenderShowsZoomsFlags(t *testing.T) {
 		t.Error("a flag line without flags")
 	}
 }
+
+// TestRenderFolded (issue 13 §2): a presenter's alert that folds the
+// attendees' says how many receive it degraded, in the blocks and the
+// text, firing and resolved; an alert that folds none says nothing.
+func TestRenderFolded(t *testing.T) {
+	r := notifier.NewRenderer(notifier.RenderOptions{})
+	n := firing()
+	n.Folded, n.Source.Kind = 200, engine.Webinar
+	blocks, text := render(t, r.Render(&n, engine.Route{Channel: "#c"}))
+	for name, s := range map[string]string{"blocks": blocks, "text": text} {
+		if !strings.Contains(s, "200 attendees receive it degraded") {
+			t.Errorf("firing %s lack the count:\n%s", name, s)
+		}
+	}
+	n.Kind, n.Reason = engine.KindResolved, engine.ReasonRecovered
+	if blocks, _ := render(t, r.RenderResolvedUpdate(&n, engine.Route{Channel: "#c"})); !strings.Contains(blocks, "200 attendees received it degraded") {
+		t.Errorf("resolved update lacks the count:\n%s", blocks)
+	}
+	n.Source.Kind = engine.Meeting // a meeting has no attendees
+	if blocks, _ := render(t, r.RenderResolvedUpdate(&n, engine.Route{Channel: "#c"})); !strings.Contains(blocks, "200 participants received it degraded") {
+		t.Errorf("a meeting's resolved update lacks the count:\n%s", blocks)
+	}
+	n = firing()
+	if blocks, text := render(t, r.Render(&n, engine.Route{Channel: "#c"})); strings.Contains(blocks+text, "degraded:") {
+		t.Error("a fold line without a fold")
+	}
+}

@@ -11,15 +11,24 @@ package rules
 
 // File is a whole rules file.
 type File struct {
-	Defaults Defaults    `yaml:"defaults" json:"defaults" doc:"Values every rule inherits unless it sets its own."`
-	Routes   []RouteSpec `yaml:"routes" json:"routes" doc:"Where notifications go. The first route whose when matches wins; a route without when matches every alert. No match: defaults.channel."`
-	Rules    []RuleSpec  `yaml:"rules" json:"rules" doc:"The rules. Each one is evaluated against every participant's sample, once a minute."`
-	Report   ReportSpec  `yaml:"report" json:"report" doc:"The post-webinar report: when a webinar or meeting ends, one summary message and its chart. Off unless channel is set."`
+	Defaults Defaults      `yaml:"defaults" json:"defaults" doc:"Values every rule inherits unless it sets its own."`
+	Routes   []RouteSpec   `yaml:"routes" json:"routes" doc:"Where notifications go. The first route whose when matches wins; a route without when matches every alert. No match: defaults.channel."`
+	Inhibit  []InhibitSpec `yaml:"inhibit" json:"inhibit" doc:"Alerts folded into another alert, as Alertmanager's inhibit_rules: while an alert of source_rule fires, the alerts of target_rules in the same webinar that started with it are recorded but not posted, and the source alert counts them. The presenter's uplink: a host's audio input alert folds the attendees' audio output alerts."`
+	Rules    []RuleSpec    `yaml:"rules" json:"rules" doc:"The rules. Each one is evaluated against every participant's sample, once a minute."`
+	Report   ReportSpec    `yaml:"report" json:"report" doc:"The post-webinar report: when a webinar or meeting ends, one summary message and its chart. Off unless channel is set."`
 }
 
 // ReportSpec is where the post-webinar report goes.
 type ReportSpec struct {
 	Channel string `yaml:"channel" json:"channel" doc:"The Slack channel (#name or id) the report of every webinar or meeting that ends is posted to, with its chart (needs the files:write scope). Empty: no report is posted (qoswatch report still prints it)."`
+}
+
+// InhibitSpec is one inhibition as written.
+type InhibitSpec struct {
+	SourceRule  string   `yaml:"source_rule" json:"source_rule" kind:"name" doc:"Required. The rule whose firing alert folds the others (presenter-audio)."`
+	TargetRules []string `yaml:"target_rules" json:"target_rules" doc:"Required. The rules whose alerts it folds (hears-audio-breakup)."`
+	Match       []string `yaml:"match" json:"match" doc:"What the source and the target alert must share: source (the same webinar or meeting: always required) and label names whose values must be equal. Default [source]."`
+	Window      string   `yaml:"window" json:"window" kind:"duration" doc:"A target alert is folded only when its condition started no earlier than this before the source alert's did (an attendee's minute may show the loss a minute before the presenter's). Default 2m."`
 }
 
 // Defaults are inherited by every rule.

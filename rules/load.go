@@ -169,6 +169,9 @@ func (l *loader) decodeParts(m *ast.MappingNode) (spec File, routeNodes, ruleNod
 	for i, item := range routeItems {
 		routeOK[i] = l.checkShape(item, reflect.TypeFor[RouteSpec](), fmt.Sprintf("routes[%d]", i), "")
 	}
+	for i, item := range seqItems(mapGet(m, "inhibit")) {
+		l.checkShape(item, reflect.TypeFor[InhibitSpec](), fmt.Sprintf("inhibit[%d]", i), "")
+	}
 	items := seqItems(mapGet(m, "rules"))
 	ruleOK := make([]bool, len(items))
 	for i, item := range items {
@@ -188,7 +191,7 @@ func (l *loader) decodeParts(m *ast.MappingNode) (spec File, routeNodes, ruleNod
 		}
 		routeNodes, ruleNodes = routeItems, items
 	} else {
-		spec = File{}
+		spec = File{} // inhibit waits: it names rules, checked once the file's shape is right
 		if defaultsNode != nil && defaultsOK && !hasAlias(defaultsNode) {
 			l.decode(defaultsNode, &spec.Defaults, "")
 		}
@@ -372,7 +375,82 @@ func (l *loader) build(spec *File, root *ast.MappingNode, routeNodes, ruleNodes 
 		set.rules = append(set.rules, r)
 	}
 	l.checkRouteLabels(routeWhens, set.rules)
+	l.inhibits(spec.Inhibit, seqItems(mapGet(root, "inhibit")), set.rules)
 	return set
+}
+
+// inhibits checks the file's inhibitions against its rules and hands each
+// to its source rule (engine.Rule.Inhibits).
+func (l *loader) inhibits(specs []InhibitSpec, nodes []ast.Node, rules []engine.Rule) {
+	if len(nodes) != len(specs) {
+		return // an alias made a list of another length; positions would lie
+	}
+	idx := map[string]int{}
+	var names []string
+	for i, r := range rules {
+		if r.Name != "" {
+			idx[r.Name] = i
+			names = append(names, r.Name)
+		}
+	}
+	rule := func(n ast.Node, key, name, in string) (int, bool) {
+		i, ok := idx[name]
+		if !ok {
+			l.errorf(n, "", "%s", didYouMean(fmt.Sprintf("%s: %s: no rule %q in this file", in, key, name), name, names, ""))
+		}
+		return i, ok
+	}
+	for i, sp := range specs {
+		n := asMap(nodes[i])
+		in := fmt.Sprintf("inhibit[%d]", i)
+		src, srcOK := -1, false
+		if sp.SourceRule == "" {
+			l.errorf(nodes[i], "", "%s: source_rule is required: the rule whose alert folds the others", in)
+		} else {
+			src, srcOK = rule(mapGet(n, "source_rule"), "source_rule", sp.SourceRule, in)
+		}
+		if len(sp.TargetRules) == 0 {
+			l.errorf(nodes[i], "", "%s: target_rules is required: the rules whose alerts are folded", in)
+		}
+		good := srcOK
+		for j, t := range sp.TargetRules {
+			tn := itemAt(mapGet(n, "target_rules"), j)
+			if _, ok := rule(tn, "target_rules", t, in); !ok {
+				good = false
+			} else if t == sp.SourceRule {
+				l.errorf(tn, "", "%s: target_rules: %q is the source rule: a rule cannot fold its own alerts", in, t)
+				good = false
+			}
+		}
+		match := sp.Match
+		if len(match) == 0 {
+			match = []string{"source"}
+		}
+		var equal []string
+		for j, m := range match {
+			mn := itemAt(mapGet(n, "match"), j)
+			switch {
+			case m == "source":
+			case m == "participant":
+				l.errorf(mn, "", "%s: match: participant: a presenter's alert folds other participants' alerts; match on source and labels", in)
+				good = false
+			case !labelRE.MatchString(m):
+				l.errorf(mn, "", "%s: match: %q is neither source nor a label name", in, m)
+				good = false
+			default:
+				equal = append(equal, m)
+			}
+		}
+		if !slices.Contains(match, "source") {
+			l.errorf(mapGet(n, "match"), "", "%s: match must include source: an alert in one webinar never explains alerts in another", in)
+			good = false
+		}
+		window := l.duration(n, "window", sp.Window, engine.DefaultInhibitWindow, "", true)
+		if good {
+			r := &rules[src]
+			r.Inhibits = append(r.Inhibits, engine.Inhibition{Targets: sp.TargetRules, Equal: equal, Window: window})
+		}
+	}
 }
 
 // duration parses a Go duration key, or returns def when the key is unset.

@@ -30,6 +30,15 @@ var _ engine.Router = (*Set)(nil)
 // file order, each an *Error with Warning set.
 func (s *Set) Warnings() Errors { return s.warnings }
 
+// inhibitions counts the file's inhibitions.
+func (s *Set) inhibitions() int {
+	n := 0
+	for _, r := range s.rules {
+		n += len(r.Inhibits)
+	}
+	return n
+}
+
 // File is the name the set was loaded from.
 func (s *Set) File() string { return s.file }
 

@@ -82,6 +82,7 @@ type TestAlert struct {
 	Rule        string `yaml:"rule" json:"rule"`
 	Participant string `yaml:"participant" json:"participant" doc:"The participant's user_id."`
 	State       string `yaml:"state" json:"state" doc:"pending, firing, resolving or resolved."`
+	InhibitedBy string `yaml:"inhibited_by" json:"inhibited_by" doc:"The alert whose inhibition holds this one back, as rule/participant (speaker-degraded/host-1), when given; none when not inhibited."`
 }
 
 // TestNotify is one expected notification.
@@ -93,6 +94,7 @@ type TestNotify struct {
 	Reason      string `yaml:"reason" json:"reason" doc:"For resolved: recovered, left, stale, ended."`
 	Channel     string `yaml:"channel" json:"channel" doc:"The channel the rules file's routes send it to, when given."`
 	Mention     string `yaml:"mention" json:"mention" doc:"The mention the route adds (<!here>, <!subteam^S…>), when given."`
+	Folded      *int   `yaml:"folded" json:"folded" doc:"On an alert of an inhibition's source rule: how many participants' alerts it folds (\"N attendees receive it degraded\"), when given."`
 }
 
 // MaxTestMinutes is how long a rule test may run: a week of minutes.

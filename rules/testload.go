@@ -204,6 +204,11 @@ func (l *loader) vetTestFile(s *testSuite, m *ast.MappingNode) {
 				an := asMap(itemAt(mapGet(en, "alerts"), k))
 				l.vetOneOf(an, "state", a.State, name, "pending", "firing", "resolving", "resolved")
 				l.vetParticipant(an, a.Participant, ids, name)
+				if a.InhibitedBy != "" {
+					if _, p, ok := strings.Cut(a.InhibitedBy, "/"); !ok || !ids[p] {
+						l.errorf(mapGet(an, "inhibited_by"), name, "inhibited_by: %q is not rule/participant of this test (speaker-degraded/host-1)", a.InhibitedBy)
+					}
+				}
 			}
 			for k, x := range deref(e.Notify) {
 				xn := asMap(itemAt(mapGet(en, "notifications"), k))
@@ -293,7 +298,11 @@ func (l *loader) vetRuleNames(s *testSuite) {
 		for j, e := range tc.Expect {
 			en := asMap(itemAt(mapGet(n, "expect"), j))
 			for k, a := range deref(e.Alerts) {
-				check(asMap(itemAt(mapGet(en, "alerts"), k)), a.Rule, name)
+				an := asMap(itemAt(mapGet(en, "alerts"), k))
+				check(an, a.Rule, name)
+				if r, _, ok := strings.Cut(a.InhibitedBy, "/"); ok && !slices.Contains(names, r) {
+					l.errorf(mapGet(an, "inhibited_by"), name, "%s", didYouMean(fmt.Sprintf("inhibited_by: no rule %q in %s", r, s.file.Rules), r, names, ""))
+				}
 			}
 			for k, x := range deref(e.Notify) {
 				check(asMap(itemAt(mapGet(en, "notifications"), k)), x.Rule, name)

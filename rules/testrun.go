@@ -226,7 +226,11 @@ func runTestCase(ctx context.Context, suite *testSuite, tc *TestCase, node ast.N
 func diffAlerts(want []TestAlert, got []engine.Alert, now time.Time) string {
 	var w, g []string
 	for _, a := range want {
-		w = append(w, fmt.Sprintf("%s %s %s", a.Rule, a.Participant, a.State))
+		s := fmt.Sprintf("%s %s %s", a.Rule, a.Participant, a.State)
+		if a.InhibitedBy != "" {
+			s += " (inhibited by " + a.InhibitedBy + ")"
+		}
+		w = append(w, s)
 	}
 	for _, a := range got {
 		if a.State == engine.StateInactive || (a.State == engine.StateResolved && !a.ResolvedAt.Equal(now)) {
@@ -236,10 +240,15 @@ func diffAlerts(want []TestAlert, got []engine.Alert, now time.Time) string {
 		if a.State == engine.StateResolved {
 			s += " (" + string(a.Reason) + ")"
 		}
+		if a.InhibitedBy != nil {
+			s += " (inhibited by " + a.InhibitedBy.Rule + "/" + a.InhibitedBy.Participant + ")"
+		}
 		g = append(g, s)
 	}
 	return diffLists(w, g, func(wi, gi int) bool {
-		// "resolved" matches "resolved (recovered)".
+		// "resolved" matches "resolved (recovered)", "firing" matches
+		// "firing (inhibited by …)": what the test leaves out is not
+		// compared.
 		return w[wi] == g[gi] || strings.HasPrefix(g[gi], w[wi]+" (")
 	})
 }
@@ -255,6 +264,9 @@ func diffNotifications(set *Set, want []TestNotify, got []engine.Notification) s
 		route := set.Route(n)
 		gotN[i] = TestNotify{Kind: string(n.Kind), Rule: n.Key.Rule, Participant: n.Key.Participant,
 			Reason: string(n.Reason), Channel: route.Channel, Mention: route.Mention, Summary: n.Summary}
+		if n.Folded > 0 {
+			gotN[i].Folded = &n.Folded
+		}
 		g = append(g, gotN[i].String())
 	}
 	return diffLists(w, g, func(wi, gi int) bool {
@@ -265,7 +277,8 @@ func diffNotifications(set *Set, want []TestNotify, got []engine.Notification) s
 			(a.Reason == "" || a.Reason == b.Reason) &&
 			(a.Channel == "" || a.Channel == b.Channel) &&
 			(a.Mention == "" || a.Mention == b.Mention) &&
-			(a.Summary == "" || a.Summary == b.Summary)
+			(a.Summary == "" || a.Summary == b.Summary) &&
+			(a.Folded == nil || *a.Folded == deref0(b.Folded))
 	})
 }
 
@@ -283,7 +296,17 @@ func (n TestNotify) String() string {
 	if n.Summary != "" {
 		s += fmt.Sprintf(" summary=%q", n.Summary)
 	}
+	if n.Folded != nil {
+		s += fmt.Sprintf(" folded=%d", *n.Folded)
+	}
 	return s
+}
+
+func deref0(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 // diffLists matches want against got (in any order) and describes what is

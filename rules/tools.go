@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
 )
@@ -35,7 +36,11 @@ func Check(ctx context.Context, w io.Writer, files ...string) int {
 			if set.report != "" {
 				report = ", the report to " + set.report
 			}
-			fmt.Fprintf(w, "%s: OK: %d rules, %d routes%s%s\n", path, len(set.rules), len(set.routes), report, warned)
+			inhibits := ""
+			if n := set.inhibitions(); n > 0 {
+				inhibits = ", " + plural(n, "inhibition")
+			}
+			fmt.Fprintf(w, "%s: OK: %d rules, %d routes%s%s%s\n", path, len(set.rules), len(set.routes), inhibits, report, warned)
 			continue
 		}
 		code = 1
@@ -230,4 +235,106 @@ func ExplainCauses(ctx context.Context, w io.Writer, set *Set, samples []engine.
 		return err
 	}
 	return nil
+}
+
+// ExplainInhibitions writes, for each inhibition of the set, what it would
+// fold on the samples (one source's participants, each at its newest
+// minute): whom the source rule holds for, and how many others a target
+// rule holds for, whose alerts would be folded into theirs rather than
+// posted. The daemon also asks that the target's alert started with the
+// source's (the window), which a saved response cannot show.
+func ExplainInhibitions(ctx context.Context, w io.Writer, set *Set, samples []engine.Sample) error {
+	if set.inhibitions() == 0 {
+		return nil
+	}
+	newest := map[string]*engine.Sample{}
+	var order []string
+	for i := range samples {
+		s := &samples[i]
+		k := s.Participant.Key()
+		if cur, ok := newest[k]; !ok {
+			order = append(order, k)
+			newest[k] = s
+		} else if s.Time.After(cur.Time) {
+			newest[k] = s
+		}
+	}
+	holds := func(r engine.Rule, k string) bool {
+		ok, err := r.When.Eval(newest[k])
+		return err == nil && ok
+	}
+	if _, err := fmt.Fprintf(w, "Inhibitions (each of the %d participants' newest minute):\n", len(order)); err != nil {
+		return err
+	}
+	for _, src := range set.rules {
+		for _, in := range src.Inhibits {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var presenters []string
+			for _, k := range order {
+				if holds(src, k) {
+					p := newest[k].Participant
+					presenters = append(presenters, whoOf(&p))
+				}
+			}
+			folded := 0
+			for _, k := range order {
+				if holds(src, k) {
+					continue
+				}
+				for _, t := range in.Targets {
+					if r, ok := set.Rule(t); ok && holds(r, k) {
+						folded++
+						break
+					}
+				}
+			}
+			head := fmt.Sprintf("  %s folds %s (match source%s, window %s): ", src.Name, strings.Join(in.Targets, ", "), labelsText(in.Equal), shortDuration(in.Window))
+			var verdict string
+			switch {
+			case len(presenters) == 0:
+				verdict = fmt.Sprintf("%s holds for no one: nothing to fold into; %s holds for %d, posted as usual", src.Name, strings.Join(in.Targets, ", "), folded)
+			case folded == 0:
+				verdict = fmt.Sprintf("%s holds for %s; no one else holds a target: nothing to fold", src.Name, strings.Join(presenters, ", "))
+			default:
+				verdict = fmt.Sprintf("%s holds for %s; the alerts of %d others who hold a target would be folded into it, not posted (\"%d receive it degraded\")",
+					src.Name, strings.Join(presenters, ", "), folded, folded)
+			}
+			if _, err := fmt.Fprintln(w, head+verdict); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func labelsText(labels []string) string {
+	if len(labels) == 0 {
+		return ""
+	}
+	return ", " + strings.Join(labels, ", ")
+}
+
+func whoOf(p *engine.Participant) string {
+	who := p.UserName
+	if who == "" {
+		who = p.Key()
+	}
+	if p.Role != "" {
+		who += " (" + p.Role + ")"
+	}
+	return who
+}
+
+// shortDuration is "2m" for 2m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

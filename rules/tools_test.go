@@ -32,7 +32,7 @@ func TestCheck(t *testing.T) {
 	if code := Check(context.Background(), &out, "../rules.example.yaml"); code != 0 {
 		t.Fatalf("exit %d: %s", code, &out)
 	}
-	if got, want := out.String(), "../rules.example.yaml: OK: 7 rules, 3 routes\n"; got != want {
+	if got, want := out.String(), "../rules.example.yaml: OK: 9 rules, 3 routes, 3 inhibitions\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	out.Reset()
@@ -76,5 +76,44 @@ func TestExplain(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("explain lacks %q", want)
 		}
+	}
+}
+
+// TestExplainInhibitions: on one webinar's newest minutes, the presenter
+// inhibition of the example says whom speaker-degraded holds for and how
+// many attendees' alerts it would fold; nothing to fold without them.
+func TestExplainInhibitions(t *testing.T) {
+	set, err := Load("../rules.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 2, 15, 4, 0, 0, time.UTC)
+	host := sample(func(s *engine.Sample) {
+		s.Time = at
+		s.Participant = engine.Participant{UserID: "1", UserName: "Dana Host", Role: engine.RoleHost}
+		s.AudioInput.AvgLoss = 4
+	})
+	samples := []engine.Sample{*host}
+	for _, id := range []string{"2", "3", "4"} {
+		samples = append(samples, *sample(func(s *engine.Sample) {
+			s.Time = at
+			s.Participant = engine.Participant{UserID: id, Role: engine.RoleAttendee}
+			s.AudioOutput.AvgLoss = 6
+		}))
+	}
+	var out bytes.Buffer
+	if err := ExplainInhibitions(context.Background(), &out, set, samples); err != nil {
+		t.Fatal(err)
+	}
+	want := `  speaker-degraded folds choppy-incoming-audio (match source, window 2m): speaker-degraded holds for Dana Host (host); the alerts of 3 others who hold a target would be folded into it, not posted ("3 receive it degraded")`
+	if !strings.Contains(out.String(), want+"\n") {
+		t.Errorf("got\n%s\nwant a line\n%s", &out, want)
+	}
+	out.Reset()
+	if err := ExplainInhibitions(context.Background(), &out, set, samples[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if want := "speaker-degraded holds for Dana Host (host); no one else holds a target: nothing to fold"; !strings.Contains(out.String(), want) {
+		t.Errorf("got\n%s\nwant %q", &out, want)
 	}
 }

@@ -124,6 +124,9 @@ func cmdExplain(ctx context.Context, c *cli, args []string) int {
 	err = rules.Explain(ctx, c.stdout, set, samples)
 	if err == nil && source != "" { // the samples are one source's participants: what do the affected share?
 		err = rules.ExplainCauses(ctx, c.stdout, set, samples)
+		if err == nil {
+			err = rules.ExplainInhibitions(ctx, c.stdout, set, samples)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(c.stderr, "qoswatch explain: %v\n", err)

@@ -16,16 +16,12 @@ import (
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
 
-// moreRules are appended to rules.example.yaml's seven rules (its `rules:`
+// moreRules are appended to rules.example.yaml's nine rules (its `rules:`
 // list is the file's last section) to make the 20 of a realistic file:
-// the thirteen further rules of rules/testdata/twenty.rules.yaml, with the
+// eleven further rules of rules/testdata/twenty.rules.yaml, with the
 // severities, labels, `for` and summaries a real file has, so a
 // notification renders its template as it does in production.
 const moreRules = `
-  - name: choppy-incoming-audio
-    when: audio_output.avg_loss > 3 && audio_output.jitter > 30
-    labels: {team: support}
-    summary: "{{ .participant.user_name }} hears others break up ({{ num .audio_output.avg_loss }}% loss, {{ num .audio_output.jitter }} ms jitter)"
   - name: high-jitter
     when: jitter > 60
     labels: {team: support}
@@ -49,10 +45,6 @@ const moreRules = `
     severity: info
     labels: {team: av}
     summary: "{{ .participant.user_name }} sends video at {{ .video_input.resolution }}"
-  - name: screen-share-frozen
-    when: as_output.frame_rate < 1 && as_output.bitrate < 10
-    labels: {team: av}
-    summary: "{{ .participant.user_name }} sees a frozen screen share"
   - name: system-cpu-maxed
     when: cpu_usage.system_max_cpu_usage > 98
     severity: info

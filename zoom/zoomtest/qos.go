@@ -152,6 +152,10 @@ func (sc *Scenario) userQoS(p *Participant, off time.Duration) zoom.UserQoS {
 		q.AudioInput.AvgLoss, q.AudioInput.MaxLoss = loss(avg), loss(r.between(15, 30))
 	}
 	q.AudioOutput = stream(b.audioKbps * 1.8)
+	if bad.has(ReceivedAudioLoss) {
+		avg := r.between(5, 12)
+		q.AudioOutput.AvgLoss, q.AudioOutput.MaxLoss = loss(avg), loss(r.between(15, 30))
+	}
 
 	video := func(send bool) *zoom.StreamQoS {
 		s := stream(b.videoKbps)
@@ -247,6 +251,9 @@ func ratings(p *Participant, bad impSet) (audio, video, share string) {
 	}
 	if bad.has(AudioLoss) {
 		worse(&audio, "bad")
+	}
+	if bad.has(ReceivedAudioLoss) {
+		worse(&audio, "poor")
 	}
 	if bad.has(HighLatency) {
 		worse(&audio, "poor")

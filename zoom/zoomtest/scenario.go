@@ -35,10 +35,20 @@ const (
 	ScreenShareStutter Impairment = "screen_share_stutter" // screen share 0-2 fps, loss 8-15 %
 	CPUHog             Impairment = "cpu_hog"              // zoom cpu 85-99 %, system 100 %
 	WeakWiFi           Impairment = "weak_wifi"            // rssi -80..-90 dBm, loss 3-6 %, jitter 30-50 ms
+
+	// ReceivedAudioLoss is what an attendee gets from a presenter whose
+	// uplink breaks up (AudioLoss on the presenter): audio_output avg_loss
+	// 5-12 %. Give it by hand, with the presenter's: Generate never draws it.
+	ReceivedAudioLoss Impairment = "received_audio_loss"
 )
 
-// Impairments lists every Impairment, in a fixed order.
+// Impairments lists the impairments of a participant's own connection
+// (every Impairment but ReceivedAudioLoss), in a fixed order: what
+// Generate draws from.
 var Impairments = []Impairment{AudioLoss, HighLatency, FrozenVideo, ScreenShareStutter, CPUHog, WeakWiFi}
+
+// allImpairments is every Impairment: the bits of an impSet.
+var allImpairments = append(Impairments[:len(Impairments):len(Impairments)], ReceivedAudioLoss)
 
 // Degradation is one impairment over [From, To), measured from the
 // scenario's start. Minutes whose start falls in the range are bad.
@@ -259,12 +269,12 @@ type impSet uint8
 func (s impSet) has(k Impairment) bool { return s&(1<<impIndex(k)) != 0 }
 
 func impIndex(k Impairment) uint {
-	for i, x := range Impairments {
+	for i, x := range allImpairments {
 		if x == k {
 			return uint(i)
 		}
 	}
-	return 7
+	return 7 // never set
 }
 
 // defaultID is an 11-digit webinar/meeting number derived from a seed.
