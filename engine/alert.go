@@ -71,6 +71,11 @@ type Rule struct {
 	// of its alerts fires, alerts of the target rules in the same source
 	// that started with it are recorded but not told (Inhibition).
 	Inhibits []Inhibition
+
+	// Window, when the rule's conditions read the participant's recent
+	// samples (avg_over, count_over, …), is what the engine keeps of each
+	// sample for them; nil otherwise.
+	Window *Window
 }
 
 // State is where an alert is in its lifecycle.

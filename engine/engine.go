@@ -71,6 +71,8 @@ type Engine struct {
 	// evaluated until the next SetRules.
 	disabled       map[string]bool
 	inhibitTargets map[string][]inhibitor // the rules' inhibitions by target rule; nil: none
+	win            *windows               // the layout of the participants' rings; nil: no rule has a window
+	past           Past                   // the view Sample.Past points at while a windowed rule runs
 
 	alerts   map[AlertKey]*Alert     // every record: pending, firing, resolving, resolved
 	sources  map[string]*sourceState // by Source.Key()
@@ -114,6 +116,10 @@ type partState struct {
 	// them, for SharedCause; nil until a sample since the start. Shared
 	// while unchanged, so most samples cost no allocation.
 	attrs *keptAttrs
+	// past is the participant's recent samples, for the rules with a
+	// Window; nil without such rules, and after a restart until its
+	// next sample (windows are memory, not stored).
+	past *ring
 }
 
 type counters struct {
@@ -282,12 +288,28 @@ func (e *Engine) SetRules(ctx context.Context, rules []Rule) error {
 	e.rules = slices.Clone(rules)
 	e.ruleIdx = idx
 	e.inhibitTargets = targets
+	if w := windowsOf(rules); w == nil || e.win == nil || w.key != e.win.key {
+		e.dropRings() // what the rings hold is not what the new rules read
+		e.win = w
+	}
 	e.rulesSet = true
 	for name := range e.disabled {
 		e.log.Info("rule enabled again by the new rule set", "rule", name)
 	}
 	clear(e.disabled)
 	return nil
+}
+
+// dropRings forgets every participant's recent samples.
+func (e *Engine) dropRings() {
+	for _, st := range e.sources {
+		for pk, ps := range st.parts {
+			if ps.past != nil {
+				ps.past = nil
+				st.parts[pk] = ps
+			}
+		}
+	}
 }
 
 func validateRule(r Rule) error {
@@ -298,6 +320,8 @@ func validateRule(r Rule) error {
 		return fmt.Errorf("engine: rule %q: no when condition", r.Name)
 	case r.For < 0, r.KeepFiringFor < 0, r.RepeatInterval < 0:
 		return fmt.Errorf("engine: rule %q: negative duration", r.Name)
+	case r.Window != nil && (r.Window.Record == nil || r.Window.Span <= 0 || r.Window.Span > MaxWindowSpan):
+		return fmt.Errorf("engine: rule %q: a window needs Record and a span from 1ns to %s", r.Name, MaxWindowSpan)
 	}
 	return nil
 }

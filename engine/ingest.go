@@ -133,10 +133,18 @@ func (e *Engine) ingestParticipant(t *tx, batch []Sample, group []int32) {
 func (e *Engine) evaluate(t *tx, st *sourceState, pk string, ps *partState, s *Sample, joined bool) {
 	m := t.minute(st.key, s.Time)
 	degraded := false
+	if e.win != nil {
+		e.win.record(e.rules, ps, s)
+	}
 	for i := range e.rules {
 		r := &e.rules[i]
+		s.Past = nil
 		if e.isDisabled(t, r.Name) {
 			continue
+		}
+		if r.Window != nil { // its conditions read the participant's recent samples
+			e.past = Past{r: ps.past, off: e.win.offsets[r.Name]}
+			s.Past = &e.past
 		}
 		holds, err := eval(r.When, s)
 		t.evals++
@@ -156,7 +164,9 @@ func (e *Engine) evaluate(t *tx, st *sourceState, pk string, ps *partState, s *S
 		if a := t.get(e, k); a != nil && (a.State == StateFiring || a.State == StateResolving) {
 			e.ruleAt(m, r.Name).Firing++
 		}
+		s.Past = nil
 	}
+	s.Past = nil
 	m.countSample(s, joined, degraded)
 }
 

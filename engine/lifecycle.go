@@ -262,6 +262,7 @@ func (e *Engine) clears(t *tx, r *Rule, s *Sample) bool {
 func observe(a *Alert, s *Sample) {
 	a.LastSample = s.Time
 	a.Sample = *s
+	a.Sample.Past = nil // the view is the engine's, valid while the rule runs
 	a.Source, a.Participant = s.Source, s.Participant
 	// Explain allocates: it is computed only when a message is sent.
 }
@@ -361,7 +362,9 @@ func (e *Engine) notify(t *tx, kind NotificationKind, r *Rule, a *Alert, at time
 		fired = a.Explain // as the last firing or repeat told it
 	}
 	if r.When != nil { // nil for a rule removed before a restart
-		a.Explain = explain(r.When, &a.Sample)
+		s := a.Sample
+		s.Past = e.pastOf(t, r, a.Key)
+		a.Explain = explain(r.When, &s)
 	}
 	n := Notification{
 		Kind: kind, Key: a.Key, Number: a.Number,

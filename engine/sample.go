@@ -142,6 +142,11 @@ type Sample struct {
 	Jitter  float64 `expr:"jitter" json:"jitter"`     // ms
 	AvgLoss float64 `expr:"avg_loss" json:"avg_loss"` // %
 	MaxLoss float64 `expr:"max_loss" json:"max_loss"` // %
+
+	// Past is the participant's recent samples as the rule being
+	// evaluated sees them (its Window), set by the engine only while that
+	// rule's conditions run: what avg_over() and the like read.
+	Past *Past `expr:"-" json:"-"`
 }
 
 // NaN is the missing value.

@@ -44,7 +44,7 @@ type alertEnv struct {
 var (
 	// The environments, without AsBool: Explain compiles the parts of an
 	// expression, which are not bools.
-	sampleEnv = exprEnv{sample: true, opts: []expr.Option{expr.Env(engine.Sample{}), knownFunc, expr.Patch(stringKinds{})}}
+	sampleEnv = exprEnv{sample: true, opts: append([]expr.Option{expr.Env(engine.Sample{}), knownFunc, expr.Patch(stringKinds{})}, windowOptions()...)}
 	routeEnv  = exprEnv{opts: []expr.Option{expr.Env(alertEnv{}), knownFunc, expr.Patch(stringKinds{})}}
 )
 
@@ -73,6 +73,11 @@ func (stringKinds) Visit(node *ast.Node) {
 // display is how Explain names a node: without the string() that
 // stringKinds added.
 func display(n ast.Node) string {
+	if _, c, ok := isWindowCall(n); ok && patched(c) && len(c.Arguments) == 4 {
+		if s, ok := c.Arguments[3].(*ast.StringNode); ok {
+			return s.Value // as written
+		}
+	}
 	if b, ok := n.(*ast.BuiltinNode); ok && b.Name == "string" && len(b.Arguments) == 1 {
 		switch b.Arguments[0].(type) {
 		case *ast.MemberNode, *ast.IdentifierNode:
@@ -261,7 +266,7 @@ func suggest(msg string, env exprEnv) string {
 	if t == nil {
 		return ""
 	}
-	names := []string{"known"}
+	names := []string{"known", "avg_over", "max_over", "min_over", "count_over"}
 	for i := range t.NumField() {
 		if tag := t.Field(i).Tag.Get("expr"); tag != "" {
 			names = append(names, tag)

@@ -100,6 +100,7 @@ func languageOptions() []expr.Option {
 func functionNames() string {
 	names := append([]string{"known"}, allowedBuiltins...)
 	sort.Strings(names[1:])
+	names = append(names, "avg_over", "max_over", "min_over", "count_over")
 	return strings.Join(names, ", ")
 }
 
@@ -184,6 +185,11 @@ func languageErrors(src string, env exprEnv) error {
 				refuse(v.Property, "calling a method is not allowed in rules: only the functions of the rules language are (%s)", functionNames())
 			}
 		case *ast.CallNode:
+			if name, c, ok := isWindowCall(v); ok {
+				if at, why := windowRefusal(name, c, env); why != "" {
+					refuse(at, "%s", why)
+				}
+			}
 			if m, ok := v.Callee.(*ast.MemberNode); ok && !m.Method {
 				refuse(v, "calling a method is not allowed in rules: only the functions of the rules language are (%s)", functionNames())
 			}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expr-lang/expr"
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 
@@ -353,20 +354,26 @@ func (l *loader) build(spec *File, root *ast.MappingNode, routeNodes, ruleNodes 
 				l.errorf(mapKey(asMap(mapGet(n, "labels")), k), name, "labels: %q is not a valid label name (letters, digits, _)", k)
 			}
 		}
+		// The rule's windowed calls (avg_over, …), numbered as its when
+		// and clear are compiled.
+		windows := &windowTable{}
+		env := sampleEnv
+		env.opts = with(sampleEnv.opts, expr.Patch(windowPatch{windows}))
 		if strings.TrimSpace(rs.When) == "" {
 			node := mapGet(n, "when")
 			if node == nil {
 				node = ruleNodes[i]
 			}
 			l.errorf(node, name, "when is required: the condition that makes this rule fire")
-		} else if c := l.compile(mapGet(n, "when"), rs.When, name, sampleEnv, "when"); c != nil {
+		} else if c := l.compile(mapGet(n, "when"), rs.When, name, env, "when"); c != nil {
 			r.When = c
 		}
 		if strings.TrimSpace(rs.Clear) != "" {
-			if c := l.compile(mapGet(n, "clear"), rs.Clear, name, sampleEnv, "clear"); c != nil {
+			if c := l.compile(mapGet(n, "clear"), rs.Clear, name, env, "clear"); c != nil {
 				r.Clear = c
 			}
 		}
+		r.Window = l.compileWindows(windows, mapGet(n, "when"), name)
 		if rs.Summary != "" {
 			if t := l.template(mapGet(n, "summary"), rs.Summary, &r); t != nil {
 				r.Summary = t

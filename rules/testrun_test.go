@@ -17,7 +17,7 @@ func TestExampleRuleTests(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, &out)
 	}
-	if want := "../rules.example.test.yaml: 11 tests, 48 expectations against rules.example.yaml: PASS\n"; out.String() != want {
+	if want := "../rules.example.test.yaml: 12 tests, 53 expectations against rules.example.yaml: PASS\n"; out.String() != want {
 		t.Errorf("output\n%s\nwant\n%s", &out, want)
 	}
 }
@@ -96,4 +96,16 @@ func TestWrongKindOfFile(t *testing.T) {
 		strings.Count(out.String(), "\n") != 4 {
 		t.Errorf("check on a test file = %d:\n%s", code, &out)
 	}
+}
+
+// TestWindowedFunctions (issue 13 §3): avg_over, max_over, min_over and
+// count_over through `qoswatch test` and the real engine: the window ends
+// with the current minute, a missing minute is skipped, a minute leaves
+// the window when it is older than the span.
+func TestWindowedFunctions(t *testing.T) {
+	var out bytes.Buffer
+	if code := RunTestFiles(context.Background(), &out, "testdata/windows/windows.test.yaml"); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, &out)
+	}
+	t.Log(out.String())
 }

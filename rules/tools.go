@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -146,6 +147,10 @@ func Explain(ctx context.Context, w io.Writer, set *Set, samples []engine.Sample
 		}
 		for _, r := range set.rules {
 			verdict := "-    "
+			s := s
+			if r.Window != nil { // the participant's samples up to this one, as the engine keeps them
+				s = withPast(r.Window, samples, s)
+			}
 			ok, err := r.When.Eval(s)
 			switch {
 			case err != nil:
@@ -173,6 +178,22 @@ func Explain(ctx context.Context, w io.Writer, set *Set, samples []engine.Sample
 		return err
 	}
 	return nil
+}
+
+// withPast is a copy of s whose Past holds s's participant's samples up to
+// s's time, for a windowed rule.
+func withPast(w *engine.Window, samples []engine.Sample, s *engine.Sample) *engine.Sample {
+	var mine []engine.Sample
+	for i := range samples {
+		o := &samples[i]
+		if o.Participant.Key() == s.Participant.Key() && o.Source.Key() == s.Source.Key() && !o.Time.After(s.Time) {
+			mine = append(mine, *o)
+		}
+	}
+	slices.SortStableFunc(mine, func(a, b engine.Sample) int { return a.Time.Compare(b.Time) })
+	c := *s
+	c.Past = engine.PastOf(w, mine)
+	return &c
 }
 
 // ExplainCauses writes, for each rule that holds for someone on their

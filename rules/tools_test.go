@@ -32,7 +32,7 @@ func TestCheck(t *testing.T) {
 	if code := Check(context.Background(), &out, "../rules.example.yaml"); code != 0 {
 		t.Fatalf("exit %d: %s", code, &out)
 	}
-	if got, want := out.String(), "../rules.example.yaml: OK: 9 rules, 3 routes, 3 inhibitions\n"; got != want {
+	if got, want := out.String(), "../rules.example.yaml: OK: 10 rules, 3 routes, 3 inhibitions\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	out.Reset()
