@@ -87,6 +87,7 @@ func TestDemoFailsWhenTheStoryIsNotTold(t *testing.T) {
 		t.Skip("runs the demo")
 	}
 	rules := bytes.Replace(qoswatch.ExampleRules, []byte("name: frozen-video"), []byte("name: frozen-video-renamed"), 1)
+	rules = bytes.ReplaceAll(rules, []byte("source_rule: frozen-video"), []byte("source_rule: frozen-video-renamed")) // its inhibition follows it
 	if bytes.Equal(rules, qoswatch.ExampleRules) {
 		t.Fatal("the example has no frozen-video rule to rename")
 	}
