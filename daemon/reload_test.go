@@ -58,11 +58,11 @@ func TestStuckReloadIsGivenUp(t *testing.T) {
 	cfg := reloadConfig(t, clock)
 	hup := make(chan os.Signal, 1)
 	d := startRun(t, cfg, Options{Clock: clock, HUP: hup})
-	waitMetric(t, d.addr, d.logs, "qoswatch_rules_loaded 10")
+	waitMetric(t, d.addr, d.logs, "qoswatch_rules_loaded 11")
 
 	stuckRules(t, cfg.Rules)
 	hup <- syscall.SIGHUP
-	waitMetric(t, d.addr, d.logs, `qoswatch_rules_reloads_total{outcome="error"} 1`, "qoswatch_rules_last_reload_success 0", "qoswatch_rules_loaded 10")
+	waitMetric(t, d.addr, d.logs, `qoswatch_rules_reloads_total{outcome="error"} 1`, "qoswatch_rules_last_reload_success 0", "qoswatch_rules_loaded 11")
 	if !strings.Contains(d.logs.String(), "still loading after 300ms") {
 		t.Errorf("the log does not say the reload was given up:\n%s", d.logs.String())
 	}
@@ -87,7 +87,7 @@ func TestShutdownCancelsAStuckReload(t *testing.T) {
 	cfg := reloadConfig(t, clock)
 	hup := make(chan os.Signal, 1)
 	d := startRun(t, cfg, Options{Clock: clock, HUP: hup})
-	waitMetric(t, d.addr, d.logs, "qoswatch_rules_loaded 10")
+	waitMetric(t, d.addr, d.logs, "qoswatch_rules_loaded 11")
 	stuckRules(t, cfg.Rules)
 	hup <- syscall.SIGHUP
 	for len(hup) > 0 { // taken by the watcher: the reload is under way

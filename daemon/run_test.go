@@ -85,13 +85,13 @@ func TestRulesReload(t *testing.T) {
 		}
 	}()
 	addr, logs := d.addr, d.logs
-	waitMetric(t, addr, logs, "qoswatch_rules_loaded 10", "qoswatch_rules_last_reload_success 1",
+	waitMetric(t, addr, logs, "qoswatch_rules_loaded 11", "qoswatch_rules_last_reload_success 1",
 		"qoswatch_store_writable 1", "qoswatch_store_write_errors_total 0") // the store registers its own
 
 	// A typo: the running rules stay, the log and the metric say why.
 	bad := bytes.Replace(qoswatch.ExampleRules, []byte("audio_input.avg_loss > 2 && latency > 150"), []byte("audio_input.avg_loss > 2 && lantecy > 150"), 1)
 	writeFile(t, rules, bad)
-	waitMetric(t, addr, logs, `qoswatch_rules_reloads_total{outcome="error"} 1`, "qoswatch_rules_last_reload_success 0", "qoswatch_rules_loaded 10")
+	waitMetric(t, addr, logs, `qoswatch_rules_reloads_total{outcome="error"} 1`, "qoswatch_rules_last_reload_success 0", "qoswatch_rules_loaded 11")
 	if !strings.Contains(logs.String(), "rules reload failed; the running rules stay") || !strings.Contains(logs.String(), "unknown name lantecy") {
 		t.Errorf("the log does not say why the reload failed:\n%s", logs.String())
 	}
@@ -312,7 +312,7 @@ func TestRulesWatcherRunsOnTheDaemonClock(t *testing.T) {
 		}
 	}()
 	addr, logs := d.addr, d.logs
-	waitMetric(t, addr, logs, "qoswatch_rules_loaded 10")
+	waitMetric(t, addr, logs, "qoswatch_rules_loaded 11")
 	writeFile(t, rules, []byte("rules:\n  - name: only-rule\n    when: latency > 300\n"))
 	// Two checks (seen moving, then still): 10 simulated minutes, a
 	// second of wall time; a wall-clock ticker would take 10 minutes.

@@ -76,6 +76,10 @@ type Rule struct {
 	// samples (avg_over, count_over, …), is what the engine keeps of each
 	// sample for them; nil otherwise.
 	Window *Window
+
+	// Scope is what one alert is about: a participant (the default), or
+	// the whole source (PerSource: When sees Sample.Population).
+	Scope RuleScope
 }
 
 // State is where an alert is in its lifecycle.
@@ -218,6 +222,10 @@ type Notification struct {
 	// started with it (open now, or inhibited by it): "N attendees
 	// receive it degraded". 0 otherwise.
 	Folded int `json:"folded,omitempty"`
+
+	// Worst, on a source rule's notification, are the participants that
+	// weigh most in its verdict, worst first (at most WorstShown).
+	Worst []Standing `json:"worst,omitempty"`
 
 	Since   time.Time `json:"since,omitzero"`   // when the alert started firing (sample time)
 	At      time.Time `json:"at"`               // the sample time of this event

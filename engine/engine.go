@@ -72,6 +72,7 @@ type Engine struct {
 	disabled       map[string]bool
 	inhibitTargets map[string][]inhibitor // the rules' inhibitions by target rule; nil: none
 	win            *windows               // the layout of the participants' rings; nil: no rule has a window
+	sourceRules    bool                   // some rule has PerSource
 	past           Past                   // the view Sample.Past points at while a windowed rule runs
 
 	alerts   map[AlertKey]*Alert     // every record: pending, firing, resolving, resolved
@@ -103,6 +104,7 @@ type sourceState struct {
 	newest time.Time            // the newest sample time of any participant
 	ended  time.Time            // EndSource's time: samples up to it are not evaluated
 	seenAt time.Time            // the engine's sample clock when it last had a sample (or ended)
+	src    Source               // as its newest sample described it, for source rules' alerts
 	parts  map[string]partState // by Participant.Key(): the cursors
 }
 
@@ -192,6 +194,10 @@ func New(store Store, opts Options) (*Engine, error) {
 		e.alerts[a.Key] = a
 		e.lastNumber = max(e.lastNumber, a.Number)
 		st := e.source(a.Key.Source)
+		if a.Key.Participant == SourceParticipant {
+			st.src = a.Source
+			continue // a source rule's alert: no participant's
+		}
 		ps := st.parts[a.Key.Participant]
 		ps.nAlerts++
 		st.parts[a.Key.Participant] = ps
@@ -288,6 +294,7 @@ func (e *Engine) SetRules(ctx context.Context, rules []Rule) error {
 	e.rules = slices.Clone(rules)
 	e.ruleIdx = idx
 	e.inhibitTargets = targets
+	e.sourceRules = slices.ContainsFunc(rules, func(r Rule) bool { return r.Scope == PerSource })
 	if w := windowsOf(rules); w == nil || e.win == nil || w.key != e.win.key {
 		e.dropRings() // what the rings hold is not what the new rules read
 		e.win = w
@@ -320,6 +327,8 @@ func validateRule(r Rule) error {
 		return fmt.Errorf("engine: rule %q: no when condition", r.Name)
 	case r.For < 0, r.KeepFiringFor < 0, r.RepeatInterval < 0:
 		return fmt.Errorf("engine: rule %q: negative duration", r.Name)
+	case r.Scope == PerSource && r.Window == nil:
+		return fmt.Errorf("engine: rule %q: a source rule needs a Window (what it reads of each participant)", r.Name)
 	case r.Window != nil && (r.Window.Record == nil || r.Window.Span <= 0 || r.Window.Span > MaxWindowSpan):
 		return fmt.Errorf("engine: rule %q: a window needs Record and a span from 1ns to %s", r.Name, MaxWindowSpan)
 	}
@@ -418,7 +427,7 @@ func (e *Engine) Hot(sourceKey string) []string {
 	defer e.mu.Unlock()
 	var out []string
 	for k, a := range e.alerts {
-		if k.Source == sourceKey && a.State != StateResolved && a.State != StateInactive {
+		if k.Source == sourceKey && k.Participant != SourceParticipant && a.State != StateResolved && a.State != StateInactive {
 			out = append(out, k.Participant)
 		}
 	}

@@ -32,6 +32,7 @@ func (e *Engine) Ingest(ctx context.Context, batch []Sample) error {
 		e.ingestParticipant(t, batch, order[start:end])
 		start = end
 	}
+	e.evaluateSources(t)
 	e.disableFailed(t)
 	e.checkStale(t)
 	e.gc(t)
@@ -88,6 +89,9 @@ func samePart(a, b *Sample) bool {
 func (e *Engine) ingestParticipant(t *tx, batch []Sample, group []int32) {
 	first := &batch[group[0]]
 	st := e.sourceOf(&first.Source)
+	if e.sourceRules && st.src != first.Source {
+		st.src = first.Source // descriptive only: the source rules' alerts show it
+	}
 	pk := first.Participant.Key()
 	ps, known := t.part(st, pk)
 	// A sample older than the retention (on its source's clock) may be one
@@ -139,7 +143,7 @@ func (e *Engine) evaluate(t *tx, st *sourceState, pk string, ps *partState, s *S
 	for i := range e.rules {
 		r := &e.rules[i]
 		s.Past = nil
-		if e.isDisabled(t, r.Name) {
+		if r.Scope == PerSource || e.isDisabled(t, r.Name) {
 			continue
 		}
 		if r.Window != nil { // its conditions read the participant's recent samples

@@ -183,7 +183,7 @@ func (e *Engine) inhibitorOf(t *tx, k AlertKey, all func() []*Alert) *Alert {
 func (e *Engine) folded(r *Rule, src *Alert, all []*Alert) int {
 	seen := map[string]bool{}
 	for _, a := range all {
-		if a.Key.Source != src.Key.Source || a.Key.Participant == src.Key.Participant || seen[a.Key.Participant] {
+		if a.Key.Source != src.Key.Source || a.Key.Participant == src.Key.Participant || a.Key.Participant == SourceParticipant || seen[a.Key.Participant] {
 			continue
 		}
 		open := a.State == StatePending || a.State == StateFiring || a.State == StateResolving

@@ -262,7 +262,7 @@ func (e *Engine) clears(t *tx, r *Rule, s *Sample) bool {
 func observe(a *Alert, s *Sample) {
 	a.LastSample = s.Time
 	a.Sample = *s
-	a.Sample.Past = nil // the view is the engine's, valid while the rule runs
+	a.Sample.Past, a.Sample.Population = nil, nil // the views are the engine's, valid while the rule runs
 	a.Source, a.Participant = s.Source, s.Participant
 	// Explain allocates: it is computed only when a message is sent.
 }
@@ -278,7 +278,7 @@ func (t *tx) drop(e *Engine, k AlertKey, ps *partState) {
 	}
 	if ps != nil {
 		ps.nAlerts--
-	} else {
+	} else if k.Participant != SourceParticipant {
 		st := e.sources[k.Source]
 		t.addAlerts(st, k.Participant, -1)
 	}
@@ -358,19 +358,24 @@ func (e *Engine) resolveParticipant(t *tx, st *sourceState, pk string, why Reaso
 // notify queues a notification carrying everything the message needs.
 func (e *Engine) notify(t *tx, kind NotificationKind, r *Rule, a *Alert, at time.Time, why Reason) {
 	var fired []Term
+	var worst []Standing
 	if kind == KindResolved {
 		fired = a.Explain // as the last firing or repeat told it
 	}
 	if r.When != nil { // nil for a rule removed before a restart
 		s := a.Sample
 		s.Past = e.pastOf(t, r, a.Key)
+		e.sourceView(t, r, a, &s)
 		a.Explain = explain(r.When, &s)
+		if rk, ok := r.When.(Ranker); ok && r.Scope == PerSource {
+			worst = rk.Worst(&s, WorstShown)
+		}
 	}
 	n := Notification{
 		Kind: kind, Key: a.Key, Number: a.Number,
 		Rule:   RuleInfo{Name: r.Name, Description: r.Description, Severity: r.Severity, Labels: r.Labels, For: r.For},
 		Source: a.Source, Participant: a.Participant, Sample: a.Sample, Explain: a.Explain,
-		Since: a.FiredAt, At: at, Reason: why, Created: t.now, Fired: fired,
+		Since: a.FiredAt, At: at, Reason: why, Created: t.now, Fired: fired, Worst: worst,
 	}
 	if n.Rule.Severity == "" {
 		n.Rule.Severity = a.Severity
@@ -402,7 +407,7 @@ func (e *Engine) checkStale(t *tx) {
 		src := nt.st.key
 		var keys []AlertKey
 		t.eachAlert(e, func(a *Alert) {
-			if a.Key.Source == src && a.State != StateResolved {
+			if a.Key.Source == src && a.Key.Participant != SourceParticipant && a.State != StateResolved { // a source alert is never stale
 				keys = append(keys, a.Key)
 			}
 		})

@@ -147,6 +147,10 @@ type Sample struct {
 	// evaluated sees them (its Window), set by the engine only while that
 	// rule's conditions run: what avg_over() and the like read.
 	Past *Past `expr:"-" json:"-"`
+	// Population is the source's current participants, set by the engine
+	// on a source rule's sample while its conditions run: what count(),
+	// fraction() and the like read.
+	Population *Population `expr:"-" json:"-"`
 }
 
 // NaN is the missing value.

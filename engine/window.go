@@ -83,6 +83,7 @@ func (p *Past) Stats(i int, span time.Duration, at time.Time) WindowStats {
 // allocation of floats, so a participant costs (1+width)×depth×8 bytes
 // and a small header.
 type ring struct {
+	name    string // the participant's name, for the source rules' worst
 	buf     []float64
 	n, next int // entries held; where the next goes
 	width   int // 1 + the values of an entry
@@ -166,6 +167,9 @@ func (w *windows) record(rules []Rule, ps *partState, s *Sample) {
 	e := ps.past.push(s.Time)
 	if e == nil {
 		return
+	}
+	if n := s.Participant.UserName; n != ps.past.name {
+		ps.past.name = strings.Clone(n) // do not keep the batch alive
 	}
 	for i := range rules {
 		r := &rules[i]

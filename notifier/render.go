@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -139,6 +140,58 @@ func who(p engine.Participant) string {
 	return "unknown participant"
 }
 
+// subject is whom a notification is about: its participant, or for a
+// webinar-level rule (scope: source) the whole webinar or meeting.
+func subject(n *engine.Notification) string {
+	if isSourceAlert(n) {
+		kind := string(n.Source.Kind)
+		if kind == "" {
+			kind = "webinar"
+		}
+		return "the whole " + kind
+	}
+	return who(n.Participant)
+}
+
+// isSourceAlert reports whether n is a webinar-level rule's (its alert
+// key names no participant).
+func isSourceAlert(n *engine.Notification) bool {
+	return n.Key.Participant == engine.SourceParticipant && n.Participant.Key() == ""
+}
+
+// worstLine is worstBlock in one line of plain text.
+func worstLine(n *engine.Notification) string {
+	var parts []string
+	for _, w := range n.Worst {
+		name := w.Name
+		if name == "" {
+			name = "participant " + w.Participant
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", name, strconv.FormatFloat(w.Value, 'f', -1, 64)))
+	}
+	if len(parts) == 0 {
+		return "Worst participants: none stands out"
+	}
+	return clip(escape("Worst participants: "+strings.Join(parts, ", ")), capLine)
+}
+
+// worstBlock names a webinar-level alert's worst participants, worst
+// first, with the value that ranks them.
+func worstBlock(n *engine.Notification) slack.Block {
+	if len(n.Worst) == 0 {
+		return section("*Worst participants*\n_none stands out_", capValues)
+	}
+	lines := []string{"*Worst participants*"}
+	for _, w := range n.Worst {
+		name := w.Name
+		if name == "" {
+			name = "participant " + w.Participant
+		}
+		lines = append(lines, fmt.Sprintf("• %s — %s = %s", escape(name), escape(label(w.Field)), escape(strconv.FormatFloat(w.Value, 'f', -1, 64))))
+	}
+	return section(strings.Join(lines, "\n"), capValues)
+}
+
 func sourceName(s engine.Source) string {
 	if s.Topic != "" {
 		return s.Topic
@@ -156,7 +209,7 @@ func (r *Renderer) clock(t time.Time) string {
 // firing renders a firing or a repeat; a reply leaves out the
 // participant and source, which the thread's first message shows.
 func (r *Renderer) firing(n *engine.Notification, key, mention string, repeat, reply bool) Message {
-	name, src, rule := escape(who(n.Participant)), escape(sourceName(n.Source)), escape(n.Rule.Name)
+	name, src, rule := escape(subject(n)), escape(sourceName(n.Source)), escape(n.Rule.Name)
 	var title, lead string
 	if repeat {
 		title = fmt.Sprintf("🔁 Still firing (%s): %s — %s · %s", duration(n.At.Sub(n.Since)), rule, name, src)
@@ -259,7 +312,7 @@ func zoomFlags(s engine.Sample) string {
 // is left out, for it was written for a firing (and, on the latest
 // sample, would contradict itself: "frozen (21 fps)").
 func (r *Renderer) resolved(n *engine.Notification, key string, update bool) Message {
-	name, src, rule := escape(who(n.Participant)), escape(sourceName(n.Source)), escape(n.Rule.Name)
+	name, src, rule := escape(subject(n)), escape(sourceName(n.Source)), escape(n.Rule.Name)
 	lasted := duration(n.Duration())
 	title := fmt.Sprintf("✅ Resolved after %s: %s — %s · %s", lasted, rule, name, src)
 	why := reasonText(n.Reason, n.Source.Kind)
@@ -291,7 +344,7 @@ func (r *Renderer) resolved(n *engine.Notification, key string, update bool) Mes
 // for the first message above it was updated with the whole story.
 func (r *Renderer) resolvedLine(n *engine.Notification) Message {
 	line := func(bold string) string {
-		l := fmt.Sprintf("✅ %sResolved%s: %s, after %s (%s–%s): %s.", bold, bold, escape(who(n.Participant)),
+		l := fmt.Sprintf("✅ %sResolved%s: %s, after %s (%s–%s): %s.", bold, bold, escape(subject(n)),
 			duration(n.Duration()), r.clock(n.Since), r.clock(n.At), reasonText(n.Reason, n.Source.Kind))
 		if c := changePlain(n); c != "" {
 			l += " " + c + "."
@@ -371,7 +424,7 @@ func (r *Renderer) lead(n *engine.Notification, mention string) string {
 	if n.Summary != "" {
 		b.WriteString("*" + clip(escape(n.Summary), capLead/2) + "*")
 	} else {
-		fmt.Fprintf(&b, "*%s* matches rule *%s*", escape(who(n.Participant)), escape(n.Rule.Name))
+		fmt.Fprintf(&b, "*%s* matches rule *%s*", escape(subject(n)), escape(n.Rule.Name))
 	}
 	if n.Rule.Description != "" {
 		b.WriteString("\n_" + clip(escape(n.Rule.Description), capLead/3) + "_")
@@ -380,6 +433,9 @@ func (r *Renderer) lead(n *engine.Notification, mention string) string {
 }
 
 func (r *Renderer) participantBlock(n *engine.Notification) slack.Block {
+	if isSourceAlert(n) {
+		return worstBlock(n)
+	}
 	p := n.Participant
 	nm := who(p)
 	if p.Role != "" {
@@ -463,11 +519,15 @@ func (r *Renderer) fallback(n *engine.Notification, mention, lead string, body [
 		b.WriteString(mention + " ")
 	}
 	fmt.Fprintf(&b, "[%s] %s %s: %s · %s \"%s\" (%s)\n", lead, escape(string(n.Rule.Severity)), escape(n.Rule.Name),
-		escape(who(n.Participant)), escape(string(n.Source.Kind)), clip(escape(sourceName(n.Source)), 600), clip(escape(n.Source.ID), 100))
+		escape(subject(n)), escape(string(n.Source.Kind)), clip(escape(sourceName(n.Source)), 600), clip(escape(n.Source.ID), 100))
 	for _, l := range body {
 		b.WriteString(clip(l, capLead) + "\n")
 	}
-	b.WriteString(participantLine(n.Participant) + "\n")
+	if isSourceAlert(n) {
+		b.WriteString(worstLine(n) + "\n")
+	} else {
+		b.WriteString(participantLine(n.Participant) + "\n")
+	}
 	b.WriteString(when + " · " + r.link(n.Source))
 	return clip(b.String(), maxPreview)
 }

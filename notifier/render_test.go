@@ -280,3 +280,24 @@ func TestRenderFolded(t *testing.T) {
 		t.Error("a fold line without a fold")
 	}
 }
+
+// TestRenderSourceAlert (issue 13 §3): a webinar-level rule's alert is
+// about the whole webinar, shows its aggregate, and names the worst
+// participants instead of a participant block.
+func TestRenderSourceAlert(t *testing.T) {
+	r := notifier.NewRenderer(notifier.RenderOptions{})
+	n := firing()
+	n.Source.Kind = engine.Webinar
+	n.Key.Participant, n.Participant = "", engine.Participant{}
+	n.Explain = []engine.Term{{Field: `fraction(audio_output.avg_loss > 2, role == "attendee")`, Value: "0.15", Op: ">", Threshold: "0.1", Holds: true}}
+	n.Worst = []engine.Standing{{Participant: "a2", Name: "Ana <Two>", Value: 7, Field: "audio_output.avg_loss"}, {Participant: "a1", Value: 5, Field: "audio_output.avg_loss"}}
+	blocks, text := render(t, r.Render(&n, engine.Route{Channel: "#c"}))
+	for _, want := range []string{"the whole webinar", "Worst participants", `Ana \u0026lt;Two\u0026gt;`, "participant a1", "0.15"} {
+		if !strings.Contains(blocks, want) {
+			t.Errorf("blocks lack %q:\n%s", want, blocks)
+		}
+	}
+	if !strings.Contains(text, "the whole webinar") || strings.Contains(blocks+text, "unknown participant") {
+		t.Errorf("text does not say it is about the webinar:\n%s", text)
+	}
+}

@@ -46,12 +46,16 @@ var (
 	// expression, which are not bools.
 	sampleEnv = exprEnv{sample: true, opts: append([]expr.Option{expr.Env(engine.Sample{}), knownFunc, expr.Patch(stringKinds{})}, windowOptions()...)}
 	routeEnv  = exprEnv{opts: []expr.Option{expr.Env(alertEnv{}), knownFunc, expr.Patch(stringKinds{})}}
+	// sourceEnv is a source rule's: the sample type (for source.* and
+	// time), with the aggregates in place of expr's max, min and count.
+	sourceEnv = exprEnv{sample: true, source: true, opts: append([]expr.Option{expr.Env(engine.Sample{}), knownFunc, expr.Patch(stringKinds{})}, aggregateOptions()...)}
 )
 
 // exprEnv is what an expression is compiled against.
 type exprEnv struct {
 	opts   []expr.Option
 	sample bool // the env is engine.Sample (not a route's alert)
+	source bool // a source rule's (scope: source)
 }
 
 // stringKinds lets a named string type (source.kind is an
@@ -73,7 +77,11 @@ func (stringKinds) Visit(node *ast.Node) {
 // display is how Explain names a node: without the string() that
 // stringKinds added.
 func display(n ast.Node) string {
-	if _, c, ok := isWindowCall(n); ok && patched(c) && len(c.Arguments) == 4 {
+	_, c, ok := isWindowCall(n)
+	if !ok {
+		_, c, ok = isAggregateCall(n)
+	}
+	if ok && patched(c) && len(c.Arguments) == 4 {
 		if s, ok := c.Arguments[3].(*ast.StringNode); ok {
 			return s.Value // as written
 		}
@@ -92,7 +100,8 @@ func display(n ast.Node) string {
 type Condition struct {
 	src   string
 	prog  *vm.Program
-	terms []term // the comparisons, for Explain
+	terms []term    // the comparisons, for Explain
+	rank  *rankSpec // a source rule's: how it names its worst participants
 }
 
 var _ engine.Condition = (*Condition)(nil)
@@ -152,6 +161,9 @@ func (l *loader) compile(n yamlast.Node, src, rule string, env exprEnv, key stri
 			hint, comment := yamlCommentHint(n)
 			if comment != nil {
 				line, col = comment.Line, comment.Column
+			}
+			if !env.source && env.sample && aggregateCallRE.MatchString(src) {
+				hint += ": count(), fraction(), avg() and p95() are aggregates over a webinar's participants, for a rule with scope: source"
 			}
 			l.errorAt(line, col, rule, "%s: %s%s (at %d:%d of %q)%s", key, fe.Message, suggest(fe.Message, env), fe.Line, fe.Column+1, src, hint)
 		} else if msg := err.Error(); strings.HasPrefix(msg, "expected bool, but got ") {
@@ -240,8 +252,9 @@ func exprError(src string, n ast.Node, msg string) *file.Error {
 }
 
 var (
-	unknownNameRE  = regexp.MustCompile(`^unknown name (\w+)$`)
-	unknownFieldRE = regexp.MustCompile(`^type ([\w.]+) has no field (\w+)$`)
+	aggregateCallRE = regexp.MustCompile(`\b(count|fraction|avg|p95)\s*\(`)
+	unknownNameRE   = regexp.MustCompile(`^unknown name (\w+)$`)
+	unknownFieldRE  = regexp.MustCompile(`^type ([\w.]+) has no field (\w+)$`)
 )
 
 // suggest adds "did you mean" to expr's unknown-name and unknown-field

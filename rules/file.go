@@ -63,5 +63,6 @@ type RuleSpec struct {
 	AckExpiry      string            `yaml:"ack_expiry" json:"ack_expiry" kind:"duration" doc:"How long an acknowledgement holds while the alert still fires; 0s: until it resolves. Default: defaults.ack_expiry."`
 	Severity       string            `yaml:"severity" json:"severity" kind:"severity" doc:"info, warning or critical. Default: defaults.severity."`
 	Labels         map[string]string `yaml:"labels" json:"labels" doc:"Extra key/value pairs for routes and silences (team: support)."`
+	Scope          string            `yaml:"scope" json:"scope" kind:"scope" doc:"participant (the default): one alert per participant, when over its sample; source: one alert per webinar or meeting, when over its current participants (count(), fraction(cond), avg(x), p95(x), max(x), min(x), each with an optional filter: fraction(audio_output.avg_loss > 2, role == \"attendee\") > 0.1)."`
 	Summary        string            `yaml:"summary" json:"summary" kind:"template" doc:"A Go text/template naming values as when does: {{ .participant.user_name }}, {{ num .audio_input.avg_loss }}, {{ .labels.team }}."`
 }

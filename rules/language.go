@@ -185,7 +185,7 @@ func languageErrors(src string, env exprEnv) error {
 				refuse(v.Property, "calling a method is not allowed in rules: only the functions of the rules language are (%s)", functionNames())
 			}
 		case *ast.CallNode:
-			if name, c, ok := isWindowCall(v); ok {
+			if name, c, ok := isWindowCall(v); ok && !env.source {
 				if at, why := windowRefusal(name, c, env); why != "" {
 					refuse(at, "%s", why)
 				}
@@ -195,6 +195,11 @@ func languageErrors(src string, env exprEnv) error {
 			}
 		}
 	})
+	if env.source {
+		if e := sourceErrors(src, tree.Node); e != nil {
+			found = append(found, e)
+		}
+	}
 	if len(found) == 0 {
 		return nil
 	}

@@ -359,6 +359,17 @@ func (l *loader) build(spec *File, root *ast.MappingNode, routeNodes, ruleNodes 
 		windows := &windowTable{}
 		env := sampleEnv
 		env.opts = with(sampleEnv.opts, expr.Patch(windowPatch{windows}))
+		var rank *rankSpec
+		switch rs.Scope {
+		case "", ScopeParticipant:
+		case ScopeSource:
+			r.Scope = engine.PerSource
+			windows.source = true
+			env = sourceEnv
+			env.opts = with(sourceEnv.opts, expr.Patch(aggregatePatch{windows, &rank}))
+		default:
+			l.errorf(mapGet(n, "scope"), name, "scope: %q is not participant or source", rs.Scope)
+		}
 		if strings.TrimSpace(rs.When) == "" {
 			node := mapGet(n, "when")
 			if node == nil {
@@ -366,12 +377,21 @@ func (l *loader) build(spec *File, root *ast.MappingNode, routeNodes, ruleNodes 
 			}
 			l.errorf(node, name, "when is required: the condition that makes this rule fire")
 		} else if c := l.compile(mapGet(n, "when"), rs.When, name, env, "when"); c != nil {
+			c.rank = rank
 			r.When = c
 		}
 		if strings.TrimSpace(rs.Clear) != "" {
 			if c := l.compile(mapGet(n, "clear"), rs.Clear, name, env, "clear"); c != nil {
 				r.Clear = c
 			}
+		}
+		if r.Scope == engine.PerSource {
+			// What the aggregates read of each participant's newest
+			// sample; at least one number, so count() sees everyone.
+			if len(windows.exprs) == 0 {
+				windows.index("true", true)
+			}
+			windows.span = time.Minute
 		}
 		r.Window = l.compileWindows(windows, mapGet(n, "when"), name)
 		if rs.Summary != "" {

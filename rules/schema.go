@@ -55,6 +55,8 @@ func schemaOf(t reflect.Type, kind string) jsonObject {
 		return jsonObject{"type": "string", "pattern": `^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$`}
 	case "severity":
 		return jsonObject{"type": "string", "enum": []string{"info", "warning", "critical"}}
+	case "scope":
+		return jsonObject{"type": "string", "enum": []string{ScopeParticipant, ScopeSource}}
 	case "name":
 		return jsonObject{"type": "string", "pattern": nameRE.String()}
 	case "participant_field":

@@ -80,7 +80,7 @@ type Expectation struct {
 // TestAlert is one expected alert.
 type TestAlert struct {
 	Rule        string `yaml:"rule" json:"rule"`
-	Participant string `yaml:"participant" json:"participant" doc:"The participant's user_id."`
+	Participant string `yaml:"participant" json:"participant" doc:"The participant's user_id; left out for a scope: source rule's alert (the webinar's)."`
 	State       string `yaml:"state" json:"state" doc:"pending, firing, resolving or resolved."`
 	InhibitedBy string `yaml:"inhibited_by" json:"inhibited_by" doc:"The alert whose inhibition holds this one back, as rule/participant (speaker-degraded/host-1), when given; none when not inhibited."`
 }

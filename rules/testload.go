@@ -259,8 +259,7 @@ func (l *loader) vetParticipant(n *ast.MappingNode, id string, ids map[string]bo
 	}
 	node := mapGet(n, "participant")
 	if node == nil {
-		l.errorf(n, test, "participant is required: the user_id of a participant of this test")
-		return
+		return // a source rule's alert; vetRuleNames checks the rule is one
 	}
 	known := make([]string, 0, len(ids))
 	for k := range ids {
@@ -282,7 +281,13 @@ func (l *loader) vetRuleNames(s *testSuite) {
 		names = append(names, r.Name)
 	}
 	check := func(n *ast.MappingNode, rule, test string) {
-		if slices.Contains(names, rule) {
+		if r, ok := s.set.Rule(rule); ok {
+			switch p := scalar(mapGet(n, "participant")); {
+			case r.Scope == engine.PerSource && p != "":
+				l.errorf(mapGet(n, "participant"), test, "participant: %s is a scope: source rule: its alert is the webinar's, leave participant out", rule)
+			case r.Scope != engine.PerSource && mapGet(n, "participant") == nil:
+				l.errorf(n, test, "participant is required: the user_id of a participant of this test (%s is a participant's rule)", rule)
+			}
 			return
 		}
 		msg := didYouMean(fmt.Sprintf("rule: no rule %q in %s", rule, s.file.Rules), rule, names, "")

@@ -3,10 +3,15 @@ package rules
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/qoswatch/qoswatch/engine"
 )
 
 // TestExampleRuleTests runs rules.example.test.yaml through the real engine,
@@ -17,7 +22,7 @@ func TestExampleRuleTests(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, &out)
 	}
-	if want := "../rules.example.test.yaml: 12 tests, 53 expectations against rules.example.yaml: PASS\n"; out.String() != want {
+	if want := "../rules.example.test.yaml: 13 tests, 55 expectations against rules.example.yaml: PASS\n"; out.String() != want {
 		t.Errorf("output\n%s\nwant\n%s", &out, want)
 	}
 }
@@ -108,4 +113,70 @@ func TestWindowedFunctions(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, &out)
 	}
 	t.Log(out.String())
+}
+
+// TestSourceRules (issue 13 §3): a scope: source rule through `qoswatch
+// test` (one alert for the webinar, its lifecycle, a filter by role, p95),
+// and its firing message: the aggregate's value in Explain, and the worst
+// participants, worst first.
+func TestSourceRules(t *testing.T) {
+	var out bytes.Buffer
+	if code := RunTestFiles(context.Background(), &out, "testdata/source/source.test.yaml"); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, &out)
+	}
+
+	set, err := Load("testdata/source/rules.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := engine.NewMemoryStore()
+	eng, err := engine.New(store, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.SetRules(context.Background(), set.Rules()); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	for m := range 3 {
+		var batch []engine.Sample
+		for i := range 20 {
+			s := engine.NewSample()
+			s.Source = engine.Source{Kind: engine.Webinar, ID: "1", Topic: "All-hands"}
+			s.Participant = engine.Participant{UserID: fmt.Sprint("a", i), UserName: fmt.Sprint("Attendee ", i), Role: engine.RoleAttendee}
+			s.Time = start.Add(time.Duration(m) * time.Minute)
+			s.AudioOutput.AvgLoss = 0
+			if m > 0 && i < 3 {
+				s.AudioOutput.AvgLoss = float64(3 + 2*i) // 3, 5, 7
+			}
+			s.Aggregate()
+			batch = append(batch, s)
+		}
+		if err := eng.Ingest(context.Background(), batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var fired *engine.Notification
+	for _, n := range store.Drain() {
+		if n.Kind == engine.KindFiring {
+			fired = &n
+		}
+	}
+	if fired == nil || fired.Key.Participant != "" || fired.Source.Topic != "All-hands" {
+		t.Fatalf("no firing for the webinar: %+v", fired)
+	}
+	var terms []string
+	for _, tm := range fired.Explain {
+		terms = append(terms, tm.String())
+	}
+	if want := `fraction(audio_output.avg_loss > 2, role == "attendee") = 0.15 > 0.1 ✓`; !slices.Contains(terms, want) {
+		t.Errorf("explain %q lacks %q", terms, want)
+	}
+	var worst []string
+	for _, w := range fired.Worst {
+		worst = append(worst, fmt.Sprintf("%s %s=%g", w.Name, w.Field, w.Value))
+	}
+	if want := []string{"Attendee 2 audio_output.avg_loss=7", "Attendee 1 audio_output.avg_loss=5", "Attendee 0 audio_output.avg_loss=3"}; !slices.Equal(worst, want) {
+		t.Errorf("worst %q, want %q", worst, want)
+	}
 }

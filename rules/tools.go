@@ -146,6 +146,9 @@ func Explain(ctx context.Context, w io.Writer, set *Set, samples []engine.Sample
 			return err
 		}
 		for _, r := range set.rules {
+			if r.Scope == engine.PerSource {
+				continue // evaluated on every participant at once, below
+			}
 			verdict := "-    "
 			s := s
 			if r.Window != nil { // the participant's samples up to this one, as the engine keeps them
@@ -174,8 +177,77 @@ func Explain(ctx context.Context, w io.Writer, set *Set, samples []engine.Sample
 		}
 	}
 	if noRole {
-		_, err := fmt.Fprintln(w, "Note: saved QoS carries no participant.role; give it with --role host, or per participant --role USER_ID=host,USER_ID=panelist")
-		return err
+		if _, err := fmt.Fprintln(w, "Note: saved QoS carries no participant.role; give it with --role host, or per participant --role USER_ID=host,USER_ID=panelist"); err != nil {
+			return err
+		}
+	}
+	return explainSourceRules(w, set, samples)
+}
+
+// explainSourceRules writes each webinar-level rule (scope: source) on the
+// participants of the samples at their newest minute: whether `when`
+// holds, every aggregate's value, and the worst participants.
+func explainSourceRules(w io.Writer, set *Set, samples []engine.Sample) error {
+	newest := map[string]int{}
+	var order []string
+	for i := range samples {
+		k := samples[i].Participant.Key()
+		if j, ok := newest[k]; !ok {
+			order = append(order, k)
+			newest[k] = i
+		} else if samples[i].Time.After(samples[j].Time) {
+			newest[k] = i
+		}
+	}
+	told := false
+	for _, r := range set.rules {
+		if r.Scope != engine.PerSource {
+			continue
+		}
+		if !told {
+			if _, err := fmt.Fprintf(w, "Webinar-level rules (each of the %d participants' newest minute):\n", len(order)); err != nil {
+				return err
+			}
+			told = true
+		}
+		var latest []engine.Sample
+		var s engine.Sample
+		for _, k := range order {
+			latest = append(latest, samples[newest[k]])
+			if t := samples[newest[k]]; t.Time.After(s.Time) {
+				s.Source, s.Time = t.Source, t.Time
+			}
+		}
+		s.Population = engine.PopulationOf(r.Window, latest)
+		verdict := "-    "
+		ok, err := r.When.Eval(&s)
+		switch {
+		case err != nil:
+			verdict = "error"
+		case ok:
+			verdict = "HOLDS"
+		}
+		var parts []string
+		for _, t := range r.When.Explain(&s) {
+			parts = append(parts, withUnits(t))
+		}
+		line := fmt.Sprintf("  %s  %s  %s", verdict, r.Name, strings.Join(parts, ", "))
+		if rk, isRanker := r.When.(engine.Ranker); isRanker {
+			var worst []string
+			for _, st := range rk.Worst(&s, engine.WorstShown) {
+				name := st.Name
+				if name == "" {
+					name = st.Participant
+				}
+				worst = append(worst, fmt.Sprintf("%s %s", name, formatValue(st.Value)))
+			}
+			if len(worst) > 0 {
+				line += "; worst: " + strings.Join(worst, ", ")
+			}
+		}
+		if _, err := fmt.Fprintln(w, line); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -227,6 +299,9 @@ func ExplainCauses(ctx context.Context, w io.Writer, set *Set, samples []engine.
 	for _, r := range set.rules {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if r.Scope == engine.PerSource {
+			continue // about the webinar, not who in it
 		}
 		var affected, others []engine.Participant
 		for _, k := range order {
@@ -305,7 +380,7 @@ func ExplainInhibitions(ctx context.Context, w io.Writer, set *Set, samples []en
 					continue
 				}
 				for _, t := range in.Targets {
-					if r, ok := set.Rule(t); ok && holds(r, k) {
+					if r, ok := set.Rule(t); ok && r.Scope != engine.PerSource && holds(r, k) {
 						folded++
 						break
 					}

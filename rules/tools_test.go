@@ -32,7 +32,7 @@ func TestCheck(t *testing.T) {
 	if code := Check(context.Background(), &out, "../rules.example.yaml"); code != 0 {
 		t.Fatalf("exit %d: %s", code, &out)
 	}
-	if got, want := out.String(), "../rules.example.yaml: OK: 10 rules, 3 routes, 3 inhibitions\n"; got != want {
+	if got, want := out.String(), "../rules.example.yaml: OK: 11 rules, 3 routes, 3 inhibitions\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	out.Reset()
@@ -105,7 +105,7 @@ func TestExplainInhibitions(t *testing.T) {
 	if err := ExplainInhibitions(context.Background(), &out, set, samples); err != nil {
 		t.Fatal(err)
 	}
-	want := `  speaker-degraded folds choppy-incoming-audio (match source, window 2m): speaker-degraded holds for Dana Host (host); the alerts of 3 others who hold a target would be folded into it, not posted ("3 receive it degraded")`
+	want := `  speaker-degraded folds choppy-incoming-audio, audience-hears-breakup (match source, window 2m): speaker-degraded holds for Dana Host (host); the alerts of 3 others who hold a target would be folded into it, not posted ("3 receive it degraded")`
 	if !strings.Contains(out.String(), want+"\n") {
 		t.Errorf("got\n%s\nwant a line\n%s", &out, want)
 	}

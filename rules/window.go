@@ -99,8 +99,9 @@ func windowOptions() []expr.Option {
 // windowTable is what one rule's windowed calls record: each distinct
 // first argument once, however many calls and spans read it.
 type windowTable struct {
-	exprs []windowExpr
-	span  time.Duration // the longest
+	exprs  []windowExpr
+	span   time.Duration // the longest
+	source bool          // a source rule's: the aggregates' numbers
 }
 
 type windowExpr struct {
@@ -200,9 +201,15 @@ func (l *loader) compileWindows(tab *windowTable, n yamlast.Node, rule string) *
 		}
 		prog, err := expr.Compile(e.text, with(sampleEnv.opts, append(languageOptions(), as)...)...)
 		if err != nil {
-			what := "a number: avg_over, max_over and min_over read numbers"
+			what, in := "a number: avg_over, max_over and min_over read numbers", "a windowed function"
 			if e.count {
 				what = "a condition: count_over counts the minutes it held (count_over(audio_input.avg_loss > 2, \"10m\"))"
+			}
+			if tab.source {
+				in, what = "an aggregate", "a number: avg, p95, max and min read numbers"
+				if e.count {
+					what = "a condition: count and fraction count the participants for whom it holds, and a filter is one (role == \"attendee\")"
+				}
 			}
 			msg := err.Error()
 			if got, ok := strings.CutPrefix(msg, "expected float64, but got "); ok {
@@ -210,7 +217,7 @@ func (l *loader) compileWindows(tab *windowTable, n yamlast.Node, rule string) *
 			} else if got, ok := strings.CutPrefix(msg, "expected bool, but got "); ok {
 				msg = "it is a " + got
 			}
-			l.errorf(n, rule, "when: %s in a windowed function is not %s (%s)", e.text, what, msg)
+			l.errorf(n, rule, "when: %s in %s is not %s (%s)", e.text, in, what, msg)
 			return nil
 		}
 		e.prog = prog
