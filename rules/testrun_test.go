@@ -22,7 +22,7 @@ func TestExampleRuleTests(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, &out)
 	}
-	if want := "../rules.example.test.yaml: 13 tests, 55 expectations against rules.example.yaml: PASS\n"; out.String() != want {
+	if want := "../rules.example.test.yaml: 13 tests, 56 expectations against rules.example.yaml: PASS\n"; out.String() != want {
 		t.Errorf("output\n%s\nwant\n%s", &out, want)
 	}
 }
