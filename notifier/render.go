@@ -287,14 +287,17 @@ func folded(n *engine.Notification, past bool) string {
 	if n.Folded == 1 {
 		who = strings.TrimSuffix(who, "s")
 	}
-	verb := "receive"
+	verb, sofar := "receive", ""
 	switch {
 	case past:
 		verb = "received"
 	case n.Folded == 1:
 		verb = "receives"
 	}
-	return fmt.Sprintf("🔇 %d %s %s it degraded: their alerts are folded into this one, not posted", n.Folded, who, verb)
+	if n.Kind == engine.KindFiring {
+		sofar = " so far" // the presenter fires on the minute's first pages; the message is updated when it resolves
+	}
+	return fmt.Sprintf("🔇 %d %s %s it degraded%s: their alerts are folded into this one, not posted", n.Folded, who, verb, sofar)
 }
 
 // zoomFlags is what Zoom's own alert events said of the source around the

@@ -263,7 +263,7 @@ func TestRenderFolded(t *testing.T) {
 	n.Folded, n.Source.Kind = 200, engine.Webinar
 	blocks, text := render(t, r.Render(&n, engine.Route{Channel: "#c"}))
 	for name, s := range map[string]string{"blocks": blocks, "text": text} {
-		if !strings.Contains(s, "200 attendees receive it degraded") {
+		if !strings.Contains(s, "200 attendees receive it degraded so far") {
 			t.Errorf("firing %s lack the count:\n%s", name, s)
 		}
 	}
