@@ -54,7 +54,7 @@ func fill(v reflect.Value, n *int) {
 		v.Set(s)
 	case reflect.Struct:
 		for i := range v.NumField() {
-			if v.Type().Field(i).IsExported() {
+			if f := v.Type().Field(i); f.IsExported() && f.Tag.Get("json") != "-" { // json:"-": the engine's views, never stored
 				fill(v.Field(i), n)
 			}
 		}
