@@ -22,19 +22,24 @@ func appendQoSList(b []byte, l *zoom.ParticipantQoSList) []byte {
 	b = append(b, `,"total_records":`...)
 	b = strconv.AppendInt(b, l.TotalRecords, 10)
 	b = append(b, `,"participants":`...)
-	if l.Participants == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range l.Participants {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendParticipantQoS(b, &l.Participants[i])
-		}
-		b = append(b, ']')
-	}
+	b = appendList(b, l.Participants, appendParticipantQoS)
 	return append(b, '}')
+}
+
+// appendList writes items as a JSON array (each by appendItem), or null
+// for a nil slice, as encoding/json does.
+func appendList[T any](b []byte, items []T, appendItem func([]byte, *T) []byte) []byte {
+	if items == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendItem(b, &items[i])
+	}
+	return append(b, ']')
 }
 
 func appendParticipantQoS(b []byte, p *zoom.ParticipantQoS) []byte {
@@ -54,18 +59,7 @@ func appendParticipantQoS(b []byte, p *zoom.ParticipantQoS) []byte {
 	b = field(b, `,"harddisk_id":`, p.HarddiskID)
 	b = field(b, `,"version":`, p.Version)
 	b = append(b, `,"user_qos":`...)
-	if p.UserQoS == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range p.UserQoS {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendUserQoS(b, &p.UserQoS[i])
-		}
-		b = append(b, ']')
-	}
+	b = appendList(b, p.UserQoS, appendUserQoS)
 	return append(b, '}')
 }
 
