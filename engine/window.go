@@ -193,7 +193,7 @@ func LiveStateBytes(rules []Rule) int {
 	if w == nil {
 		return 0
 	}
-	const header = 8 + 24 + 3*8 // the pointer in partState, the slice, three ints
+	const header = 8 + 16 + 24 + 3*8 // the pointer in partState, the name, the slice, three ints
 	return header + w.depth*(1+w.values)*8
 }
 
