@@ -184,37 +184,45 @@ func Explain(ctx context.Context, w io.Writer, set *Set, samples []engine.Sample
 	return explainSourceRules(w, set, samples)
 }
 
+// newestPerParticipant returns each participant's newest sample (the
+// first of equal times), in the order the participants first appear.
+func newestPerParticipant(samples []engine.Sample) []*engine.Sample {
+	at := map[string]int{} // participant key -> its place in newest
+	var newest []*engine.Sample
+	for i := range samples {
+		s := &samples[i]
+		k := s.Participant.Key()
+		if j, ok := at[k]; !ok {
+			at[k] = len(newest)
+			newest = append(newest, s)
+		} else if s.Time.After(newest[j].Time) {
+			newest[j] = s
+		}
+	}
+	return newest
+}
+
 // explainSourceRules writes each webinar-level rule (scope: source) on the
 // participants of the samples at their newest minute: whether `when`
 // holds, every aggregate's value, and the worst participants.
 func explainSourceRules(w io.Writer, set *Set, samples []engine.Sample) error {
-	newest := map[string]int{}
-	var order []string
-	for i := range samples {
-		k := samples[i].Participant.Key()
-		if j, ok := newest[k]; !ok {
-			order = append(order, k)
-			newest[k] = i
-		} else if samples[i].Time.After(samples[j].Time) {
-			newest[k] = i
-		}
-	}
+	newest := newestPerParticipant(samples)
 	told := false
 	for _, r := range set.rules {
 		if r.Scope != engine.PerSource {
 			continue
 		}
 		if !told {
-			if _, err := fmt.Fprintf(w, "Webinar-level rules (each of the %d participants' newest minute):\n", len(order)); err != nil {
+			if _, err := fmt.Fprintf(w, "Webinar-level rules (each of the %d participants' newest minute):\n", len(newest)); err != nil {
 				return err
 			}
 			told = true
 		}
 		var latest []engine.Sample
 		var s engine.Sample
-		for _, k := range order {
-			latest = append(latest, samples[newest[k]])
-			if t := samples[newest[k]]; t.Time.After(s.Time) {
+		for _, t := range newest {
+			latest = append(latest, *t)
+			if t.Time.After(s.Time) {
 				s.Source, s.Time = t.Source, t.Time
 			}
 		}
@@ -276,23 +284,12 @@ func withPast(w *engine.Window, samples []engine.Sample, s *engine.Sample) *engi
 // has no alerts, so here "affected" is "the rule holds on the newest
 // minute".
 func ExplainCauses(ctx context.Context, w io.Writer, set *Set, samples []engine.Sample) error {
-	newest := map[string]*engine.Sample{}
-	var order []string
-	for i := range samples {
-		s := &samples[i]
-		k := s.Participant.Key()
-		if cur, ok := newest[k]; !ok {
-			order = append(order, k)
-			newest[k] = s
-		} else if s.Time.After(cur.Time) {
-			newest[k] = s
-		}
-	}
+	newest := newestPerParticipant(samples)
 	width := 0
 	for _, r := range set.rules {
 		width = max(width, len(r.Name))
 	}
-	if _, err := fmt.Fprintf(w, "Shared cause (each of the %d participants' newest minute):\n", len(order)); err != nil {
+	if _, err := fmt.Fprintf(w, "Shared cause (each of the %d participants' newest minute):\n", len(newest)); err != nil {
 		return err
 	}
 	told := false
@@ -304,8 +301,7 @@ func ExplainCauses(ctx context.Context, w io.Writer, set *Set, samples []engine.
 			continue // about the webinar, not who in it
 		}
 		var affected, others []engine.Participant
-		for _, k := range order {
-			s := newest[k]
+		for _, s := range newest {
 			if ok, err := r.When.Eval(s); err == nil && ok {
 				affected = append(affected, s.Participant)
 			} else {
@@ -322,7 +318,7 @@ func ExplainCauses(ctx context.Context, w io.Writer, set *Set, samples []engine.
 		} else if len(affected) < engine.CauseMinAffected {
 			verdict = fmt.Sprintf("too few to tell (a cause needs %d)", engine.CauseMinAffected)
 		}
-		if _, err := fmt.Fprintf(w, "  %-*s  holds for %d of %d: %s\n", width, r.Name, len(affected), len(order), verdict); err != nil {
+		if _, err := fmt.Fprintf(w, "  %-*s  holds for %d of %d: %s\n", width, r.Name, len(affected), len(newest), verdict); err != nil {
 			return err
 		}
 	}
@@ -343,23 +339,12 @@ func ExplainInhibitions(ctx context.Context, w io.Writer, set *Set, samples []en
 	if set.inhibitions() == 0 {
 		return nil
 	}
-	newest := map[string]*engine.Sample{}
-	var order []string
-	for i := range samples {
-		s := &samples[i]
-		k := s.Participant.Key()
-		if cur, ok := newest[k]; !ok {
-			order = append(order, k)
-			newest[k] = s
-		} else if s.Time.After(cur.Time) {
-			newest[k] = s
-		}
-	}
-	holds := func(r engine.Rule, k string) bool {
-		ok, err := r.When.Eval(newest[k])
+	newest := newestPerParticipant(samples)
+	holds := func(r engine.Rule, s *engine.Sample) bool {
+		ok, err := r.When.Eval(s)
 		return err == nil && ok
 	}
-	if _, err := fmt.Fprintf(w, "Inhibitions (each of the %d participants' newest minute):\n", len(order)); err != nil {
+	if _, err := fmt.Fprintf(w, "Inhibitions (each of the %d participants' newest minute):\n", len(newest)); err != nil {
 		return err
 	}
 	for _, src := range set.rules {
@@ -368,19 +353,19 @@ func ExplainInhibitions(ctx context.Context, w io.Writer, set *Set, samples []en
 				return err
 			}
 			var presenters []string
-			for _, k := range order {
-				if holds(src, k) {
-					p := newest[k].Participant
+			for _, s := range newest {
+				if holds(src, s) {
+					p := s.Participant
 					presenters = append(presenters, whoOf(&p))
 				}
 			}
 			folded := 0
-			for _, k := range order {
-				if holds(src, k) {
+			for _, s := range newest {
+				if holds(src, s) {
 					continue
 				}
 				for _, t := range in.Targets {
-					if r, ok := set.Rule(t); ok && r.Scope != engine.PerSource && holds(r, k) {
+					if r, ok := set.Rule(t); ok && r.Scope != engine.PerSource && holds(r, s) {
 						folded++
 						break
 					}
