@@ -43,16 +43,7 @@ const (
 )
 
 func isAggregateCall(n ast.Node) (string, *ast.CallNode, bool) {
-	c, ok := n.(*ast.CallNode)
-	if !ok {
-		return "", nil, false
-	}
-	id, ok := c.Callee.(*ast.IdentifierNode)
-	if !ok {
-		return "", nil, false
-	}
-	_, ok = aggregateFuncs[id.Value]
-	return id.Value, c, ok
+	return callOf(n, aggregateFuncs)
 }
 
 // aggregateOptions are the aggregate functions, for the source

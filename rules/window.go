@@ -45,6 +45,12 @@ const (
 )
 
 func isWindowCall(n ast.Node) (string, *ast.CallNode, bool) {
+	return callOf(n, windowFuncs)
+}
+
+// callOf reports whether n calls one of funcs by name (windowFuncs,
+// aggregateFuncs): the name, the call, and true.
+func callOf(n ast.Node, funcs map[string]bool) (string, *ast.CallNode, bool) {
 	c, ok := n.(*ast.CallNode)
 	if !ok {
 		return "", nil, false
@@ -53,7 +59,7 @@ func isWindowCall(n ast.Node) (string, *ast.CallNode, bool) {
 	if !ok {
 		return "", nil, false
 	}
-	_, ok = windowFuncs[id.Value]
+	_, ok = funcs[id.Value]
 	return id.Value, c, ok
 }
 
