@@ -114,9 +114,9 @@ func New(tb testing.TB, now func() time.Time) *Server {
 		c.Handle("/usergroups.users.list", s.userGroupMembers)
 		c.Handle("/apps.connections.open", s.connectionsOpen)
 		c.Handle(socketPath, s.socketConn)
-		c.Handle("/files.getUploadURLExternal", s.getUploadURL)
+		c.Handle("/files.getUploadURLExternal", s.filesMethod("files.getUploadURLExternal", s.getUploadURL))
 		c.Handle(uploadPath, s.upload)
-		c.Handle("/files.completeUploadExternal", s.completeUpload)
+		c.Handle("/files.completeUploadExternal", s.filesMethod("files.completeUploadExternal", s.completeUpload))
 	})
 	s.srv.Start()
 	tb.Cleanup(func() {
@@ -222,12 +222,7 @@ func (s *Server) handle(method string) http.HandlerFunc {
 		}
 		s.mu.Lock()
 		s.attempts = append(s.attempts, s.now())
-		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-			s.tokens[tok] = true
-		}
-		if tok := v.Get("token"); tok != "" {
-			s.tokens[tok] = true
-		}
+		s.noteToken(r, v.Get("token"))
 		f := s.faultFor(method, v)
 		if f != nil && !f.Late {
 			s.mu.Unlock()
@@ -299,11 +294,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid_payload", http.StatusBadRequest)
 		return
 	}
-	if lerr := Validate(m.Blocks, m.Text); lerr != nil {
-		s.mu.Lock()
-		s.refused = append(s.refused, Refusal{Method: "webhook", Err: lerr})
-		s.mu.Unlock()
-		http.Error(w, lerr.Code, http.StatusBadRequest)
+	if s.refuseInvalid(w, "webhook", m.Blocks, m.Text) {
 		return
 	}
 	s.mu.Lock()
@@ -313,6 +304,22 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		<-r.Context().Done()
 	}
 	_, _ = w.Write([]byte("ok"))
+}
+
+// refuseInvalid checks a message POSTed as JSON (to a webhook or a
+// response_url) against Slack's limits (Validate): one over them is
+// recorded as refused under method and answered 400 with the error code,
+// the way Slack answers those posts, and refuseInvalid returns true.
+func (s *Server) refuseInvalid(w http.ResponseWriter, method string, blocks json.RawMessage, text string) bool {
+	lerr := Validate(blocks, text)
+	if lerr == nil {
+		return false
+	}
+	s.mu.Lock()
+	s.refused = append(s.refused, Refusal{Method: method, Err: lerr})
+	s.mu.Unlock()
+	http.Error(w, lerr.Code, http.StatusBadRequest)
+	return true
 }
 
 // history is one message as conversations.history and .replies show it.

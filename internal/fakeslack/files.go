@@ -8,6 +8,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -85,20 +86,29 @@ func (s *Server) noteToken(r *http.Request, form string) {
 	}
 }
 
-// getUploadURL is files.getUploadURLExternal.
-func (s *Server) getUploadURL(w http.ResponseWriter, r *http.Request) {
-	v, ok := form(w, r)
-	if !ok {
-		return
+// filesMethod serves a files Web API method: it reads the form and,
+// holding s.mu, counts the attempt, notes the token and answers a fault
+// the test injected; answer does the method's own work, s.mu held.
+func (s *Server) filesMethod(method string, answer func(w http.ResponseWriter, v url.Values)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, ok := form(w, r)
+		if !ok {
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.attempts = append(s.attempts, s.now())
+		s.noteToken(r, v.Get("token"))
+		if f := s.faultFor(method, v); f != nil {
+			answerFault(w, f)
+			return
+		}
+		answer(w, v)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.attempts = append(s.attempts, s.now())
-	s.noteToken(r, v.Get("token"))
-	if f := s.faultFor("files.getUploadURLExternal", v); f != nil {
-		answerFault(w, f)
-		return
-	}
+}
+
+// getUploadURL is files.getUploadURLExternal; s.mu is held.
+func (s *Server) getUploadURL(w http.ResponseWriter, v url.Values) {
 	length, err := strconv.Atoi(v.Get("length"))
 	if v.Get("filename") == "" || err != nil || length <= 0 {
 		s.answer(w, map[string]any{"ok": false, "error": "missing_argument"})
@@ -162,20 +172,8 @@ func uploadedBytes(r *http.Request) ([]byte, error) {
 	}
 }
 
-// completeUpload is files.completeUploadExternal.
-func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request) {
-	v, ok := form(w, r)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.attempts = append(s.attempts, s.now())
-	s.noteToken(r, v.Get("token"))
-	if f := s.faultFor("files.completeUploadExternal", v); f != nil {
-		answerFault(w, f)
-		return
-	}
+// completeUpload is files.completeUploadExternal; s.mu is held.
+func (s *Server) completeUpload(w http.ResponseWriter, v url.Values) {
 	var files []struct {
 		ID    string `json:"id"`
 		Title string `json:"title"`

@@ -96,11 +96,7 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid_payload", http.StatusBadRequest)
 		return
 	}
-	if lerr := Validate(m.Blocks, m.Text); lerr != nil {
-		s.mu.Lock()
-		s.refused = append(s.refused, Refusal{Method: "response_url", Err: lerr})
-		s.mu.Unlock()
-		http.Error(w, lerr.Code, http.StatusBadRequest)
+	if s.refuseInvalid(w, "response_url", m.Blocks, m.Text) {
 		return
 	}
 	s.mu.Lock()
