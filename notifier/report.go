@@ -253,6 +253,19 @@ const (
 	capReportPeople = 800
 )
 
+// bulletSection is a section of title and one escaped bullet per item
+// (line words it), or none when there are no items, within max.
+func bulletSection[T any](title string, items []T, line func(*T) string, none string, max int) slack.Block {
+	lines := []string{title}
+	for i := range items {
+		lines = append(lines, "• "+escape(line(&items[i])))
+	}
+	if len(items) == 0 {
+		lines = append(lines, none)
+	}
+	return section(strings.Join(lines, "\n"), max)
+}
+
 // RenderReport is the summary message of a report, within Slack's
 // limits. withFiles says the thread will get the chart and the whole
 // report; without (a webhook), the message says how to get them.
@@ -286,22 +299,9 @@ func RenderReport(r *report.Report, withFiles bool) Message {
 		blocks = append(blocks, section(sec, budget))
 		budget -= chars(sec)
 	}
-	worst := []string{"*Worst minutes*"}
-	for i := range r.Worst {
-		worst = append(worst, "• "+escape(r.Worst[i].WorstLine()))
-	}
-	if len(r.Worst) == 0 {
-		worst = append(worst, "No minute had anyone degraded.")
-	}
-	blocks = append(blocks, section(strings.Join(worst, "\n"), capReportWorst))
-	causes := []string{"*Shared causes found*"}
-	for i := range r.Causes {
-		causes = append(causes, "• "+escape(r.Causes[i].CauseLine()))
-	}
-	if len(r.Causes) == 0 {
-		causes = append(causes, "None: no attribute stood out among the alerted participants.")
-	}
-	blocks = append(blocks, section(strings.Join(causes, "\n"), capReportCauses))
+	blocks = append(blocks,
+		bulletSection("*Worst minutes*", r.Worst, (*report.Minute).WorstLine, "No minute had anyone degraded.", capReportWorst),
+		bulletSection("*Shared causes found*", r.Causes, (*report.CauseFound).CauseLine, "None: no attribute stood out among the alerted participants.", capReportCauses))
 	blocks = append(blocks, section("*Presenters (host and panelists)*\n"+escape(strings.Join(r.PresenterLines(), " ")), capReportPeople))
 	more := "The chart and the whole report (everyone named) are in the thread."
 	if !withFiles {
