@@ -1,6 +1,7 @@
 package slackapp
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -250,18 +251,9 @@ func (a *App) blockAction(ctx context.Context, cb *slack.InteractionCallback, ac
 		a.log.Info("slack app: action refused: not a responder", "user", cb.User.ID, "action", kind, "alert", key.String())
 		return notAllowed
 	}
-	ch := cb.Container.ChannelID
-	if ch == "" {
-		ch = cb.Channel.ID
-	}
-	name := cb.User.Name
-	if name == "" {
-		name = cb.User.Username
-	}
-	ts := act.ActionTs
-	if ts == "" {
-		ts = cb.ActionTs
-	}
+	ch := cmp.Or(cb.Container.ChannelID, cb.Channel.ID)
+	name := cmp.Or(cb.User.Name, cb.User.Username)
+	ts := cmp.Or(act.ActionTs, cb.ActionTs)
 	return a.act(ctx, engine.Action{
 		// One click, one ID: Slack's retries and Socket Mode's
 		// redeliveries carry the same action_ts, so they apply once.

@@ -1,6 +1,7 @@
 package slackapp
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -78,14 +79,8 @@ func (a *App) listAlerts() string {
 			fmt.Fprintf(&b, "…and %d more (`qoswatch alerts`, or GET /api/v1/alerts, lists them all)\n", len(open)-maxListed)
 			break
 		}
-		who := x.Participant.UserName
-		if who == "" {
-			who = x.Key.Participant
-		}
-		where := x.Source.Topic
-		if where == "" {
-			where = x.Key.Source
-		}
+		who := cmp.Or(x.Participant.UserName, x.Key.Participant)
+		where := cmp.Or(x.Source.Topic, x.Key.Source)
 		line := fmt.Sprintf("• #%d *%s* — %s · %s · since %s", x.Number, x.Key.Rule, clipText(who, 80), clipText(where, 80), x.FiredAt.UTC().Format("15:04 UTC"))
 		if x.State == engine.StateResolving {
 			line += " · resolving"
