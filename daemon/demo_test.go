@@ -111,7 +111,7 @@ func TestDemoInteractive(t *testing.T) {
 	in, typeIn := io.Pipe()
 	defer typeIn.Close()
 	var out syncbuf.Buffer
-	dc := DemoConfig{Speed: 120, Duration: 20 * time.Minute, Attendees: 140, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 1,
+	dc := DemoConfig{Speed: 2 * demoSpeed, Duration: 20 * time.Minute, Attendees: 140, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 1,
 		Interactive: true, Input: in}
 	done := make(chan error, 1)
 	go func() { done <- Demo(context.Background(), dc, &out, slog.New(slog.DiscardHandler)) }()

@@ -112,7 +112,7 @@ func TestDemoShowsFiringStormAndResolutions(t *testing.T) {
 		t.Skip("runs the demo")
 	}
 	var out syncbuf.Buffer
-	dc := DemoConfig{Speed: 60, Duration: 26 * time.Minute, Attendees: 150, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 1}
+	dc := DemoConfig{Speed: demoSpeed, Duration: 26 * time.Minute, Attendees: 150, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 1}
 	if err := Demo(context.Background(), dc, &out, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestDemoToSlack(t *testing.T) {
 	}
 	slack := newFakeSlack(t)
 	var out syncbuf.Buffer
-	dc := DemoConfig{Speed: 60, Duration: 20 * time.Minute, Attendees: 140, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 2,
+	dc := DemoConfig{Speed: demoSpeed, Duration: 20 * time.Minute, Attendees: 140, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 2,
 		Slack: &SlackConfig{BotToken: "xoxb-demo-token-0123456789", APIURL: slack.APIURL(), Channel: "#qoswatch-demo"}}
 	if err := Demo(context.Background(), dc, &out, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
@@ -327,7 +327,7 @@ func TestDemoPush(t *testing.T) {
 		t.Skip("runs the demo")
 	}
 	var out syncbuf.Buffer
-	dc := DemoConfig{Speed: 60, Duration: 20 * time.Minute, Attendees: 140, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 3, Push: true}
+	dc := DemoConfig{Speed: demoSpeed, Duration: 20 * time.Minute, Attendees: 140, Rules: qoswatch.ExampleRules, Listen: "127.0.0.1:0", Seed: 3, Push: true}
 	if err := Demo(context.Background(), dc, &out, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
