@@ -74,13 +74,12 @@ func (db *DB) Minutes(ctx context.Context, source string) ([]engine.MinuteStats,
 			return nil
 		}
 		prefix := sourcePrefix(source)
+		add := appendTo("minute", &out)
 		c := b.Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var m engine.MinuteStats
-			if err := decode("minute", k, v, &m); err != nil {
+			if err := add(k, v); err != nil {
 				return err
 			}
-			out = append(out, m)
 		}
 		return nil
 	})
@@ -145,14 +144,7 @@ func (db *DB) DueReports(ctx context.Context) ([]engine.ReportDue, error) {
 		if b == nil {
 			return nil
 		}
-		return b.ForEach(func(k, v []byte) error {
-			var r engine.ReportDue
-			if err := decode("report", k, v, &r); err != nil {
-				return err
-			}
-			out = append(out, r)
-			return nil
-		})
+		return b.ForEach(appendTo("report", &out))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: reports due in %s: %w", db.path, err)
