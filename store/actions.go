@@ -130,11 +130,7 @@ func (db *DB) Action(ctx context.Context, id string) (engine.ActionRecord, bool,
 // (all when <= 0) with Seq below q.Before (from the newest when 0).
 func (db *DB) Actions(ctx context.Context, q engine.ActionQuery) ([]engine.ActionRecord, error) {
 	var out []engine.ActionRecord
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		log := tx.Bucket(bucketActions)
-		if log == nil {
-			return nil
-		}
+	err := db.viewBucket(ctx, bucketActions, func(log *bolt.Bucket) error {
 		cur := log.Cursor()
 		var k, v []byte
 		if q.Before == 0 {

@@ -131,11 +131,7 @@ func dropOldHours(seen *bolt.Bucket, cutoff time.Time) error {
 // and Body (the key and the time they came are not kept with them).
 func (db *DB) PendingEvents(ctx context.Context, limit int) ([]engine.InboxEntry, error) {
 	var out []engine.InboxEntry
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketInbox)
-		if b == nil {
-			return nil
-		}
+	err := db.viewBucket(ctx, bucketInbox, func(b *bolt.Bucket) error {
 		c := b.Cursor()
 		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
 			out = append(out, engine.InboxEntry{ID: seqOf(k), Body: slices.Clone(v)}) // v lives only in the transaction
@@ -196,11 +192,7 @@ var bucketPushSeen = []byte("push_seen")
 // PushSeen returns when started/ended events and QSS samples last came, as
 // SetPushSeen saved them (zero: never).
 func (db *DB) PushSeen(ctx context.Context) (lifecycle, qss time.Time, err error) {
-	err = db.view(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketPushSeen)
-		if b == nil {
-			return nil
-		}
+	err = db.viewBucket(ctx, bucketPushSeen, func(b *bolt.Bucket) error {
 		read := func(key string) time.Time {
 			if v := b.Get([]byte(key)); len(v) == 8 {
 				return time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC()

@@ -68,11 +68,7 @@ func putMinutes(tx *bolt.Tx, ms []engine.MinuteStats) error {
 // the source is unknown or its minutes were collected.
 func (db *DB) Minutes(ctx context.Context, source string) ([]engine.MinuteStats, error) {
 	var out []engine.MinuteStats
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketMinutes)
-		if b == nil {
-			return nil
-		}
+	err := db.viewBucket(ctx, bucketMinutes, func(b *bolt.Bucket) error {
 		prefix := sourcePrefix(source)
 		add := appendTo("minute", &out)
 		c := b.Cursor()
@@ -139,11 +135,7 @@ func queueReport(tx *bolt.Tx, m *engine.MinuteStats) error {
 // within a source.
 func (db *DB) DueReports(ctx context.Context) ([]engine.ReportDue, error) {
 	var out []engine.ReportDue
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketReports)
-		if b == nil {
-			return nil
-		}
+	err := db.viewBucket(ctx, bucketReports, func(b *bolt.Bucket) error {
 		return b.ForEach(appendTo("report", &out))
 	})
 	if err != nil {

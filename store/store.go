@@ -555,6 +555,18 @@ func (db *DB) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	return db.closedErr(db.bolt.View(fn))
 }
 
+// viewBucket runs fn in one read transaction on the bucket name; a bucket
+// its first write has not created yet holds nothing, and fn is not run.
+func (db *DB) viewBucket(ctx context.Context, name []byte, fn func(b *bolt.Bucket) error) error {
+	return db.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(name)
+		if b == nil {
+			return nil
+		}
+		return fn(b)
+	})
+}
+
 // closedErr names the file when bbolt says it is closed.
 func (db *DB) closedErr(err error) error {
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
