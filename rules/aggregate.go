@@ -50,16 +50,7 @@ func isAggregateCall(n ast.Node) (string, *ast.CallNode, bool) {
 // environment. They replace expr's builtins of the same names there
 // (max, min, count), which a source rule has no use for.
 func aggregateOptions() []expr.Option {
-	var opts []expr.Option
-	for name := range aggregateFuncs {
-		opts = append(opts, expr.Function(name, func(params ...any) (any, error) {
-			s, _ := params[0].(*engine.Sample)
-			i, _ := params[1].(int)
-			j, _ := params[2].(int)
-			return aggregate(name, s, i, j), nil
-		}, new(func(*engine.Sample, int, int, string) float64)))
-	}
-	return opts
+	return patchedFuncs(aggregateFuncs, aggregate)
 }
 
 // aggregate computes one aggregate over the population of s: i is the

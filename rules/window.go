@@ -75,28 +75,41 @@ func patched(c *ast.CallNode) bool {
 
 // windowOptions are the windowed functions, for the sample environment.
 func windowOptions() []expr.Option {
+	return patchedFuncs(windowFuncs, windowed)
+}
+
+// windowed computes one windowed function over s's ring: i is the place
+// of its argument, secs the window.
+func windowed(name string, s *engine.Sample, i, secs int) float64 {
+	if s == nil {
+		return math.NaN()
+	}
+	st := s.Past.Stats(i, time.Duration(secs)*time.Second, s.Time)
+	switch name {
+	case "avg_over":
+		if st.Known == 0 {
+			return math.NaN()
+		}
+		return st.Sum / float64(st.Known)
+	case "max_over":
+		return st.Max
+	case "min_over":
+		return st.Min
+	}
+	return st.Sum // count_over: the minutes recorded as 1
+}
+
+// patchedFuncs registers each of funcs with expr in its patched form,
+// name($env, i, n, "as written"), computed by fn (the text is for
+// Explain).
+func patchedFuncs(funcs map[string]bool, fn func(name string, s *engine.Sample, i, n int) float64) []expr.Option {
 	var opts []expr.Option
-	for name := range windowFuncs {
+	for name := range funcs {
 		opts = append(opts, expr.Function(name, func(params ...any) (any, error) {
 			s, _ := params[0].(*engine.Sample)
 			i, _ := params[1].(int)
-			secs, _ := params[2].(int)
-			if s == nil {
-				return math.NaN(), nil
-			}
-			st := s.Past.Stats(i, time.Duration(secs)*time.Second, s.Time)
-			switch name {
-			case "avg_over":
-				if st.Known == 0 {
-					return math.NaN(), nil
-				}
-				return st.Sum / float64(st.Known), nil
-			case "max_over":
-				return st.Max, nil
-			case "min_over":
-				return st.Min, nil
-			}
-			return st.Sum, nil // count_over: the minutes recorded as 1
+			n, _ := params[2].(int)
+			return fn(name, s, i, n), nil
 		}, new(func(*engine.Sample, int, int, string) float64)))
 	}
 	return opts
