@@ -214,6 +214,12 @@ func form(w http.ResponseWriter, r *http.Request) (v url.Values, ok bool) {
 	return v, true
 }
 
+// answer writes a Web API method's JSON answer.
+func (s *Server) answer(w http.ResponseWriter, m map[string]any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(m)
+}
+
 func (s *Server) handle(method string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		v, ok := form(w, r)
@@ -237,8 +243,7 @@ func (s *Server) handle(method string) http.HandlerFunc {
 			}
 			if err := json.Unmarshal([]byte(md), &m); err != nil || m.EventType == "" || m.EventPayload == nil {
 				s.mu.Unlock()
-				w.Header().Set("Content-Type", "application/json")
-				_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "invalid_metadata_format"})
+				s.answer(w, map[string]any{"ok": false, "error": "invalid_metadata_format"})
 				return
 			}
 			c.Metadata = json.RawMessage(md)
@@ -246,8 +251,7 @@ func (s *Server) handle(method string) http.HandlerFunc {
 		if lerr := Validate(c.Blocks, c.Text); lerr != nil {
 			s.refused = append(s.refused, Refusal{Method: method, Err: lerr})
 			s.mu.Unlock()
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": lerr.Code, "response_metadata": map[string]any{"messages": []string{"[ERROR] " + lerr.Detail}}})
+			s.answer(w, map[string]any{"ok": false, "error": lerr.Code, "response_metadata": map[string]any{"messages": []string{"[ERROR] " + lerr.Detail}}})
 			return
 		}
 		if method == "chat.update" {
@@ -266,8 +270,7 @@ func (s *Server) handle(method string) http.HandlerFunc {
 		if f != nil && f.Late {
 			<-r.Context().Done() // the client gave up; Slack answers into the void
 		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": c.Channel, "ts": c.TS})
+		s.answer(w, map[string]any{"ok": true, "channel": c.Channel, "ts": c.TS})
 	}
 }
 
@@ -343,10 +346,6 @@ func (s *Server) read(method string) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		answer := func(m map[string]any) {
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(m)
-		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if f := s.faultFor(method, v); f != nil {
@@ -367,7 +366,7 @@ func (s *Server) read(method string) http.HandlerFunc {
 			known = known || (c.Method == "chat.postMessage" && c.Channel == ch)
 		}
 		if !known { // a name ("#general") is not a conversation id
-			answer(map[string]any{"ok": false, "error": "channel_not_found"})
+			s.answer(w, map[string]any{"ok": false, "error": "channel_not_found"})
 			return
 		}
 		ts := func(x string) float64 { f, _ := strconv.ParseFloat(x, 64); return f }
@@ -403,7 +402,7 @@ func (s *Server) read(method string) http.HandlerFunc {
 			msgs = append(msgs, h)
 		}
 		if method == "conversations.replies" && !parent {
-			answer(map[string]any{"ok": false, "error": "thread_not_found"})
+			s.answer(w, map[string]any{"ok": false, "error": "thread_not_found"})
 			return
 		}
 		if method == "conversations.history" {
@@ -415,7 +414,7 @@ func (s *Server) read(method string) http.HandlerFunc {
 		}
 		more := len(msgs) > limit
 		msgs = msgs[:min(limit, len(msgs))]
-		answer(map[string]any{"ok": true, "messages": msgs, "has_more": more})
+		s.answer(w, map[string]any{"ok": true, "messages": msgs, "has_more": more})
 	}
 }
 

@@ -71,11 +71,6 @@ func (s *Server) Uploads() []Upload {
 	return out
 }
 
-func (s *Server) answer(w http.ResponseWriter, m map[string]any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(m)
-}
-
 // noteToken records the credentials a request carried; s.mu is held.
 func (s *Server) noteToken(r *http.Request, form string) {
 	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {

@@ -131,12 +131,11 @@ func (s *Server) userGroupMembers(w http.ResponseWriter, r *http.Request) {
 	members, found := s.groups[v.Get("usergroup")]
 	s.lookupCalls++
 	s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
 	if !found {
-		_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "no_such_subteam"})
+		s.answer(w, map[string]any{"ok": false, "error": "no_such_subteam"})
 		return
 	}
-	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "users": members})
+	s.answer(w, map[string]any{"ok": true, "users": members})
 }
 
 // UserGroupLookups is how many usergroups.users.list calls were made.

@@ -89,10 +89,6 @@ func (st *socketState) wait(ctx context.Context, cond func() bool) error {
 
 // connectionsOpen answers apps.connections.open.
 func (s *Server) connectionsOpen(w http.ResponseWriter, r *http.Request) {
-	answer := func(m map[string]any) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(m)
-	}
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	s.mu.Lock()
 	s.attempts = append(s.attempts, s.now())
@@ -106,10 +102,10 @@ func (s *Server) connectionsOpen(w http.ResponseWriter, r *http.Request) {
 		answerFault(w, f)
 		return
 	case !ok || tok == "":
-		answer(map[string]any{"ok": false, "error": "not_authed"})
+		s.answer(w, map[string]any{"ok": false, "error": "not_authed"})
 		return
 	case !strings.HasPrefix(tok, "xapp-"):
-		answer(map[string]any{"ok": false, "error": "not_allowed_token_type"})
+		s.answer(w, map[string]any{"ok": false, "error": "not_allowed_token_type"})
 		return
 	}
 	st := &s.socket
@@ -119,7 +115,7 @@ func (s *Server) connectionsOpen(w http.ResponseWriter, r *http.Request) {
 	st.tickets[ticket] = true
 	st.mu.Unlock()
 	u := "ws://" + strings.TrimSuffix(strings.TrimPrefix(s.srv.GetAPIURL(), "http://"), "/") + socketPath + "?ticket=" + ticket + "&app_id=" + AppID
-	answer(map[string]any{"ok": true, "url": u})
+	s.answer(w, map[string]any{"ok": true, "url": u})
 }
 
 // upgrader takes any Origin: slack-go sends https://api.slack.com, and Slack
