@@ -139,21 +139,19 @@ func cmdActions(ctx context.Context, c *cli, args []string) int {
 	}
 	api := newAPIClient(*u, *token)
 	var items []json.RawMessage
+	var err error
 	if limit > 0 {
 		var page struct {
 			Actions []json.RawMessage `json:"actions"`
 		}
-		if err := api.do(ctx, http.MethodGet, "/api/v1/actions?"+url.Values{"limit": {strconv.Itoa(limit)}}.Encode(), nil, &page); err != nil {
-			fmt.Fprintf(c.stderr, "qoswatch actions: %v\n", err)
-			return 1
-		}
+		err = api.do(ctx, http.MethodGet, "/api/v1/actions?"+url.Values{"limit": {strconv.Itoa(limit)}}.Encode(), nil, &page)
 		items = page.Actions
 	} else {
-		var err error
-		if items, err = api.list(ctx, "/api/v1/actions", "actions"); err != nil {
-			fmt.Fprintf(c.stderr, "qoswatch actions: %v\n", err)
-			return 1
-		}
+		items, err = api.list(ctx, "/api/v1/actions", "actions")
+	}
+	if err != nil {
+		fmt.Fprintf(c.stderr, "qoswatch actions: %v\n", err)
+		return 1
 	}
 	views, code, done := viewList[actionView](c, "actions", items, asJSON)
 	if done {
