@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -257,5 +258,34 @@ func TestExplainRole(t *testing.T) {
 	}
 	if code, _, errOut := explain("--role", "boss"); code != 2 || !strings.Contains(errOut, `--role "boss": the role is host, panelist or attendee`) {
 		t.Errorf("--role boss = %d %s", code, errOut)
+	}
+}
+
+// TestFlagsAfterArguments: `qoswatch ack 12 --as ana` takes --as, as
+// people type it, while "--" still ends the flags.
+func TestFlagsAfterArguments(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		as, note string
+		pos      []string
+	}{
+		{[]string{"12", "--as", "ana"}, "ana", "", []string{"12"}},
+		{[]string{"--as=ana", "12"}, "ana", "", []string{"12"}},
+		{[]string{"a", "--note", "x", "b", "--as", "bo"}, "bo", "x", []string{"a", "b"}},
+		{[]string{"a", "--", "--as", "bo"}, "", "", []string{"a", "--as", "bo"}},
+		{[]string{"--", "-x"}, "", "", []string{"-x"}},
+		{nil, "", "", nil},
+	} {
+		f := newFlags(&cli{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, getenv: envOf(nil)}, "qoswatch ack", "ALERT", "")
+		var as, note string
+		f.String(&as, "as", "", "", "who")
+		f.String(&note, "note", "", "", "why")
+		if err := f.Parse(tc.args); err != nil {
+			t.Errorf("%q: %v", tc.args, err)
+			continue
+		}
+		if as != tc.as || note != tc.note || !slices.Equal(f.Args(), tc.pos) {
+			t.Errorf("%q: as %q note %q args %q; want %q %q %q", tc.args, as, note, f.Args(), tc.as, tc.note, tc.pos)
+		}
 	}
 }

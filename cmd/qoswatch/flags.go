@@ -23,6 +23,7 @@ type flags struct {
 	out     io.Writer // help
 	errOut  io.Writer // errors
 
+	pos     []string          // the arguments, flags taken out
 	order   []string          // flag names in declaration order
 	envOf   map[string]string // flag name -> environment variable
 	envOnly []envVar          // settings read only from the environment (secrets)
@@ -102,12 +103,25 @@ func joinErrors(errs []error) string {
 // variable. The error names the flag, or every variable that does not
 // parse (an envErrors).
 func (f *flags) Parse(args []string) error {
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			f.Usage()
-			return errHelp
+	// Flags may follow the arguments too (`qoswatch ack 12 --as ana`):
+	// the flag package stops at the first argument, so what follows it
+	// is parsed again. "--" still ends the flags.
+	f.pos = nil
+	for {
+		if err := f.fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				f.Usage()
+				return errHelp
+			}
+			return fmt.Errorf("%s: %w (see --help)", f.name, err)
 		}
-		return fmt.Errorf("%s: %w (see --help)", f.name, err)
+		rest := f.fs.Args()
+		if len(rest) == 0 || len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			f.pos = append(f.pos, rest...)
+			break
+		}
+		f.pos = append(f.pos, rest[0])
+		args = rest[1:]
 	}
 	given := map[string]bool{}
 	f.fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
@@ -131,8 +145,8 @@ func (f *flags) Parse(args []string) error {
 	return nil
 }
 
-// Args returns the positional arguments after the flags.
-func (f *flags) Args() []string { return f.fs.Args() }
+// Args returns the positional arguments, before or after the flags.
+func (f *flags) Args() []string { return f.pos }
 
 func (f *flags) kind(name string) string {
 	fl := f.fs.Lookup(name)
