@@ -289,3 +289,23 @@ func TestFlagsAfterArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpKeepsColumns: a flag's usage of two lines continues under its
+// first line in --help, not at the left margin.
+func TestHelpKeepsColumns(t *testing.T) {
+	var out bytes.Buffer
+	f := newFlags(&cli{stdout: &out, stderr: &out, getenv: envOf(nil)}, "qoswatch x", "", "")
+	var a, b string
+	f.String(&a, "role", "", "", "first line\nsecond line")
+	f.String(&b, "url", "QOSWATCH_URL", "", "daemon URL")
+	f.Usage()
+	lines := strings.Split(out.String(), "\n")
+	first, second := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, "first line") }), -1
+	if first >= 0 && first+1 < len(lines) {
+		second = first + 1
+	}
+	if second < 0 || strings.Index(lines[second], "second line") != strings.Index(lines[first], "first line") ||
+		strings.TrimSpace(strings.TrimSuffix(lines[second], "second line")) != "" {
+		t.Errorf("the second line of a usage is not under the first:\n%s", out.String())
+	}
+}

@@ -198,12 +198,22 @@ func (f *flags) Usage() {
 		if fl.DefValue != "" && fl.DefValue != "false" && fl.DefValue != "0" {
 			def = fmt.Sprintf(" (default %s)", fl.DefValue)
 		}
-		fmt.Fprintf(tw, "  --%s%s\t%s\t%s%s\n", name, typ, env, fl.Usage, def)
+		usageRow(tw, "--"+name+typ, env, fl.Usage+def)
 	}
 	for _, e := range f.envOnly {
-		fmt.Fprintf(tw, "  (environment only)\t%s\t%s\n", e.name, e.usage)
+		usageRow(tw, "(environment only)", e.name, e.usage)
 	}
 	tw.Flush()
+}
+
+// usageRow writes one flag's row; a usage of several lines continues
+// under its first, so the table keeps its columns.
+func usageRow(tw io.Writer, flag, env, usage string) {
+	lines := strings.Split(usage, "\n")
+	fmt.Fprintf(tw, "  %s\t%s\t%s\n", flag, env, lines[0])
+	for _, l := range lines[1:] {
+		fmt.Fprintf(tw, "\t\t%s\n", l)
+	}
 }
 
 // readSecret returns the secret from env, or from the file named by
