@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -124,6 +125,26 @@ type AlertKey struct {
 }
 
 func (k AlertKey) String() string { return k.Rule + "/" + k.Source + "/" + k.Participant }
+
+// ParseAlertKey reads an alert's key as String writes it and messages
+// show it, "rule/kind:id/participant", or "rule/kind:id": every alert of
+// the rule in that source (a storm), with Participant empty. Backquotes
+// around it, as messages print it, are dropped.
+func ParseAlertKey(s string) (AlertKey, error) {
+	s = strings.Trim(strings.TrimSpace(s), "`")
+	parts := strings.SplitN(s, "/", 3)
+	if len(parts) < 2 || parts[0] == "" || !strings.Contains(parts[1], ":") {
+		return AlertKey{}, fmt.Errorf("%q is not an alert's key (rule/source/participant, like choppy-audio/webinar:81234567890/16778240, or rule/source for a storm)", s)
+	}
+	k := AlertKey{Rule: parts[0], Source: parts[1]}
+	if len(parts) == 3 {
+		if parts[2] == "" {
+			return AlertKey{}, fmt.Errorf("%q: the participant is empty (leave out the last slash for a storm)", s)
+		}
+		k.Participant = parts[2]
+	}
+	return k, nil
+}
 
 // Alert is the state of one (rule, source, participant). Times are sample
 // times unless named otherwise. The json names are the stored form.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/qoswatch/qoswatch/engine"
 )
 
 // The commands a responder uses at a shell, as the Slack buttons do: the
@@ -20,18 +22,11 @@ import (
 // rule in the source (a storm). The participant is last and may hold a
 // slash; rule names and source keys ("webinar:ID") never do.
 func parseAlertKey(s string) (map[string]string, error) {
-	parts := strings.SplitN(strings.Trim(s, "`"), "/", 3)
-	if len(parts) < 2 || parts[0] == "" || parts[1] == "" || !strings.Contains(parts[1], ":") {
-		return nil, fmt.Errorf("%q: want the alert's number (qoswatch alerts), or rule/source/participant as messages show it (choppy-audio/webinar:86129471123/16778240), or rule/source for all of a storm", s)
+	k, err := engine.ParseAlertKey(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: want the alert's number (qoswatch alerts) or its key", err)
 	}
-	k := map[string]string{"rule": parts[0], "source": parts[1], "participant": ""}
-	if len(parts) == 3 {
-		if parts[2] == "" {
-			return nil, fmt.Errorf("%q: the participant is empty (leave out the last slash for a storm)", s)
-		}
-		k["participant"] = parts[2]
-	}
-	return k, nil
+	return map[string]string{"rule": k.Rule, "source": k.Source, "participant": k.Participant}, nil
 }
 
 func cmdAck(ctx context.Context, c *cli, args []string) int {

@@ -127,13 +127,9 @@ func parseAlertKey(s string, open []engine.Alert) (engine.AlertKey, error) {
 		}
 		return engine.AlertKey{}, fmt.Errorf("no alert #%d: `alerts` lists the open ones with their numbers", n)
 	}
-	parts := strings.SplitN(s, "/", 3)
-	if len(parts) < 2 || parts[0] == "" || !strings.Contains(parts[1], ":") {
-		return engine.AlertKey{}, fmt.Errorf("%q is not an alert: give its key as the message shows it, like `choppy-audio/webinar:81234567890/16778240`", clipText(s, 100))
-	}
-	k := engine.AlertKey{Rule: parts[0], Source: parts[1]}
-	if len(parts) == 3 {
-		k.Participant = parts[2]
+	k, err := engine.ParseAlertKey(s)
+	if err != nil {
+		return engine.AlertKey{}, fmt.Errorf("%q is not an alert: give its number as `alerts` lists it, or its key as the message shows it, like `choppy-audio/webinar:81234567890/16778240`", clipText(s, 100))
 	}
 	return k, nil
 }
