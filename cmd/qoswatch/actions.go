@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
@@ -152,7 +151,7 @@ func cmdActions(ctx context.Context, c *cli, args []string) int {
 	if done {
 		return code
 	}
-	tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
+	tw := newTable(c.stdout)
 	fmt.Fprintln(tw, "AT\tWHO\tACTION\tALERT\tAPPLIED\tRESULT")
 	for _, a := range views {
 		who := a.User

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
@@ -208,7 +207,7 @@ func cmdAlerts(ctx context.Context, c *cli, args []string) int {
 	if done {
 		return code
 	}
-	tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
+	tw := newTable(c.stdout)
 	fmt.Fprintln(tw, "#\tRULE\tSTATE\tSEVERITY\tSOURCE\tPARTICIPANT\tSINCE\tACKED BY\tWHY\tALERT")
 	for _, a := range views {
 		why := make([]string, 0, len(a.Explain))

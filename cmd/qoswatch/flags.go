@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
@@ -174,7 +173,7 @@ func (f *flags) Usage() {
 		return
 	}
 	fmt.Fprintf(f.out, "\nFlags (a flag wins over its environment variable):\n")
-	tw := tabwriter.NewWriter(f.out, 2, 8, 2, ' ', 0)
+	tw := newTable(f.out)
 	for _, name := range f.order {
 		fl := f.fs.Lookup(name)
 		typ := ""

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os/user"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
@@ -121,7 +120,7 @@ func silenceList(ctx context.Context, c *cli, args []string) int {
 		resp.Silences = append(resp.Silences, s)
 	}
 	now := time.Now()
-	tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
+	tw := newTable(c.stdout)
 	fmt.Fprintln(tw, "ID\tMATCHERS\tENDS\tSTATE\tBY\tCOMMENT")
 	for _, s := range resp.Silences {
 		ms := make([]string, len(s.Matchers))

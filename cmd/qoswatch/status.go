@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/qoswatch/qoswatch/daemon"
@@ -54,7 +53,7 @@ func cmdStatus(ctx context.Context, c *cli, args []string) int {
 		fmt.Fprintln(c.stdout, "no source heard of by events yet")
 		return 0
 	}
-	tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
+	tw := newTable(c.stdout)
 	fmt.Fprintln(tw, "SOURCE\tTOPIC\tLIVE\tFEED\tLAST EVENT")
 	for _, s := range st.Sources {
 		live := "no"
