@@ -242,23 +242,17 @@ func loadK8s(t *testing.T) *k8sSet {
 			var dst any
 			switch h.Kind {
 			case "Namespace":
-				s.namespaces = append(s.namespaces, k8sNamespace{})
-				dst = &s.namespaces[len(s.namespaces)-1]
+				dst = appendZero(&s.namespaces)
 			case "Secret":
-				s.secrets = append(s.secrets, k8sSecret{})
-				dst = &s.secrets[len(s.secrets)-1]
+				dst = appendZero(&s.secrets)
 			case "PersistentVolumeClaim":
-				s.pvcs = append(s.pvcs, k8sPVC{})
-				dst = &s.pvcs[len(s.pvcs)-1]
+				dst = appendZero(&s.pvcs)
 			case "Deployment":
-				s.deployments = append(s.deployments, k8sDeployment{})
-				dst = &s.deployments[len(s.deployments)-1]
+				dst = appendZero(&s.deployments)
 			case "Service":
-				s.services = append(s.services, k8sService{})
-				dst = &s.services[len(s.services)-1]
+				dst = appendZero(&s.services)
 			case "Ingress":
-				s.ingresses = append(s.ingresses, k8sIngress{})
-				dst = &s.ingresses[len(s.ingresses)-1]
+				dst = appendZero(&s.ingresses)
 			default:
 				t.Fatalf("%s: document %d: kind %q: the test knows Namespace, Secret, PersistentVolumeClaim, Deployment, Service, Ingress (teach it the new kind)", file, i+1, h.Kind)
 			}
@@ -888,4 +882,12 @@ func docsSecretCommand(t *testing.T, wantNS string) (name string, keys []string)
 		keys = append(keys, k)
 	}
 	return name, keys
+}
+
+// appendZero appends a zero T to *s and returns where it is, for the
+// decoder to fill.
+func appendZero[T any](s *[]T) *T {
+	var zero T
+	*s = append(*s, zero)
+	return &(*s)[len(*s)-1]
 }
