@@ -3,7 +3,6 @@ package crashtest
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -15,8 +14,6 @@ import (
 	"time"
 
 	"github.com/qoswatch/qoswatch/engine"
-	"github.com/qoswatch/qoswatch/notifier"
-	"github.com/qoswatch/qoswatch/notifier/slackapp"
 	"github.com/qoswatch/qoswatch/store"
 )
 
@@ -36,27 +33,7 @@ func TestCrashActionChild(t *testing.T) {
 		t.Skip("the child of TestCrashAction")
 	}
 	ctx := context.Background()
-	db, err := store.Open(os.Getenv("CRASHTEST_DB"), store.Options{LockTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	e, err := engine.New(db, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.SetRules(ctx, rules()); err != nil {
-		t.Fatal(err)
-	}
-	bot, err := slackapp.NewBot("xoxb-crash-test", slackapp.Options{APIURL: os.Getenv("CRASHTEST_SLACK"),
-		HTTPClient: &http.Client{Transport: runHeader{os.Getenv("CRASHTEST_RUN")}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := notifier.New(notifier.Options{Outbox: db, Router: route{}, Sender: bot, ChannelInterval: time.Millisecond, StormThreshold: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, e, d := openChild(t, ctx, os.Getenv("CRASHTEST_DB"))
 	if phase == "act" {
 		for _, pg := range pages()[:4*8] { // 8 minutes of the scenario
 			if err := e.Ingest(ctx, pg); err != nil {

@@ -182,31 +182,7 @@ func TestCrashChild(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	db, err := store.Open(dbPath, store.Options{LockTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	e, err := engine.New(db, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.SetRules(ctx, rules()); err != nil {
-		t.Fatal(err)
-	}
-	run := os.Getenv("CRASHTEST_RUN")
-	bot, err := slackapp.NewBot("xoxb-crash-test", slackapp.Options{
-		APIURL:     os.Getenv("CRASHTEST_SLACK"),
-		HTTPClient: &http.Client{Transport: runHeader{run}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := notifier.New(notifier.Options{Outbox: db, Router: route{}, Sender: bot,
-		ChannelInterval: time.Millisecond, PollInterval: 5 * time.Millisecond, StormThreshold: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, e, d := openChild(t, ctx, dbPath)
 	go d.Run(ctx)
 
 	// Every run ingests the whole scenario from the start: the stored
@@ -226,6 +202,39 @@ func TestCrashChild(t *testing.T) {
 	for db.Stats().OutboxDepth > 0 {
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// openChild opens what a child process runs: the bbolt file at dbPath,
+// the engine with the scenario's rules, and a dispatcher posting through
+// slack-go to the fake Slack named by CRASHTEST_SLACK, tagged with the
+// run (CRASHTEST_RUN). The file is closed when the test ends.
+func openChild(t *testing.T, ctx context.Context, dbPath string) (*store.DB, *engine.Engine, *notifier.Dispatcher) {
+	t.Helper()
+	db, err := store.Open(dbPath, store.Options{LockTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e, err := engine.New(db, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetRules(ctx, rules()); err != nil {
+		t.Fatal(err)
+	}
+	bot, err := slackapp.NewBot("xoxb-crash-test", slackapp.Options{
+		APIURL:     os.Getenv("CRASHTEST_SLACK"),
+		HTTPClient: &http.Client{Transport: runHeader{os.Getenv("CRASHTEST_RUN")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := notifier.New(notifier.Options{Outbox: db, Router: route{}, Sender: bot,
+		ChannelInterval: time.Millisecond, PollInterval: 5 * time.Millisecond, StormThreshold: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, e, d
 }
 
 // runHeader tells the fake Slack which run sent a request.
