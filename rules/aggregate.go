@@ -58,6 +58,7 @@ func aggregateOptions() []expr.Option {
 func aggregate(name string, s *engine.Sample, i, j int) float64 {
 	n, hits := 0, 0
 	var vals []float64
+	counting := aggregateFuncs[name] // once per call, not per participant
 	if s != nil {
 		s.Population.Each(func(_, _ string, v []float64) {
 			if j >= 0 && v[j] != 1 {
@@ -65,7 +66,7 @@ func aggregate(name string, s *engine.Sample, i, j int) float64 {
 			}
 			n++
 			switch {
-			case aggregateFuncs[name]:
+			case counting:
 				if i < 0 || v[i] == 1 {
 					hits++
 				}
