@@ -237,8 +237,21 @@ func (sc *Scenario) userQoS(p *Participant, off time.Duration) zoom.UserQoS {
 	return q
 }
 
+// ratingEffects is the score each impairment gives a participant's
+// audio, video and screen share ("": it does not touch that one).
+var ratingEffects = map[Impairment]struct{ audio, video, share string }{
+	AudioLoss:          {audio: "bad"},
+	ReceivedAudioLoss:  {audio: "poor"},
+	HighLatency:        {audio: "poor", video: "poor"},
+	WeakWiFi:           {audio: "fair", video: "poor"},
+	FrozenVideo:        {video: "bad"},
+	CPUHog:             {video: "fair"},
+	ScreenShareStutter: {share: "poor"},
+}
+
 // ratings is Zoom's quality score for a participant's audio, video and
-// screen share given the impairments of the minute (or the session).
+// screen share given the impairments of the minute (or the session): the
+// worst any of them gives.
 func ratings(p *Participant, bad impSet) (audio, video, share string) {
 	audio, video, share = "good", "good", "good"
 	if p.AudioOnly {
@@ -249,28 +262,12 @@ func ratings(p *Participant, bad impSet) (audio, video, share string) {
 			*cur = to
 		}
 	}
-	if bad.has(AudioLoss) {
-		worse(&audio, "bad")
-	}
-	if bad.has(ReceivedAudioLoss) {
-		worse(&audio, "poor")
-	}
-	if bad.has(HighLatency) {
-		worse(&audio, "poor")
-		worse(&video, "poor")
-	}
-	if bad.has(WeakWiFi) {
-		worse(&audio, "fair")
-		worse(&video, "poor")
-	}
-	if bad.has(FrozenVideo) {
-		worse(&video, "bad")
-	}
-	if bad.has(CPUHog) {
-		worse(&video, "fair")
-	}
-	if bad.has(ScreenShareStutter) {
-		worse(&share, "poor")
+	for imp, e := range ratingEffects {
+		if bad.has(imp) {
+			worse(&audio, e.audio)
+			worse(&video, e.video)
+			worse(&share, e.share)
+		}
 	}
 	return audio, video, share
 }
