@@ -10,6 +10,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/qoswatch/qoswatch/poll"
+	"github.com/qoswatch/qoswatch/zoom"
 	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
 
@@ -37,7 +38,7 @@ func TestPollerMetrics(t *testing.T) {
 		}
 	}
 	st, zs := p.Stats(), r.srv.Stats()
-	counted := float64(zs.Calls[zoomtest.Heavy] + zs.Calls[zoomtest.ResourceIntensive])
+	counted := float64(zs.Calls[zoom.Heavy] + zs.Calls[zoom.ResourceIntensive])
 	src := "webinar:" + itoa(sc.ID)
 	for key, want := range map[string]float64{
 		"qoswatch_poller_calls_total{purpose=full_sweep}":                            float64(st.Calls["full_sweep"]),

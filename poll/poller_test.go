@@ -162,7 +162,7 @@ func TestPollerSeesEveryoneOfASmallWebinarEveryMinute(t *testing.T) {
 		r.sink.mu.Unlock()
 	})
 	zs := r.srv.Stats()
-	if zs.Throttled[zoomtest.Heavy] != 0 || zs.DailyLimited != 0 {
+	if zs.Throttled[zoom.Heavy] != 0 || zs.DailyLimited != 0 {
 		t.Errorf("429s: %+v daily %d", zs.Throttled, zs.DailyLimited)
 	}
 }
@@ -205,7 +205,7 @@ func TestPollerDegradesNearTheCap(t *testing.T) {
 	if more == lastCalls {
 		t.Errorf("no call in the last hour: blind")
 	}
-	if zs := r.srv.Stats(); zs.Throttled[zoomtest.Heavy] != 0 || zs.DailyLimited != 0 {
+	if zs := r.srv.Stats(); zs.Throttled[zoom.Heavy] != 0 || zs.DailyLimited != 0 {
 		t.Errorf("429s: %+v daily %d", zs.Throttled, zs.DailyLimited)
 	}
 }
@@ -259,7 +259,7 @@ func TestPollerSpendSurvivesRestart(t *testing.T) {
 	p := r.poller(t, poll.Config{})
 	r.runFor(t, p, 5*time.Minute, nil)
 	spent := p.Stats().Quota.DailyUsed
-	if zs := r.srv.Stats(); spent == 0 || spent != int64(zs.Calls[zoomtest.Heavy]+zs.Calls[zoomtest.ResourceIntensive]) {
+	if zs := r.srv.Stats(); spent == 0 || spent != int64(zs.Calls[zoom.Heavy]+zs.Calls[zoom.ResourceIntensive]) {
 		t.Fatalf("spent %d, Zoom counted %v", spent, zs.Calls)
 	}
 	if got, _ := store.Spent(context.Background(), r.clock.Now()); got != spent {
@@ -439,7 +439,7 @@ func TestPollerDailyLimitMidIntervalSpendsNothingMore(t *testing.T) {
 	if zs.DailyLimited != 1 {
 		t.Fatalf("%d Daily-limit 429s, want 1", zs.DailyLimited)
 	}
-	counted := zs.Calls[zoomtest.Heavy] + zs.Calls[zoomtest.ResourceIntensive]
+	counted := zs.Calls[zoom.Heavy] + zs.Calls[zoom.ResourceIntensive]
 	if st.Quota.DailyUsed != int64(counted) {
 		t.Errorf("the quota counts %d calls spent, Zoom counted %d", st.Quota.DailyUsed, counted)
 	}
@@ -467,7 +467,7 @@ func TestPollerBudgetCountsRetries(t *testing.T) {
 	if cs.Retries < 6 { // 4 attempts a call: 3 + 3
 		t.Fatalf("%d retries; the faults were not retried", cs.Retries)
 	}
-	got := zs.Calls[zoomtest.Heavy] + zs.Calls[zoomtest.ResourceIntensive] + zs.DailyLimited
+	got := zs.Calls[zoom.Heavy] + zs.Calls[zoom.ResourceIntensive] + zs.DailyLimited
 	if st.Quota.DailyUsed != int64(got) {
 		t.Errorf("the budget counts %d calls spent, Zoom counted %d", st.Quota.DailyUsed, got)
 	}
@@ -497,7 +497,7 @@ func TestPollerPagingFaultsStayInTheBudget(t *testing.T) {
 			var firstMinute int
 			r.runFor(t, p, 5*time.Minute, func(st poll.Stats) {
 				if firstMinute == 0 {
-					firstMinute = r.srv.Stats().Calls[zoomtest.Heavy]
+					firstMinute = r.srv.Stats().Calls[zoom.Heavy]
 				}
 			})
 			st, zs := p.Stats(), r.srv.Stats()
@@ -507,8 +507,8 @@ func TestPollerPagingFaultsStayInTheBudget(t *testing.T) {
 			if limit := int(2 * perMinute); firstMinute > limit {
 				t.Errorf("first minute: %d Heavy calls, over two minutes' budget (%d)", firstMinute, limit)
 			}
-			if limit := int(6 * perMinute); zs.Calls[zoomtest.Heavy] > limit {
-				t.Errorf("5 minutes: %d Heavy calls, over the budget's %d", zs.Calls[zoomtest.Heavy], limit)
+			if limit := int(6 * perMinute); zs.Calls[zoom.Heavy] > limit {
+				t.Errorf("5 minutes: %d Heavy calls, over the budget's %d", zs.Calls[zoom.Heavy], limit)
 			}
 			if st.Intervals < 5 || r.c.PagingStops()[tf.why] == 0 {
 				t.Errorf("%d intervals, paging stops %v; want every minute polled and %s counted", st.Intervals, r.c.PagingStops(), tf.why)

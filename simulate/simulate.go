@@ -345,7 +345,7 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 		}
 		if !clock.Now().Before(webinarEnd) {
 			if riAtEnd < 0 {
-				riAtEnd = srv.Stats().Calls[zoomtest.ResourceIntensive]
+				riAtEnd = srv.Stats().Calls[zoom.ResourceIntensive]
 			}
 			return
 		}
@@ -365,9 +365,9 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 	cs := client.Stats()
 	r := Result{
 		Poller: name, Calls: map[string]int{}, CallsFor: callsFor(),
-		QPS429: zs.Throttled[zoomtest.Heavy] + zs.Throttled[zoomtest.ResourceIntensive], Daily429: zs.DailyLimited,
+		QPS429: zs.Throttled[zoom.Heavy] + zs.Throttled[zoom.ResourceIntensive], Daily429: zs.DailyLimited,
 		DailyUsed: zs.DailyUsed, DailyLeft: max(0, zs.DailyLimit-zs.DailyUsed), BudgetLeft: client.Quota().Stats().Left,
-		PeakHeavyPS: zs.PeakPerWindow[zoomtest.Heavy], PlanHeavyPS: client.Limits().Heavy,
+		PeakHeavyPS: zs.PeakPerWindow[zoom.Heavy], PlanHeavyPS: client.Limits().Heavy,
 		Degraded: score.Degraded, Detected: score.Detected, Within3m: score.Within(3 * time.Minute), Within5m: score.Within(5 * time.Minute),
 		DetectionRate: score.Rate(), DelayMedian: score.Quantile(0.5), DelayP95: score.Quantile(0.95),
 		FalseAlerts: score.FalseAlerts, DegradedMode: degradedMode,
@@ -383,11 +383,11 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 	if pushed {
 		r.Push = cfg.Push
 		if riAtEnd >= 0 {
-			r.IdleRICalls = zs.Calls[zoomtest.ResourceIntensive] - riAtEnd
+			r.IdleRICalls = zs.Calls[zoom.ResourceIntensive] - riAtEnd
 		}
 	}
 	for c, n := range zs.Calls {
-		r.Calls[c.String()] = n
+		r.Calls[zoomtest.CategoryName(c)] = n
 	}
 	for _, c := range cs.Calls {
 		if c.Outcome == "daily_limit" {

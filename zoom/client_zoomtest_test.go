@@ -158,7 +158,7 @@ func TestBadCredentialsAreAnAuthError(t *testing.T) {
 	if !strings.Contains(err.Error(), "invalid_client") || strings.Contains(err.Error(), "wrong-secret-value") {
 		t.Errorf("err = %q; want Zoom's reason and no secret", err)
 	}
-	if calls := e.srv.Stats().Calls[zoomtest.Heavy]; calls != 0 {
+	if calls := e.srv.Stats().Calls[zoom.Heavy]; calls != 0 {
 		t.Errorf("%d API calls without a token, want 0", calls)
 	}
 }
@@ -237,11 +237,11 @@ func TestPagingFaultsEndTheSweep(t *testing.T) {
 	}
 	e.srv.ClearFaults()
 	e.srv.Inject(zoomtest.Fault{Path: "/participants/qos", Token: zoomtest.TokenExpired})
-	before := e.srv.Stats().Calls[zoomtest.Heavy]
+	before := e.srv.Stats().Calls[zoom.Heavy]
 	_, pages, err := e.qos(t, "81234567890")
-	if !zoom.IsPageTokenExpired(err) || pages != 2 || e.srv.Stats().Calls[zoomtest.Heavy]-before != 4 {
+	if !zoom.IsPageTokenExpired(err) || pages != 2 || e.srv.Stats().Calls[zoom.Heavy]-before != 4 {
 		t.Errorf("tokens always expired: %d pages, %d calls, %v; want page 1 twice (4 calls) and code 300",
-			pages, e.srv.Stats().Calls[zoomtest.Heavy]-before, err)
+			pages, e.srv.Stats().Calls[zoom.Heavy]-before, err)
 	}
 	stops := e.client.PagingStops()
 	if stops[zoom.StopRepeatedToken] != 2 || stops[zoom.StopRestarts] != 1 || stops[zoom.StopPastCount] != 0 || stops[zoom.StopMaxPages] != 0 {
@@ -353,11 +353,11 @@ func TestQPSLimitBacksOffAndRetries(t *testing.T) {
 		}
 	}
 	fs, cs := e.srv.Stats(), e.client.Stats()
-	if fs.Throttled[zoomtest.Heavy] == 0 || cs.QPS429 != int64(fs.Throttled[zoomtest.Heavy]) || cs.Retries < cs.QPS429 {
-		t.Errorf("fake throttled %d, client saw %d 429s and retried %d times", fs.Throttled[zoomtest.Heavy], cs.QPS429, cs.Retries)
+	if fs.Throttled[zoom.Heavy] == 0 || cs.QPS429 != int64(fs.Throttled[zoom.Heavy]) || cs.Retries < cs.QPS429 {
+		t.Errorf("fake throttled %d, client saw %d 429s and retried %d times", fs.Throttled[zoom.Heavy], cs.QPS429, cs.Retries)
 	}
-	if fs.PeakPerWindow[zoomtest.Heavy] > 2 {
-		t.Errorf("fake admitted %d Heavy calls in one second, limit 2", fs.PeakPerWindow[zoomtest.Heavy])
+	if fs.PeakPerWindow[zoom.Heavy] > 2 {
+		t.Errorf("fake admitted %d Heavy calls in one second, limit 2", fs.PeakPerWindow[zoom.Heavy])
 	}
 }
 
@@ -377,8 +377,8 @@ func TestHeavyCallsArePacedJustUnderThePlanRate(t *testing.T) {
 			}
 			elapsed := e.clock.Now().Sub(start)
 			fs := e.srv.Stats()
-			if fs.Throttled[zoomtest.Heavy] != 0 || fs.PeakPerWindow[zoomtest.Heavy] > plan.rate {
-				t.Errorf("429s %d, peak %d a second; want none and at most %d", fs.Throttled[zoomtest.Heavy], fs.PeakPerWindow[zoomtest.Heavy], plan.rate)
+			if fs.Throttled[zoom.Heavy] != 0 || fs.PeakPerWindow[zoom.Heavy] > plan.rate {
+				t.Errorf("429s %d, peak %d a second; want none and at most %d", fs.Throttled[zoom.Heavy], fs.PeakPerWindow[zoom.Heavy], plan.rate)
 			}
 			// 3*rate calls spaced at 95% of the limit: a little over 3 s
 			// (3.05 s on Pro, 3.13 s on Business). Slower means the limit
@@ -444,7 +444,7 @@ func TestTheShareOfTheDailyLimitIsEnforcedByTheClient(t *testing.T) {
 	if !zoom.IsDailyLimit(err) {
 		t.Errorf("4th call with a share of 3: %v, want the daily limit", err)
 	}
-	if got := e.srv.Stats().Calls[zoomtest.Heavy]; got != 3 {
+	if got := e.srv.Stats().Calls[zoom.Heavy]; got != 3 {
 		t.Errorf("fake saw %d Heavy calls, want 3", got)
 	}
 	e.client.Participants(ctx, engine.Webinar, "81234567890", zoom.Live)
@@ -471,7 +471,7 @@ func TestListSources(t *testing.T) {
 	if err != nil || len(ms) != 1 || ms[0].ID != 42 {
 		t.Errorf("live meetings = %+v, %v", ms, err)
 	}
-	if got := e.srv.Stats().Calls[zoomtest.ResourceIntensive]; got != 2 {
+	if got := e.srv.Stats().Calls[zoom.ResourceIntensive]; got != 2 {
 		t.Errorf("fake counted %d Resource-intensive calls, want 2", got)
 	}
 }

@@ -65,8 +65,8 @@ func BenchmarkSweepRateWallClock(b *testing.B) {
 	}
 	zs := srv.Stats()
 	b.ReportMetric(float64(calls)/spent.Seconds(), "heavy-calls/s")
-	b.ReportMetric(float64(zs.PeakPerWindow[zoomtest.Heavy]), "peak-heavy/1s")
-	b.ReportMetric(float64(zs.Throttled[zoomtest.Heavy]+zs.DailyLimited), "429s")
+	b.ReportMetric(float64(zs.PeakPerWindow[zoom.Heavy]), "peak-heavy/1s")
+	b.ReportMetric(float64(zs.Throttled[zoom.Heavy]+zs.DailyLimited), "429s")
 }
 
 type roundTrip func(*http.Request) (*http.Response, error)

@@ -83,11 +83,11 @@ func parseRoute(path string) (rt route, ok, under bool) {
 	return rt, true, under
 }
 
-func (rt route) category() Category {
+func (rt route) category() zoom.Category {
 	if rt.endpoint == "list" {
-		return ResourceIntensive
+		return zoom.ResourceIntensive
 	}
-	return Heavy
+	return zoom.Heavy
 }
 
 // statusWriter remembers the status written, for Stats.ByStatus.
@@ -145,7 +145,7 @@ func (s *Server) api(rw http.ResponseWriter, r *http.Request, path string) {
 	s.mu.Unlock()
 
 	h := w.Header()
-	h.Set("X-RateLimit-Category", cat.String())
+	h.Set("X-RateLimit-Category", CategoryName(cat))
 	if daily(cat) && limit > 0 {
 		h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
 		h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))

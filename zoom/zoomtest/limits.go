@@ -1,33 +1,20 @@
 package zoomtest
 
 import (
-	"strconv"
 	"time"
+
+	"github.com/qoswatch/qoswatch/zoom"
 )
 
-// Category is Zoom's rate-limit category of an endpoint.
-type Category int
+// CategoryName is how Zoom names a rate-limit category in its docs and
+// the X-RateLimit-Category header ("Heavy", "Resource-intensive"). Which
+// category each endpoint is, and the limits below, are the fake's own
+// reading of Zoom's docs, never zoom's table: a fake that copied
+// qoswatch's limits could not catch them wrong.
+func CategoryName(c zoom.Category) string { return categoryNames[c] }
 
-const (
-	Light Category = iota
-	Medium
-	Heavy
-	ResourceIntensive
-	numCategories
-)
-
-func (c Category) String() string {
-	switch c {
-	case Light:
-		return "Light"
-	case Medium:
-		return "Medium"
-	case Heavy:
-		return "Heavy"
-	case ResourceIntensive:
-		return "Resource-intensive"
-	}
-	return "Category(" + strconv.Itoa(int(c)) + ")"
+var categoryNames = map[zoom.Category]string{
+	zoom.Light: "Light", zoom.Medium: "Medium", zoom.Heavy: "Heavy", zoom.ResourceIntensive: "Resource-intensive",
 }
 
 // Plan is the Zoom account plan whose limits the fake enforces.
@@ -60,11 +47,15 @@ func PlanLimits(p Plan) Limits {
 type limiter struct {
 	limits   Limits
 	off      bool
-	window   [numCategories]int64 // the current window's number
-	count    [numCategories]int
-	peak     [numCategories]int // the most calls seen in one window
-	day      int64              // days since the epoch, UTC
+	window   map[zoom.Category]int64 // the current window's number
+	count    map[zoom.Category]int
+	peak     map[zoom.Category]int // the most calls seen in one window
+	day      int64                 // days since the epoch, UTC
 	dailyUse int
+}
+
+func newLimiter(limits Limits, off bool) limiter {
+	return limiter{limits: limits, off: off, window: map[zoom.Category]int64{}, count: map[zoom.Category]int{}, peak: map[zoom.Category]int{}}
 }
 
 // rejection is why a call was refused: a 429 and its headers.
@@ -74,20 +65,20 @@ type rejection struct {
 	message    string
 }
 
-func (l *limiter) perWindow(c Category) (limit int, window time.Duration) {
+func (l *limiter) perWindow(c zoom.Category) (limit int, window time.Duration) {
 	switch c {
-	case Light:
+	case zoom.Light:
 		return l.limits.Light, time.Second
-	case Medium:
+	case zoom.Medium:
 		return l.limits.Medium, time.Second
-	case Heavy:
+	case zoom.Heavy:
 		return l.limits.Heavy, time.Second
 	default:
 		return l.limits.ResourceIntensive, time.Minute
 	}
 }
 
-func daily(c Category) bool { return c == Heavy || c == ResourceIntensive }
+func daily(c zoom.Category) bool { return c == zoom.Heavy || c == zoom.ResourceIntensive }
 
 // roll resets the daily count at 00:00 UTC.
 func (l *limiter) roll(now time.Time) {
@@ -97,7 +88,7 @@ func (l *limiter) roll(now time.Time) {
 }
 
 // admit counts a call of category c at now, or says why it is refused.
-func (l *limiter) admit(c Category, now time.Time) *rejection {
+func (l *limiter) admit(c zoom.Category, now time.Time) *rejection {
 	l.roll(now)
 	if l.off {
 		l.take(c, now)
@@ -117,7 +108,7 @@ func (l *limiter) admit(c Category, now time.Time) *rejection {
 	return nil
 }
 
-func (l *limiter) take(c Category, now time.Time) {
+func (l *limiter) take(c zoom.Category, now time.Time) {
 	_, win := l.perWindow(c)
 	w := now.UnixNano() / int64(win)
 	if w != l.window[c] {

@@ -47,10 +47,10 @@ func TestPerSecondLimitsOnTheFakeClock(t *testing.T) {
 	}
 
 	got := s.Stats()
-	if got.Calls[Heavy] != 11 || got.Throttled[Heavy] != 1 || got.Calls[ResourceIntensive] != 10 || got.Throttled[ResourceIntensive] != 1 {
+	if got.Calls[zoom.Heavy] != 11 || got.Throttled[zoom.Heavy] != 1 || got.Calls[zoom.ResourceIntensive] != 10 || got.Throttled[zoom.ResourceIntensive] != 1 {
 		t.Errorf("calls %v, throttled %v", got.Calls, got.Throttled)
 	}
-	if got.PeakPerWindow[Heavy] != 10 || got.DailyUsed != 21 || got.DailyLimit != 30000 {
+	if got.PeakPerWindow[zoom.Heavy] != 10 || got.DailyUsed != 21 || got.DailyLimit != 30000 {
 		t.Errorf("peak %v, daily used %d of %d", got.PeakPerWindow, got.DailyUsed, got.DailyLimit)
 	}
 	if got.ByEndpoint["GET /metrics/webinars/{id}/participants/qos"] != 11 {
@@ -94,7 +94,7 @@ func TestNoLimitsStillCounts(t *testing.T) {
 			t.Fatalf("NoLimits answered %d", st)
 		}
 	}
-	if got := s.Stats(); got.Calls[Heavy] != 25 || got.PeakPerWindow[Heavy] != 25 {
+	if got := s.Stats(); got.Calls[zoom.Heavy] != 25 || got.PeakPerWindow[zoom.Heavy] != 25 {
 		t.Errorf("stats %+v", got)
 	}
 }

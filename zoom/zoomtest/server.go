@@ -117,7 +117,7 @@ func NewServer(opts Options) *Server {
 		ClientID: opts.ClientID, ClientSecret: opts.ClientSecret, AccountID: opts.AccountID,
 		opts: opts, now: opts.Now,
 		tokens: map[string]time.Time{},
-		lim:    limiter{limits: lim, off: opts.NoLimits},
+		lim:    newLimiter(lim, opts.NoLimits),
 	}
 	s.stats = newStats()
 	for _, sc := range opts.Scenarios {

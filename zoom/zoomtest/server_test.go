@@ -135,7 +135,7 @@ func TestQoSPagingOverAStaticScenario(t *testing.T) {
 	if pages != 3 || len(seen) != 25 {
 		t.Fatalf("pages %d, participants %d", pages, len(seen))
 	}
-	if got := s.Stats().Calls[Heavy]; got != 3 {
+	if got := s.Stats().Calls[zoom.Heavy]; got != 3 {
 		t.Errorf("heavy calls = %d, want 3", got)
 	}
 }

@@ -1,26 +1,30 @@
 package zoomtest
 
-import "maps"
+import (
+	"maps"
+
+	"github.com/qoswatch/qoswatch/zoom"
+)
 
 // Stats is what the fake has seen, for tests and the simulator to read.
 type Stats struct {
-	Calls         map[Category]int // API calls admitted by the rate limiter, by category
-	Throttled     map[Category]int // 429 X-RateLimit-Type: QPS, by category
-	DailyLimited  int              // 429 X-RateLimit-Type: Daily-limit
-	PeakPerWindow map[Category]int // the most calls admitted in one second (one minute for Resource-intensive)
-	DailyUsed     int              // Heavy + Resource-intensive calls counted today (UTC), SpendDaily included
-	DailyLimit    int              // the cap in force
-	Unauthorized  int              // 401 answers (missing, unknown, expired or revoked token)
-	TokensIssued  int              // access tokens issued
-	Faults        int              // requests an injected fault hit
-	UnderEncoded  int              // UUIDs that needed double encoding but came encoded once
-	ByEndpoint    map[string]int   // admitted calls by route, e.g. "GET /metrics/webinars/{id}/participants/qos"
-	ByStatus      map[int]int      // answers by HTTP status (API only)
+	Calls         map[zoom.Category]int // API calls admitted by the rate limiter, by category
+	Throttled     map[zoom.Category]int // 429 X-RateLimit-Type: QPS, by category
+	DailyLimited  int                   // 429 X-RateLimit-Type: Daily-limit
+	PeakPerWindow map[zoom.Category]int // the most calls admitted in one second (one minute for Resource-intensive)
+	DailyUsed     int                   // Heavy + Resource-intensive calls counted today (UTC), SpendDaily included
+	DailyLimit    int                   // the cap in force
+	Unauthorized  int                   // 401 answers (missing, unknown, expired or revoked token)
+	TokensIssued  int                   // access tokens issued
+	Faults        int                   // requests an injected fault hit
+	UnderEncoded  int                   // UUIDs that needed double encoding but came encoded once
+	ByEndpoint    map[string]int        // admitted calls by route, e.g. "GET /metrics/webinars/{id}/participants/qos"
+	ByStatus      map[int]int           // answers by HTTP status (API only)
 }
 
 func newStats() Stats {
 	return Stats{
-		Calls: map[Category]int{}, Throttled: map[Category]int{}, PeakPerWindow: map[Category]int{},
+		Calls: map[zoom.Category]int{}, Throttled: map[zoom.Category]int{}, PeakPerWindow: map[zoom.Category]int{},
 		ByEndpoint: map[string]int{}, ByStatus: map[int]int{},
 	}
 }
@@ -35,12 +39,7 @@ func (s *Server) Stats() Stats {
 	st.Throttled = maps.Clone(s.stats.Throttled)
 	st.ByEndpoint = maps.Clone(s.stats.ByEndpoint)
 	st.ByStatus = maps.Clone(s.stats.ByStatus)
-	st.PeakPerWindow = map[Category]int{}
-	for c := range numCategories {
-		if s.lim.peak[c] > 0 {
-			st.PeakPerWindow[c] = s.lim.peak[c]
-		}
-	}
+	st.PeakPerWindow = maps.Clone(s.lim.peak)
 	st.DailyUsed = s.lim.dailyUse
 	st.DailyLimit = s.lim.limits.Daily
 	return st
@@ -50,6 +49,6 @@ func (s *Server) Stats() Stats {
 func (s *Server) ResetStats() {
 	s.mu.Lock()
 	s.stats = newStats()
-	s.lim.peak = [numCategories]int{}
+	clear(s.lim.peak)
 	s.mu.Unlock()
 }
