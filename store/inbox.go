@@ -32,6 +32,12 @@ var (
 	bucketInboxSeen = []byte("inbox_seen") // "2026-11-28T14" (UTC hour) → bucket of keys seen that hour
 )
 
+// appendOnly is the FillPercent of buckets whose keys come in order (the
+// inbox's sequence, the seen keys' time prefix): bbolt splits a page
+// that fills at this share of it, and the default (half) would leave every
+// page of an append-only bucket half empty, twice the pages written.
+const appendOnly = 1.0
+
 func hourKey(t time.Time) []byte { return []byte(t.UTC().Format("2006-01-02T15")) }
 
 // EnqueueEvents stores events, in order, until DoneEvents, and sets the
@@ -69,6 +75,7 @@ func (db *DB) EnqueueEvents(ctx context.Context, es []engine.InboxEntry) (dup []
 		if err != nil {
 			return err
 		}
+		inbox.FillPercent = appendOnly
 		for i := range es {
 			if dup[i], err = enqueue(seen, inbox, &es[i]); err != nil {
 				return err
@@ -98,6 +105,7 @@ func enqueue(seen, inbox *bolt.Bucket, e *engine.InboxEntry) (dup bool, err erro
 	if err != nil {
 		return false, err
 	}
+	hb.FillPercent = appendOnly
 	// A non-empty value: bbolt reads back a nil one as absent within the
 	// transaction that put it.
 	if err := hb.Put([]byte(e.Key), []byte{1}); err != nil {
