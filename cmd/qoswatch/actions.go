@@ -147,13 +147,7 @@ func cmdActions(ctx context.Context, c *cli, args []string) int {
 		fmt.Fprintf(c.stderr, "qoswatch actions: %v\n", err)
 		return 1
 	}
-	views, code, done := viewList[actionView](c, "actions", items, asJSON)
-	if done {
-		return code
-	}
-	tw := newTable(c.stdout)
-	fmt.Fprintln(tw, "AT\tWHO\tACTION\tALERT\tAPPLIED\tRESULT")
-	for _, a := range views {
+	return printList(c, "actions", items, asJSON, "AT\tWHO\tACTION\tALERT\tAPPLIED\tRESULT", func(a actionView) string {
 		who := a.User
 		if a.Name != "" && a.Name != a.User && !strings.HasSuffix(a.User, ":"+a.Name) {
 			who += " (" + a.Name + ")"
@@ -166,8 +160,6 @@ func cmdActions(ctx context.Context, c *cli, args []string) int {
 		if a.Alert.Participant != "" {
 			alert += "/" + a.Alert.Participant
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\n", a.At.UTC().Format("2006-01-02 15:04:05Z"), who, what, alert, a.Result.Applied, a.Result.Text)
-	}
-	tw.Flush()
-	return 0
+		return fmt.Sprintf("%s\t%s\t%s\t%s\t%v\t%s", a.At.UTC().Format("2006-01-02 15:04:05Z"), who, what, alert, a.Result.Applied, a.Result.Text)
+	})
 }

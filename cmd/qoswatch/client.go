@@ -203,13 +203,8 @@ func cmdAlerts(ctx context.Context, c *cli, args []string) int {
 		fmt.Fprintf(c.stderr, "qoswatch alerts: %v\n", err)
 		return 1
 	}
-	views, code, done := viewList[alertView](c, "alerts", items, asJSON)
-	if done {
-		return code
-	}
-	tw := newTable(c.stdout)
-	fmt.Fprintln(tw, "#\tRULE\tSTATE\tSEVERITY\tSOURCE\tPARTICIPANT\tSINCE\tACKED BY\tWHY\tALERT")
-	for _, a := range views {
+	const header = "#\tRULE\tSTATE\tSEVERITY\tSOURCE\tPARTICIPANT\tSINCE\tACKED BY\tWHY\tALERT"
+	return printList(c, "alerts", items, asJSON, header, func(a alertView) string {
 		why := make([]string, 0, len(a.Explain))
 		for _, t := range a.Explain {
 			why = append(why, t.Text)
@@ -221,11 +216,9 @@ func cmdAlerts(ctx context.Context, c *cli, args []string) int {
 		if acked == "" {
 			acked = "-"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%v:%v %v\t%v\t%s\t%s\t%s\t%s\n", a.Number, a.Rule, a.State, a.Severity,
+		return fmt.Sprintf("%d\t%s\t%s\t%s\t%v:%v %v\t%v\t%s\t%s\t%s\t%s", a.Number, a.Rule, a.State, a.Severity,
 			a.Source["kind"], a.Source["id"], a.Source["topic"], a.Participant["user_name"], a.ActiveSince, acked, strings.Join(why, ", "), a.Key)
-	}
-	tw.Flush()
-	return 0
+	})
 }
 
 func cmdBackup(ctx context.Context, c *cli, args []string) int {
@@ -290,26 +283,32 @@ func cmdBackup(ctx context.Context, c *cli, args []string) int {
 	return 0
 }
 
-// viewList shows the items of a list the API gave (name: "alerts", also
-// the command's name): with asJSON it prints them as {"<name>": [...]}
-// and is done; otherwise it returns them decoded as V for the command's
-// table. done with code 1 when an item is not what the API gives.
-func viewList[V any](c *cli, name string, items []json.RawMessage, asJSON bool) (views []V, code int, done bool) {
+// printList prints the items of a list the API gave (name: "alerts",
+// also the command's name): with asJSON as {"<name>": [...]}, otherwise as
+// a table, header first, then one row per item decoded as V. It returns
+// the exit code: 1 when an item is not what the API gives (nothing is
+// printed then).
+func printList[V any](c *cli, name string, items []json.RawMessage, asJSON bool, header string, row func(V) string) int {
 	if asJSON {
 		if items == nil {
 			items = []json.RawMessage{}
 		}
 		raw, _ := json.MarshalIndent(map[string]any{name: items}, "", "  ")
 		c.stdout.Write(append(raw, '\n'))
-		return nil, 0, true
+		return 0
 	}
-	for _, it := range items {
-		var v V
-		if err := json.Unmarshal(it, &v); err != nil {
+	views := make([]V, len(items))
+	for i, it := range items {
+		if err := json.Unmarshal(it, &views[i]); err != nil {
 			fmt.Fprintf(c.stderr, "qoswatch %s: unexpected answer: %v\n", name, err)
-			return nil, 1, true
+			return 1
 		}
-		views = append(views, v)
 	}
-	return views, 0, false
+	tw := newTable(c.stdout)
+	fmt.Fprintln(tw, header)
+	for _, v := range views {
+		fmt.Fprintln(tw, row(v))
+	}
+	tw.Flush()
+	return 0
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -110,19 +109,8 @@ func silenceList(ctx context.Context, c *cli, args []string) int {
 		fmt.Fprintf(c.stderr, "qoswatch silence list: %v\n", err)
 		return 1
 	}
-	var resp struct{ Silences []engine.Silence }
-	for _, it := range items {
-		var s engine.Silence
-		if err := json.Unmarshal(it, &s); err != nil {
-			fmt.Fprintf(c.stderr, "qoswatch silence list: unexpected answer: %v\n", err)
-			return 1
-		}
-		resp.Silences = append(resp.Silences, s)
-	}
 	now := time.Now()
-	tw := newTable(c.stdout)
-	fmt.Fprintln(tw, "ID\tMATCHERS\tENDS\tSTATE\tBY\tCOMMENT")
-	for _, s := range resp.Silences {
+	return printList(c, "silence list", items, false, "ID\tMATCHERS\tENDS\tSTATE\tBY\tCOMMENT", func(s engine.Silence) string {
 		ms := make([]string, len(s.Matchers))
 		for i, m := range s.Matchers {
 			op := "="
@@ -147,10 +135,8 @@ func silenceList(ctx context.Context, c *cli, args []string) int {
 				ends = "when " + w.String() + " resolves, at the latest " + ends
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, strings.Join(ms, ","), ends, state, s.CreatedBy, s.Comment)
-	}
-	tw.Flush()
-	return 0
+		return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", s.ID, strings.Join(ms, ","), ends, state, s.CreatedBy, s.Comment)
+	})
 }
 
 // listTime shows a time with its zone, so a list read across zones (or
