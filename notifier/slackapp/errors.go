@@ -9,9 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/slack-go/slack"
 
@@ -128,45 +126,4 @@ func scrub(s string, secrets []string) string {
 		s = strings.ReplaceAll(s, p, "[redacted]")
 	}
 	return s
-}
-
-// maxRetryAfterSecs is the longest Retry-After passed on to slack-go: 31
-// years, far inside a time.Duration.
-const maxRetryAfterSecs = 1_000_000_000
-
-// retryAfterTransport rewrites a 429's Retry-After given as an HTTP date
-// into seconds, the only form slack-go parses; otherwise slack-go would
-// fail to parse it and the 429 would look like a network error.
-type retryAfterTransport struct{ next http.RoundTripper }
-
-func (t retryAfterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	next := t.next
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	resp, err := next.RoundTrip(req)
-	if err != nil || resp.StatusCode != http.StatusTooManyRequests {
-		return resp, err
-	}
-	ra := strings.TrimSpace(resp.Header.Get("Retry-After"))
-	if ra == "" {
-		return resp, nil
-	}
-	if n, perr := strconv.ParseUint(ra, 10, 64); perr == nil || errors.Is(perr, strconv.ErrRange) {
-		// slack-go multiplies by a second: a value past ~292 years would
-		// wrap into a short or negative wait. The notifier caps what it
-		// honours anyway; keep the value long but whole.
-		if n > maxRetryAfterSecs || perr != nil {
-			resp.Header.Set("Retry-After", strconv.Itoa(maxRetryAfterSecs))
-		}
-		return resp, nil
-	}
-	secs := "0" // unparseable: the dispatcher's default wait
-	if at, perr := http.ParseTime(ra); perr == nil {
-		secs = strconv.Itoa(max(int(time.Until(at).Seconds()+0.999), 0))
-	} else if f, perr := strconv.ParseFloat(ra, 64); perr == nil && f > 0 {
-		secs = strconv.Itoa(int(f + 0.999))
-	}
-	resp.Header.Set("Retry-After", secs)
-	return resp, nil
 }
