@@ -228,33 +228,36 @@ func (p *EventParticipant) participant() engine.Participant {
 	}
 }
 
-// qssSamples turns the qos list of a participant_qos event into samples,
-// one per minute (date_time), in time order, through the same value parser
-// as polled pages. part is who the samples are about.
-func qssSamples(src engine.Source, part engine.Participant, items []QSSEntry) []engine.Sample {
-	var out []engine.Sample
-	at := map[time.Time]int{} // date_time → index in out
+// appendQSSSamples appends to dst the samples of a participant_qos
+// event's qos list, one per minute (date_time), in time order, through the
+// same value parser as polled pages. part is who the samples are about.
+// The applier appends a whole batch's samples to one slice: a sample is
+// 1 kB, one slice per event was a fifth of the applier's allocations.
+func appendQSSSamples(dst []engine.Sample, src engine.Source, part engine.Participant, items []QSSEntry) []engine.Sample {
+	start := len(dst)
 	for i := range items {
 		it := &items[i]
 		t, ok := parseTime(it.DateTime)
 		if !ok {
 			continue // counted in ParseStats().BadTimes
 		}
-		j, seen := at[t]
-		if !seen {
+		j := start
+		for j < len(dst) && !dst[j].Time.Equal(t) { // a few minutes at most
+			j++
+		}
+		if j == len(dst) {
 			s := engine.NewSample()
 			s.Source, s.Participant, s.Time = src, part, t
-			out = append(out, s)
-			j = len(out) - 1
-			at[t] = j
+			dst = append(dst, s)
 		}
-		applyQSS(&out[j], it)
+		applyQSS(&dst[j], it)
 	}
+	out := dst[start:]
 	for i := range out {
 		out[i].Aggregate()
 	}
 	slices.SortStableFunc(out, func(a, b engine.Sample) int { return a.Time.Compare(b.Time) })
-	return out
+	return dst
 }
 
 // applyQSS sets what one qos item says on the sample of its minute.

@@ -72,7 +72,7 @@ func TestQSSExampleBecomesASample(t *testing.T) {
 	ev := loadEvent(t, "webinar.participant_qos.json")
 	src := engine.Source{Kind: engine.Webinar, ID: "1234567890", UUID: ev.Payload.Object.UUID}
 	p := ev.Payload.Object.Participant
-	got := qssSamples(src, p.participant(), p.QoS)
+	got := appendQSSSamples(nil, src, p.participant(), p.QoS)
 	if len(got) != 1 {
 		t.Fatalf("%d samples, want 1", len(got))
 	}
@@ -94,7 +94,7 @@ func TestQSSExampleBecomesASample(t *testing.T) {
 	// The meeting example carries Wi-Fi RSSI beside the stream, as strings.
 	ev = loadEvent(t, "meeting.participant_qos.json")
 	p = ev.Payload.Object.Participant
-	m := qssSamples(engine.Source{Kind: engine.Meeting, ID: "1"}, p.participant(), p.QoS)
+	m := appendQSSSamples(nil, engine.Source{Kind: engine.Meeting, ID: "1"}, p.participant(), p.QoS)
 	if w := m[0].WiFiRSSI; w.MinRSSI != -56 || w.AvgRSSI != -50 || w.MaxRSSI != -44 {
 		t.Errorf("meeting example Wi-Fi = %+v", w)
 	}
@@ -107,7 +107,7 @@ func TestQSSExampleBecomesASample(t *testing.T) {
 func TestQSSTolerance(t *testing.T) {
 	ev := loadEvent(t, "webinar.participant_qos.all-types.json")
 	p := ev.Payload.Object.Participant
-	got := qssSamples(engine.Source{Kind: engine.Webinar, ID: "1"}, p.participant(), p.QoS)
+	got := appendQSSSamples(nil, engine.Source{Kind: engine.Webinar, ID: "1"}, p.participant(), p.QoS)
 	if len(got) != 2 || !got[0].Time.Before(got[1].Time) {
 		t.Fatalf("%d samples, want 2 minutes in order", len(got))
 	}

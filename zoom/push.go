@@ -360,7 +360,7 @@ func (h *Events) applyPending(ctx context.Context) (int, error) {
 	if err != nil || len(entries) == 0 {
 		return 0, err
 	}
-	var samples []engine.Sample
+	samples := make([]engine.Sample, 0, len(entries)) // most events are one QSS minute
 	flush := func() error {
 		if len(samples) == 0 {
 			return nil
@@ -380,11 +380,9 @@ func (h *Events) applyPending(ctx context.Context) (int, error) {
 		}
 		kind, what := classify(ev.Event)
 		if what == evQoS {
-			s, err := h.qss(ctx, kind, ev)
-			if err != nil {
+			if samples, err = h.appendQSS(ctx, samples, kind, ev); err != nil {
 				return 0, err
 			}
-			samples = append(samples, s...)
 			h.m.applied.WithLabelValues(ev.Event).Inc()
 			continue
 		}
@@ -538,20 +536,20 @@ func (h *Events) note(src engine.Source, now time.Time) *pushSource {
 	return ps
 }
 
-// qss turns a participant_qos event into samples, with what the joins
-// said of the participant (name, email) and the issues Zoom flagged.
-func (h *Events) qss(ctx context.Context, kind engine.SourceKind, ev *Event) ([]engine.Sample, error) {
+// appendQSS appends to dst the samples of a participant_qos event, with
+// what the joins said of the participant (name, email).
+func (h *Events) appendQSS(ctx context.Context, dst []engine.Sample, kind engine.SourceKind, ev *Event) ([]engine.Sample, error) {
 	o := &ev.Payload.Object
 	ps, err := h.resolve(ctx, kind, o.UUID, "")
 	if err != nil || ps == nil {
-		return nil, err
+		return dst, err
 	}
 	now := h.cfg.Clock.Now()
 	h.mu.Lock()
 	if h.cfg.Wanted != nil && !h.cfg.Wanted(ps.src) {
 		h.mu.Unlock()
 		h.m.unwatched.Inc()
-		return nil, nil
+		return dst, nil
 	}
 	part := o.Participant.participant()
 	if known, ok := ps.people[part.Key()]; ok {
@@ -562,7 +560,7 @@ func (h *Events) qss(ctx context.Context, kind engine.SourceKind, ev *Event) ([]
 	ps.lastQSS, ps.lastEvent, h.qssAt = now, now, now
 	ps.sawLive(ev.At(), now)
 	h.mu.Unlock()
-	return qssSamples(src, part, o.Participant.QoS), nil
+	return appendQSSSamples(dst, src, part, o.Participant.QoS), nil
 }
 
 // Annotate sets on each sample the issues Zoom's alert events named for
