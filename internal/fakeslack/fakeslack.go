@@ -78,7 +78,7 @@ type Server struct {
 	mu       sync.Mutex
 	calls    []Call
 	refused  []Refusal
-	attempts []time.Time // the clock at every request, accepted or not
+	attempts []time.Time // the clock at every request counted by attempt, accepted or not
 	tokens   map[string]bool
 	seq      int
 	fault    func(method string, v url.Values) *Fault
@@ -107,16 +107,16 @@ func New(tb testing.TB, now func() time.Time) *Server {
 	s.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", s.handle("chat.postMessage"))
 		c.Handle("/chat.update", s.handle("chat.update"))
-		c.Handle("/conversations.history", s.read("conversations.history"))
-		c.Handle("/conversations.replies", s.read("conversations.replies"))
+		c.Handle("/conversations.history", s.webMethod("conversations.history", s.read("conversations.history")))
+		c.Handle("/conversations.replies", s.webMethod("conversations.replies", s.read("conversations.replies")))
 		c.Handle(WebhookPath, s.webhook)
 		c.Handle(responsePath, s.respond)
 		c.Handle("/usergroups.users.list", s.userGroupMembers)
 		c.Handle("/apps.connections.open", s.connectionsOpen)
 		c.Handle(socketPath, s.socketConn)
-		c.Handle("/files.getUploadURLExternal", s.filesMethod("files.getUploadURLExternal", s.getUploadURL))
+		c.Handle("/files.getUploadURLExternal", s.webMethod("files.getUploadURLExternal", s.getUploadURL))
 		c.Handle(uploadPath, s.upload)
-		c.Handle("/files.completeUploadExternal", s.filesMethod("files.completeUploadExternal", s.completeUpload))
+		c.Handle("/files.completeUploadExternal", s.webMethod("files.completeUploadExternal", s.completeUpload))
 	})
 	s.srv.Start()
 	tb.Cleanup(func() {
@@ -176,7 +176,9 @@ func (s *Server) Refused() []Refusal {
 	return append([]Refusal(nil), s.refused...)
 }
 
-// Attempts returns the clock's time of every request, accepted or not.
+// Attempts returns the clock's time of every Web API call, webhook post,
+// upload and connections.open, accepted or not (usergroups.users.list and
+// response_url posts aside).
 func (s *Server) Attempts() []time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -214,6 +216,25 @@ func form(w http.ResponseWriter, r *http.Request) (v url.Values, ok bool) {
 	return v, true
 }
 
+// webMethod serves a Web API method: it reads the form and, holding s.mu,
+// counts the attempt, notes the token and answers a fault the test
+// injected; answer does the method's own work, s.mu held.
+func (s *Server) webMethod(method string, answer func(w http.ResponseWriter, v url.Values)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, ok := form(w, r)
+		if !ok {
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if f := s.attempt(r, method, v); f != nil {
+			answerFault(w, f)
+			return
+		}
+		answer(w, v)
+	}
+}
+
 // answer writes a Web API method's JSON answer.
 func (s *Server) answer(w http.ResponseWriter, m map[string]any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -227,9 +248,7 @@ func (s *Server) handle(method string) http.HandlerFunc {
 			return
 		}
 		s.mu.Lock()
-		s.attempts = append(s.attempts, s.now())
-		s.noteToken(r, v.Get("token"))
-		f := s.faultFor(method, v)
+		f := s.attempt(r, method, v)
 		if f != nil && !f.Late {
 			s.mu.Unlock()
 			answerFault(w, f)
@@ -285,8 +304,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<22))
 	s.mu.Lock()
-	s.attempts = append(s.attempts, s.now())
-	f := s.faultFor("webhook", nil)
+	f := s.attempt(r, "webhook", nil)
 	if f != nil && !f.Late {
 		s.mu.Unlock()
 		answerFault(w, f)
@@ -339,19 +357,9 @@ type history struct {
 const maxRead = 15
 
 // read answers conversations.history and conversations.replies from the
-// messages posted so far.
-func (s *Server) read(method string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		v, ok := form(w, r)
-		if !ok {
-			return
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if f := s.faultFor(method, v); f != nil {
-			answerFault(w, f)
-			return
-		}
+// messages posted so far; s.mu is held.
+func (s *Server) read(method string) func(w http.ResponseWriter, v url.Values) {
+	return func(w http.ResponseWriter, v url.Values) {
 		now := s.now()
 		if last, ok := s.lookups[method]; ok && now.Sub(last) < time.Minute {
 			// Tier 1 for apps outside the Marketplace: one call a minute.
@@ -416,6 +424,14 @@ func (s *Server) read(method string) http.HandlerFunc {
 		msgs = msgs[:min(limit, len(msgs))]
 		s.answer(w, map[string]any{"ok": true, "messages": msgs, "has_more": more})
 	}
+}
+
+// attempt counts a request (Attempts), notes the credentials it carried
+// and returns the fault the test injected for it, if any; s.mu is held.
+func (s *Server) attempt(r *http.Request, method string, v url.Values) *Fault {
+	s.attempts = append(s.attempts, s.now())
+	s.noteToken(r, v.Get("token"))
+	return s.faultFor(method, v)
 }
 
 // faultFor asks the fault function; s.mu is held.

@@ -81,27 +81,6 @@ func (s *Server) noteToken(r *http.Request, form string) {
 	}
 }
 
-// filesMethod serves a files Web API method: it reads the form and,
-// holding s.mu, counts the attempt, notes the token and answers a fault
-// the test injected; answer does the method's own work, s.mu held.
-func (s *Server) filesMethod(method string, answer func(w http.ResponseWriter, v url.Values)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		v, ok := form(w, r)
-		if !ok {
-			return
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.attempts = append(s.attempts, s.now())
-		s.noteToken(r, v.Get("token"))
-		if f := s.faultFor(method, v); f != nil {
-			answerFault(w, f)
-			return
-		}
-		answer(w, v)
-	}
-}
-
 // getUploadURL is files.getUploadURLExternal; s.mu is held.
 func (s *Server) getUploadURL(w http.ResponseWriter, v url.Values) {
 	length, err := strconv.Atoi(v.Get("length"))
@@ -134,9 +113,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.attempts = append(s.attempts, s.now())
-	s.noteToken(r, "")
-	if f := s.faultFor("upload", nil); f != nil {
+	if f := s.attempt(r, "upload", nil); f != nil {
 		answerFault(w, f)
 		return
 	}

@@ -91,11 +91,7 @@ func (st *socketState) wait(ctx context.Context, cond func() bool) error {
 func (s *Server) connectionsOpen(w http.ResponseWriter, r *http.Request) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	s.mu.Lock()
-	s.attempts = append(s.attempts, s.now())
-	if ok {
-		s.tokens[tok] = true
-	}
-	f := s.faultFor("apps.connections.open", nil)
+	f := s.attempt(r, "apps.connections.open", nil)
 	s.mu.Unlock()
 	switch {
 	case f != nil:
