@@ -311,11 +311,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Unlock()
-	if err := json.Unmarshal(body, &m); err != nil {
-		http.Error(w, "invalid_payload", http.StatusBadRequest)
-		return
-	}
-	if s.refuseInvalid(w, "webhook", m.Blocks, m.Text) {
+	if !s.takeJSON(w, "webhook", body, &m) {
 		return
 	}
 	s.mu.Lock()
@@ -327,20 +323,29 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ok"))
 }
 
-// refuseInvalid checks a message POSTed as JSON (to a webhook or a
-// response_url) against Slack's limits (Validate): one over them is
-// recorded as refused under method and answered 400 with the error code,
-// the way Slack answers those posts, and refuseInvalid returns true.
-func (s *Server) refuseInvalid(w http.ResponseWriter, method string, blocks json.RawMessage, text string) bool {
-	lerr := Validate(blocks, text)
-	if lerr == nil {
+// takeJSON decodes a message POSTed as JSON (to a webhook or a
+// response_url) into m and checks it against Slack's limits (Validate).
+// It answers what Slack does not take the way Slack does, 400 with
+// invalid_payload or the limit's code (a refusal, recorded under method),
+// and reports whether the message was taken.
+func (s *Server) takeJSON(w http.ResponseWriter, method string, body []byte, m any) bool {
+	var msg struct { // what Slack checks, in every such message
+		Text   string          `json:"text"`
+		Blocks json.RawMessage `json:"blocks"`
+	}
+	if json.Unmarshal(body, m) != nil || json.Unmarshal(body, &msg) != nil {
+		http.Error(w, "invalid_payload", http.StatusBadRequest)
 		return false
+	}
+	lerr := Validate(msg.Blocks, msg.Text)
+	if lerr == nil {
+		return true
 	}
 	s.mu.Lock()
 	s.refused = append(s.refused, Refusal{Method: method, Err: lerr})
 	s.mu.Unlock()
 	http.Error(w, lerr.Code, http.StatusBadRequest)
-	return true
+	return false
 }
 
 // history is one message as conversations.history and .replies show it.

@@ -92,11 +92,7 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request) {
 		Text            string          `json:"text"`
 		Blocks          json.RawMessage `json:"blocks"`
 	}
-	if err := json.Unmarshal(body, &m); err != nil {
-		http.Error(w, "invalid_payload", http.StatusBadRequest)
-		return
-	}
-	if s.refuseInvalid(w, "response_url", m.Blocks, m.Text) {
+	if !s.takeJSON(w, "response_url", body, &m) {
 		return
 	}
 	s.mu.Lock()
