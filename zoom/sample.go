@@ -21,7 +21,7 @@ func AppendSamples(dst []engine.Sample, src engine.Source, p *ParticipantQoS) []
 		if !ok {
 			continue
 		}
-		dst = append(dst, engine.Sample{})
+		dst = append(dst, engine.NewSample())
 		s := &dst[len(dst)-1]
 		s.Source = src
 		s.Participant = part
@@ -136,8 +136,9 @@ func (d *PageDecoder) samplesOf(src engine.Source, l *ParticipantQoSList) []engi
 	return d.samples
 }
 
+// setStream, setCPU and setWiFi fill a missing (NewSample) part of a
+// sample with what Zoom sent; what Zoom left out stays missing.
 func setStream(st *engine.Stream, q *StreamQoS) {
-	*st = engine.MissingStream
 	if q == nil {
 		return
 	}
@@ -160,7 +161,6 @@ func setStream(st *engine.Stream, q *StreamQoS) {
 
 func setCPU(c *engine.CPUUsage, q *CPUQoS) {
 	if q == nil {
-		*c = engine.CPUUsage{ZoomMinCPUUsage: engine.NaN, ZoomAvgCPUUsage: engine.NaN, ZoomMaxCPUUsage: engine.NaN, SystemMaxCPUUsage: engine.NaN}
 		return
 	}
 	c.ZoomMinCPUUsage = parse(string(q.ZoomMinCPUUsage), dimPercent)
@@ -173,7 +173,6 @@ func setCPU(c *engine.CPUUsage, q *CPUQoS) {
 // leave out one of its numbers: absent is not a missing value worth
 // counting.
 func setWiFi(w *engine.WiFiRSSI, q *WiFiQoS) {
-	*w = engine.WiFiRSSI{MaxRSSI: engine.NaN, AvgRSSI: engine.NaN, MinRSSI: engine.NaN}
 	if q == nil {
 		return
 	}
