@@ -175,21 +175,7 @@ func Demo(ctx context.Context, dc DemoConfig, out io.Writer, log *slog.Logger) e
 	fake.Start()
 	defer fake.Close()
 
-	cfg := Defaults()
-	cfg.Zoom.AccountID, cfg.Zoom.ClientID, cfg.Zoom.ClientSecret = fake.AccountID, fake.ClientID, Secret(fake.ClientSecret)
-	cfg.Zoom.APIURL, cfg.Zoom.OAuthURL, cfg.Zoom.Plan = fake.APIURL(), fake.TokenURL(), "business"
-	cfg.Rules, cfg.DB = rulesPath, filepath.Join(dir, "qoswatch.db")
-	cfg.Watch = []string{"webinars"}
-	cfg.APIToken = dc.APIToken
-	cfg.Listen = dc.Listen
-	if cfg.Listen == "" {
-		cfg.Listen = "127.0.0.1:9797"
-		if ln, err := net.Listen("tcp", cfg.Listen); err != nil {
-			cfg.Listen = "127.0.0.1:0" // someone has 9797: any free port
-		} else {
-			ln.Close()
-		}
-	}
+	cfg := demoConfig(fake, rulesPath, filepath.Join(dir, "qoswatch.db"), dc)
 	// The console shows the buttons a Slack message would carry.
 	opts := Options{Logger: log, Console: out, Clock: clock, Buttons: dc.Slack == nil}
 	mode := "this terminal (the console notifier)"
@@ -241,16 +227,7 @@ Database: %s (removed at exit).
 
 	runCtx, cancel := context.WithTimeout(ctx, time.Duration(float64(dc.Duration)/dc.Speed))
 	defer cancel()
-	go func() { // minute markers, so the story has a time line
-		for m := 1; ; m++ {
-			if engine.Sleep(runCtx, clock, start.Add(time.Duration(m)*time.Minute).Sub(clock.Now())) != nil {
-				return
-			}
-			if m%5 == 0 {
-				fmt.Fprintf(out, "\n······ minute %d of the webinar (%s UTC) ······\n", m, start.Add(time.Duration(m)*time.Minute).Format("15:04"))
-			}
-		}
-	}()
+	go minuteMarkers(runCtx, out, clock, start)
 	if typed != nil {
 		go func() {
 			select {
@@ -284,6 +261,47 @@ Database: %s (removed at exit).
 		return err
 	}
 	return demoReport(out, cfg.DB, engine.Source{Kind: engine.Webinar, ID: strconv.FormatInt(sc.ID, 10)}.Key())
+}
+
+// demoConfig is the daemon's configuration in the demo: the fake Zoom
+// (a Business account), the demo's rules and database, webinars only.
+func demoConfig(fake *zoomtest.Server, rulesPath, dbPath string, dc DemoConfig) Config {
+	cfg := Defaults()
+	cfg.Zoom.AccountID, cfg.Zoom.ClientID, cfg.Zoom.ClientSecret = fake.AccountID, fake.ClientID, Secret(fake.ClientSecret)
+	cfg.Zoom.APIURL, cfg.Zoom.OAuthURL, cfg.Zoom.Plan = fake.APIURL(), fake.TokenURL(), "business"
+	cfg.Rules, cfg.DB = rulesPath, dbPath
+	cfg.Watch = []string{"webinars"}
+	cfg.APIToken = dc.APIToken
+	cfg.Listen = demoListen(dc.Listen)
+	return cfg
+}
+
+// demoListen is where the demo's HTTP API listens: the address asked
+// for, else 127.0.0.1:9797 when it is free, else any free port.
+func demoListen(asked string) string {
+	if asked != "" {
+		return asked
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:9797")
+	if err != nil {
+		return "127.0.0.1:0" // someone has 9797: any free port
+	}
+	ln.Close()
+	return "127.0.0.1:9797"
+}
+
+// minuteMarkers prints a line every five simulated minutes of the
+// webinar until ctx ends, so the story has a time line.
+func minuteMarkers(ctx context.Context, out io.Writer, clock engine.Clock, start time.Time) {
+	for m := 1; ; m++ {
+		at := start.Add(time.Duration(m) * time.Minute)
+		if engine.Sleep(ctx, clock, at.Sub(clock.Now())) != nil {
+			return
+		}
+		if m%5 == 0 {
+			fmt.Fprintf(out, "\n······ minute %d of the webinar (%s UTC) ······\n", m, at.Format("15:04"))
+		}
+	}
 }
 
 // demoReport is the last beat: the post-webinar report of the demo's
