@@ -147,34 +147,13 @@ func (c *Config) Validate() error {
 	}
 	// A secret too short to be real is a mistake (a placeholder, a cut
 	// paste), and one that could not be scrubbed from logs as a token.
-	for _, s := range []struct {
-		env string
-		v   Secret
-	}{
-		{"ZOOM_CLIENT_SECRET", c.Zoom.ClientSecret},
-		{"SLACK_BOT_TOKEN", c.Slack.BotToken},
-		{"SLACK_WEBHOOK_URL", c.Slack.WebhookURL},
-		{"QOSWATCH_API_TOKEN", c.APIToken},
-		{"ZOOM_WEBHOOK_SECRET_TOKEN", c.Events.WebhookSecret},
-		{"SLACK_APP_TOKEN", c.Slack.AppToken},
-		{"SLACK_SIGNING_SECRET", c.Slack.SigningSecret},
-	} {
-		if n := len(s.v); n > 0 && n < scrub.MinLen {
+	for _, s := range c.secretSettings() {
+		if n := len(s.value); n > 0 && n < scrub.MinLen {
 			bad("%s is %d characters: a real one has at least %d (check it was pasted whole)", s.env, n, scrub.MinLen)
 		}
 	}
-	checkURL := func(env, raw string, secret bool) {
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			if secret {
-				bad("%s is not an http(s) URL", env)
-			} else {
-				bad("%s=%q is not an http(s) URL", env, raw)
-			}
-		}
-	}
-	checkURL("ZOOM_API_URL", c.Zoom.APIURL, false)
-	checkURL("ZOOM_OAUTH_URL", c.Zoom.OAuthURL, false)
+	checkURL(bad, "ZOOM_API_URL", c.Zoom.APIURL, false)
+	checkURL(bad, "ZOOM_OAUTH_URL", c.Zoom.OAuthURL, false)
 	if _, ok := zoom.PlanLimits(c.Zoom.Plan); !ok {
 		bad("ZOOM_PLAN=%q: want pro or business (also education, enterprise: Business limits)", c.Zoom.Plan)
 	}
@@ -182,16 +161,7 @@ func (c *Config) Validate() error {
 		bad("ZOOM_DAILY_LIMIT=%d: must be 0 (the plan's) or more", c.Zoom.DailyLimit)
 	}
 
-	if c.Slack.BotToken != "" && c.Slack.WebhookURL != "" {
-		bad("SLACK_BOT_TOKEN and SLACK_WEBHOOK_URL are both set: use one")
-	}
-	if c.Slack.BotToken != "" {
-		checkURL("SLACK_API_URL", c.Slack.APIURL, false)
-	}
-	if c.Slack.WebhookURL != "" {
-		checkURL("SLACK_WEBHOOK_URL", c.Slack.WebhookURL.Reveal(), true)
-	}
-	c.Slack.validateAnswering(c.Events.Listen, bad)
+	c.Slack.validate(c.Events.Listen, bad)
 
 	if c.Rules == "" {
 		bad("QOSWATCH_RULES is empty")
@@ -252,11 +222,34 @@ func (c *Config) Validate() error {
 	return joinLine(errs)
 }
 
+// secretSetting is one secret of a Config and the environment variable
+// that sets it.
+type secretSetting struct {
+	env   string
+	value Secret
+}
+
+// secretSettings are every secret of the Config: Validate checks each,
+// the scrubber cuts each out of what the process prints.
+func (c *Config) secretSettings() []secretSetting {
+	return []secretSetting{
+		{"ZOOM_CLIENT_SECRET", c.Zoom.ClientSecret},
+		{"SLACK_BOT_TOKEN", c.Slack.BotToken},
+		{"SLACK_WEBHOOK_URL", c.Slack.WebhookURL},
+		{"QOSWATCH_API_TOKEN", c.APIToken},
+		{"ZOOM_WEBHOOK_SECRET_TOKEN", c.Events.WebhookSecret},
+		{"SLACK_APP_TOKEN", c.Slack.AppToken},
+		{"SLACK_SIGNING_SECRET", c.Slack.SigningSecret},
+	}
+}
+
 // secrets are every form in which a configured secret could be printed:
 // the values, and the Basic credential the OAuth grant sends.
 func (c *Config) secrets() []string {
-	out := []string{c.Zoom.ClientSecret.Reveal(), c.Slack.BotToken.Reveal(), c.Slack.WebhookURL.Reveal(), c.APIToken.Reveal(),
-		c.Events.WebhookSecret.Reveal(), c.Slack.AppToken.Reveal(), c.Slack.SigningSecret.Reveal()}
+	var out []string
+	for _, s := range c.secretSettings() {
+		out = append(out, s.value.Reveal())
+	}
 	if c.Zoom.ClientSecret != "" {
 		out = append(out, base64.StdEncoding.EncodeToString([]byte(c.Zoom.ClientID+":"+c.Zoom.ClientSecret.Reveal())))
 	}
@@ -267,9 +260,31 @@ func (c *Config) secrets() []string {
 // process: Run wraps its logger with it, main prints its error through it.
 func (c *Config) Scrubber() *scrub.Scrubber { return scrub.New(c.secrets()...) }
 
-// validateAnswering checks the settings of answering from Slack; events
-// is QOSWATCH_EVENTS_LISTEN.
-func (s *SlackConfig) validateAnswering(events string, bad func(string, ...any)) {
+// checkURL reports (with bad) a setting that is not an http(s) URL; a
+// secret one is named without its value.
+func checkURL(bad func(string, ...any), env, raw string, secret bool) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if secret {
+			bad("%s is not an http(s) URL", env)
+		} else {
+			bad("%s=%q is not an http(s) URL", env, raw)
+		}
+	}
+}
+
+// validate checks the Slack settings: one way to post, and the settings
+// of answering from Slack; events is QOSWATCH_EVENTS_LISTEN.
+func (s *SlackConfig) validate(events string, bad func(string, ...any)) {
+	if s.BotToken != "" && s.WebhookURL != "" {
+		bad("SLACK_BOT_TOKEN and SLACK_WEBHOOK_URL are both set: use one")
+	}
+	if s.BotToken != "" {
+		checkURL(bad, "SLACK_API_URL", s.APIURL, false)
+	}
+	if s.WebhookURL != "" {
+		checkURL(bad, "SLACK_WEBHOOK_URL", s.WebhookURL.Reveal(), true)
+	}
 	if s.answering() && s.BotToken == "" {
 		bad("SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not: responders answer the bot's messages (a webhook's messages have no buttons)")
 	}
