@@ -63,43 +63,15 @@ func cmdExplain(ctx context.Context, c *cli, args []string) int {
 		fmt.Fprintf(c.stderr, "qoswatch explain: --role %v\n", err)
 		return 2
 	}
-	// A file read blocks where no context reaches (a FIFO, a hung
-	// mount): the reads run on their own goroutine, and a signal ends the
-	// command without waiting for them.
-	type loaded struct {
-		set     *rules.Set
-		samples []engine.Sample
-		err     error
-	}
-	done := make(chan loaded, 1)
-	go func() {
-		var l loaded
-		if l.set, l.err = rules.Load(rulesFile); l.err != nil {
-			done <- l
-			return
+	set, samples, err := loadExplained(ctx, rulesFile, f.Args(), src)
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(c.stderr, "qoswatch explain: interrupted")
+			return rules.ExitInterrupted
 		}
-		for _, file := range f.Args() {
-			got, err := readQoS(file, src)
-			if err != nil {
-				l.err = fmt.Errorf("qoswatch explain: %w", err)
-				break
-			}
-			l.samples = append(l.samples, got...)
-		}
-		done <- l
-	}()
-	var l loaded
-	select {
-	case l = <-done:
-	case <-ctx.Done():
-		fmt.Fprintln(c.stderr, "qoswatch explain: interrupted")
-		return rules.ExitInterrupted
-	}
-	if l.err != nil {
-		fmt.Fprintf(c.stderr, "%v\n", l.err)
+		fmt.Fprintf(c.stderr, "%v\n", err)
 		return 1
 	}
-	set, samples := l.set, l.samples
 	if only != "" {
 		one, ok := set.Only(only)
 		if !ok {
@@ -113,14 +85,7 @@ func cmdExplain(ctx context.Context, c *cli, args []string) int {
 		set = one
 		describeRule(ctx, c, set.Rules()[0], newAPIClient(*apiURL, *apiToken))
 	}
-	for i := range samples {
-		p := &samples[i].Participant
-		if r, ok := roles[p.UserID]; ok {
-			p.Role = r
-		} else if r, ok := roles[""]; ok {
-			p.Role = r
-		}
-	}
+	setRoles(samples, roles)
 	err = rules.Explain(ctx, c.stdout, set, samples)
 	if err == nil && source != "" { // the samples are one source's participants: what do the affected share?
 		err = rules.ExplainCauses(ctx, c.stdout, set, samples)
@@ -136,6 +101,55 @@ func cmdExplain(ctx context.Context, c *cli, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// loadExplained reads the rules file and the QoS files. A file read
+// blocks where no context reaches (a FIFO, a hung mount): the reads run
+// on their own goroutine, and when ctx ends first it returns ctx's
+// error at once, without waiting for them.
+func loadExplained(ctx context.Context, rulesFile string, files []string, src engine.Source) (*rules.Set, []engine.Sample, error) {
+	type loaded struct {
+		set     *rules.Set
+		samples []engine.Sample
+		err     error
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		var l loaded
+		if l.set, l.err = rules.Load(rulesFile); l.err != nil {
+			done <- l
+			return
+		}
+		for _, file := range files {
+			got, err := readQoS(file, src)
+			if err != nil {
+				l.err = fmt.Errorf("qoswatch explain: %w", err)
+				break
+			}
+			l.samples = append(l.samples, got...)
+		}
+		done <- l
+	}()
+	select {
+	case l := <-done:
+		return l.set, l.samples, l.err
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+}
+
+// setRoles gives each sample's participant the role --role names for
+// its user_id, else the role it names for everyone (saved QoS carries
+// no role).
+func setRoles(samples []engine.Sample, roles map[string]string) {
+	for i := range samples {
+		p := &samples[i].Participant
+		if r, ok := roles[p.UserID]; ok {
+			p.Role = r
+		} else if r, ok := roles[""]; ok {
+			p.Role = r
+		}
+	}
 }
 
 // describeRule prints a rule's timings and how often responders

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -58,5 +60,29 @@ func TestBinaryCheckStopsOnSignal(t *testing.T) {
 				t.Errorf("check after %v: %v\n%s", sig, err, out.String())
 			}
 		})
+	}
+}
+
+// TestExplainStopsWhenInterrupted: explain's reads block where no context
+// reaches (a FIFO here, a hung mount in life); an interrupt ends the
+// command at once with "interrupted" and exit 130, without the reads.
+func TestExplainStopsWhenInterrupted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	// Let the blocked read finish once the test is over: open the FIFO's
+	// other end (O_RDWR never blocks on Linux).
+	t.Cleanup(func() {
+		if w, err := os.OpenFile(path, os.O_RDWR, 0); err == nil {
+			w.Close()
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"qoswatch", "explain", "--rules", path, "../../rules/testdata/explain/webinar-qos.json"}, &out, &errOut, envOf(nil))
+	if code != 130 || errOut.String() != "qoswatch explain: interrupted\n" || out.Len() != 0 {
+		t.Errorf("explain interrupted = %d, stdout %q, stderr %q", code, out.String(), errOut.String())
 	}
 }
