@@ -165,13 +165,7 @@ func (r *Renderer) RenderGroup(ns []*engine.Notification, earlier int, route eng
 		rs[i] = redact(n, route.Redact, nil)
 	}
 	first := rs[0]
-	field, op := worstTerm(rs)
-	since := first.Since
-	for _, n := range rs {
-		if n.Since.Before(since) {
-			since = n.Since
-		}
-	}
+	since := earliestSince(rs)
 	src, rule := escape(sourceName(first.Source)), escape(first.Rule.Name)
 	total := len(rs) + earlier
 	title := fmt.Sprintf("%s Storm: %s — %d participants · %s", severityEmoji(first.Rule.Severity), rule, total, src)
@@ -191,28 +185,10 @@ func (r *Renderer) RenderGroup(ns []*engine.Notification, earlier int, route eng
 		lead.WriteString("\n_" + clip(escape(first.Rule.Description), capLead/3) + "_")
 	}
 
-	worstTitle := "*Worst*"
-	if field != "" {
-		worstTitle = fmt.Sprintf("*Worst by %s* (rule: %s %s) `%s`", escape(label(field)), escape(op), escape(withUnit(thresholdOf(first, field), field)), escape(field))
-	}
-	worst := rankWorst(rs, field, op)
-	var lines []string
-	for _, n := range worst {
-		lines = append(lines, "• "+oneLine(n, field))
-	}
-	// The top names the worst, as many as fit in one section.
-	shown := min(r.worstN, len(lines))
-	for shown > 1 && chars(worstTitle)+1+chars(strings.Join(sections(lines[:shown]), "\n")) > maxSection-200 {
-		shown--
-	}
+	worstTitle, lines, shown := r.stormWorst(rs)
 	rest := lines[shown:]
 	worstText := worstTitle + "\n" + strings.Join(sections(lines[:shown]), "\n")
 
-	fields := []*slack.TextBlockObject{
-		fieldText("By location", breakdown(rs, func(p engine.Participant) string { return p.Location }), 600),
-		fieldText("By network", breakdown(rs, func(p engine.Participant) string { return p.NetworkType }), 600),
-		fieldText("By client version", breakdown(rs, func(p engine.Participant) string { return strings.TrimSpace(p.Client + " " + p.Version) }), 600),
-	}
 	top := []slack.Block{header(title)}
 	hint := stormCause(rs, route.Redact)
 	if hint != "" {
@@ -220,7 +196,7 @@ func (r *Renderer) RenderGroup(ns []*engine.Notification, earlier int, route eng
 	}
 	top = append(top, section(lead.String(), capLead))
 	bottom := []slack.Block{
-		fieldsBlock(fields),
+		fieldsBlock(stormBreakdown(rs)),
 		r.sourceBlock(first.Source),
 		contextBlock(fmt.Sprintf("🌩 Storm control: one message instead of %d · severity *%s*%s", len(rs), escape(string(first.Rule.Severity)), labelText(first.Rule.Labels))),
 	}
@@ -280,6 +256,47 @@ func (r *Renderer) RenderGroup(ns []*engine.Notification, earlier int, route eng
 		from += p.lines
 	}
 	return m
+}
+
+// earliestSince is when the earliest of ns began.
+func earliestSince(ns []*engine.Notification) time.Time {
+	since := ns[0].Since
+	for _, n := range ns {
+		if n.Since.Before(since) {
+			since = n.Since
+		}
+	}
+	return since
+}
+
+// stormWorst ranks a storm's members by the term of the rule they
+// share, worst first: the section's title, one line per member, and how
+// many of them the storm message's top names (at most WorstN, as many as
+// fit in one section).
+func (r *Renderer) stormWorst(ns []*engine.Notification) (title string, lines []string, shown int) {
+	field, op := worstTerm(ns)
+	title = "*Worst*"
+	if field != "" {
+		title = fmt.Sprintf("*Worst by %s* (rule: %s %s) `%s`", escape(label(field)), escape(op), escape(withUnit(thresholdOf(ns[0], field), field)), escape(field))
+	}
+	for _, n := range rankWorst(ns, field, op) {
+		lines = append(lines, "• "+oneLine(n, field))
+	}
+	shown = min(r.worstN, len(lines))
+	for shown > 1 && chars(title)+1+chars(strings.Join(sections(lines[:shown]), "\n")) > maxSection-200 {
+		shown--
+	}
+	return title, lines, shown
+}
+
+// stormBreakdown counts a storm's members by location, network and
+// client version: what they share shows at a glance.
+func stormBreakdown(ns []*engine.Notification) []*slack.TextBlockObject {
+	return []*slack.TextBlockObject{
+		fieldText("By location", breakdown(ns, func(p engine.Participant) string { return p.Location }), 600),
+		fieldText("By network", breakdown(ns, func(p engine.Participant) string { return p.NetworkType }), 600),
+		fieldText("By client version", breakdown(ns, func(p engine.Participant) string { return strings.TrimSpace(p.Client + " " + p.Version) }), 600),
+	}
 }
 
 // listMessage is one page of a list as a message: its title, its
