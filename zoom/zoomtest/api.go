@@ -183,15 +183,8 @@ func (s *Server) api(rw http.ResponseWriter, r *http.Request, path string) {
 		writeError(w, e.status, e.code, e.msg)
 		return
 	}
-	if b, ok := v.(encoded); ok {
-		writeBody(w, http.StatusOK, b)
-		return
-	}
 	writeJSON(w, http.StatusOK, v)
 }
-
-// encoded is an answer already in JSON.
-type encoded []byte
 
 func notFound(k Kind) *apiErr {
 	noun := "webinar"
@@ -312,15 +305,13 @@ func (s *Server) sourceCall(rt route, q url.Values, now time.Time, tf TokenFault
 		if e != nil {
 			return nil, e
 		}
-		l := v.qosList(list, pg, s.window(v))
-		return encoded(appendQoSList(make([]byte, 0, 32<<10), &l)), nil
+		return v.qosList(list, pg, s.window(v)), nil
 	default: // participant_qos
 		p := v.sc.Participant(rt.pid)
 		if p == nil || p.Join > v.cutoff() {
 			return nil, &apiErr{http.StatusNotFound, 3001, fmt.Sprintf("This participant's detail is not available: %q.", rt.pid)}
 		}
-		q := v.participantQoS(p, s.window(v))
-		return encoded(appendParticipantQoS(make([]byte, 0, 8<<10), &q)), nil
+		return v.participantQoS(p, s.window(v)), nil
 	}
 }
 
