@@ -9,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 )
@@ -254,27 +252,15 @@ func cmdBackup(ctx context.Context, c *cli, args []string) int {
 		fmt.Fprintf(c.stderr, "qoswatch backup: GET /api/v1/backup: %s: %s\n", resp.Status, strings.TrimSpace(string(b)))
 		return 1
 	}
-	// Write beside the target, then rename: a failed copy never leaves a
-	// file that looks like a backup.
-	tmp, err := os.CreateTemp(filepath.Dir(dst), filepath.Base(dst)+".partial-*")
-	if err != nil {
-		fmt.Fprintf(c.stderr, "qoswatch backup: %v\n", err)
-		return 1
-	}
-	defer os.Remove(tmp.Name())
-	n, err := io.Copy(tmp, resp.Body)
-	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
-		err = fmt.Errorf("got %d of %d bytes", n, resp.ContentLength)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), dst)
-	}
+	// A failed copy never leaves a file that looks like a backup.
+	var n int64
+	err = writeFileAtomic(dst, func(w io.Writer) error {
+		var err error
+		if n, err = io.Copy(w, resp.Body); err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
+			err = fmt.Errorf("got %d of %d bytes", n, resp.ContentLength)
+		}
+		return err
+	})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "qoswatch backup: %s: %v\n", dst, err)
 		return 1

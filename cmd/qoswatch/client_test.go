@@ -5,7 +5,10 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -156,5 +159,26 @@ func TestSilenceListPagesAndShowsTheZone(t *testing.T) {
 	zone, _ := time.Now().Zone()
 	if !regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ` + regexp.QuoteMeta(zone) + `\s`).MatchString(lines[1]) {
 		t.Errorf("the end time has no zone (%s): %q", zone, lines[1])
+	}
+}
+
+// TestBackupCutShortLeavesNoFile: a backup whose download breaks off
+// fails naming the file, and leaves neither a file that looks like a
+// backup nor a part of one.
+func TestBackupCutShortLeavesNoFile(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "4096")
+		w.Write([]byte("the first bytes of a bbolt file"))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "qoswatch-backup.db")
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"qoswatch", "backup", "--url", srv.URL, dst}, &out, &errOut, envOf(nil))
+	if code != 1 || !strings.Contains(errOut.String(), "qoswatch backup: "+dst+": ") {
+		t.Errorf("backup cut short = %d\n%s%s", code, &out, &errOut)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("a failed backup left %v", left)
 	}
 }

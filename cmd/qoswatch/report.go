@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -81,26 +80,17 @@ func cmdReport(ctx context.Context, c *cli, args []string) int {
 	return 0
 }
 
-// writeChart writes the chart beside the target and renames it, so a
-// failure never leaves half a PNG.
+// writeChart writes the chart to path; a failure never leaves half a PNG.
 func writeChart(r *report.Report, path string) error {
 	b, err := r.ChartPNG()
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".partial-*")
+	err = writeFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("--png %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("--png %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("--png %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("--png %s: %w", path, err)
 	}
 	return nil
