@@ -9,13 +9,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/qoswatch/qoswatch/engine"
 	"log/slog"
 	"net"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/qoswatch/qoswatch/engine"
 	"github.com/qoswatch/qoswatch/internal/scrub"
 	"github.com/qoswatch/qoswatch/zoom"
 )
