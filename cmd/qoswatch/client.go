@@ -43,6 +43,18 @@ func newAPIClient(base, token string) *apiClient {
 	return &apiClient{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Timeout: 10 * time.Second}}
 }
 
+// request is a request to the daemon, with the token when there is one.
+func (a *apiClient) request(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, body)
+	if err != nil {
+		return nil, err
+	}
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
+	return req, nil
+}
+
 // do sends a request and decodes a JSON answer into out (when not nil).
 // The error names the endpoint and the daemon's message, never the token.
 func (a *apiClient) do(ctx context.Context, method, path string, body, out any) error {
@@ -54,15 +66,12 @@ func (a *apiClient) do(ctx context.Context, method, path string, body, out any) 
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
+	req, err := a.request(ctx, method, path, rd)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
-	}
-	if a.token != "" {
-		req.Header.Set("Authorization", "Bearer "+a.token)
 	}
 	resp, err := a.http.Do(req)
 	if err != nil {
@@ -233,13 +242,10 @@ func cmdBackup(ctx context.Context, c *cli, args []string) int {
 	dst := f.Args()[0]
 	api := newAPIClient(*u, *token)
 	api.http.Timeout = 5 * time.Minute
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, api.base+"/api/v1/backup", nil)
+	req, err := api.request(ctx, http.MethodGet, "/api/v1/backup", nil)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "qoswatch backup: %v\n", err)
 		return 1
-	}
-	if api.token != "" {
-		req.Header.Set("Authorization", "Bearer "+api.token)
 	}
 	resp, err := api.http.Do(req)
 	if err != nil {
