@@ -47,3 +47,19 @@ type InboxEntry struct {
 	Received time.Time // when the transport took it
 	Body     []byte    // the event's JSON
 }
+
+// RosterEntry is who a pushed join said a participant is (QSS samples
+// carry only ids), or, with Gone, what a leave or an end took back. The
+// store keeps the roster, written in the transaction that marks the join
+// applied, so that QSS samples after a restart still name the people
+// they are about. It lives here for the reason InboxEntry does.
+type RosterEntry struct {
+	Source string `json:"source"` // Source.Key()
+	// UUID is the occurrence joined: the next occurrence of a recurring
+	// webinar does not inherit the last one's roster.
+	UUID string `json:"uuid"`
+	// Participant holds only what names them (ids, name, email, role, join
+	// time). Blank with Gone: the whole source (it ended).
+	Participant Participant `json:"participant"`
+	Gone        bool        `json:"-"` // forget it: a leave, or an end
+}

@@ -193,7 +193,10 @@ func (q *memQueue) PendingEvents(_ context.Context, limit int) ([]engine.InboxEn
 	return slices.Clone(q.queue[:min(limit, len(q.queue))]), nil
 }
 
-func (q *memQueue) DoneEvents(_ context.Context, ids []uint64) error {
+// Roster: a simulation does not restart, the handler's memory suffices.
+func (q *memQueue) Roster(context.Context) ([]engine.RosterEntry, error) { return nil, nil }
+
+func (q *memQueue) DoneEvents(_ context.Context, ids []uint64, _ []engine.RosterEntry) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	done := map[uint64]bool{}

@@ -16,6 +16,7 @@ type Collected struct {
 	Alerts, Cursors, Silences, Refs, GroupRefs, SpendDays int
 	Minutes                                               int // per-minute aggregates of sources (the report's)
 	Reports                                               int // reports never posted, of sources that ended before the cutoff
+	Roster                                                int // joined participants the engine forgot (roster.go)
 }
 
 // Collect removes, in one transaction, what no longer matters before the
@@ -34,7 +35,9 @@ type Collected struct {
 //     (wall time);
 //   - API spend of UTC days before the cutoff's day;
 //   - the sources' per-minute aggregates of minutes before it (sample
-//     time), and the reports of sources that ended before it.
+//     time), and the reports of sources that ended before it;
+//   - the push roster's participants who joined before it and have no
+//     cursor left (their leave or their source's end was missed).
 func (db *DB) Collect(ctx context.Context, before time.Time) (Collected, error) {
 	var got Collected
 	err := db.update(ctx, func(tx *bolt.Tx) error {
@@ -106,14 +109,17 @@ func (db *DB) Collect(ctx context.Context, before time.Time) (Collected, error) 
 		if got.Minutes, err = collectMinutes(tx, before); err != nil {
 			return err
 		}
-		got.Reports, err = collectReports(tx, before)
+		if got.Reports, err = collectReports(tx, before); err != nil {
+			return err
+		}
+		got.Roster, err = collectRoster(tx, before)
 		return err
 	})
 	if err != nil {
 		return Collected{}, fmt.Errorf("store: collect %s: %w", db.path, err)
 	}
 	db.log.Debug("collected", "before", before, "alerts", got.Alerts, "cursors", got.Cursors,
-		"silences", got.Silences, "refs", got.Refs, "group_refs", got.GroupRefs, "spend_days", got.SpendDays, "minutes", got.Minutes, "reports", got.Reports)
+		"silences", got.Silences, "refs", got.Refs, "group_refs", got.GroupRefs, "spend_days", got.SpendDays, "minutes", got.Minutes, "reports", got.Reports, "roster", got.Roster)
 	return got, nil
 }
 

@@ -152,15 +152,19 @@ func (db *DB) PendingEvents(ctx context.Context, limit int) ([]engine.InboxEntry
 	return out, nil
 }
 
-// DoneEvents deletes applied events. It shares its write transaction with
-// concurrent EnqueueEvents calls (group commit): under load the deletes of
-// what was applied ride on the commit of what is arriving, one fsync for
-// both.
-func (db *DB) DoneEvents(ctx context.Context, ids []uint64) error {
-	if len(ids) == 0 {
+// DoneEvents deletes applied events and, in the same transaction, writes
+// what they did to the roster (joins, leaves, ends; see roster.go). It
+// shares its write transaction with concurrent EnqueueEvents calls (group
+// commit): under load the deletes of what was applied ride on the commit
+// of what is arriving, one fsync for both.
+func (db *DB) DoneEvents(ctx context.Context, ids []uint64, roster []engine.RosterEntry) error {
+	if len(ids) == 0 && len(roster) == 0 {
 		return nil
 	}
 	err := db.batch(ctx, func(tx *bolt.Tx) error {
+		if err := putRoster(tx, roster); err != nil {
+			return err
+		}
 		b := tx.Bucket(bucketInbox)
 		if b == nil {
 			return nil

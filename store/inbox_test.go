@@ -40,7 +40,7 @@ func TestInboxKeepsEventsUntilDone(t *testing.T) {
 			t.Errorf("entry %d = %s, want %s", i, e.Body, want)
 		}
 	}
-	if err := db.DoneEvents(ctx, []uint64{got[0].ID, got[2].ID}); err != nil {
+	if err := db.DoneEvents(ctx, []uint64{got[0].ID, got[2].ID}, nil); err != nil {
 		t.Fatal(err)
 	}
 	left, _ := db.PendingEvents(ctx, 10)

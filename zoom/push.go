@@ -29,13 +29,17 @@ import (
 // nothing), so a crash between the engine's commit and the inbox's
 // delete costs nothing.
 
-// EventQueue keeps accepted events on disk until they are applied.
-// EnqueueEvents sets the ID of each entry it stores (0 for a duplicate).
-// *store.DB implements it.
+// EventQueue keeps accepted events on disk until they are applied, and
+// the roster: who the applied joins said each participant is, which QSS
+// samples (only ids) need after a restart. EnqueueEvents sets the ID of
+// each entry it stores (0 for a duplicate); DoneEvents deletes applied
+// events and writes, in the same transaction, what they did to the
+// roster. *store.DB implements it.
 type EventQueue interface {
 	EnqueueEvents(ctx context.Context, es []engine.InboxEntry) (dup []bool, err error)
 	PendingEvents(ctx context.Context, limit int) ([]engine.InboxEntry, error)
-	DoneEvents(ctx context.Context, ids []uint64) error
+	DoneEvents(ctx context.Context, ids []uint64, roster []engine.RosterEntry) error
+	Roster(ctx context.Context) ([]engine.RosterEntry, error)
 }
 
 // EventSink is what events do to the engine. *engine.Engine implements it.
@@ -127,6 +131,9 @@ type Events struct {
 	lifecycle time.Time              // the last started or ended event
 	qssAt     time.Time              // the last QSS sample of any source
 	saved     [2]time.Time           // lifecycle and qssAt as Memory has them
+	// restored is the roster the queue held at the start, by source key,
+	// until the source is next spoken of (note).
+	restored map[string][]engine.RosterEntry
 
 	// Events Accept decoded, by inbox ID, so that Run applies them without
 	// decoding them again; one not here (after a restart, or when Run lags
@@ -185,9 +192,16 @@ func NewEvents(cfg EventsConfig) (*Events, error) {
 		cfg: cfg, log: cfg.Logger.With("component", "zoom_events"),
 		wake:   make(chan struct{}, 1),
 		byUUID: map[string]*pushSource{}, byKey: map[string]*pushSource{}, unknown: map[string]time.Time{},
-		decoded: map[uint64]*Event{},
+		decoded: map[uint64]*Event{}, restored: map[string][]engine.RosterEntry{},
 	}
 	h.m = newEventMetrics(cfg.Registerer, h)
+	roster, err := cfg.Queue.Roster(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("zoom events: %w", err)
+	}
+	for _, r := range roster {
+		h.restored[r.Source] = append(h.restored[r.Source], r)
+	}
 	if cfg.Memory != nil {
 		l, q, err := cfg.Memory.PushSeen(context.Background())
 		if err != nil {
@@ -370,6 +384,7 @@ func (h *Events) applyPending(ctx context.Context) (int, error) {
 		return err
 	}
 	ids := make([]uint64, 0, len(entries))
+	var roster []engine.RosterEntry // what the batch's joins, leaves and ends did
 	for _, e := range entries {
 		ids = append(ids, e.ID)
 		ev, err := h.decodedEvent(e)
@@ -389,7 +404,7 @@ func (h *Events) applyPending(ctx context.Context) (int, error) {
 		if err := flush(); err != nil {
 			return 0, err
 		}
-		if err := h.apply(ctx, kind, what, ev); err != nil {
+		if err := h.apply(ctx, kind, what, ev, &roster); err != nil {
 			return 0, fmt.Errorf("%s (%s): %w", ev.Event, e.Key, err)
 		}
 		h.m.applied.WithLabelValues(ev.Event).Inc()
@@ -397,7 +412,7 @@ func (h *Events) applyPending(ctx context.Context) (int, error) {
 	if err := flush(); err != nil {
 		return 0, err
 	}
-	if err := h.cfg.Queue.DoneEvents(ctx, ids); err != nil {
+	if err := h.cfg.Queue.DoneEvents(ctx, ids, roster); err != nil {
 		return 0, err
 	}
 	h.mu.Lock()
@@ -446,8 +461,9 @@ func (h *Events) decodedEvent(e engine.InboxEntry) (*Event, error) {
 	return ParseEvent(e.Body)
 }
 
-// apply applies one event other than QSS samples.
-func (h *Events) apply(ctx context.Context, kind engine.SourceKind, what eventKind, ev *Event) error {
+// apply applies one event other than QSS samples, and appends to roster
+// what it did to the source's participants.
+func (h *Events) apply(ctx context.Context, kind engine.SourceKind, what eventKind, ev *Event, roster *[]engine.RosterEntry) error {
 	o := &ev.Payload.Object
 	src := engine.Source{Kind: kind, ID: string(o.ID), UUID: o.UUID, Topic: o.Topic, Live: what != evEnded}
 	if what == evQoSSummary { // carries the id as a string, and no topic
@@ -477,13 +493,19 @@ func (h *Events) apply(ctx context.Context, kind engine.SourceKind, what eventKi
 		clear(ps.people)
 		ps.alerts = nil
 		h.lifecycle = now
+		*roster = append(*roster, engine.RosterEntry{Source: ps.src.Key(), Gone: true})
 	case evJoined:
 		p := o.Participant.participant()
+		if p.JoinTime.IsZero() {
+			p.JoinTime = ev.At()
+		}
 		ps.people[p.Key()] = p
 		ps.sawLive(ev.At(), now)
+		*roster = append(*roster, engine.RosterEntry{Source: ps.src.Key(), UUID: ps.src.UUID, Participant: identity(p)})
 	case evLeft, evQoSSummary:
 		leaver = o.Participant.participant()
 		delete(ps.people, leaver.Key())
+		*roster = append(*roster, engine.RosterEntry{Source: ps.src.Key(), Participant: identity(leaver), Gone: true})
 	case evAlert:
 		ps.alerts = slices.Insert(ps.alerts, 0, issueMark{at: ev.At(), issues: slices.Clone(o.Issues)})
 		ps.sawLive(ev.At(), now)
@@ -533,6 +555,14 @@ func (h *Events) note(src engine.Source, now time.Time) *pushSource {
 	}
 	ps.src.Live = src.Live
 	ps.lastEvent = now
+	if r, ok := h.restored[src.Key()]; ok && ps.src.UUID != "" {
+		for _, j := range r {
+			if _, joined := ps.people[j.Participant.Key()]; !joined && j.UUID == ps.src.UUID {
+				ps.people[j.Participant.Key()] = j.Participant
+			}
+		}
+		delete(h.restored, src.Key()) // another occurrence's: stale (Collect drops it)
+	}
 	return ps
 }
 
@@ -580,6 +610,11 @@ func (h *Events) Annotate(batch []engine.Sample) {
 		s := &batch[i]
 		s.ZoomAlert.Issues = h.Issues(s.Source.Key(), s.Time)
 	}
+}
+
+// identity is what MergeKnown takes of p: what the roster keeps.
+func identity(p engine.Participant) engine.Participant {
+	return engine.Participant{UserID: p.UserID, ID: p.ID, UserName: p.UserName, Email: p.Email, Role: p.Role, JoinTime: p.JoinTime}
 }
 
 // MergeKnown fills dst's blank fields from what was known of the same
