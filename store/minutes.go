@@ -134,14 +134,7 @@ func queueReport(tx *bolt.Tx, m *engine.MinuteStats) error {
 // DueReports returns the reports waiting to be posted, oldest end first
 // within a source.
 func (db *DB) DueReports(ctx context.Context) ([]engine.ReportDue, error) {
-	var out []engine.ReportDue
-	err := db.viewBucket(ctx, bucketReports, func(b *bolt.Bucket) error {
-		return b.ForEach(appendTo("report", &out))
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: reports due in %s: %w", db.path, err)
-	}
-	return out, nil
+	return readAll[engine.ReportDue](ctx, db, bucketReports, "report")
 }
 
 // UpdateReport records a report's progress (its summary's message, the

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -91,4 +92,15 @@ func putNext(b *bolt.Bucket, what string, rec any, setSeq func(uint64)) error {
 	}
 	setSeq(seq)
 	return put(b, what, seqKey(seq), rec)
+}
+
+// readAll decodes every record of a bucket (what names one in errors),
+// in key order; none when the bucket was never written.
+func readAll[T any](ctx context.Context, db *DB, bucket []byte, what string) ([]T, error) {
+	var out []T
+	err := db.viewBucket(ctx, bucket, func(b *bolt.Bucket) error { return b.ForEach(appendTo(what, &out)) })
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: every %s: %w", db.path, what, err)
+	}
+	return out, nil
 }

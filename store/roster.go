@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -46,7 +45,7 @@ func putRoster(tx *bolt.Tx, roster []engine.RosterEntry) error {
 				return err
 			}
 		default: // the source ended: every participant of it
-			prefix := append(joinKey(r.Source), 0, 1)
+			prefix := sourcePrefix(r.Source)
 			if _, err := deleteWhere(b, func(k, _ []byte) (bool, error) { return bytes.HasPrefix(k, prefix), nil }); err != nil {
 				return err
 			}
@@ -58,14 +57,7 @@ func putRoster(tx *bolt.Tx, roster []engine.RosterEntry) error {
 // Roster returns every participant the roster holds, by source and
 // participant.
 func (db *DB) Roster(ctx context.Context) ([]engine.RosterEntry, error) {
-	var out []engine.RosterEntry
-	err := db.viewBucket(ctx, bucketRoster, func(b *bolt.Bucket) error {
-		return b.ForEach(appendTo("roster", &out))
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: %s: roster: %w", db.path, err)
-	}
-	return out, nil
+	return readAll[engine.RosterEntry](ctx, db, bucketRoster, "roster")
 }
 
 // collectRoster deletes the roster's participants who joined before the

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +27,7 @@ import (
 	"github.com/qoswatch/qoswatch/rules"
 	"github.com/qoswatch/qoswatch/store"
 	"github.com/qoswatch/qoswatch/zoom"
+	"github.com/qoswatch/qoswatch/zoom/zoomtest"
 )
 
 const testSecret = "webhook-secret-token-for-tests"
@@ -621,5 +623,91 @@ func TestPushMemorySurvivesARestart(t *testing.T) {
 	r.apply()
 	if r.events.QSSFed("meeting:5550002") {
 		t.Error("QSS-fed without a memory and without a QSS event since the start")
+	}
+}
+
+// TestJoinedNamesSurviveARestart: QSS events carry ids, not names; the
+// names come from the joins. After a restart in the middle of a webinar
+// (the fake Zoom's, its events signed through the webhook into a real
+// file), QSS-fed alerts still name the participant; a leave is not
+// undone by a restart, and an end forgets the webinar's roster.
+func TestJoinedNamesSurviveARestart(t *testing.T) {
+	var r *pushRig
+	fake := zoomtest.New(t, zoomtest.Options{Now: func() time.Time { return r.clock.Now() }})
+	client, err := zoom.NewClient(zoom.Config{APIURL: fake.APIURL(), OAuthURL: fake.TokenURL(),
+		AccountID: fake.AccountID, ClientID: fake.ClientID, ClientSecret: fake.ClientSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// After a restart a QSS event's uuid is unknown until Zoom names it.
+	withZoom := func(c *zoom.EventsConfig) { c.Resolver = client }
+	r = newPushRig(t, withZoom)
+	path := r.db.Path()
+	restart := func() {
+		r.db.Close()
+		r.reg = prometheus.NewRegistry()
+		r.open(path, withZoom)
+	}
+	start := r.clock.Now().Truncate(time.Minute).Add(time.Minute)
+	lossy := []zoomtest.Degradation{{Kind: zoomtest.AudioLoss, From: 0, To: time.Hour}}
+	sc := &zoomtest.Scenario{Kind: zoomtest.Webinar, ID: 81234567890, Topic: "All hands", Start: start, Participants: []*zoomtest.Participant{
+		{UserID: "16778240", UserName: "Jill Chill", Email: "jill@example.com", Degradations: lossy},
+		{UserID: "16779264", UserName: "Bob Gone", Email: "bob@example.com", Leave: 2 * time.Minute, Degradations: lossy},
+	}}
+	fake.Add(sc)
+	// send delivers what Zoom sends in [from, to), each event when Zoom
+	// sends it, and applies it.
+	send := func(from, to time.Time) {
+		t.Helper()
+		for _, e := range fake.PushEvents(from, to, zoomtest.PushOptions{QSS: true, NoAlerts: true}) {
+			r.clock.Set(e.At)
+			r.mustPost(e.Body)
+		}
+		r.apply()
+	}
+	roster := func() []string {
+		t.Helper()
+		got, err := r.db.Roster(r.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range got {
+			names = append(names, e.Participant.UserName)
+		}
+		return names
+	}
+
+	send(start, start.Add(30*time.Second)) // started, both joins
+	restart()
+	send(start.Add(30*time.Second), start.Add(2*time.Minute+30*time.Second)) // QSS minutes 0 and 1; Bob leaves at 2:00
+	for user, name := range map[string]string{"16778240": "Jill Chill", "16779264": "Bob Gone"} {
+		a, ok := r.alert(user)
+		if !ok || a.Participant.UserName != name || a.Participant.Email == "" {
+			t.Errorf("after a restart, the alert of %s: %+v %v: want it named %q from the join", user, a.Participant, ok, name)
+		}
+	}
+	if a, _ := r.alert("16779264"); a.State != engine.StateResolved || a.Reason != engine.ReasonLeft {
+		t.Errorf("Bob's alert after his leave: %v %v", a.State, a.Reason)
+	}
+	var firing []string
+	for _, n := range r.notifications() {
+		if n.Kind == engine.KindFiring {
+			firing = append(firing, n.Participant.UserName)
+		}
+	}
+	if slices.Sort(firing); !slices.Equal(firing, []string{"Bob Gone", "Jill Chill"}) {
+		t.Errorf("firing messages name %q, want both participants", firing)
+	}
+
+	restart()
+	if got := roster(); !slices.Equal(got, []string{"Jill Chill"}) {
+		t.Errorf("roster after Bob's leave and a restart: %q, want only Jill", got)
+	}
+	fake.EndAt(sc, start.Add(4*time.Minute))
+	send(start.Add(2*time.Minute+30*time.Second), start.Add(5*time.Minute))
+	restart()
+	if got := roster(); len(got) != 0 {
+		t.Errorf("roster after the webinar ended and a restart: %q, want none", got)
 	}
 }
