@@ -496,7 +496,7 @@ func (h *Events) apply(ctx context.Context, kind engine.SourceKind, what eventKi
 		*roster = append(*roster, engine.RosterEntry{Source: ps.src.Key(), Gone: true})
 	case evJoined:
 		p := o.Participant.participant()
-		if p.JoinTime.IsZero() {
+		if p.JoinTime.IsZero() { // the store's Collect ages the roster by it
 			p.JoinTime = ev.At()
 		}
 		ps.people[p.Key()] = p
@@ -555,13 +555,15 @@ func (h *Events) note(src engine.Source, now time.Time) *pushSource {
 	}
 	ps.src.Live = src.Live
 	ps.lastEvent = now
+	// What the joins said before a restart, of this occurrence; the
+	// rest (another occurrence's) is stale, and Collect drops it.
 	if r, ok := h.restored[src.Key()]; ok && ps.src.UUID != "" {
 		for _, j := range r {
 			if _, joined := ps.people[j.Participant.Key()]; !joined && j.UUID == ps.src.UUID {
 				ps.people[j.Participant.Key()] = j.Participant
 			}
 		}
-		delete(h.restored, src.Key()) // another occurrence's: stale (Collect drops it)
+		delete(h.restored, src.Key())
 	}
 	return ps
 }
