@@ -109,9 +109,12 @@ func (p *Poller) watchList(s *pollSource, hot []string) []string {
 // triage), then phase B (details, rotation sweeps) on what triage found.
 func (p *Poller) interval(ctx context.Context) error {
 	start := p.cfg.Clock.Now()
-	credit := p.quota.Credit(p.cfg.Interval)
 	live := p.liveSources()
 	srcs := p.notQSS(slices.Clone(live)) // QSS brings their QoS unasked
+	if err := p.planSpend(ctx, start, srcs); err != nil {
+		return err
+	}
+	credit := p.quota.Credit(p.cfg.Interval)
 	if len(srcs) == 0 {
 		p.mu.Lock()
 		p.mode = "idle"

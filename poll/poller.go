@@ -51,6 +51,11 @@ type Config struct {
 	// get no QoS calls, started/ended events replace the live listing
 	// (push.go). Nil: polling alone.
 	Push Push
+	// LiveHistory keeps, per UTC day, the live participant-seconds the
+	// poller polled: with started/ended events flowing, the day's share is
+	// planned over the live time the busiest recent day had (learn.go).
+	// A day counter, like the spend's; nil: the fixed horizon.
+	LiveHistory zoom.SpendStore
 
 	Clock  engine.Clock // default engine.SystemClock; simulate and tests pass internal/fakeclock's
 	Logger *slog.Logger
@@ -79,6 +84,7 @@ type Poller struct {
 	mode          string
 	degraded      bool
 
+	history       *liveHistory  // nil without Config.LiveHistory
 	wake          chan struct{} // Focus, FillGap: an interval now
 	distrustUntil time.Time     // a listing found a source no started event announced
 
@@ -124,6 +130,9 @@ func New(c *zoom.Client, cfg Config, sink Sink) (*Poller, error) {
 	}
 	p := &Poller{c: c, cfg: cfg, sink: sink, quota: c.Quota(), log: cfg.Logger.With("component", "poller"),
 		sources: map[string]*pollSource{}, mode: "starting", wake: make(chan struct{}, 1)}
+	if cfg.LiveHistory != nil {
+		p.history = &liveHistory{store: cfg.LiveHistory}
+	}
 	for _, s := range cfg.Sources {
 		src, err := parseSourceRef(s)
 		if err != nil {

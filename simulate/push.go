@@ -27,7 +27,8 @@ import (
 //
 // qoswatch has watched the account before (pushHistory): its store
 // remembers that started/ended events, and with qss QSS samples, came the
-// day before, as a deployment's would. A first start on an account, with
+// day before, as a deployment's would; and the same webinar's live time
+// that day (liveHistory), which the learned plan spends the share over. A first start on an account, with
 // nothing remembered, lists and sweeps its first webinar until the first
 // QSS minute arrives (219 Heavy calls for 10,000 attendees).
 
@@ -113,6 +114,23 @@ func pushHistory(mode string, start time.Time) zoom.PushMemory {
 		m.qss = m.lifecycle
 	}
 	return m
+}
+
+// liveHistory is the learned plan's memory of that day before: the same
+// webinar, its participants present for the time they were (the
+// scenario's joins and leaves), as the poller would have recorded it.
+func liveHistory(sc *zoomtest.Scenario) *zoom.MemorySpend {
+	var seconds int64
+	for _, p := range sc.Participants {
+		leave := p.Leave
+		if leave <= 0 || leave > sc.Duration {
+			leave = sc.Duration
+		}
+		seconds += int64(max(0, leave-p.Join) / time.Second)
+	}
+	h := &zoom.MemorySpend{}
+	_ = h.AddSpent(context.Background(), sc.Start.AddDate(0, 0, -1), seconds) // in memory: no error
+	return h
 }
 
 // memHistory is a PushMemory in memory.

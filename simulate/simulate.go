@@ -318,7 +318,7 @@ func runOne(ctx context.Context, cfg Config, name string) (Result, error) {
 			if err != nil {
 				return Result{}, err
 			}
-			pcfg.Push = events
+			pcfg.Push, pcfg.LiveHistory = events, liveHistory(sc)
 		}
 		qoswatch, err = poll.New(client, pcfg, sink)
 		if err != nil {

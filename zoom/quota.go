@@ -214,6 +214,7 @@ type Quota struct {
 	refilled  time.Time           // when credit last accrued; zero: a new day
 	rate      float64             // the last allowed pace, calls per second
 	toldShare time.Time           // the day the spent share was logged
+	span      time.Duration       // SpreadOver: what is above the reserve is spread over it; 0: the horizon
 }
 
 // newQuota loads today's spend from cfg.Spend.
@@ -350,19 +351,30 @@ func (q *Quota) pause(until time.Time) bool {
 	return started
 }
 
+// SpreadOver spreads what is left above the reserve over span from now
+// on (at most to the reset) instead of the horizon; 0 goes back to the
+// horizon. The poller sets it from the live time it expects for the rest
+// of the day (poll's learned plan): while events say what is live, idle
+// time costs nothing and needs no share.
+func (q *Quota) SpreadOver(span time.Duration) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.span = max(0, span)
+}
+
 // allowedRate is the calls per second the budget allows now. The reserve
 // (reserve*budget, shrinking linearly to the reset) is spread evenly to
 // the reset; what is left above it is spread over the shorter of the
-// horizon and the time to the reset. Both spans count as at least a
+// span (the horizon, or SpreadOver's) and the time to the reset. Both spans count as at least a
 // minute, so the last seconds of the day are no division by almost zero.
 // Zero when nothing is left.
-func allowedRate(budget, spent int64, now time.Time, horizon time.Duration, reserve float64) float64 {
+func allowedRate(budget, spent int64, now time.Time, span time.Duration, reserve float64) float64 {
 	left := float64(budget - spent)
 	if left <= 0 {
 		return 0
 	}
 	t := max(DayStart(now).AddDate(0, 0, 1).Sub(now), time.Minute)
-	w := max(min(t, horizon), time.Minute)
+	w := max(min(t, span), time.Minute)
 	r := min(left, float64(budget)*reserve*t.Hours()/24)
 	return (left-r)/w.Seconds() + r/t.Seconds()
 }
@@ -385,7 +397,11 @@ func (q *Quota) Credit(window time.Duration) int {
 	if q.refilled.IsZero() {
 		q.refilled = now.Add(-window)
 	}
-	q.rate = allowedRate(q.total, q.used, now, q.cfg.Horizon, q.cfg.Reserve)
+	span := q.cfg.Horizon
+	if q.span > 0 {
+		span = q.span
+	}
+	q.rate = allowedRate(q.total, q.used, now, span, q.cfg.Reserve)
 	if dt := now.Sub(q.refilled); dt > 0 {
 		q.credit += q.rate * dt.Seconds()
 	}

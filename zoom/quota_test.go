@@ -82,6 +82,29 @@ func TestAllowedRate(t *testing.T) {
 	}
 }
 
+// SpreadOver: the poller's learned plan spreads what is above the reserve
+// over the live time it expects (an hour here) instead of the horizon;
+// 0 goes back to the horizon, and the reset still bounds the span.
+func TestQuotaSpreadOver(t *testing.T) {
+	t0 := time.Date(2026, 11, 28, 14, 0, 0, 0, time.UTC)
+	clock := fakeclock.NewManual(t0)
+	q := newTestQuota(t, BusinessLimits, QuotaConfig{Share: 0.5, Reserve: -1}, clock, nil)
+	for _, tc := range []struct {
+		span time.Duration
+		want int
+	}{
+		{time.Hour, 500},              // 30,000 over the hour
+		{0, 250},                      // the 2h horizon
+		{48 * time.Hour, 30000 / 600}, // never past the reset, 10h away
+	} {
+		q.SpreadOver(tc.span)
+		q.Credit(time.Minute)
+		if got := int(math.Round(q.Stats().AllowedPerMin)); got != tc.want {
+			t.Errorf("SpreadOver(%v): %d calls/min, want %d", tc.span, got, tc.want)
+		}
+	}
+}
+
 func newTestQuota(t *testing.T, lim Limits, cfg QuotaConfig, clock *fakeclock.Manual, logs *bytes.Buffer) *Quota {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
