@@ -28,6 +28,9 @@ type Push interface {
 	// Lifecycle returns the sources started (or joined) and not ended,
 	// and whether started/ended events flow.
 	Lifecycle() (live []engine.Source, flowing bool)
+	// Joined is how many participants a live source has now by its
+	// joined/left events.
+	Joined(sourceKey string) int
 }
 
 var (
@@ -144,10 +147,18 @@ func (p *Poller) adopt(ctx context.Context, now time.Time) (bool, error) {
 	if !flowing {
 		return false, nil
 	}
+	// Who joined since the last listing: the plan's head count (the
+	// listing, every SafetyListing, would leave the joiners of a
+	// webinar's first minutes uncounted, and the sweep short). Asked
+	// before p.mu: the events call the poller (Focus) under their lock.
+	joined := make([]int, len(live))
+	for i, src := range live {
+		joined[i] = p.cfg.Push.Joined(src.Key())
+	}
 	in := map[string]bool{}
 	var ended []*pollSource
 	p.mu.Lock()
-	for _, src := range live {
+	for i, src := range live {
 		if !slices.Contains(p.cfg.Watch, src.Kind) && p.sources[src.Key()] == nil {
 			continue
 		}
@@ -159,6 +170,9 @@ func (p *Poller) adopt(ctx context.Context, now time.Time) (bool, error) {
 			p.log.Info("watching a live source a started event announced", "source", src.Key(), "topic", src.Topic)
 		}
 		s.announced, s.gone = true, false
+		if joined[i] > s.count {
+			s.count, s.grewAt = joined[i], now
+		}
 	}
 	for key, s := range p.sources {
 		if s.announced && !in[key] && !s.gone {

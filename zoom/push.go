@@ -770,6 +770,18 @@ func (h *Events) qssFed(ps *pushSource, now time.Time) bool {
 		(!h.qssAt.IsZero() && now.Sub(h.qssAt) < lifecycleTrust && now.Sub(ps.startedAt) < QSSFresh)
 }
 
+// Joined is how many participants a live source has now by its
+// joined/left events (0 when none came): the poller sizes its plan by it
+// while the live list, which counts them too, is asked only now and then.
+func (h *Events) Joined(sourceKey string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ps := h.byKey[sourceKey]; ps != nil && ps.live {
+		return len(ps.people)
+	}
+	return 0
+}
+
 // Lifecycle returns the sources started (or joined) and not ended, and
 // whether started/ended events flow (one arrived within the last 72 h):
 // then they, not a listing, say what is live.
