@@ -204,9 +204,10 @@ func start(ctx context.Context, cfg Config, opts Options, log *slog.Logger) (*st
 	}
 	r.poller, err = poll.New(r.client, poll.Config{
 		Interval: cfg.PollInterval, Watch: kinds, Sources: cfg.Sources,
-		Hot:    r.c.eng, // engine.Hot: the keys only, not a copy of every alert each poll
-		Push:   r.pushed.view(),
-		Logger: log, Clock: r.clock, Registerer: reg,
+		Hot:         r.c.eng, // engine.Hot: the keys only, not a copy of every alert each poll
+		Push:        r.pushed.view(),
+		LiveHistory: r.c.db, // the learned plan's week of live time
+		Logger:      log, Clock: r.clock, Registerer: reg,
 	}, sink{r.c})
 	if err != nil {
 		r.pushed.close()

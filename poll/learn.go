@@ -39,12 +39,34 @@ const HistoryDays = 7
 // once.
 const MinLiveSpan = 10 * time.Minute
 
+// LiveHistory keeps, per UTC day, the live participant-seconds the
+// poller polled (day is any instant of that UTC day). The store
+// implements it in bbolt, keeping HistoryDays and today.
+type LiveHistory interface {
+	LiveSeconds(ctx context.Context, day time.Time) (int64, error)
+	AddLiveSeconds(ctx context.Context, day time.Time, n int64) error
+}
+
+// MemoryHistory is a LiveHistory in memory, for simulate and tests: a
+// day counter like the quota's spend.
+type MemoryHistory struct{ days zoom.MemorySpend }
+
+var _ LiveHistory = (*MemoryHistory)(nil)
+
+func (m *MemoryHistory) LiveSeconds(ctx context.Context, day time.Time) (int64, error) {
+	return m.days.Spent(ctx, day)
+}
+
+func (m *MemoryHistory) AddLiveSeconds(ctx context.Context, day time.Time, n int64) error {
+	return m.days.AddSpent(ctx, day, n)
+}
+
 // liveHistory is what the poller knows of live time per day. Guarded by
 // the poll loop (one interval at a time).
 type liveHistory struct {
-	store    zoom.SpendStore // per UTC day: live participant-seconds polled
-	day      time.Time       // DayStart of today, as loaded
-	busiest  int64           // the busiest of the HistoryDays days before day
+	store    LiveHistory
+	day      time.Time // DayStart of today, as loaded
+	busiest  int64     // the busiest of the HistoryDays days before day
 	today    int64
 	recorded time.Time // when today's count was last added to
 }
@@ -56,13 +78,13 @@ func (h *liveHistory) load(ctx context.Context, day time.Time) error {
 	}
 	busiest := int64(0)
 	for d := 1; d <= HistoryDays; d++ {
-		n, err := h.store.Spent(ctx, day.AddDate(0, 0, -d))
+		n, err := h.store.LiveSeconds(ctx, day.AddDate(0, 0, -d))
 		if err != nil {
 			return fmt.Errorf("live history: %w", err)
 		}
 		busiest = max(busiest, n)
 	}
-	today, err := h.store.Spent(ctx, day)
+	today, err := h.store.LiveSeconds(ctx, day)
 	if err != nil {
 		return fmt.Errorf("live history: %w", err)
 	}
@@ -82,7 +104,7 @@ func (h *liveHistory) record(ctx context.Context, now time.Time, load int, inter
 	if n <= 0 {
 		return nil
 	}
-	if err := h.store.AddSpent(ctx, now, n); err != nil {
+	if err := h.store.AddLiveSeconds(ctx, now, n); err != nil {
 		return fmt.Errorf("live history: %w", err)
 	}
 	h.today += n

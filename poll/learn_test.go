@@ -24,7 +24,7 @@ func learnWebinar() *zoomtest.Scenario {
 	return zoomtest.Generate(zoomtest.Gen{ID: 4242, Start: start, Duration: time.Hour, Participants: 1000, Churn: 0.1, Seed: 7})
 }
 
-func learnRig(t *testing.T, history zoom.SpendStore) (*pushRig, *poll.Poller) {
+func learnRig(t *testing.T, history poll.LiveHistory) (*pushRig, *poll.Poller) {
 	t.Helper()
 	sc := learnWebinar()
 	r := newPushRig(t, zoomtest.PushOptions{}, sc)
@@ -35,7 +35,7 @@ func learnRig(t *testing.T, history zoom.SpendStore) (*pushRig, *poll.Poller) {
 
 // yesterday is a history whose day before start had the same webinar:
 // its participants present for the time they were (joins and leaves).
-func yesterday(t *testing.T) *zoom.MemorySpend {
+func yesterday(t *testing.T) *poll.MemoryHistory {
 	t.Helper()
 	sc := learnWebinar()
 	var seconds int64
@@ -46,8 +46,8 @@ func yesterday(t *testing.T) *zoom.MemorySpend {
 		}
 		seconds += int64(max(0, leave-p.Join) / time.Second)
 	}
-	h := &zoom.MemorySpend{}
-	if err := h.AddSpent(context.Background(), start.AddDate(0, 0, -1), seconds); err != nil {
+	h := &poll.MemoryHistory{}
+	if err := h.AddLiveSeconds(context.Background(), start.AddDate(0, 0, -1), seconds); err != nil {
 		t.Fatal(err)
 	}
 	return h
@@ -61,8 +61,8 @@ func TestLearnedPlanSpendsTheShareOnTheLiveHour(t *testing.T) {
 	spent := map[string]int64{}
 	for _, tc := range []struct {
 		name    string
-		history zoom.SpendStore
-	}{{"history", yesterday(t)}, {"no history", &zoom.MemorySpend{}}, {"no store", nil}} {
+		history poll.LiveHistory
+	}{{"history", yesterday(t)}, {"no history", &poll.MemoryHistory{}}, {"no store", nil}} {
 		r, p := learnRig(t, tc.history)
 		r.run(t, p, time.Hour)
 		st := p.Stats()
@@ -146,10 +146,10 @@ func TestLearnedPlanNeedsEvents(t *testing.T) {
 // TestLearnedPlanRecordsTheLiveTime: the history gets today's live
 // participant-seconds, so tomorrow's plan learns from today.
 func TestLearnedPlanRecordsTheLiveTime(t *testing.T) {
-	h := &zoom.MemorySpend{}
+	h := &poll.MemoryHistory{}
 	r, p := learnRig(t, h)
 	r.run(t, p, 90*time.Minute)
-	got, _ := h.Spent(context.Background(), start)
+	got, _ := h.LiveSeconds(context.Background(), start)
 	// 1,000 participants for an hour, joins and leaves spread out.
 	if got < 750*3600 || got > 1050*3600 {
 		t.Errorf("recorded %d participant-seconds for a 1,000-attendee hour", got)

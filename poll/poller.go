@@ -54,8 +54,8 @@ type Config struct {
 	// LiveHistory keeps, per UTC day, the live participant-seconds the
 	// poller polled: with started/ended events flowing, the day's share is
 	// planned over the live time the busiest recent day had (learn.go).
-	// A day counter, like the spend's; nil: the fixed horizon.
-	LiveHistory zoom.SpendStore
+	// Nil: the fixed horizon.
+	LiveHistory LiveHistory
 
 	Clock  engine.Clock // default engine.SystemClock; simulate and tests pass internal/fakeclock's
 	Logger *slog.Logger

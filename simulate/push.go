@@ -119,7 +119,7 @@ func pushHistory(mode string, start time.Time) zoom.PushMemory {
 // liveHistory is the learned plan's memory of that day before: the same
 // webinar, its participants present for the time they were (the
 // scenario's joins and leaves), as the poller would have recorded it.
-func liveHistory(sc *zoomtest.Scenario) *zoom.MemorySpend {
+func liveHistory(sc *zoomtest.Scenario) *poll.MemoryHistory {
 	var seconds int64
 	for _, p := range sc.Participants {
 		leave := p.Leave
@@ -128,8 +128,8 @@ func liveHistory(sc *zoomtest.Scenario) *zoom.MemorySpend {
 		}
 		seconds += int64(max(0, leave-p.Join) / time.Second)
 	}
-	h := &zoom.MemorySpend{}
-	_ = h.AddSpent(context.Background(), sc.Start.AddDate(0, 0, -1), seconds) // in memory: no error
+	h := &poll.MemoryHistory{}
+	_ = h.AddLiveSeconds(context.Background(), sc.Start.AddDate(0, 0, -1), seconds) // in memory: no error
 	return h
 }
 
