@@ -111,9 +111,7 @@ func (p *Poller) interval(ctx context.Context) error {
 	start := p.cfg.Clock.Now()
 	live := p.liveSources()
 	srcs := p.notQSS(slices.Clone(live)) // QSS brings their QoS unasked
-	if err := p.planSpend(ctx, start, srcs); err != nil {
-		return err
-	}
+	p.planSpend(ctx, start, srcs)
 	credit := p.quota.Credit(p.cfg.Interval)
 	if len(srcs) == 0 {
 		p.mu.Lock()

@@ -124,10 +124,12 @@ func (h *liveHistory) span(load int) time.Duration {
 
 // planSpend records this interval's live load and tells the quota how
 // long what is above its reserve must last: the learned span while
-// started/ended events say what is live, else the horizon (span 0).
-func (p *Poller) planSpend(ctx context.Context, now time.Time, srcs []*pollSource) error {
+// started/ended events say what is live, else the horizon (span 0). A
+// history the store cannot read or write costs the plan, not the
+// interval: the horizon applies, the error is logged and counted.
+func (p *Poller) planSpend(ctx context.Context, now time.Time, srcs []*pollSource) {
 	if p.history == nil {
-		return nil
+		return
 	}
 	load := 0
 	p.mu.Lock()
@@ -135,24 +137,33 @@ func (p *Poller) planSpend(ctx context.Context, now time.Time, srcs []*pollSourc
 		load += s.present()
 	}
 	p.mu.Unlock()
+	span, err := p.learnedSpan(ctx, now, load)
+	if err != nil && ctx.Err() == nil {
+		p.errs.Add(1)
+		p.log.Error("the learned budget plan: spreading the budget over the horizon instead", "error", err)
+	}
+	p.quota.SpreadOver(span)
+}
+
+// learnedSpan records load and returns the span to spread the budget
+// over (0: the horizon).
+func (p *Poller) learnedSpan(ctx context.Context, now time.Time, load int) (time.Duration, error) {
 	h := p.history
 	if err := h.load(ctx, zoom.DayStart(now)); err != nil {
-		return err
+		return 0, err
 	}
 	if load == 0 {
 		h.recorded = time.Time{}
-		p.quota.SpreadOver(0)
-		return nil
+		return 0, nil
 	}
 	if err := h.record(ctx, now, load, p.cfg.Interval); err != nil {
-		return err
+		return 0, err
 	}
-	span := time.Duration(0)
-	if p.cfg.Push != nil {
-		if _, flowing := p.cfg.Push.Lifecycle(); flowing && !now.Before(p.distrustUntil) {
-			span = h.span(load)
-		}
+	if p.cfg.Push == nil {
+		return 0, nil
 	}
-	p.quota.SpreadOver(span)
-	return nil
+	if _, flowing := p.cfg.Push.Lifecycle(); !flowing || now.Before(p.distrustUntil) {
+		return 0, nil
+	}
+	return h.span(load), nil
 }

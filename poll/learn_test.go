@@ -2,6 +2,8 @@ package poll_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,5 +146,34 @@ func TestLearnedPlanRecordsTheLiveTime(t *testing.T) {
 	// 1,000 participants for an hour, joins and leaves spread out.
 	if got < 750*3600 || got > 1050*3600 {
 		t.Errorf("recorded %d participant-seconds for a 1,000-attendee hour", got)
+	}
+}
+
+// brokenHistory is a LiveHistory whose store fails.
+type brokenHistory struct{}
+
+func (brokenHistory) LiveSeconds(context.Context, time.Time) (int64, error) {
+	return 0, errors.New("disk on fire")
+}
+
+func (brokenHistory) AddLiveSeconds(context.Context, time.Time, int64) error {
+	return errors.New("disk on fire")
+}
+
+// TestLearnedPlanWithABrokenHistoryStillPolls: a history the store cannot
+// read costs the learned plan, not the polling: the horizon applies (the
+// same calls as without a history) and the log says why.
+func TestLearnedPlanWithABrokenHistoryStillPolls(t *testing.T) {
+	spent := map[string]int64{}
+	for name, h := range map[string]poll.LiveHistory{"broken": brokenHistory{}, "none": nil} {
+		r, p := learnRig(t, h)
+		r.run(t, p, 10*time.Minute)
+		spent[name] = p.Stats().Quota.DailyUsed
+		if name == "broken" && !strings.Contains(r.logs.String(), "disk on fire") {
+			t.Error("the log does not say the history failed")
+		}
+	}
+	if spent["broken"] == 0 || spent["broken"] != spent["none"] {
+		t.Errorf("a broken history: %d calls in 10 minutes, without one %d; want the same", spent["broken"], spent["none"])
 	}
 }
